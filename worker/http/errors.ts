@@ -1,0 +1,62 @@
+// One error type for everything the gateway refuses or fails at. It carries a
+// public part (status, problem type, title, detail, field errors) that is safe
+// to send, and an internal part that only goes to logs with the request id.
+
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. `endpoints.0.url`; "" for the body itself. */
+  field: string;
+  message: string;
+}
+
+export type ProblemKind =
+  | "validation"
+  | "malformed-body"
+  | "unsupported-media-type"
+  | "unauthorized"
+  | "forbidden"
+  | "not-found"
+  | "conflict"
+  | "payload-too-large"
+  | "upstream"
+  | "internal";
+
+const TITLES: Record<ProblemKind, { status: number; title: string }> = {
+  validation: { status: 422, title: "The request has invalid fields" },
+  "malformed-body": { status: 400, title: "The request body is not valid JSON" },
+  "unsupported-media-type": { status: 415, title: "The request body must be JSON" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  forbidden: { status: 403, title: "Not allowed" },
+  "not-found": { status: 404, title: "Not found" },
+  conflict: { status: 409, title: "Conflict" },
+  "payload-too-large": { status: 413, title: "The request body is too large" },
+  upstream: { status: 502, title: "The upstream server failed" },
+  internal: { status: 500, title: "Internal error" },
+};
+
+export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+  readonly kind: ProblemKind;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[];
+  /** Never sent to clients. */
+  readonly internal: string | undefined;
+
+  constructor(
+    kind: ProblemKind,
+    options: { detail?: string; errors?: FieldError[]; internal?: string; status?: number } = {},
+  ) {
+    super(options.detail ?? TITLES[kind].title);
+    this.kind = kind;
+    this.status = options.status ?? TITLES[kind].status;
+    this.title = TITLES[kind].title;
+    this.detail = options.detail;
+    this.errors = options.errors ?? [];
+    this.internal = options.internal;
+  }
+}
+
+export function problemType(kind: ProblemKind): string {
+  return `urn:mcp-gateway:problem:${kind}`;
+}

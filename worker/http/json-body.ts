@@ -1,0 +1,37 @@
+// Request-body guards for the REST API: a size limit checked before the body
+// is read, and a JSON media type on routes that take a body (Hono's validator
+// would otherwise treat a form or text body as an empty object).
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { loadConfig } from "../env.ts";
+import { GatewayError } from "./errors.ts";
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+export function limitBodySize(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function limitBodySizeMiddleware(c, next) {
+    const limit = bodyLimit({
+      maxSize: loadConfig(c.env).maxBodyBytes,
+      onError: () => {
+        throw new GatewayError("payload-too-large", {
+          detail: `The body may be at most ${loadConfig(c.env).maxBodyBytes} bytes`,
+        });
+      },
+    });
+    return limit(c, next);
+  };
+}
+
+export function requireJsonBody(): MiddlewareHandler {
+  return async function requireJsonBodyMiddleware(c, next) {
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      throw new GatewayError("unsupported-media-type", {
+        detail: mediaType
+          ? `Got ${mediaType}; send application/json`
+          : "Send a JSON body with Content-Type: application/json",
+      });
+    }
+    await next();
+  };
+}

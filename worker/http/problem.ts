@@ -1,0 +1,68 @@
+// Turns any thrown error into an RFC 9457 `application/problem+json` response.
+// Known errors keep their public message; anything unexpected becomes a bare
+// 500 whose only clue is the request id (the cause is logged, never sent).
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "../env.ts";
+import { GatewayError, problemType } from "./errors.ts";
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: { field: string; message: string }[];
+}
+
+export function problemResponse(error: GatewayError, requestId: string | undefined, headers?: HeadersInit) {
+  const body: ProblemBody = {
+    type: problemType(error.kind),
+    title: error.title,
+    status: error.status,
+  };
+  if (error.detail) body.detail = error.detail;
+  if (error.errors.length > 0) body.errors = error.errors;
+  if (requestId) body.requestId = requestId;
+  const response = new Response(JSON.stringify(body), {
+    status: error.status,
+    headers,
+  });
+  response.headers.set("content-type", "application/problem+json");
+  return response;
+}
+
+/** Maps framework exceptions to the gateway's error kinds. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return new GatewayError("payload-too-large");
+    if (error.status === 400) return new GatewayError("malformed-body", { internal: error.message });
+    if (error.status === 404) return new GatewayError("not-found");
+    return new GatewayError("internal", { status: error.status, internal: error.message });
+  }
+  if (error instanceof ConfigError) {
+    return new GatewayError("internal", { detail: "The gateway is misconfigured", internal: error.message });
+  }
+  const internal =
+    error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error);
+  return new GatewayError("internal", { internal });
+}
+
+export function handleError(error: unknown, c: Context): Response {
+  const gatewayError = toGatewayError(error);
+  const requestId = c.get("requestId") as string | undefined;
+  if (gatewayError.status >= 500 || gatewayError.internal) {
+    console.error(
+      JSON.stringify({
+        level: gatewayError.status >= 500 ? "error" : "warn",
+        requestId,
+        kind: gatewayError.kind,
+        status: gatewayError.status,
+        internal: gatewayError.internal ?? gatewayError.message,
+      }),
+    );
+  }
+  return problemResponse(gatewayError, requestId);
+}

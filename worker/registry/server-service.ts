@@ -1,0 +1,238 @@
+// Registry rules for MCP servers: registration with catalog discovery, reads
+// scoped to the caller's tenant, partial updates, enablement, deletion and
+// refresh. Talks to storage only through RegistryStore; knows nothing of HTTP.
+import type { Principal } from "../auth/principal.ts";
+import { GatewayError } from "../http/errors.ts";
+import {
+  CatalogUnavailableError,
+  type DiscoveredCatalog,
+  type UpstreamTarget,
+} from "../mcp/catalog-reader.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import {
+  type CatalogEntry,
+  type CatalogKind,
+  DuplicatePathError,
+  InvalidCursorError,
+  type Page,
+  type RegistryStore,
+  type ServerRecord,
+  type ToolSummary,
+} from "../store/registry-store.ts";
+import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
+import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
+import { checkUpstreamUrls } from "./upstream-url-policy.ts";
+
+export type CatalogReader = (
+  target: UpstreamTarget,
+  options: { timeoutMs: number },
+) => Promise<DiscoveredCatalog>;
+
+export interface ServerServiceOptions {
+  store: RegistryStore;
+  readCatalog: CatalogReader;
+  secrets: SecretSource;
+  allowPrivateUpstreams: boolean;
+  discoveryTimeoutMs: number;
+  defaultTimeoutMs: number;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** A server as the API shows it: the record plus a short list of its tools. */
+export type ServerView = ServerRecord & { tools: ToolSummary[] };
+
+type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
+
+export class ServerService {
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly options: ServerServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  async register(principal: Principal, input: ServerCreate): Promise<ServerView> {
+    this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
+    // Refuse a taken path before contacting the upstream; the store's unique
+    // index still decides races.
+    if (await this.options.store.getServerByPath(input.path)) throw duplicatePath(input.path);
+
+    const timestamp = this.now().toISOString();
+    const draft: ServerRecord = {
+      id: this.newId(),
+      tenant: principal.tenant,
+      name: input.name,
+      path: input.path,
+      description: input.description,
+      tags: input.tags,
+      endpoints: input.endpoints,
+      timeoutMs: input.timeoutMs ?? this.options.defaultTimeoutMs,
+      egress: input.egress,
+      license: input.license,
+      version: input.version,
+      metadata: input.metadata,
+      enabled: input.enabled,
+      visibility: input.visibility,
+      owner: principal.subject,
+      source: "local",
+      lifecycle: input.lifecycle,
+      catalog: unreachableState(null, "not read yet", timestamp),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    };
+    const outcome = await this.readCatalog(draft);
+    const server = withCatalogOutcome(draft, outcome, timestamp);
+    try {
+      await this.options.store.insertServer(server, outcome.entries ?? []);
+    } catch (error) {
+      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
+      throw error;
+    }
+    return this.view(server);
+  }
+
+  async get(principal: Principal, id: string): Promise<ServerView> {
+    return this.view(await this.require(principal, id));
+  }
+
+  async list(principal: Principal, filters: ServerListFilters): Promise<Page<ServerView>> {
+    let page: Page<ServerRecord>;
+    try {
+      page = await this.options.store.listServers(principal.tenant, filters);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) {
+        throw new GatewayError("validation", {
+          status: 400,
+          errors: [{ field: "cursor", message: "not a cursor from a previous page" }],
+        });
+      }
+      throw error;
+    }
+    const tools = await this.options.store.toolSummaries(
+      principal.tenant,
+      page.items.map((server) => server.id),
+    );
+    return {
+      items: page.items.map((server) => ({ ...server, tools: tools.get(server.id) ?? [] })),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
+    const current = await this.require(principal, id);
+    if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
+    if (patch.path && patch.path !== current.path && (await this.options.store.getServerByPath(patch.path))) {
+      throw duplicatePath(patch.path);
+    }
+    const timestamp = this.now().toISOString();
+    let next: ServerRecord = { ...current, ...definedFields(patch), updatedAt: timestamp };
+    // A different upstream may serve a different catalog: read it again.
+    const upstreamChanged = patch.endpoints !== undefined || patch.egress !== undefined;
+    let outcome: CatalogOutcome | null = null;
+    if (upstreamChanged) {
+      outcome = await this.readCatalog(next);
+      next = withCatalogOutcome(next, outcome, timestamp);
+    }
+    await this.save(next, outcome?.entries ?? undefined);
+    return this.view(next);
+  }
+
+  async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
+    const current = await this.require(principal, id);
+    if (current.enabled === enabled) return this.view(current);
+    const next = { ...current, enabled, updatedAt: this.now().toISOString() };
+    await this.save(next);
+    return this.view(next);
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    if (!(await this.options.store.deleteServer(principal.tenant, id))) throw serverNotFound(id);
+  }
+
+  async catalog(principal: Principal, id: string, kinds: CatalogKind[]): Promise<CatalogEntry[]> {
+    await this.require(principal, id);
+    const lists = await Promise.all(
+      kinds.map((kind) => this.options.store.listCatalog(principal.tenant, id, kind)),
+    );
+    return lists.flat();
+  }
+
+  /** Reads the catalog now. An unreachable server keeps its last known catalog. */
+  async refresh(principal: Principal, id: string): Promise<ServerView> {
+    const current = await this.require(principal, id);
+    const timestamp = this.now().toISOString();
+    const outcome = await this.readCatalog(current);
+    const next = withCatalogOutcome(current, outcome, timestamp);
+    await this.save(next, outcome.entries ?? undefined);
+    return this.view(next);
+  }
+
+  private async save(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void> {
+    try {
+      if (!(await this.options.store.updateServer(server, catalog))) throw serverNotFound(server.id);
+    } catch (error) {
+      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
+      throw error;
+    }
+  }
+
+  private async require(principal: Principal, id: string): Promise<ServerRecord> {
+    const server = await this.options.store.getServer(principal.tenant, id);
+    if (!server) throw serverNotFound(id);
+    return server;
+  }
+
+  private async view(server: ServerRecord): Promise<ServerView> {
+    const tools = await this.options.store.toolSummaries(server.tenant, [server.id]);
+    return { ...server, tools: tools.get(server.id) ?? [] };
+  }
+
+  private checkUrls(urls: string[]): void {
+    const errors = checkUpstreamUrls(urls, this.options.allowPrivateUpstreams);
+    if (errors.length > 0) throw new GatewayError("validation", { errors });
+  }
+
+  /** Tries each replica in turn; the first that answers provides the catalog. */
+  private async readCatalog(server: ServerRecord): Promise<CatalogOutcome> {
+    const reasons: string[] = [];
+    for (const endpoint of server.endpoints) {
+      try {
+        const { url, headers } = applyEgress(endpoint.url, server.egress, this.options.secrets);
+        const discovered = await this.options.readCatalog(
+          { url, transport: endpoint.transport, headers },
+          { timeoutMs: Math.min(server.timeoutMs, this.options.discoveryTimeoutMs) },
+        );
+        return await catalogFromDiscovery(discovered, this.now().toISOString());
+      } catch (error) {
+        if (error instanceof MissingSecretError) return { entries: null, reason: error.message };
+        if (!(error instanceof CatalogUnavailableError)) throw error;
+        reasons.push(server.endpoints.length > 1 ? `${endpoint.url}: ${error.reason}` : error.reason);
+      }
+    }
+    return { entries: null, reason: reasons.join("; ") };
+  }
+}
+
+function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, timestamp: string): ServerRecord {
+  const catalog =
+    outcome.entries === null ? unreachableState(server.catalog, outcome.reason, timestamp) : outcome.state;
+  return { ...server, catalog };
+}
+
+/** Drops keys whose value is undefined so a partial update never erases a field. */
+function definedFields<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function serverNotFound(id: string): GatewayError {
+  return new GatewayError("not-found", { detail: `No server with id "${id}"` });
+}
+
+function duplicatePath(path: string): GatewayError {
+  return new GatewayError("conflict", {
+    detail: `A server with path "${path}" already exists`,
+    errors: [{ field: "path", message: "already taken" }],
+  });
+}

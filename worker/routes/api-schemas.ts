@@ -1,0 +1,75 @@
+// Response shapes of the REST API, for the OpenAPI document. Input shapes
+// live with the registry (registry/server-input.ts).
+import { z } from "zod";
+import { EgressInput, UpstreamEndpointInput } from "../registry/server-input.ts";
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+const CatalogState = z.object({
+  status: z.enum(["pending", "ok", "unreachable"]),
+  error: z.string().nullable(),
+  checkedAt: z.string().nullable(),
+  serverInfo: z.object({ name: z.string(), version: z.string(), title: z.string().optional() }).nullable(),
+  protocolVersion: z.string().nullable(),
+  counts: z.object({
+    tools: z.int(),
+    resources: z.int(),
+    resourceTemplates: z.int(),
+    prompts: z.int(),
+  }),
+  warnings: z.array(z.string()),
+});
+
+export const ServerView = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    name: z.string(),
+    path: z.string(),
+    description: z.string(),
+    tags: z.array(z.string()),
+    endpoints: z.array(UpstreamEndpointInput),
+    timeoutMs: z.int(),
+    egress: EgressInput.nullable(),
+    license: z.string().nullable(),
+    version: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    enabled: z.boolean(),
+    visibility: z.enum(["public", "private", "group"]),
+    owner: z.string(),
+    source: z.enum(["local", "federated"]),
+    lifecycle: z.enum(["active", "deprecated", "deleted"]),
+    catalog: CatalogState,
+    tools: z.array(
+      z.object({ name: z.string(), title: z.string().nullable(), description: z.string().nullable() }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Server" });
+
+export const ServerPage = z
+  .object({ items: z.array(ServerView), nextCursor: z.string().nullable() })
+  .meta({ id: "ServerPage" });
+
+export const CatalogItems = z
+  .object({
+    items: z.array(
+      z.object({
+        kind: z.enum(["tool", "resource", "resource_template", "prompt"]),
+        key: z.string(),
+        fingerprint: z.string(),
+        definition: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  })
+  .meta({ id: "CatalogItems" });

@@ -1,0 +1,286 @@
+// RegistryStore on Cloudflare D1 through drizzle. Multi-statement writes go
+// through `db.batch`, which D1 runs as one transaction: a server is never
+// stored without its catalog, nor a catalog without its state.
+import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import {
+  type CatalogEntry,
+  type CatalogKind,
+  DuplicatePathError,
+  InvalidCursorError,
+  type Page,
+  type RegistryStore,
+  type ServerQuery,
+  type ServerRecord,
+  type ToolSummary,
+} from "../registry-store.ts";
+import { catalogEntries, servers } from "./schema.ts";
+
+// D1 allows at most 100 bound parameters per statement.
+const MAX_BOUND_PARAMETERS = 100;
+const CATALOG_COLUMNS = 8;
+const CATALOG_ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / CATALOG_COLUMNS);
+const IDS_PER_QUERY = MAX_BOUND_PARAMETERS - 2;
+
+type ServerRow = typeof servers.$inferSelect;
+type Statement = BatchItem<"sqlite">;
+
+export class D1RegistryStore implements RegistryStore {
+  private readonly db: DrizzleD1Database;
+
+  constructor(database: D1Database) {
+    this.db = drizzle(database);
+  }
+
+  async insertServer(server: ServerRecord, catalog: CatalogEntry[]): Promise<void> {
+    const statements: Statement[] = [this.db.insert(servers).values(toRow(server))];
+    statements.push(...this.catalogInserts(server.id, catalog));
+    await this.runBatch(statements, server.path);
+  }
+
+  async getServer(tenant: string, id: string): Promise<ServerRecord | null> {
+    const rows = await this.db
+      .select()
+      .from(servers)
+      .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
+      .limit(1);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async getServerByPath(path: string): Promise<ServerRecord | null> {
+    const rows = await this.db.select().from(servers).where(eq(servers.path, path)).limit(1);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async listServers(tenant: string, query: ServerQuery): Promise<Page<ServerRecord>> {
+    const conditions: SQL[] = [eq(servers.tenant, tenant)];
+    if (query.enabled !== undefined) conditions.push(eq(servers.enabled, query.enabled));
+    if (query.path !== undefined) conditions.push(eq(servers.path, query.path));
+    if (query.tag !== undefined) {
+      conditions.push(sql`exists (select 1 from json_each(${servers.tags}) where value = ${query.tag})`);
+    }
+    if (query.text !== undefined) {
+      const haystack = sql`lower(${servers.name} || ' ' || ${servers.path} || ' ' || ${servers.description})`;
+      conditions.push(sql`instr(${haystack}, lower(${query.text})) > 0`);
+    }
+    if (query.cursor !== undefined) conditions.push(gt(servers.path, decodeCursor(query.cursor)));
+
+    const rows = await this.db
+      .select()
+      .from(servers)
+      .where(and(...conditions))
+      .orderBy(asc(servers.path))
+      .limit(query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(fromRow),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.path) : null,
+    };
+  }
+
+  async updateServer(server: ServerRecord, catalog?: CatalogEntry[]): Promise<boolean> {
+    const { id, tenant, createdAt, ...changes } = toRow(server);
+    const statements: Statement[] = [
+      this.db
+        .update(servers)
+        .set(changes)
+        .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
+        .returning({ id: servers.id }),
+    ];
+    if (catalog) {
+      statements.push(this.db.delete(catalogEntries).where(eq(catalogEntries.serverId, id)));
+      statements.push(...this.catalogInserts(id, catalog));
+    }
+    try {
+      const [updated] = (await this.runBatch(statements, server.path)) as [{ id: string }[]];
+      return updated.length > 0;
+    } catch (error) {
+      // The server vanished meanwhile: the foreign key refused the catalog
+      // inserts and the batch rolled back.
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async deleteServer(tenant: string, id: string): Promise<boolean> {
+    const owned = and(eq(servers.tenant, tenant), eq(servers.id, id));
+    const [, deleted] = await this.db.batch([
+      this.db
+        .delete(catalogEntries)
+        .where(
+          inArray(catalogEntries.serverId, this.db.select({ id: servers.id }).from(servers).where(owned)),
+        ),
+      this.db.delete(servers).where(owned).returning({ id: servers.id }),
+    ]);
+    return deleted.length > 0;
+  }
+
+  async listCatalog(tenant: string, id: string, kind?: CatalogKind): Promise<CatalogEntry[]> {
+    const conditions: SQL[] = [eq(catalogEntries.serverId, id), eq(servers.tenant, tenant)];
+    if (kind) conditions.push(eq(catalogEntries.kind, kind));
+    const rows = await this.db
+      .select({
+        kind: catalogEntries.kind,
+        key: catalogEntries.key,
+        definition: catalogEntries.definition,
+        fingerprint: catalogEntries.fingerprint,
+      })
+      .from(catalogEntries)
+      .innerJoin(servers, eq(servers.id, catalogEntries.serverId))
+      .where(and(...conditions))
+      .orderBy(asc(catalogEntries.kind), asc(catalogEntries.position));
+    return rows;
+  }
+
+  async toolSummaries(tenant: string, serverIds: string[]): Promise<Map<string, ToolSummary[]>> {
+    const summaries = new Map<string, ToolSummary[]>(serverIds.map((id) => [id, []]));
+    for (let start = 0; start < serverIds.length; start += IDS_PER_QUERY) {
+      const ids = serverIds.slice(start, start + IDS_PER_QUERY);
+      const rows = await this.db
+        .select({
+          serverId: catalogEntries.serverId,
+          name: catalogEntries.key,
+          title: catalogEntries.title,
+          description: catalogEntries.description,
+        })
+        .from(catalogEntries)
+        .innerJoin(servers, eq(servers.id, catalogEntries.serverId))
+        .where(
+          and(
+            eq(servers.tenant, tenant),
+            eq(catalogEntries.kind, "tool"),
+            inArray(catalogEntries.serverId, ids),
+          ),
+        )
+        .orderBy(asc(catalogEntries.serverId), asc(catalogEntries.position));
+      for (const { serverId, ...summary } of rows) summaries.get(serverId)?.push(summary);
+    }
+    return summaries;
+  }
+
+  private catalogInserts(serverId: string, catalog: CatalogEntry[]): Statement[] {
+    const rows = catalog.map((entry, position) => ({
+      serverId,
+      kind: entry.kind,
+      key: entry.key,
+      position,
+      title: stringField(entry.definition, "title"),
+      description: stringField(entry.definition, "description"),
+      definition: entry.definition,
+      fingerprint: entry.fingerprint,
+    }));
+    const statements: Statement[] = [];
+    for (let start = 0; start < rows.length; start += CATALOG_ROWS_PER_INSERT) {
+      statements.push(
+        this.db.insert(catalogEntries).values(rows.slice(start, start + CATALOG_ROWS_PER_INSERT)),
+      );
+    }
+    return statements;
+  }
+
+  private async runBatch(statements: Statement[], path: string): Promise<unknown[]> {
+    try {
+      return await this.db.batch(statements as [Statement, ...Statement[]]);
+    } catch (error) {
+      if (isUniquePathViolation(error)) throw new DuplicatePathError(path);
+      throw error;
+    }
+  }
+}
+
+function toRow(server: ServerRecord): ServerRow {
+  const { status, checkedAt, ...detail } = server.catalog;
+  return {
+    id: server.id,
+    tenant: server.tenant,
+    name: server.name,
+    path: server.path,
+    description: server.description,
+    tags: server.tags,
+    endpoints: server.endpoints,
+    timeoutMs: server.timeoutMs,
+    egress: server.egress,
+    license: server.license,
+    version: server.version,
+    metadata: server.metadata,
+    enabled: server.enabled,
+    visibility: server.visibility,
+    owner: server.owner,
+    source: server.source,
+    lifecycle: server.lifecycle,
+    catalogStatus: status,
+    catalogCheckedAt: checkedAt,
+    catalogDetail: detail,
+    createdAt: server.createdAt,
+    updatedAt: server.updatedAt,
+  };
+}
+
+function fromRow(row: ServerRow): ServerRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    name: row.name,
+    path: row.path,
+    description: row.description,
+    tags: row.tags,
+    endpoints: row.endpoints,
+    timeoutMs: row.timeoutMs,
+    egress: row.egress ?? null,
+    license: row.license,
+    version: row.version,
+    metadata: row.metadata,
+    enabled: row.enabled,
+    visibility: row.visibility,
+    owner: row.owner,
+    source: row.source,
+    lifecycle: row.lifecycle,
+    catalog: { status: row.catalogStatus, checkedAt: row.catalogCheckedAt, ...row.catalogDetail },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function stringField(object: Record<string, unknown>, field: string): string | null {
+  const value = object[field];
+  return typeof value === "string" ? value : null;
+}
+
+function encodeCursor(path: string): string {
+  const bytes = new TextEncoder().encode(JSON.stringify({ after: path }));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    const value: unknown = JSON.parse(json);
+    if (typeof value === "object" && value !== null && "after" in value && typeof value.after === "string") {
+      return value.after;
+    }
+  } catch {
+    // fall through: any decoding failure means the cursor is not one of ours
+  }
+  throw new InvalidCursorError("the cursor is not valid");
+}
+
+function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current instanceof Error; current = current.cause)
+    parts.push(current.message);
+  return parts.join(" | ");
+}
+
+function isUniquePathViolation(error: unknown): boolean {
+  return /UNIQUE constraint failed: servers\.path/.test(errorText(error));
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return /FOREIGN KEY constraint failed/.test(errorText(error));
+}

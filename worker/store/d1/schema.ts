@@ -1,0 +1,73 @@
+// Drizzle schema of the D1 registry. `npm run db:generate` turns changes here
+// into SQL migrations under migrations/. Layout and reasons: docs/storage.md.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type {
+  CatalogKind,
+  CatalogState,
+  EgressCredential,
+  LifecycleStatus,
+  ServerSource,
+  UpstreamEndpoint,
+  Visibility,
+} from "../registry-store.ts";
+
+type CatalogDetail = Omit<CatalogState, "status" | "checkedAt">;
+
+export const servers = sqliteTable(
+  "servers",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    path: text("path").notNull(),
+    description: text("description").notNull().default(""),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    // Replicas are always read and written with their server and never queried
+    // on their own, so they live inside the row (as they would in a document store).
+    endpoints: text("endpoints", { mode: "json" }).$type<UpstreamEndpoint[]>().notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    egress: text("egress", { mode: "json" }).$type<EgressCredential | null>(),
+    license: text("license"),
+    version: text("version"),
+    metadata: text("metadata", { mode: "json" })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    visibility: text("visibility").$type<Visibility>().notNull(),
+    owner: text("owner").notNull(),
+    source: text("source").$type<ServerSource>().notNull(),
+    lifecycle: text("lifecycle").$type<LifecycleStatus>().notNull(),
+    catalogStatus: text("catalog_status").$type<CatalogState["status"]>().notNull(),
+    catalogCheckedAt: text("catalog_checked_at"),
+    catalogDetail: text("catalog_detail", { mode: "json" }).$type<CatalogDetail>().notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("servers_path_unique").on(table.path),
+    index("servers_tenant_path").on(table.tenant, table.path),
+  ],
+);
+
+export const catalogEntries = sqliteTable(
+  "catalog_entries",
+  {
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<CatalogKind>().notNull(),
+    key: text("key").notNull(),
+    position: integer("position").notNull(),
+    /** Denormalised from `definition` so listings need not parse it. */
+    title: text("title"),
+    description: text("description"),
+    definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    fingerprint: text("fingerprint").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.serverId, table.kind, table.key] }),
+    index("catalog_entries_order").on(table.serverId, table.kind, table.position),
+  ],
+);
