@@ -4,7 +4,13 @@
 // and handed to tests through `inject`.
 import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
-import { freePort, httpAnswers, type RunningProcess, startProcess, waitFor } from "./processes.ts";
+import {
+  freePort,
+  httpAnswers,
+  type RunningProcess,
+  startProcess,
+  waitFor,
+} from "../../scripts/processes.ts";
 
 const require = createRequire(import.meta.url);
 
