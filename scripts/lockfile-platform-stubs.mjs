@@ -14,8 +14,15 @@ const lock = JSON.parse(readFileSync(LOCK, "utf8"));
 const packages = lock.packages;
 
 const PLATFORM = {
-  os: { darwin: "darwin", linux: "linux", win32: "win32", windows: "win32", android: "android", freebsd: "freebsd" },
-  cpu: { arm64: "arm64", x64: "x64", "64": "x64", arm: "arm", ia32: "ia32" },
+  os: {
+    darwin: "darwin",
+    linux: "linux",
+    win32: "win32",
+    windows: "win32",
+    android: "android",
+    freebsd: "freebsd",
+  },
+  cpu: { arm64: "arm64", x64: "x64", 64: "x64", arm: "arm", ia32: "ia32" },
 };
 
 function platformOf(name) {
@@ -59,6 +66,8 @@ for (const [location, meta] of Object.entries(packages)) {
     added += 1;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(LOCK, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`lockfile-platform-stubs: added ${added} entries`);

@@ -28,8 +28,20 @@ export type CatalogReader = (
   options: { timeoutMs: number },
 ) => Promise<DiscoveredCatalog>;
 
+/**
+ * Told after every committed change to a server or its catalog, so derived
+ * data (the search index) can follow. Called after the store write succeeds;
+ * a failing observer does not undo the write (see `notify`).
+ */
+export interface RegistryObserver {
+  /** `catalog` is given when the catalog was replaced, absent when only the record changed. */
+  serverSaved(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void>;
+  serverDeleted(tenant: string, id: string): Promise<void>;
+}
+
 export interface ServerServiceOptions {
   store: RegistryStore;
+  observers?: RegistryObserver[];
   readCatalog: CatalogReader;
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
@@ -90,6 +102,7 @@ export class ServerService {
       if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
       throw error;
     }
+    await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
     return this.view(server);
   }
 
@@ -149,6 +162,7 @@ export class ServerService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     if (!(await this.options.store.deleteServer(principal.tenant, id))) throw serverNotFound(id);
+    await this.notify((observer) => observer.serverDeleted(principal.tenant, id));
   }
 
   async catalog(principal: Principal, id: string, kinds: CatalogKind[]): Promise<CatalogEntry[]> {
@@ -175,6 +189,23 @@ export class ServerService {
     } catch (error) {
       if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
       throw error;
+    }
+    await this.notify((observer) => observer.serverSaved(server, catalog));
+  }
+
+  /**
+   * Derived data must never make a committed registry change look failed:
+   * observer errors are logged, and observers are expected to be idempotent
+   * so a later save or a reindex repairs what was missed.
+   */
+  private async notify(call: (observer: RegistryObserver) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled((this.options.observers ?? []).map(call));
+    for (const result of results) {
+      if (result.status === "rejected") {
+        console.error(
+          JSON.stringify({ level: "error", event: "registry_observer_failed", error: String(result.reason) }),
+        );
+      }
     }
   }
 

@@ -71,3 +71,71 @@ export const catalogEntries = sqliteTable(
     index("catalog_entries_order").on(table.serverId, table.kind, table.position),
   ],
 );
+
+// --- Identity and access -------------------------------------------------
+
+/** One scopes configuration per tenant, replaced whole (see docs/storage.md). */
+export const scopeConfigs = sqliteTable("scope_configs", {
+  tenant: text("tenant").primaryKey(),
+  /** The validated configuration document (what the YAML file holds). */
+  document: text("document", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  /** Increases by one on every replacement; lets isolates notice changes cheaply. */
+  revision: integer("revision").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+/** Access tokens the gateway signed for users (personal access tokens). */
+export const vendedTokens = sqliteTable(
+  "vended_tokens",
+  {
+    /** The token's `jti`. */
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    subject: text("subject").notNull(),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    revokedAt: text("revoked_at"),
+  },
+  (table) => [
+    index("vended_tokens_owner").on(table.tenant, table.subject, table.createdAt),
+    index("vended_tokens_revoked").on(table.revokedAt),
+  ],
+);
+
+// --- Audit -----------------------------------------------------------------
+
+/** One row per audited event: MCP requests, admin changes, auth decisions. */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+    requestId: text("request_id").notNull(),
+    /** `mcp`, `admin` or `auth`. */
+    category: text("category").notNull(),
+    subject: text("subject"),
+    issuer: text("issuer"),
+    serverId: text("server_id"),
+    serverPath: text("server_path"),
+    method: text("method"),
+    tool: text("tool"),
+    /** `allow` or `deny`. */
+    decision: text("decision").notNull(),
+    reason: text("reason"),
+    /** e.g. `ok`, `error`, `denied`, `upstream_error`, `timeout`. */
+    outcome: text("outcome").notNull(),
+    upstreamStatus: integer("upstream_status"),
+    durationMs: integer("duration_ms"),
+    /** Arguments (only when the server's policy allows logging them) and other details. */
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (table) => [
+    index("audit_events_time").on(table.tenant, table.occurredAt),
+    index("audit_events_subject").on(table.tenant, table.subject, table.occurredAt),
+  ],
+);
