@@ -1,8 +1,8 @@
 // Starts the gateway locally under `wrangler dev` (Node-only): applies the D1
-// migrations to a persistence directory, runs the Worker with the given admin
-// token and vars, and resolves once GET /health answers 200. Used by
+// migrations to a persistence directory, runs the Worker with the given
+// secrets and vars, and resolves once GET /health answers 200. Used by
 // `npm start`, the e2e tests and the benchmarks.
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,7 +13,12 @@ export interface LocalGatewayOptions {
   port: number;
   /** Where wrangler keeps local D1/Durable Object state; relative paths are resolved against the repo root. */
   persistDir: string;
-  adminToken: string;
+  /**
+   * Worker secrets (e.g. DEV_ADMIN_USERNAME, DEV_ADMIN_PASSWORD, TOKEN_SIGNING_KEY,
+   * egress credentials). They reach wrangler through a private env file, never
+   * the command line.
+   */
+  secrets: Record<string, string>;
   /** Extra Worker vars; they override [vars] in wrangler.toml. */
   vars?: Record<string, string>;
   /** How long to wait for GET /health; default 60 s. */
@@ -53,20 +58,23 @@ const QUIET_ENV: Record<string, string> = {
 
 export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGateway> {
   const persistDir = resolve(ROOT, o.persistDir);
-  assertSafeToken(o.adminToken);
-  const extraVars = varArgs(o.vars ?? {});
+  const envFileText = secretLines(o.secrets);
+  const extraVars = varArgs(o.vars ?? {}, o.secrets);
   const inspectorPort = await freePort();
   await assertPortFree(o.port);
+  // wrangler refuses to start when the [assets] folder is missing; an empty one
+  // (dashboard not built: tests that do not need it) serves no dashboard.
+  await mkdir(join(ROOT, "dashboard", "dist"), { recursive: true });
   await applyMigrations(persistDir);
 
-  // The token goes to wrangler through a private env file outside the
-  // repository: nothing is written into the checkout and the secret stays off
-  // the command line (`ps`). Passing --env-file also stops wrangler from
-  // reading the repo's .dev.vars, so callers get exactly the token they chose.
+  // Secrets go to wrangler through a private env file outside the
+  // repository: nothing is written into the checkout and they stay off the
+  // command line (`ps`). Passing --env-file also stops wrangler from reading
+  // the repo's .dev.vars, so callers get exactly the secrets they chose.
   // Plain vars go on the command line (--var beats both wrangler.toml and env files).
   const secretsDir = await mkdtemp(join(tmpdir(), "mcp-gateway-"));
   const envFile = join(secretsDir, "gateway.env");
-  await writeFile(envFile, `ADMIN_TOKEN=${o.adminToken}\n`, { mode: 0o600 });
+  await writeFile(envFile, envFileText, { mode: 0o600 });
   await chmod(envFile, 0o600);
 
   const proc = startProcess(
@@ -179,17 +187,31 @@ function assertPortFree(port: number): Promise<void> {
   });
 }
 
-/** dotenv would mangle quotes and `$` (wrangler expands variables), so the token keeps to a safe alphabet. */
-function assertSafeToken(token: string): void {
-  if (!/^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) {
-    throw new Error("adminToken must be at least 16 characters of [A-Za-z0-9._~+/=-]");
-  }
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The env file's lines. dotenv ends an unquoted value at `#` and wrangler
+ * expands `$NAME`, so values keep to an alphabet where neither can happen
+ * (JSON such as a JWK is fine; a newline, quote at the start, `#` or `$` is not).
+ */
+function secretLines(secrets: Record<string, string>): string {
+  return Object.entries(secrets)
+    .map(([key, value]) => {
+      if (!NAME.test(key)) throw new Error(`Invalid secret name: ${key}`);
+      if (!/^[^\s"'`#$\\](?:[^\r\n#$\\]*[^\s#$\\])?$/.test(value)) {
+        throw new Error(
+          `Secret ${key} has characters that an env file would change (newline, #, $, \\, leading quote)`,
+        );
+      }
+      return `${key}=${value}\n`;
+    })
+    .join("");
 }
 
-function varArgs(vars: Record<string, string>): string[] {
+function varArgs(vars: Record<string, string>, secrets: Record<string, string>): string[] {
   return Object.entries(vars).flatMap(([key, value]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`Invalid variable name: ${key}`);
-    if (key === "ADMIN_TOKEN") throw new Error("Pass the admin token as adminToken, not in vars");
+    if (!NAME.test(key)) throw new Error(`Invalid variable name: ${key}`);
+    if (key in secrets) throw new Error(`${key} is given both as a secret and as a var`);
     // wrangler splits on the first ':' only, so values may contain ':'.
     return ["--var", `${key}:${value}`];
   });

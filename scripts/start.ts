@@ -1,12 +1,15 @@
 // `npm start`: the whole local stack in one command on a fresh clone. Makes
-// sure .dev.vars holds an admin token, starts the demo MCP backend and the
-// gateway (wrangler dev), registers the demo backend, prints where everything
-// is, and stays in the foreground until Ctrl-C.
-import { randomBytes } from "node:crypto";
+// sure .dev.vars holds the development admin password and the token signing
+// key, builds the dashboard (when it changed), starts the demo MCP backend and
+// the gateway (wrangler dev), which serves the dashboard too, logs in
+// with the development login and registers the demo backend, prints where
+// everything is, and stays in the foreground until Ctrl-C.
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
+import { buildDashboard } from "./build-dashboard.ts";
+import { type DevSecrets, devLogin, newDevSecrets } from "./dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
 import { type RunningProcess, startProcess, waitFor } from "./processes.ts";
 
@@ -18,44 +21,60 @@ const gatewayPort = Number(process.env.PORT ?? 8787);
 const demoPort = Number(process.env.DEMO_PORT ?? 8788);
 
 // ---------------------------------------------------------------------------
-// 1. The admin token in .dev.vars (gitignored; `wrangler dev` alone reads it too)
+// 1. Development secrets in .dev.vars (gitignored; `wrangler dev` alone reads it too)
+
+/** Entries no longer used (the interim admin token before identity landed). */
+const RETIRED = new Set(["ADMIN_TOKEN"]);
 
 interface DevVars {
-  adminToken: string;
-  /** The other entries of .dev.vars, passed on to the gateway. */
-  others: Record<string, string>;
-  created: boolean;
+  /** Every entry of .dev.vars that the gateway should get, as secrets. */
+  secrets: Record<string, string>;
+  /** The names generated on this run (their values are shown once). */
+  created: (keyof DevSecrets)[];
 }
 
-async function ensureAdminToken(): Promise<DevVars> {
+async function ensureDevSecrets(): Promise<DevVars> {
   const existing = await readFile(DEV_VARS, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return "";
     throw error;
   });
-  const { ADMIN_TOKEN: current, ...others } = parseEnv(existing) as Record<string, string>;
-  if (current) return { adminToken: current, others, created: false };
-
-  const adminToken = randomBytes(32).toString("hex");
-  const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
-  const header =
-    existing === "" ? "# Local secrets for wrangler dev and npm start. Never commit this file.\n" : "";
-  await writeFile(DEV_VARS, `${existing}${separator}${header}ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
-  await chmod(DEV_VARS, 0o600);
-  return { adminToken, others, created: true };
+  const current = parseEnv(existing) as Record<string, string>;
+  const fresh = newDevSecrets();
+  const created = (Object.keys(fresh) as (keyof DevSecrets)[]).filter((name) => !current[name]);
+  if (created.length > 0) {
+    const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
+    const header =
+      existing === "" ? "# Local secrets for wrangler dev and npm start. Never commit this file.\n" : "";
+    const lines = created.map((name) => `${name}=${fresh[name]}\n`).join("");
+    await writeFile(DEV_VARS, `${existing}${separator}${header}${lines}`, { mode: 0o600 });
+    await chmod(DEV_VARS, 0o600);
+  }
+  const secrets: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...current, ...pick(fresh, created) })) {
+    if (!RETIRED.has(name)) secrets[name] = value;
+  }
+  return { secrets, created };
 }
 
-function announceToken(vars: DevVars): void {
-  if (!vars.created) {
-    console.log(`Admin token: kept in ${DEV_VARS} (ADMIN_TOKEN).`);
-    return;
+function pick(secrets: DevSecrets, names: (keyof DevSecrets)[]): Partial<DevSecrets> {
+  return Object.fromEntries(names.map((name) => [name, secrets[name]]));
+}
+
+function announceSecrets(vars: DevVars): void {
+  if (vars.created.length > 0) {
+    const line = "=".repeat(78);
+    console.log(`\n${line}`);
+    console.log(`  Generated ${vars.created.join(", ")} and saved to .dev.vars (gitignored).`);
+    if (vars.created.includes("DEV_ADMIN_PASSWORD")) {
+      console.log("  The development admin login is shown only this once:\n");
+      console.log(`    user name  ${vars.secrets.DEV_ADMIN_USERNAME}`);
+      console.log(`    password   ${vars.secrets.DEV_ADMIN_PASSWORD}\n`);
+    }
+    console.log(`  Later runs read them from ${DEV_VARS}.`);
+    console.log(`${line}\n`);
+  } else {
+    console.log(`Development login and signing key: kept in ${DEV_VARS}.`);
   }
-  const line = "=".repeat(78);
-  console.log(`\n${line}`);
-  console.log("  A new admin token was generated and saved to .dev.vars (gitignored).");
-  console.log("  It is shown only this once:\n");
-  console.log(`    ADMIN_TOKEN=${vars.adminToken}\n`);
-  console.log(`  Later runs read it from ${DEV_VARS}.`);
-  console.log(`${line}\n`);
 }
 
 // ---------------------------------------------------------------------------
@@ -154,15 +173,18 @@ function printSummary(gateway: LocalGateway, readyMs: number, seed: string): voi
 MCP Gateway is running (first 200 on /health ${readyMs} ms after start)
 
   Gateway        ${url}
+  Dashboard      ${url}/  (sign in with the development login; see .dev.vars)
   Health         ${url}/health
   Servers API    ${url}/api/v1/servers
   OpenAPI        ${url}/api/v1/openapi.json
   Demo backend   http://127.0.0.1:${demoPort}/mcp
   Seed           ${seed}
-  Admin token    ADMIN_TOKEN in .dev.vars
+  Dev login      POST ${url}/api/v1/auth/dev-login (DEV_ADMIN_USERNAME / DEV_ADMIN_PASSWORD in .dev.vars)
+  Token keys     ${url}/.well-known/jwks.json
 
 Try (from the repository root):
-  curl -H "Authorization: Bearer $(grep ^ADMIN_TOKEN= .dev.vars | cut -d= -f2)" ${url}/api/v1/servers
+  TOKEN=$(npm run -s token)
+  curl -H "Authorization: Bearer $TOKEN" ${url}/api/v1/servers
 
 Press Ctrl-C to stop.
 `);
@@ -195,8 +217,13 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) onSignal();
   }, 500).unref();
 
-  const devVars = await ensureAdminToken();
-  announceToken(devVars);
+  const devVars = await ensureDevSecrets();
+  announceSecrets(devVars);
+  // Before wrangler starts: it serves dashboard/dist (skipped when nothing changed).
+  const dashboard = await buildDashboard();
+  console.log(
+    dashboard.built ? `Dashboard built in ${dashboard.ms} ms.` : "Dashboard unchanged, not rebuilt.",
+  );
   console.log(`Starting the demo backend on :${demoPort} and the gateway on :${gatewayPort} ...`);
 
   let forwardLogs = false;
@@ -206,10 +233,9 @@ async function main(): Promise<void> {
     startLocalGateway({
       port: gatewayPort,
       persistDir: PERSIST_DIR,
-      adminToken: devVars.adminToken,
-      // Other .dev.vars entries reach the Worker as --var flags (the launcher
+      // Every .dev.vars entry reaches the Worker as a secret (the launcher
       // passes its own env file, so wrangler does not read .dev.vars itself).
-      vars: devVars.others,
+      secrets: devVars.secrets,
       onOutput: (text) => {
         if (forwardLogs) process.stdout.write(text);
       },
@@ -244,7 +270,8 @@ async function main(): Promise<void> {
 
   let seed: string;
   try {
-    seed = await seedDemo(gateway.url, devVars.adminToken);
+    const { DEV_ADMIN_USERNAME: username = "", DEV_ADMIN_PASSWORD: password = "" } = devVars.secrets;
+    seed = await seedDemo(gateway.url, await devLogin(gateway.url, username, password));
   } catch (error) {
     seed = `FAILED (the gateway keeps running): ${error instanceof Error ? error.message : String(error)}`;
   }

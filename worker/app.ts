@@ -3,11 +3,20 @@
 // body limits, then authentication, then the routes.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
-import { adminTokenAuth } from "./auth/admin-token.ts";
+import { authenticate } from "./auth/authenticate.ts";
+import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
+import { restRateLimit } from "./http/rate-limit.ts";
+import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { scopeRoutes } from "./routes/scopes.ts";
+import { searchRoutes } from "./routes/search.ts";
+import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { wellKnownRoutes } from "./routes/well-known.ts";
 
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
@@ -18,12 +27,26 @@ export function buildApp() {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/", wellKnownRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();
+  // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.
+  api.use(apiCors());
   api.use(limitBodySize());
-  api.use("/servers/*", adminTokenAuth());
-  api.use("/servers", adminTokenAuth());
+  // Every /api/v1 route needs a bearer token unless listed here.
+  // (The live-health WebSocket authenticates with a one-time ticket instead.)
+  api.use(
+    authenticate({
+      except: ["/api/v1/openapi.json", "/api/v1/auth/dev-login", "/api/v1/auth/methods", LIVE_HEALTH_PATH],
+    }),
+  );
+  // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
+  api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
   api.route("/", serverRoutes());
+  api.route("/", scopeRoutes());
+  api.route("/", tokenRoutes());
+  api.route("/", searchRoutes());
+  api.route("/", healthRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -34,5 +57,9 @@ export function buildApp() {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.route("/api/v1", api);
+  // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
+  app.route("/", aggregatedMcpRoutes());
+  // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.
+  app.route("/", serverMcpRoutes());
   return app;
 }

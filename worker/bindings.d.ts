@@ -3,7 +3,16 @@
 // by `npm start`) and from `wrangler secret put` in production.
 declare namespace Cloudflare {
   interface Env {
-    /** Interim admin bearer credential (until identity lands). */
-    ADMIN_TOKEN: string;
+    /** The gateway's token signing key: a private ES256 (P-256) JWK as JSON. */
+    TOKEN_SIGNING_KEY?: string;
+    /** The previous signing key (public JWK suffices), still accepted after a rotation. */
+    TOKEN_SIGNING_KEY_PREVIOUS?: string;
+    /** Development login (only with DEV_MODE=true, never in production). */
+    DEV_ADMIN_USERNAME?: string;
+    DEV_ADMIN_PASSWORD?: string;
+    /** Trusted identity providers (JSON array; see README "Authentication"). */
+    AUTH_ISSUERS?: string;
+    /** The gateway's public origin, e.g. https://mcp.example.com (required in production). */
+    PUBLIC_URL?: string;
   }
 }

@@ -2,6 +2,11 @@
 // re-exported here as they appear so that wrangler can bind them.
 import { buildApp } from "./app.ts";
 
+export { HealthHub } from "../durable-objects/health-hub.ts";
+export { McpSession } from "../durable-objects/mcp-session.ts";
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
+export { ServerState } from "../durable-objects/server-state.ts";
+
 const app = buildApp();
 
 export default {

@@ -1,15 +1,43 @@
 // The one place that picks adapters from configuration and assembles services.
 // Routes get services from here; nothing else constructs adapters.
+
+import defaultScopesYaml from "../config/scopes.yml";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { identityServices } from "./auth/identity.ts";
+import type { TokenService } from "./auth/token-service.ts";
 import { loadConfig } from "./env.ts";
 import { readCatalog } from "./mcp/catalog-reader.ts";
+import { Auditor } from "./observability/audit.ts";
 import { secretsFromEnv } from "./proxy/egress.ts";
+import { AccessService } from "./registry/access-service.ts";
+import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
+import { serverStateObserver, serverStatePort } from "./resilience/server-state-port.ts";
+import { SearchIndexer } from "./search/search-indexer.ts";
+import { SearchService } from "./search/search-service.ts";
+import { searchAdapters } from "./search-adapters.ts";
+import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
+import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
+import { D1TokenStore } from "./store/d1/d1-token-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 
 export interface Services {
   store: RegistryStore;
+  /** Servers by path for the MCP hot path (short-lived isolate cache). */
+  directory: ServerDirectory;
   servers: ServerService;
+  /** Scopes configuration and the one decision function, per tenant. */
+  access: AccessService;
+  auditor: Auditor;
+  /** Vended tokens: mint, list, revoke, development login. */
+  tokens: TokenService;
+  /** Bearer token -> Principal. */
+  authenticator: Authenticator;
+  /** Hybrid search over tools and servers (keyword only unless an embedder is configured). */
+  search: SearchService;
+  /** Keeps the search index in step with the registry (a registry observer); reindex. */
+  searchIndexer: SearchIndexer;
 }
 
 const built = new WeakMap<object, Services>();
@@ -19,10 +47,27 @@ export function getServices(env: Env): Services {
   if (cached) return cached;
   const config = loadConfig(env);
   const store = new D1RegistryStore(env.DB);
+  const access = new AccessService({
+    store: new D1ScopesStore(env.DB),
+    defaultDocumentYaml: defaultScopesYaml,
+  });
+  const searchBackends = searchAdapters(env, config.search);
+  const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
+  const directory = new ServerDirectory(store);
   const services: Services = {
     store,
+    directory,
+    search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
+    searchIndexer,
+    access,
+    auditor: new Auditor(new D1AuditLog(env.DB)),
+    ...identityServices(config, new D1TokenStore(env.DB)),
     servers: new ServerService({
       store,
+      access,
+      // serverStateObserver: health checks start on registration, state goes with the server.
+      observers: [searchIndexer, serverStateObserver(env), directory],
+      state: serverStatePort(env),
       readCatalog,
       secrets: secretsFromEnv(env),
       allowPrivateUpstreams: config.allowPrivateUpstreams,

@@ -42,6 +42,20 @@ export function sampleServer(overrides: Partial<ServerRecord> = {}): ServerRecor
       counts: { tools: 2, resources: 1, resourceTemplates: 0, prompts: 0 },
       warnings: [],
     },
+    loadBalancing: { strategy: "consistent-hash", hashOn: "session" },
+    circuitBreaker: { failureThreshold: 3, cooldownMs: 10_000 },
+    healthCheck: { intervalSeconds: 15 },
+    rateLimit: { requests: 100, windowSeconds: 60 },
+    health: {
+      status: "degraded",
+      latencyMs: 42,
+      checkedAt: timestamp,
+      changedAt: timestamp,
+      error: null,
+      replicas: [
+        { url: "https://upstream.example/mcp", status: "up", latencyMs: 42, error: null, circuit: "closed" },
+      ],
+    },
     createdAt: timestamp,
     updatedAt: timestamp,
     ...overrides,
@@ -242,6 +256,79 @@ export function describeRegistryStoreContract(adapter: string, makeStore: () => 
       it("reports a missing server without creating it", async () => {
         const ghost = sampleServer();
         expect(await store.updateServer(ghost, [sampleTool("x")])).toBe(false);
+        expect(await store.getServer(ghost.tenant, ghost.id)).toBeNull();
+      });
+
+      it("replaces only the catalog state and entries with updateCatalog", async () => {
+        const server = sampleServer();
+        await store.insertServer(server, [sampleTool("old"), resource]);
+        // A concurrent edit of the record must survive a catalog refresh.
+        const renamed = { ...server, name: "Renamed meanwhile" };
+        await store.updateServer(renamed);
+        const state = {
+          ...server.catalog,
+          status: "unreachable" as const,
+          error: "down",
+          checkedAt: "2026-11-23T00:00:00.000Z",
+        };
+        expect(await store.updateCatalog(server.tenant, server.id, state)).toBe(true);
+        expect(await store.getServer(server.tenant, server.id)).toEqual({ ...renamed, catalog: state });
+        expect((await store.listCatalog(server.tenant, server.id)).map((e) => e.key)).toEqual([
+          "file:///readme",
+          "old",
+        ]);
+
+        const fresh = {
+          ...server.catalog,
+          status: "ok" as const,
+          counts: { ...server.catalog.counts, tools: 1 },
+        };
+        expect(await store.updateCatalog(server.tenant, server.id, fresh, [sampleTool("new")])).toBe(true);
+        expect(await store.listCatalog(server.tenant, server.id)).toEqual([sampleTool("new")]);
+        expect((await store.getServer(server.tenant, server.id))?.catalog).toEqual(fresh);
+      });
+
+      it("records health alone, and updateServer never overwrites it", async () => {
+        const server = sampleServer();
+        await store.insertServer(server, []);
+        const health = {
+          status: "unhealthy" as const,
+          latencyMs: null,
+          checkedAt: "2026-11-23T00:00:00.000Z",
+          changedAt: "2026-11-23T00:00:00.000Z",
+          error: "connection refused",
+          replicas: [
+            {
+              url: "https://upstream.example/mcp",
+              status: "down" as const,
+              latencyMs: null,
+              error: "connection refused",
+              circuit: "open" as const,
+            },
+          ],
+        };
+        expect(await store.updateHealth(server.tenant, server.id, health)).toBe(true);
+        expect(await store.getServer(server.tenant, server.id)).toEqual({ ...server, health });
+        // A record read before the health report is saved: its stale health is ignored.
+        expect(await store.updateServer({ ...server, name: "Stale write" })).toBe(true);
+        expect(await store.getServer(server.tenant, server.id)).toEqual({
+          ...server,
+          name: "Stale write",
+          health,
+        });
+      });
+
+      it("scopes updateCatalog and updateHealth to the tenant and reports a missing server", async () => {
+        const server = sampleServer();
+        await store.insertServer(server, [sampleTool("mine")]);
+        expect(await store.updateCatalog("tenant-b", server.id, server.catalog, [])).toBe(false);
+        expect(await store.updateHealth("tenant-b", server.id, server.health)).toBe(false);
+        expect(await store.listCatalog(server.tenant, server.id)).toHaveLength(1);
+        const ghost = sampleServer();
+        expect(await store.updateCatalog(ghost.tenant, ghost.id, ghost.catalog, [sampleTool("x")])).toBe(
+          false,
+        );
+        expect(await store.updateHealth(ghost.tenant, ghost.id, ghost.health)).toBe(false);
         expect(await store.getServer(ghost.tenant, ghost.id)).toBeNull();
       });
 

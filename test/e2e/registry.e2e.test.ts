@@ -11,11 +11,18 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoServer, startDemoServer } from "../../demo/server.ts";
+import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
 import { freePort, type RunningProcess } from "../../scripts/processes.ts";
 import { startEverything } from "../support/upstreams.ts";
 
-const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123";
+// Fresh development secrets per run; the bearer token comes from the development login.
+const SECRETS = newDevSecrets();
+// A fixed public URL: tokens name it as issuer and audience, so they stay valid
+// when the restarted gateway listens on another port.
+const PUBLIC_URL = "http://mcp-gateway.e2e";
+const VARS = { PUBLIC_URL };
+let token: string;
 
 let gateway: LocalGateway;
 let persistDir: string;
@@ -28,7 +35,8 @@ const everything: {
 beforeAll(async () => {
   persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-e2e-"));
   const [gw, streamable, sse, demoServer] = await Promise.all([
-    (async () => startLocalGateway({ port: await freePort(), persistDir, adminToken: ADMIN_TOKEN }))(),
+    (async () =>
+      startLocalGateway({ port: await freePort(), persistDir, secrets: { ...SECRETS }, vars: VARS }))(),
     startEverything("streamableHttp"),
     startEverything("sse"),
     (async () => startDemoServer({ port: await freePort(), host: "127.0.0.1" }))(),
@@ -37,6 +45,7 @@ beforeAll(async () => {
   everything.streamable = streamable;
   everything.sse = sse;
   demo = demoServer;
+  token = await devLogin(gateway.url, SECRETS.DEV_ADMIN_USERNAME, SECRETS.DEV_ADMIN_PASSWORD);
 });
 
 afterAll(async () => {
@@ -52,7 +61,7 @@ afterAll(async () => {
 async function callApi(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${gateway.url}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers },
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers },
   });
 }
 
@@ -100,6 +109,20 @@ describe("registry through a running gateway", () => {
     expect(response.status).toBe(200);
   });
 
+  it("refuses the API without a token, pointing at its protected-resource metadata", async () => {
+    const response = await fetch(`${gateway.url}/api/v1/servers`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`,
+    );
+    const metadata = (await (await fetch(`${gateway.url}/.well-known/oauth-protected-resource`)).json()) as {
+      resource: string;
+      authorization_servers: string[];
+    };
+    expect(metadata.resource).toBe(PUBLIC_URL);
+    expect(metadata.authorization_servers).toEqual([PUBLIC_URL]);
+  });
+
   for (const mode of ["streamable", "sse"] as const) {
     it(`stores exactly the catalog a client sees directly (server-everything, ${mode})`, async () => {
       const upstream = everything[mode];
@@ -141,10 +164,15 @@ describe("registry through a running gateway", () => {
     );
   });
 
-  it("keeps registered servers across a gateway restart (local D1 persists)", async () => {
+  it("keeps registered servers and issued tokens across a gateway restart (local D1 persists)", async () => {
     const before = (await (await callApi("/api/v1/servers")).json()) as { items: { id: string }[] };
     await gateway.stop();
-    gateway = await startLocalGateway({ port: await freePort(), persistDir, adminToken: ADMIN_TOKEN });
+    gateway = await startLocalGateway({
+      port: await freePort(),
+      persistDir,
+      secrets: { ...SECRETS },
+      vars: VARS,
+    });
     const after = (await (await callApi("/api/v1/servers")).json()) as { items: { id: string }[] };
     expect(after.items.map((item) => item.id)).toEqual(before.items.map((item) => item.id));
     expect(after.items.length).toBeGreaterThanOrEqual(3);

@@ -3,13 +3,35 @@ import { env, exports } from "cloudflare:workers";
 
 export const BASE = "http://gateway.test";
 
-export function adminHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { authorization: `Bearer ${env.ADMIN_TOKEN}`, ...extra };
+let adminToken: Promise<string> | undefined;
+
+/**
+ * A real gateway token for the development admin (group mcp-registry-admin),
+ * from POST /api/v1/auth/dev-login; one per test file (storage is per file).
+ */
+export function devAdminToken(): Promise<string> {
+  adminToken ??= (async () => {
+    const response = await exports.default.fetch(`${BASE}/api/v1/auth/dev-login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: env.DEV_ADMIN_USERNAME, password: env.DEV_ADMIN_PASSWORD }),
+    });
+    if (response.status !== 200)
+      throw new Error(`dev login failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  })();
+  return adminToken;
 }
 
+export async function adminHeaders(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await devAdminToken()}`, ...extra };
+}
+
+/** Calls the gateway as the development admin; pass an `authorization` header to call as someone else. */
 export async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
   const { json, headers, ...rest } = init;
-  const merged: Record<string, string> = adminHeaders(headers as Record<string, string>);
+  const given = (headers ?? {}) as Record<string, string>;
+  const merged: Record<string, string> = "authorization" in given ? { ...given } : await adminHeaders(given);
   let body = rest.body;
   if (json !== undefined) {
     merged["content-type"] = "application/json";

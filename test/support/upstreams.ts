@@ -1,9 +1,10 @@
 // Real MCP servers on loopback for the tests: the reference
 // `server-everything` in Streamable HTTP and in legacy SSE mode, and the
-// repository's demo backend. Started once per test run (vitest global setup)
+// probe server the tests control. Started once per test run (vitest global setup)
 // and handed to tests through `inject`.
 import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
+import { startDemoServer } from "../../demo/server.ts";
 import {
   freePort,
   httpAnswers,
@@ -11,12 +12,22 @@ import {
   startProcess,
   waitFor,
 } from "../../scripts/processes.ts";
+import { startFaultFleet } from "./fault-fleet.ts";
+import { startProbeServer } from "./probe-mcp-server.ts";
 
 const require = createRequire(import.meta.url);
 
 export interface Upstreams {
   everythingStreamableUrl: string;
   everythingSseUrl: string;
+  /** Base URL of the probe server (test/support/probe-mcp-server.ts); its MCP endpoint is `${probeUrl}/mcp`. */
+  probeUrl: string;
+  /** A second probe server, only for the aggregated endpoint's tests (its /stats are theirs alone). */
+  aggregateProbeUrl: string;
+  /** The demo backend's MCP endpoint (demo/server.ts: 2026-07-28 and session-based 2025 clients). */
+  demoUrl: string;
+  /** Control API of the fault-injectable replica fleet (test/support/fault-fleet.ts). */
+  faultFleetUrl: string;
 }
 
 declare module "vitest" {
@@ -40,9 +51,30 @@ export async function startEverything(
 }
 
 export default async function setup(project: TestProject) {
-  const [streamable, sse] = await Promise.all([startEverything("streamableHttp"), startEverything("sse")]);
-  project.provide("upstreams", { everythingStreamableUrl: streamable.url, everythingSseUrl: sse.url });
+  const [streamable, sse, probe, aggregateProbe, demo, fleet] = await Promise.all([
+    startEverything("streamableHttp"),
+    startEverything("sse"),
+    startProbeServer(),
+    startProbeServer(),
+    startDemoServer({ port: 0, host: "127.0.0.1" }),
+    startFaultFleet(),
+  ]);
+  project.provide("upstreams", {
+    everythingStreamableUrl: streamable.url,
+    everythingSseUrl: sse.url,
+    probeUrl: probe.url,
+    aggregateProbeUrl: aggregateProbe.url,
+    demoUrl: demo.url,
+    faultFleetUrl: fleet.url,
+  });
   return async () => {
-    await Promise.all([streamable.proc.stop(), sse.proc.stop()]);
+    await Promise.all([
+      streamable.proc.stop(),
+      sse.proc.stop(),
+      probe.close(),
+      aggregateProbe.close(),
+      demo.close(),
+      fleet.close(),
+    ]);
   };
 }

@@ -6,6 +6,8 @@ export interface FieldError {
   /** Dotted path of the offending field, e.g. `endpoints.0.url`; "" for the body itself. */
   field: string;
   message: string;
+  /** 1-based line in a submitted text document (YAML), when known. */
+  line?: number;
 }
 
 export type ProblemKind =
@@ -16,8 +18,11 @@ export type ProblemKind =
   | "forbidden"
   | "not-found"
   | "conflict"
+  | "precondition-failed"
   | "payload-too-large"
+  | "too-many-requests"
   | "upstream"
+  | "unavailable"
   | "internal";
 
 const TITLES: Record<ProblemKind, { status: number; title: string }> = {
@@ -28,8 +33,11 @@ const TITLES: Record<ProblemKind, { status: number; title: string }> = {
   forbidden: { status: 403, title: "Not allowed" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
+  "precondition-failed": { status: 412, title: "The resource has changed" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
   upstream: { status: 502, title: "The upstream server failed" },
+  unavailable: { status: 503, title: "Not available on this gateway" },
   internal: { status: 500, title: "Internal error" },
 };
 
@@ -42,10 +50,21 @@ export class GatewayError extends Error {
   readonly errors: FieldError[];
   /** Never sent to clients. */
   readonly internal: string | undefined;
+  /** Public reason class (e.g. an access decision's `tool_not_granted`), sent as `reason`. */
+  readonly reason: string | undefined;
+  /** Extra response headers, e.g. `WWW-Authenticate` on 401/403. */
+  readonly headers: Record<string, string>;
 
   constructor(
     kind: ProblemKind,
-    options: { detail?: string; errors?: FieldError[]; internal?: string; status?: number } = {},
+    options: {
+      detail?: string;
+      errors?: FieldError[];
+      internal?: string;
+      status?: number;
+      reason?: string;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(options.detail ?? TITLES[kind].title);
     this.kind = kind;
@@ -54,6 +73,8 @@ export class GatewayError extends Error {
     this.detail = options.detail;
     this.errors = options.errors ?? [];
     this.internal = options.internal;
+    this.reason = options.reason;
+    this.headers = options.headers ?? {};
   }
 }
 

@@ -13,7 +13,9 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   requestId?: string;
-  errors?: { field: string; message: string }[];
+  /** Public reason class of a refusal (e.g. `server_not_granted`). */
+  reason?: string;
+  errors?: { field: string; message: string; line?: number }[];
 }
 
 export function problemResponse(error: GatewayError, requestId: string | undefined, headers?: HeadersInit) {
@@ -23,12 +25,14 @@ export function problemResponse(error: GatewayError, requestId: string | undefin
     status: error.status,
   };
   if (error.detail) body.detail = error.detail;
+  if (error.reason) body.reason = error.reason;
   if (error.errors.length > 0) body.errors = error.errors;
   if (requestId) body.requestId = requestId;
   const response = new Response(JSON.stringify(body), {
     status: error.status,
     headers,
   });
+  for (const [name, value] of Object.entries(error.headers)) response.headers.set(name, value);
   response.headers.set("content-type", "application/problem+json");
   return response;
 }

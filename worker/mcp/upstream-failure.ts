@@ -13,6 +13,7 @@ export type Phase = string;
 /** Wraps a fetch for one upstream conversation and remembers its first transport-level failure. */
 export class ObservedFetch {
   private firstFailure: string | undefined;
+  private lastStatus: number | undefined;
   private signal: AbortSignal;
   private readonly base: Fetch;
 
@@ -25,6 +26,11 @@ export class ObservedFetch {
   /** The first failure seen on the wire, already phrased for an admin. */
   get failure(): string | undefined {
     return this.firstFailure;
+  }
+
+  /** The HTTP status of the latest answer to a POST, if any arrived. */
+  get lastPostStatus(): number | undefined {
+    return this.lastStatus;
   }
 
   /** Requests made from now on are bounded by `signal` (e.g. a short budget for closing). */
@@ -43,6 +49,7 @@ export class ObservedFetch {
       if (!signal.aborted) this.note(`connection failed: ${hostOf(input)}: ${brief(messageOf(error))}`);
       throw error;
     }
+    if (method === "POST") this.lastStatus = response.status;
     this.inspect(method, response);
     return response;
   };

@@ -22,6 +22,10 @@ export const RESERVED_PATHS = new Set([
   "assets",
   "ws",
   "well-known",
+  // `all` is the keyword for "every server" in the scopes configuration.
+  "all",
+  // `broadcast__{tool}` names the aggregated endpoint's broadcast tools.
+  "broadcast",
 ]);
 
 export const PathSlug = z
@@ -87,6 +91,40 @@ export const EgressInput = z.discriminatedUnion("type", [
   }),
 ]);
 
+// Resilience settings (worker/resilience/; defaults and meaning in README "Resilience").
+export const LoadBalancingInput = z
+  .strictObject({
+    strategy: z
+      .enum(["round-robin", "weighted", "least-connections", "random", "consistent-hash"])
+      .default("weighted"),
+    hashOn: z.enum(["identity", "session"]).default("identity"),
+  })
+  .meta({ description: "How a replica is chosen; hashOn applies to consistent-hash" });
+
+export const CircuitBreakerInput = z
+  .strictObject({
+    failureThreshold: z.int().min(1).max(1000).optional(),
+    cooldownMs: z.int().min(100).max(3_600_000).optional(),
+    halfOpenSuccesses: z.int().min(1).max(100).optional(),
+  })
+  .meta({ description: "Overrides of the gateway's circuit-breaker defaults; omitted fields keep them" });
+
+export const HealthCheckInput = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    intervalSeconds: z.int().min(5).max(86_400).optional(),
+    timeoutMs: z.int().min(100).max(60_000).optional(),
+    degradedLatencyMs: z.int().min(1).max(60_000).optional(),
+  })
+  .meta({ description: "Overrides of the gateway's health-check defaults; omitted fields keep them" });
+
+export const RateLimitInput = z
+  .strictObject({
+    requests: z.int().min(1).max(1_000_000),
+    windowSeconds: z.int().min(1).max(86_400),
+  })
+  .meta({ description: "Requests each identity may send to this server per window" });
+
 const Metadata = z
   .record(z.string().max(100), z.unknown())
   .refine((value) => JSON.stringify(value).length <= 16_384, "metadata must serialise to at most 16 KiB");
@@ -108,6 +146,10 @@ const serverFields = {
   enabled: z.boolean(),
   visibility: z.enum(["public", "private", "group"]),
   lifecycle: z.enum(["active", "deprecated"]),
+  loadBalancing: LoadBalancingInput,
+  circuitBreaker: CircuitBreakerInput.nullable(),
+  healthCheck: HealthCheckInput.nullable(),
+  rateLimit: RateLimitInput.nullable(),
 };
 
 export const ServerCreateInput = z
@@ -125,6 +167,10 @@ export const ServerCreateInput = z
     enabled: serverFields.enabled.default(true),
     visibility: serverFields.visibility.default("public"),
     lifecycle: serverFields.lifecycle.default("active"),
+    loadBalancing: serverFields.loadBalancing.default({ strategy: "weighted", hashOn: "identity" }),
+    circuitBreaker: serverFields.circuitBreaker.default(null),
+    healthCheck: serverFields.healthCheck.default(null),
+    rateLimit: serverFields.rateLimit.default(null),
   })
   .meta({ id: "ServerCreate" });
 
@@ -143,6 +189,10 @@ export const ServerUpdateInput = z
     enabled: serverFields.enabled.optional(),
     visibility: serverFields.visibility.optional(),
     lifecycle: serverFields.lifecycle.optional(),
+    loadBalancing: serverFields.loadBalancing.optional(),
+    circuitBreaker: serverFields.circuitBreaker.optional(),
+    healthCheck: serverFields.healthCheck.optional(),
+    rateLimit: serverFields.rateLimit.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     message: "send at least one field to change",

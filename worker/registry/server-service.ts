@@ -8,18 +8,25 @@ import {
   type DiscoveredCatalog,
   type UpstreamTarget,
 } from "../mcp/catalog-reader.ts";
+import type { RegistryAction } from "../policy/access-policy.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import type { ServerStateView } from "../resilience/state-types.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
+  type CatalogState,
   DuplicatePathError,
+  type HealthSummary,
   InvalidCursorError,
   type Page,
   type RegistryStore,
   type ServerRecord,
   type ToolSummary,
+  UNKNOWN_HEALTH,
 } from "../store/registry-store.ts";
+import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
+import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 
@@ -39,9 +46,30 @@ export interface RegistryObserver {
   serverDeleted(tenant: string, id: string): Promise<void>;
 }
 
+/**
+ * The live state of a server, kept by its ServerState Durable Object
+ * (durable-objects/server-state.ts): health checks, circuits, catalog refresh.
+ */
+export interface ServerStatePort {
+  /** Health check and catalog refresh now; resolves once both are recorded. */
+  refreshNow(server: ServerRecord): Promise<void>;
+  /** Health with history, circuits and recent catalog changes. */
+  describe(server: ServerRecord): Promise<ServerStateView>;
+}
+
+/** What a catalog refresh found (for the ServerState object's record of changes). */
+export interface CatalogRefresh {
+  state: CatalogState;
+  changes: CatalogChange[];
+}
+
 export interface ServerServiceOptions {
   store: RegistryStore;
+  /** Every operation is checked here, where the record (and so its path) is known. */
+  access: AccessGuard;
   observers?: RegistryObserver[];
+  /** Absent: refresh reads the catalog inline and no live state is kept. */
+  state?: ServerStatePort;
   readCatalog: CatalogReader;
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
@@ -66,6 +94,11 @@ export class ServerService {
   }
 
   async register(principal: Principal, input: ServerCreate): Promise<ServerView> {
+    await this.options.access.require(principal, {
+      kind: "registry",
+      action: "register_service",
+      resource: input.path,
+    });
     this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
@@ -91,6 +124,11 @@ export class ServerService {
       source: "local",
       lifecycle: input.lifecycle,
       catalog: unreachableState(null, "not read yet", timestamp),
+      loadBalancing: input.loadBalancing,
+      circuitBreaker: input.circuitBreaker,
+      healthCheck: input.healthCheck,
+      rateLimit: input.rateLimit,
+      health: UNKNOWN_HEALTH,
       createdAt: timestamp,
       updatedAt: timestamp,
     };
@@ -107,13 +145,20 @@ export class ServerService {
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
-    return this.view(await this.require(principal, id));
+    return this.view(await this.require(principal, id, "list_service"));
   }
 
+  /**
+   * Only servers the caller may `list_service`. A finite grant goes into the
+   * store query as a path filter, so pages are cut after filtering and a page
+   * is never short while more visible servers follow.
+   */
   async list(principal: Principal, filters: ServerListFilters): Promise<Page<ServerView>> {
+    const grant = await this.options.access.resources(principal, "list_service");
+    const query = grant.all ? filters : { ...filters, paths: grant.names };
     let page: Page<ServerRecord>;
     try {
-      page = await this.options.store.listServers(principal.tenant, filters);
+      page = await this.options.store.listServers(principal.tenant, query);
     } catch (error) {
       if (error instanceof InvalidCursorError) {
         throw new GatewayError("validation", {
@@ -133,8 +178,16 @@ export class ServerService {
     };
   }
 
+  /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
   async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
-    const current = await this.require(principal, id);
+    const current = await this.require(principal, id, "modify_service");
+    if (patch.path !== undefined && patch.path !== current.path) {
+      await this.options.access.require(principal, {
+        kind: "registry",
+        action: "modify_service",
+        resource: patch.path,
+      });
+    }
     if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
     if (patch.path && patch.path !== current.path && (await this.options.store.getServerByPath(patch.path))) {
       throw duplicatePath(patch.path);
@@ -153,7 +206,7 @@ export class ServerService {
   }
 
   async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
-    const current = await this.require(principal, id);
+    const current = await this.require(principal, id, "toggle_service");
     if (current.enabled === enabled) return this.view(current);
     const next = { ...current, enabled, updatedAt: this.now().toISOString() };
     await this.save(next);
@@ -161,26 +214,84 @@ export class ServerService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
+    await this.require(principal, id, "delete_service");
     if (!(await this.options.store.deleteServer(principal.tenant, id))) throw serverNotFound(id);
     await this.notify((observer) => observer.serverDeleted(principal.tenant, id));
   }
 
   async catalog(principal: Principal, id: string, kinds: CatalogKind[]): Promise<CatalogEntry[]> {
-    await this.require(principal, id);
+    await this.require(principal, id, "list_service");
     const lists = await Promise.all(
       kinds.map((kind) => this.options.store.listCatalog(principal.tenant, id, kind)),
     );
     return lists.flat();
   }
 
-  /** Reads the catalog now. An unreachable server keeps its last known catalog. */
+  /**
+   * Checks health and reads the catalog now (through the server's ServerState
+   * object when there is one). An unreachable server keeps its last known catalog.
+   */
   async refresh(principal: Principal, id: string): Promise<ServerView> {
-    const current = await this.require(principal, id);
+    const current = await this.require(principal, id, "health_check_service");
+    if (this.options.state) {
+      await this.options.state.refreshNow(current);
+      const refreshed = await this.options.store.getServer(current.tenant, current.id);
+      if (!refreshed) throw serverNotFound(id);
+      return this.view(refreshed);
+    }
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
     const next = withCatalogOutcome(current, outcome, timestamp);
     await this.save(next, outcome.entries ?? undefined);
     return this.view(next);
+  }
+
+  /** Health with history, circuits and recent catalog changes (`list_service`, like reading the server). */
+  async state(principal: Principal, id: string): Promise<ServerStateView> {
+    const server = await this.require(principal, id, "list_service");
+    if (!this.options.state) {
+      return {
+        serverId: server.id,
+        health: server.health,
+        circuits: [],
+        history: [],
+        catalogChanges: [],
+        nextCheckAt: null,
+      };
+    }
+    return this.options.state.describe(server);
+  }
+
+  // --- For the server's ServerState object only (no principal: never reachable from a route) ---
+
+  async recordFor(tenant: string, id: string): Promise<ServerRecord | null> {
+    return this.options.store.getServer(tenant, id);
+  }
+
+  /**
+   * Reads the catalog now and records it without touching the rest of the
+   * record; tells observers (the search index) when entries changed. Null
+   * when the server is gone.
+   */
+  async refreshCatalogFor(tenant: string, id: string): Promise<CatalogRefresh | null> {
+    const current = await this.options.store.getServer(tenant, id);
+    if (!current) return null;
+    const before = await this.options.store.listCatalog(tenant, id);
+    const timestamp = this.now().toISOString();
+    const outcome = await this.readCatalog(current);
+    const { catalog: state } = withCatalogOutcome(current, outcome, timestamp);
+    const entries = outcome.entries ?? undefined;
+    if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
+    const changes = entries ? diffCatalog(before, entries) : [];
+    if (changes.length > 0 || state.status !== current.catalog.status) {
+      const saved = { ...current, catalog: state };
+      await this.notify((observer) => observer.serverSaved(saved, changes.length > 0 ? entries : undefined));
+    }
+    return { state, changes };
+  }
+
+  async recordHealth(tenant: string, id: string, health: HealthSummary): Promise<boolean> {
+    return this.options.store.updateHealth(tenant, id, health);
   }
 
   private async save(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void> {
@@ -209,9 +320,11 @@ export class ServerService {
     }
   }
 
-  private async require(principal: Principal, id: string): Promise<ServerRecord> {
+  /** The record, if it exists in the caller's tenant and `action` is allowed on its path (403 otherwise). */
+  private async require(principal: Principal, id: string, action: RegistryAction): Promise<ServerRecord> {
     const server = await this.options.store.getServer(principal.tenant, id);
     if (!server) throw serverNotFound(id);
+    await this.options.access.require(principal, { kind: "registry", action, resource: server.path });
     return server;
   }
 

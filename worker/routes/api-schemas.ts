@@ -1,7 +1,14 @@
 // Response shapes of the REST API, for the OpenAPI document. Input shapes
 // live with the registry (registry/server-input.ts).
 import { z } from "zod";
-import { EgressInput, UpstreamEndpointInput } from "../registry/server-input.ts";
+import {
+  CircuitBreakerInput,
+  EgressInput,
+  HealthCheckInput,
+  LoadBalancingInput,
+  RateLimitInput,
+  UpstreamEndpointInput,
+} from "../registry/server-input.ts";
 
 export const Problem = z
   .object({
@@ -10,7 +17,13 @@ export const Problem = z
     status: z.int(),
     detail: z.string().optional(),
     requestId: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    reason: z
+      .string()
+      .optional()
+      .meta({ description: "Why access was refused (403): a stable reason class, never policy details" }),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string(), line: z.int().optional() }))
+      .optional(),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
@@ -28,6 +41,25 @@ const CatalogState = z.object({
   }),
   warnings: z.array(z.string()),
 });
+
+export const HealthSummary = z
+  .object({
+    status: z.enum(["healthy", "degraded", "unhealthy", "unknown"]),
+    latencyMs: z.number().nullable(),
+    checkedAt: z.string().nullable(),
+    changedAt: z.string().nullable(),
+    error: z.string().nullable(),
+    replicas: z.array(
+      z.object({
+        url: z.string(),
+        status: z.enum(["up", "down", "unknown"]),
+        latencyMs: z.number().nullable(),
+        error: z.string().nullable(),
+        circuit: z.enum(["closed", "open", "half-open"]),
+      }),
+    ),
+  })
+  .meta({ id: "HealthSummary", description: "The server's health as last recorded by its health checks" });
 
 export const ServerView = z
   .object({
@@ -49,6 +81,11 @@ export const ServerView = z
     source: z.enum(["local", "federated"]),
     lifecycle: z.enum(["active", "deprecated", "deleted"]),
     catalog: CatalogState,
+    loadBalancing: LoadBalancingInput,
+    circuitBreaker: CircuitBreakerInput.nullable(),
+    healthCheck: HealthCheckInput.nullable(),
+    rateLimit: RateLimitInput.nullable(),
+    health: HealthSummary,
     tools: z.array(
       z.object({ name: z.string(), title: z.string().nullable(), description: z.string().nullable() }),
     ),

@@ -7,22 +7,11 @@ import { validationHook } from "../http/validation.ts";
 import { ServerCreateInput, ServerListQuery, ServerUpdateInput } from "../registry/server-input.ts";
 import { getServices } from "../services.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
-import { CatalogItems, Problem, ServerPage, ServerView } from "./api-schemas.ts";
+import { CatalogItems, ServerPage, ServerView } from "./api-schemas.ts";
+import { json, jsonBody, problem } from "./openapi-parts.ts";
 
 const tag = ["servers"];
 const IdParam = z.object({ id: z.string().min(1).max(64) });
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: Problem } },
-});
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 const common = {
   401: problem("Missing or invalid credential"),
   404: problem("No such server"),

@@ -17,6 +17,77 @@ export interface UpstreamEndpoint {
   weight: number;
 }
 
+// --- Resilience settings and health (worker/resilience/, durable-objects/server-state.ts)
+
+export type LoadBalancingStrategy =
+  | "round-robin"
+  | "weighted"
+  | "least-connections"
+  | "random"
+  | "consistent-hash";
+
+export interface LoadBalancing {
+  strategy: LoadBalancingStrategy;
+  /** For consistent-hash: the caller's identity, or its session (identity when there is none). */
+  hashOn: "identity" | "session";
+}
+
+/** Per-server overrides of the circuit-breaker defaults (CIRCUIT_* settings); absent fields use them. */
+export interface CircuitBreakerOverrides {
+  failureThreshold?: number;
+  cooldownMs?: number;
+  halfOpenSuccesses?: number;
+}
+
+/** Per-server overrides of the health-check defaults (HEALTH_CHECK_* settings). */
+export interface HealthCheckOverrides {
+  /** false: no periodic checks (manual refresh still checks). */
+  enabled?: boolean;
+  intervalSeconds?: number;
+  timeoutMs?: number;
+  degradedLatencyMs?: number;
+}
+
+/** A per-server limit for each identity on this server (overrides RATE_LIMIT_PER_IDENTITY_SERVER). */
+export interface RateLimitOverride {
+  requests: number;
+  windowSeconds: number;
+}
+
+export type HealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
+
+export interface ReplicaHealth {
+  url: string;
+  /** What the last health check of this replica found. */
+  status: "up" | "down" | "unknown";
+  latencyMs: number | null;
+  error: string | null;
+  /** Circuit breaker phase when the summary was written. */
+  circuit: "closed" | "open" | "half-open";
+}
+
+/** The last recorded health of a server (written by its ServerState object when it changes). */
+export interface HealthSummary {
+  status: HealthStatus;
+  latencyMs: number | null;
+  checkedAt: string | null;
+  /** When `status` last changed. */
+  changedAt: string | null;
+  error: string | null;
+  replicas: ReplicaHealth[];
+}
+
+export const UNKNOWN_HEALTH: HealthSummary = {
+  status: "unknown",
+  latencyMs: null,
+  checkedAt: null,
+  changedAt: null,
+  error: null,
+  replicas: [],
+};
+
+export const DEFAULT_LOAD_BALANCING: LoadBalancing = { strategy: "weighted", hashOn: "identity" };
+
 /**
  * How the gateway authenticates to the upstream. Holds the *names* of secrets
  * (Worker secrets / env vars), never their values.
@@ -66,6 +137,12 @@ export interface ServerRecord {
   source: ServerSource;
   lifecycle: LifecycleStatus;
   catalog: CatalogState;
+  loadBalancing: LoadBalancing;
+  circuitBreaker: CircuitBreakerOverrides | null;
+  healthCheck: HealthCheckOverrides | null;
+  rateLimit: RateLimitOverride | null;
+  /** Recorded by the server's ServerState object; never written by record updates. */
+  health: HealthSummary;
   createdAt: string;
   updatedAt: string;
 }
@@ -93,6 +170,8 @@ export interface ServerQuery {
   /** Case-insensitive substring of name, path or description. */
   text?: string;
   path?: string;
+  /** Only servers with one of these paths (the caller's access grant); [] matches none. */
+  paths?: string[];
   limit: number;
   /** Opaque; from a previous page's `nextCursor`. */
   cursor?: string;
@@ -123,10 +202,22 @@ export interface RegistryStore {
   /** Ordered by path (stable); `cursor` continues after the last item seen. Throws InvalidCursorError. */
   listServers(tenant: string, query: ServerQuery): Promise<Page<ServerRecord>>;
   /**
-   * Replaces the stored record (same id and tenant), and its catalog too when
-   * `catalog` is given, atomically. Returns false when absent. Throws DuplicatePathError.
+   * Replaces the stored record (same id and tenant) except `health`, and its
+   * catalog too when `catalog` is given, atomically. Returns false when absent.
+   * Throws DuplicatePathError.
    */
   updateServer(server: ServerRecord, catalog?: CatalogEntry[]): Promise<boolean>;
+  /**
+   * Replaces only the catalog state, and the entries too when given,
+   * atomically; no other field of the record changes (so it cannot undo a
+   * concurrent edit). Returns false when absent.
+   */
+  updateCatalog(tenant: string, id: string, state: CatalogState, entries?: CatalogEntry[]): Promise<boolean>;
+  /**
+   * Records health only (`updateServer` never writes it, so a stale record
+   * cannot undo a newer health report). Returns false when absent.
+   */
+  updateHealth(tenant: string, id: string, health: HealthSummary): Promise<boolean>;
   /** Removes the server and its catalog. Returns false when absent. */
   deleteServer(tenant: string, id: string): Promise<boolean>;
   /** Entries in the order the server listed them. */

@@ -7,7 +7,9 @@ import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import {
   type CatalogEntry,
   type CatalogKind,
+  type CatalogState,
   DuplicatePathError,
+  type HealthSummary,
   InvalidCursorError,
   type Page,
   type RegistryStore,
@@ -57,6 +59,10 @@ export class D1RegistryStore implements RegistryStore {
     const conditions: SQL[] = [eq(servers.tenant, tenant)];
     if (query.enabled !== undefined) conditions.push(eq(servers.enabled, query.enabled));
     if (query.path !== undefined) conditions.push(eq(servers.path, query.path));
+    if (query.paths !== undefined) {
+      // One JSON parameter, however many paths: D1's 100-parameter limit never applies.
+      conditions.push(sql`${servers.path} in (select value from json_each(${JSON.stringify(query.paths)}))`);
+    }
     if (query.tag !== undefined) {
       conditions.push(sql`exists (select 1 from json_each(${servers.tags}) where value = ${query.tag})`);
     }
@@ -81,7 +87,9 @@ export class D1RegistryStore implements RegistryStore {
   }
 
   async updateServer(server: ServerRecord, catalog?: CatalogEntry[]): Promise<boolean> {
-    const { id, tenant, createdAt, ...changes } = toRow(server);
+    // Health is written only by updateHealth: a record read before a health
+    // report must not undo it.
+    const { id, tenant, createdAt, healthStatus, healthDetail, ...changes } = toRow(server);
     const statements: Statement[] = [
       this.db
         .update(servers)
@@ -102,6 +110,48 @@ export class D1RegistryStore implements RegistryStore {
       if (isForeignKeyViolation(error)) return false;
       throw error;
     }
+  }
+
+  async updateCatalog(
+    tenant: string,
+    id: string,
+    state: CatalogState,
+    entries?: CatalogEntry[],
+  ): Promise<boolean> {
+    // Tenants never change, so this check cannot go stale; a deletion meanwhile
+    // makes the entry inserts fail on the foreign key and the batch roll back.
+    if (entries && !(await this.owns(tenant, id))) return false;
+    const { status, checkedAt, ...detail } = state;
+    const statements: Statement[] = [
+      this.db
+        .update(servers)
+        .set({ catalogStatus: status, catalogCheckedAt: checkedAt, catalogDetail: detail })
+        .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
+        .returning({ id: servers.id }),
+    ];
+    if (entries) {
+      statements.push(this.db.delete(catalogEntries).where(eq(catalogEntries.serverId, id)));
+      statements.push(...this.catalogInserts(id, entries));
+    }
+    try {
+      const [updated] = (await this.db.batch(statements as [Statement, ...Statement[]])) as [
+        { id: string }[],
+      ];
+      return updated.length > 0;
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async updateHealth(tenant: string, id: string, health: HealthSummary): Promise<boolean> {
+    const { status, ...detail } = health;
+    const updated = await this.db
+      .update(servers)
+      .set({ healthStatus: status, healthDetail: detail })
+      .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
+      .returning({ id: servers.id });
+    return updated.length > 0;
   }
 
   async deleteServer(tenant: string, id: string): Promise<boolean> {
@@ -160,6 +210,15 @@ export class D1RegistryStore implements RegistryStore {
     return summaries;
   }
 
+  private async owns(tenant: string, id: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: servers.id })
+      .from(servers)
+      .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
+      .limit(1);
+    return rows.length > 0;
+  }
+
   private catalogInserts(serverId: string, catalog: CatalogEntry[]): Statement[] {
     const rows = catalog.map((entry, position) => ({
       serverId,
@@ -213,6 +272,12 @@ function toRow(server: ServerRecord): ServerRow {
     catalogStatus: status,
     catalogCheckedAt: checkedAt,
     catalogDetail: detail,
+    loadBalancing: server.loadBalancing,
+    circuitBreaker: server.circuitBreaker,
+    healthCheck: server.healthCheck,
+    rateLimit: server.rateLimit,
+    healthStatus: server.health.status,
+    healthDetail: healthDetailOf(server.health),
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,
   };
@@ -238,9 +303,19 @@ function fromRow(row: ServerRow): ServerRecord {
     source: row.source,
     lifecycle: row.lifecycle,
     catalog: { status: row.catalogStatus, checkedAt: row.catalogCheckedAt, ...row.catalogDetail },
+    loadBalancing: row.loadBalancing,
+    circuitBreaker: row.circuitBreaker ?? null,
+    healthCheck: row.healthCheck ?? null,
+    rateLimit: row.rateLimit ?? null,
+    health: { status: row.healthStatus, ...row.healthDetail },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+function healthDetailOf(health: HealthSummary): Omit<HealthSummary, "status"> {
+  const { status, ...detail } = health;
+  return detail;
 }
 
 function stringField(object: Record<string, unknown>, field: string): string | null {

@@ -5,14 +5,21 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 import type {
   CatalogKind,
   CatalogState,
+  CircuitBreakerOverrides,
   EgressCredential,
+  HealthCheckOverrides,
+  HealthStatus,
+  HealthSummary,
   LifecycleStatus,
+  LoadBalancing,
+  RateLimitOverride,
   ServerSource,
   UpstreamEndpoint,
   Visibility,
 } from "../registry-store.ts";
 
 type CatalogDetail = Omit<CatalogState, "status" | "checkedAt">;
+type HealthDetail = Omit<HealthSummary, "status">;
 
 export const servers = sqliteTable(
   "servers",
@@ -42,6 +49,21 @@ export const servers = sqliteTable(
     catalogStatus: text("catalog_status").$type<CatalogState["status"]>().notNull(),
     catalogCheckedAt: text("catalog_checked_at"),
     catalogDetail: text("catalog_detail", { mode: "json" }).$type<CatalogDetail>().notNull(),
+    // Resilience settings (worker/resilience/): null means "the gateway's defaults".
+    loadBalancing: text("load_balancing", { mode: "json" })
+      .$type<LoadBalancing>()
+      .notNull()
+      .default(sql`'{"strategy":"weighted","hashOn":"identity"}'`),
+    circuitBreaker: text("circuit_breaker", { mode: "json" }).$type<CircuitBreakerOverrides | null>(),
+    healthCheck: text("health_check", { mode: "json" }).$type<HealthCheckOverrides | null>(),
+    rateLimit: text("rate_limit", { mode: "json" }).$type<RateLimitOverride | null>(),
+    // Health as last recorded by the server's ServerState object. A column so
+    // listings can filter on it; the rest of the summary is JSON.
+    healthStatus: text("health_status").$type<HealthStatus>().notNull().default("unknown"),
+    healthDetail: text("health_detail", { mode: "json" })
+      .$type<HealthDetail>()
+      .notNull()
+      .default(sql`'{"latencyMs":null,"checkedAt":null,"changedAt":null,"error":null,"replicas":[]}'`),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

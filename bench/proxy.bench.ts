@@ -1,0 +1,212 @@
+// `tools/call` through the gateway's per-server endpoint (/{path}/mcp) against
+// (a) the backend directly and (b) a bare pass-through Worker on the same
+// local runtime (bench/passthrough-worker.ts), with the same load in one run.
+// Prints requests per second and p50/p99 latency for each, and the ratios.
+//
+//   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3]
+//
+// The backend is the repository's demo MCP server (a real MCP SDK v2 server,
+// session-based exchange); the tool is `word_count`, which costs next to
+// nothing, so what is measured is the transport path.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startDemoServer } from "../demo/server.ts";
+import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
+import { startLocalGateway } from "../scripts/local-gateway.ts";
+import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
+import { percentile } from "./metrics.ts";
+
+const { values: options } = parseArgs({
+  options: {
+    requests: { type: "string", default: "2000" },
+    concurrency: { type: "string", default: "16" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const REQUESTS = Number(options.requests);
+const CONCURRENCY = Number(options.concurrency);
+const ROUNDS = Number(options.rounds);
+const WARMUP = 200;
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function initialize(target: Target): Promise<Target> {
+  const response = await fetch(target.url, {
+    method: "POST",
+    headers: {
+      ...target.headers,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "bench", version: "1" },
+      },
+    }),
+  });
+  if (!response.ok)
+    throw new Error(`${target.name}: initialize answered ${response.status}: ${await response.text()}`);
+  await response.text();
+  const session = response.headers.get("mcp-session-id");
+  return { ...target, headers: { ...target.headers, ...(session ? { "mcp-session-id": session } : {}) } };
+}
+
+async function load(target: Target, count: number): Promise<Run> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const body = (id: number) =>
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name: "word_count", arguments: { text: "a b c" } },
+    });
+  const worker = async () => {
+    while (next < count) {
+      const id = next++;
+      const started = performance.now();
+      try {
+        const response = await fetch(target.url, {
+          method: "POST",
+          headers: {
+            ...target.headers,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+          },
+          body: body(id),
+        });
+        const text = await response.text();
+        if (!response.ok || !text.includes('"words"')) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      latencies.push(performance.now() - started);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+async function main() {
+  const demo = await startDemoServer({ port: await freePort(), host: "127.0.0.1" });
+  const backendOrigin = new URL(demo.url).origin;
+
+  const passthroughPort = await freePort();
+  const passthrough = startProcess(
+    process.execPath,
+    [
+      resolve("node_modules/wrangler/bin/wrangler.js"),
+      "dev",
+      "--config",
+      resolve("bench/passthrough.wrangler.toml"),
+      "--env-file",
+      "/dev/null",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(passthroughPort),
+      "--inspector-port",
+      String(await freePort()),
+      "--var",
+      `BACKEND_ORIGIN:${backendOrigin}`,
+    ],
+    {
+      CI: "true",
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+    },
+  );
+  const secrets = newDevSecrets();
+  const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-bench-"));
+  const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } });
+  try {
+    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
+      timeoutMs: 60_000,
+      process: passthrough,
+    });
+    const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
+    const registered = await fetch(`${gateway.url}/api/v1/servers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Demo", path: "demo", endpoints: [{ url: demo.url }] }),
+    });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+
+    const plain: Target[] = [
+      { name: "backend directly", url: demo.url, headers: {} },
+      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      {
+        name: "gateway /{path}/mcp",
+        url: `${gateway.url}/demo/mcp`,
+        headers: { authorization: `Bearer ${token}` },
+      },
+    ];
+    const targets = await Promise.all(plain.map(initialize));
+    const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
+    for (const target of targets) await load(target, WARMUP);
+    // Rounds interleave the targets so drift on a shared machine hits all alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS));
+    }
+
+    const summary = targets.map((target) => {
+      const list = runs.get(target.name) ?? [];
+      return {
+        name: target.name,
+        rps: median(list.map((run) => run.rps)),
+        p50: median(list.map((run) => run.p50)),
+        p99: median(list.map((run) => run.p99)),
+        errors: list.reduce((sum, run) => sum + run.errors, 0),
+      };
+    });
+    console.log(
+      `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY} (medians of rounds)\n`,
+    );
+    console.log("target                      req/s     p50 ms   p99 ms   errors");
+    for (const row of summary) {
+      console.log(
+        `${row.name.padEnd(26)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)}`,
+      );
+    }
+    const [direct, bare, gw] = summary;
+    if (direct && bare && gw) {
+      console.log("\nratios (gateway / baseline):");
+      for (const base of [direct, bare]) {
+        console.log(
+          `  vs ${base.name.padEnd(26)} req/s ${(gw.rps / base.rps).toFixed(2)}x   p50 ${(gw.p50 / base.p50).toFixed(2)}x   p99 ${(gw.p99 / base.p99).toFixed(2)}x`,
+        );
+      }
+    }
+  } finally {
+    await Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);
+    await rm(persistDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,156 @@
+// Shapes of the gateway's REST API (/api/v1) as the dashboard uses them. Types
+// only (no DOM, no I/O), so pure modules and their tests can import them;
+// api.ts is the client that speaks them.
+
+export type HealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
+
+export interface HealthSummary {
+  status: HealthStatus;
+  latencyMs: number | null;
+  checkedAt: string | null;
+  changedAt: string | null;
+  error: string | null;
+  replicas: {
+    url: string;
+    status: "up" | "down" | "unknown";
+    latencyMs: number | null;
+    error: string | null;
+    circuit: "closed" | "open" | "half-open";
+  }[];
+}
+
+export interface Endpoint {
+  url: string;
+  transport: "streamable-http" | "sse";
+  weight?: number;
+}
+
+export interface Server {
+  id: string;
+  name: string;
+  path: string;
+  description: string;
+  tags: string[];
+  endpoints: Endpoint[];
+  timeoutMs: number;
+  enabled: boolean;
+  catalog: {
+    status: "pending" | "ok" | "unreachable";
+    error: string | null;
+    checkedAt: string | null;
+    serverInfo: { name: string; version: string; title?: string } | null;
+    counts: { tools: number; resources: number; resourceTemplates: number; prompts: number };
+    warnings: string[];
+  };
+  health: HealthSummary;
+  tools: { name: string; title: string | null; description: string | null }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the register and edit forms send (a subset of the API's fields). */
+export interface ServerInput {
+  name: string;
+  path: string;
+  description: string;
+  tags: string[];
+  endpoints: Endpoint[];
+  timeoutMs?: number;
+}
+
+export interface CatalogItem {
+  kind: "tool" | "resource" | "resource_template" | "prompt";
+  key: string;
+  fingerprint: string;
+  definition: {
+    name?: string;
+    title?: string;
+    description?: string;
+    inputSchema?: unknown;
+    [field: string]: unknown;
+  };
+}
+
+export interface SearchHit {
+  kind: "tool" | "server";
+  id: string;
+  name: string;
+  title: string | null;
+  description: string;
+  serverId: string;
+  serverPath: string;
+  serverName: string;
+  tags: string[];
+  inputSchema: Record<string, unknown> | null;
+  score: number;
+  matchedFields: string[];
+  matchedBy: ("keyword" | "vector")[];
+}
+
+export interface SearchResponse {
+  mode: "keyword" | "hybrid";
+  query: string;
+  terms: string[];
+  results: SearchHit[];
+  notice?: string;
+  tookMs: number;
+}
+
+export type Grant = { all: boolean; names: string[] };
+
+export interface WhoAmI {
+  subject: string;
+  issuer: string;
+  tenant: string;
+  groups: string[];
+  scopes: string[];
+  kind: "user" | "machine";
+  name?: string;
+  credential?: "idp" | "personal-token" | "dev-login";
+  effectiveScopes: string[];
+  /** Registry actions and where the caller holds them. */
+  permissions: Record<string, Grant>;
+}
+
+export interface AuthMethods {
+  devLogin: boolean;
+  identityProviders: { issuer: string; displayName: string }[];
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  scopes: string[];
+  groups: string[];
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  active: boolean;
+}
+
+export interface MintedToken extends TokenRecord {
+  token: string;
+}
+
+export interface ScopesYaml {
+  yaml: string;
+  /** The ETag, for If-Match on the next PUT. */
+  etag: string | null;
+}
+
+export interface FieldError {
+  /** Dotted path, e.g. `endpoints.0.url`; "" for the whole body. */
+  field: string;
+  message: string;
+  line?: number;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  reason?: string;
+  requestId?: string;
+  errors?: FieldError[];
+}

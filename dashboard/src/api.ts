@@ -1,0 +1,231 @@
+// The typed client of the gateway's REST API (/api/v1): every call the
+// dashboard makes goes through here. Errors arrive as RFC 9457 problem+json
+// and become ApiError, whose field errors the forms show next to their fields.
+// The token travels only in the Authorization header.
+
+import type {
+  AuthMethods,
+  CatalogItem,
+  FieldError,
+  MintedToken,
+  Problem,
+  ScopesYaml,
+  SearchResponse,
+  Server,
+  ServerInput,
+  TokenRecord,
+  WhoAmI,
+} from "./api-types.ts";
+
+export type * from "./api-types.ts";
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  readonly status: number;
+  readonly problem: Problem;
+
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.status = problem.status;
+    this.problem = problem;
+  }
+
+  get fieldErrors(): FieldError[] {
+    return this.problem.errors ?? [];
+  }
+}
+
+/** Network failures (gateway down, CORS refusal) as a problem, so callers handle one error type. */
+function networkProblem(error: unknown): ApiError {
+  return new ApiError({
+    type: "about:blank",
+    title: "The gateway could not be reached",
+    status: 0,
+    detail: error instanceof Error ? error.message : String(error),
+  });
+}
+
+export interface RequestOptions {
+  method?: string;
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export class GatewayApi {
+  /** `base` is the gateway origin ("" for the page's own origin). */
+  constructor(
+    readonly base: string,
+    private readonly token: string | null,
+    private readonly onUnauthorized: () => void = () => {},
+  ) {}
+
+  withToken(token: string | null, onUnauthorized: () => void = () => {}): GatewayApi {
+    return new GatewayApi(this.base, token, onUnauthorized);
+  }
+
+  // --- Sign-in (no token needed) ---
+
+  authMethods(): Promise<AuthMethods> {
+    return this.request("/auth/methods");
+  }
+
+  async devLogin(username: string, password: string): Promise<string> {
+    const body = await this.request<{ access_token: string }>("/auth/dev-login", {
+      method: "POST",
+      json: { username, password },
+    });
+    return body.access_token;
+  }
+
+  whoami(): Promise<WhoAmI> {
+    return this.request("/auth/whoami");
+  }
+
+  // --- Servers ---
+
+  async listServers(): Promise<Server[]> {
+    const servers: Server[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page: { items: Server[]; nextCursor: string | null } = await this.request(
+        `/servers?limit=100${query}`,
+      );
+      servers.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return servers;
+  }
+
+  getServer(id: string): Promise<Server> {
+    return this.request(`/servers/${encodeURIComponent(id)}`);
+  }
+
+  registerServer(input: ServerInput): Promise<Server> {
+    return this.request("/servers", { method: "POST", json: input });
+  }
+
+  updateServer(id: string, patch: Partial<ServerInput>): Promise<Server> {
+    return this.request(`/servers/${encodeURIComponent(id)}`, { method: "PATCH", json: patch });
+  }
+
+  deleteServer(id: string): Promise<void> {
+    return this.request(`/servers/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  setEnabled(id: string, enabled: boolean): Promise<Server> {
+    return this.request(`/servers/${encodeURIComponent(id)}/${enabled ? "enable" : "disable"}`, {
+      method: "POST",
+    });
+  }
+
+  refreshServer(id: string): Promise<Server> {
+    return this.request(`/servers/${encodeURIComponent(id)}/refresh`, { method: "POST" });
+  }
+
+  async listTools(id: string): Promise<CatalogItem[]> {
+    const body = await this.request<{ items: CatalogItem[] }>(`/servers/${encodeURIComponent(id)}/tools`);
+    return body.items;
+  }
+
+  // --- Live health ---
+
+  /** A one-time WebSocket URL (absolute, ws: or wss:) for the live-health stream. */
+  async liveHealthUrl(): Promise<string> {
+    const ticket = await this.request<{ url: string }>("/health/tickets", { method: "POST" });
+    const absolute = new URL(ticket.url, this.base || window.location.origin);
+    absolute.protocol = absolute.protocol === "https:" ? "wss:" : "ws:";
+    return absolute.toString();
+  }
+
+  // --- Search ---
+
+  search(query: string, signal?: AbortSignal): Promise<SearchResponse> {
+    const options: RequestOptions = signal ? { signal } : {};
+    return this.request(`/search?q=${encodeURIComponent(query)}&limit=20`, options);
+  }
+
+  // --- Access ---
+
+  async exportScopes(): Promise<ScopesYaml> {
+    const response = await this.send("/scopes", { headers: { accept: "application/yaml" } });
+    return { yaml: await response.text(), etag: response.headers.get("etag") };
+  }
+
+  async replaceScopes(yaml: string, etag: string | null): Promise<{ revision: number }> {
+    const headers: Record<string, string> = { "content-type": "application/yaml" };
+    if (etag) headers["if-match"] = etag;
+    return this.request("/scopes", { method: "PUT", body: yaml, headers });
+  }
+
+  // --- Tokens ---
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.request<{ items: TokenRecord[] }>("/tokens")).items;
+  }
+
+  mintToken(input: { name: string; scopes: string[]; expiresIn: number }): Promise<MintedToken> {
+    return this.request("/tokens", { method: "POST", json: input });
+  }
+
+  revokeToken(id: string): Promise<void> {
+    return this.request(`/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  // --- Plumbing ---
+
+  /** The gateway's public origin as the browser sees it (for client configuration snippets). */
+  get gatewayOrigin(): string {
+    return this.base || window.location.origin;
+  }
+
+  async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(path, options);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  private async send(path: string, options: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body = options.body;
+    if (options.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.json);
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}/api/v1${path}`, {
+        method: options.method ?? "GET",
+        headers,
+        body: body ?? null,
+        signal: options.signal ?? null,
+        // Never cookies: the bearer header is the only credential.
+        credentials: "omit",
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw networkProblem(error);
+    }
+    if (response.ok) return response;
+    const problem = await readProblem(response);
+    if (response.status === 401 && this.token) this.onUnauthorized();
+    throw new ApiError(problem);
+  }
+}
+
+async function readProblem(response: Response): Promise<Problem> {
+  const fallback: Problem = {
+    type: "about:blank",
+    title: response.statusText || "Request failed",
+    status: response.status,
+  };
+  try {
+    const body = (await response.json()) as Partial<Problem>;
+    return { ...fallback, ...body, status: response.status };
+  } catch {
+    return fallback;
+  }
+}

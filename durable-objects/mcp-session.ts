@@ -1,0 +1,268 @@
+// McpSession: one per session of a session-based (2025-era) client of the
+// aggregated endpoint, named `session:{id}`. It owns what makes the session a
+// session: the identity that created it (no other identity may use it), the
+// negotiated protocol version and client capabilities, the upstream sessions
+// opened on its behalf (reused call after call), and its expiry when idle
+// (alarm). Everything lives in storage, so the session survives eviction and
+// isolate restarts; each request is served by a fresh gateway server.
+// RPC only: the Worker authenticates and calls open / handle / end.
+import { DurableObject } from "cloudflare:workers";
+import type { Principal } from "../worker/auth/principal.ts";
+import { loadConfig } from "../worker/env.ts";
+import { GatewayExchange } from "../worker/mcp/gateway-exchange.ts";
+import { serveSessionRequest } from "../worker/mcp/gateway-serving.ts";
+import { ErrorCode, errorResponse } from "../worker/mcp/jsonrpc.ts";
+import type { UpstreamSessionStore } from "../worker/mcp/upstream-call.ts";
+import { terminateUpstreamSession, type UpstreamSession } from "../worker/mcp/upstream-client.ts";
+import { applyEgress, secretsFromEnv } from "../worker/proxy/egress.ts";
+import { callerKey } from "../worker/proxy/session-token.ts";
+import { getServices } from "../worker/services.ts";
+
+/** Durable Object name of a session: `session:{id}`. */
+export function sessionObjectName(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+/** Storage keys (see docs/storage.md). */
+export const SESSION_KEYS = {
+  /** The SessionRecord. */
+  session: "session",
+  /** `upstream:{serverId} {endpoint url}` -> StoredUpstreamSession. */
+  upstreamPrefix: "upstream:",
+} as const;
+
+export interface SessionRecord {
+  id: string;
+  /** callerKey(principal): tenant, issuer and subject of the creating identity. */
+  owner: string;
+  tenant: string;
+  protocolVersion: string;
+  clientInfo: unknown;
+  clientCapabilities: unknown;
+  createdAt: string;
+  /** Epoch ms of the last request (refreshed at most once per TOUCH_INTERVAL_MS). */
+  lastSeenAt: number;
+}
+
+export interface StoredUpstreamSession extends UpstreamSession {
+  serverId: string;
+  endpointUrl: string;
+  openedAt: string;
+}
+
+/** lastSeenAt is written at most this often, so a busy session does not write on every request. */
+const TOUCH_INTERVAL_MS = 30_000;
+const ALLOW = "GET, POST, DELETE";
+
+export class McpSession extends DurableObject<Env> {
+  /** undefined: not loaded yet; null: no session here. */
+  private record: SessionRecord | null | undefined;
+  private upstream = new Map<string, StoredUpstreamSession>();
+
+  /**
+   * Serves the `initialize` request that creates session `sessionId` for
+   * `principal`. The answer carries `Mcp-Session-Id`; nothing is stored
+   * unless initialization succeeded.
+   */
+  async open(
+    request: Request,
+    principal: Principal,
+    sessionId: string,
+    requestId: string,
+  ): Promise<Response> {
+    if ((await this.load()) !== null) {
+      return rpcError(409, ErrorCode.InvalidRequest, "Session already exists");
+    }
+    const params = await initializeParams(request);
+    const exchange = this.exchange(principal, requestId, sessionId);
+    const response = await serveSessionRequest(exchange, request, { json: true });
+    const text = await response.text();
+    const version = negotiatedVersion(text);
+    if (response.status !== 200 || version === null) return new Response(text, response);
+
+    const now = Date.now();
+    this.record = {
+      id: sessionId,
+      owner: callerKey(principal),
+      tenant: principal.tenant,
+      protocolVersion: version,
+      clientInfo: params.clientInfo ?? null,
+      clientCapabilities: params.capabilities ?? {},
+      createdAt: new Date(now).toISOString(),
+      lastSeenAt: now,
+    };
+    await this.ctx.storage.put(SESSION_KEYS.session, this.record);
+    await this.ctx.storage.setAlarm(now + this.idleMs());
+    const headers = new Headers(response.headers);
+    headers.set("mcp-session-id", sessionId);
+    return new Response(text, { status: response.status, headers });
+  }
+
+  /** A later request of the session (POST, or GET for the standalone stream). */
+  async handle(request: Request, principal: Principal, requestId: string): Promise<Response> {
+    const record = await this.ownedBy(principal);
+    if (!record) return sessionNotFound();
+    await this.touch(record);
+    if (request.method === "GET") {
+      // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
+      return new Response(null, { status: 405, headers: { allow: ALLOW } });
+    }
+    const exchange = this.exchange(principal, requestId, record.id);
+    return serveSessionRequest(exchange, request, { json: false });
+  }
+
+  /** DELETE: ends the session and the upstream sessions it opened. */
+  async end(principal: Principal, requestId: string): Promise<Response> {
+    const record = await this.ownedBy(principal);
+    if (!record) return sessionNotFound();
+    const exchange = this.exchange(principal, requestId, record.id);
+    exchange.action("DELETE", "session_ended");
+    exchange.record();
+    await this.terminate(record);
+    return new Response(null, { status: 204 });
+  }
+
+  /** Idle expiry: ends the session once it has seen no request for the idle time. */
+  override async alarm(): Promise<void> {
+    const record = await this.load();
+    if (!record) return;
+    const expiresAt = record.lastSeenAt + this.idleMs();
+    if (Date.now() < expiresAt) {
+      await this.ctx.storage.setAlarm(expiresAt);
+      return;
+    }
+    await this.terminate(record);
+  }
+
+  private async load(): Promise<SessionRecord | null> {
+    if (this.record !== undefined) return this.record;
+    const stored = await this.ctx.storage.get<SessionRecord>(SESSION_KEYS.session);
+    const upstream = await this.ctx.storage.list<StoredUpstreamSession>({
+      prefix: SESSION_KEYS.upstreamPrefix,
+    });
+    this.upstream = new Map(
+      [...upstream].map(([key, value]) => [key.slice(SESSION_KEYS.upstreamPrefix.length), value]),
+    );
+    this.record = stored ?? null;
+    return this.record;
+  }
+
+  /** The session, if `principal` is the identity that created it (an unknown and a foreign session look alike). */
+  private async ownedBy(principal: Principal): Promise<SessionRecord | null> {
+    const record = await this.load();
+    return record && record.owner === callerKey(principal) ? record : null;
+  }
+
+  private async touch(record: SessionRecord): Promise<void> {
+    const now = Date.now();
+    if (now - record.lastSeenAt < TOUCH_INTERVAL_MS) return;
+    record.lastSeenAt = now;
+    await this.ctx.storage.put(SESSION_KEYS.session, record);
+    await this.ctx.storage.setAlarm(now + this.idleMs());
+  }
+
+  private async terminate(record: SessionRecord): Promise<void> {
+    const upstream = [...this.upstream.values()];
+    this.record = null;
+    this.upstream.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await Promise.all(upstream.map((session) => this.endUpstream(record.tenant, session)));
+  }
+
+  private async endUpstream(tenant: string, session: StoredUpstreamSession): Promise<void> {
+    const server = await getServices(this.env).store.getServer(tenant, session.serverId);
+    const endpoint = server?.endpoints.find((candidate) => candidate.url === session.endpointUrl);
+    if (!server || !endpoint) return;
+    try {
+      const egress = applyEgress(endpoint.url, server.egress, secretsFromEnv(this.env));
+      await terminateUpstreamSession(
+        { url: egress.url, transport: endpoint.transport, headers: egress.headers },
+        session,
+      );
+    } catch {
+      // A missing secret or a gone upstream: the upstream expires the session itself.
+    }
+  }
+
+  private exchange(principal: Principal, requestId: string, sessionId: string): GatewayExchange {
+    return new GatewayExchange({
+      services: getServices(this.env),
+      config: loadConfig(this.env),
+      env: this.env,
+      principal,
+      requestId,
+      waitUntil: this.ctx,
+      generation: "session",
+      sessionId,
+      upstreamSessions: this.upstreamStore(),
+    });
+  }
+
+  private upstreamStore(): UpstreamSessionStore {
+    return {
+      get: (key) => this.upstream.get(key),
+      claim: (key, session) => {
+        if (this.upstream.has(key) || !this.record) return false;
+        const [serverId = "", endpointUrl = ""] = splitKey(key);
+        const stored: StoredUpstreamSession = {
+          ...session,
+          serverId,
+          endpointUrl,
+          openedAt: new Date().toISOString(),
+        };
+        this.upstream.set(key, stored);
+        this.ctx.storage.put(`${SESSION_KEYS.upstreamPrefix}${key}`, stored).catch(() => {});
+        return true;
+      },
+      delete: (key) => {
+        if (!this.upstream.delete(key)) return;
+        this.ctx.storage.delete(`${SESSION_KEYS.upstreamPrefix}${key}`).catch(() => {});
+      },
+    };
+  }
+
+  private idleMs(): number {
+    return loadConfig(this.env).mcpSessionIdleMs;
+  }
+}
+
+/** Upstream session keys are `{serverId} {endpoint url}` (see worker/mcp/upstream-call.ts). */
+function splitKey(key: string): [string, string] {
+  const space = key.indexOf(" ");
+  return [key.slice(0, space), key.slice(space + 1)];
+}
+
+interface InitializeParams {
+  clientInfo?: unknown;
+  capabilities?: unknown;
+}
+
+async function initializeParams(request: Request): Promise<InitializeParams> {
+  try {
+    const body = (await request.clone().json()) as { params?: InitializeParams };
+    return body.params ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** The protocol version of a successful initialize answer, or null. */
+function negotiatedVersion(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { result?: { protocolVersion?: unknown } };
+    const version = body.result?.protocolVersion;
+    return typeof version === "string" ? version : null;
+  } catch {
+    return null;
+  }
+}
+
+/** 404 tells a 2025-era client that its session is gone and it should initialize again. */
+export function sessionNotFound(): Response {
+  return rpcError(404, ErrorCode.InvalidRequest, "Session not found");
+}
+
+function rpcError(status: number, code: number, message: string): Response {
+  return Response.json(errorResponse(null, code, message), { status });
+}

@@ -1,0 +1,44 @@
+// What the browser tests run against: the dashboard built into dashboard/dist,
+// the real gateway under `wrangler dev` serving it (fresh state and secrets,
+// health checks every 5 s so a change shows up quickly), and a real
+// server-everything to register through the dashboard's form.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildDashboard } from "../../scripts/build-dashboard.ts";
+import { type DevSecrets, newDevSecrets } from "../../scripts/dev-secrets.ts";
+import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
+import { freePort } from "../../scripts/processes.ts";
+import { startEverything } from "../support/upstreams.ts";
+
+export interface BrowserStack {
+  gateway: LocalGateway;
+  secrets: DevSecrets;
+  everythingUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startBrowserStack(vars: Record<string, string> = {}): Promise<BrowserStack> {
+  await buildDashboard();
+  const secrets = newDevSecrets();
+  const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-browser-"));
+  const [gateway, everything] = await Promise.all([
+    (async () =>
+      startLocalGateway({
+        port: await freePort(),
+        persistDir,
+        secrets: { ...secrets },
+        vars: { HEALTH_CHECK_INTERVAL_SECONDS: "5", ...vars },
+      }))(),
+    startEverything("streamableHttp"),
+  ]);
+  return {
+    gateway,
+    secrets,
+    everythingUrl: everything.url,
+    async stop() {
+      await Promise.allSettled([gateway.stop(), everything.proc.stop()]);
+      await rm(persistDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// The per-server endpoints as real clients use them: the 1.x SDK client
+// (session-based), the SDK v2 client, and the MCP Inspector CLI list and call
+// tools through /{path}/mcp and /{path}/sse of a gateway under `wrangler dev`.
+
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as StreamableV2,
+} from "@modelcontextprotocol/client";
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport as SseTransportV1 } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport as StreamableV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runInspector, type Stack, startStack } from "./harness.ts";
+
+let stack: Stack;
+const paths = { everything: "everything", legacy: "everything-sse", demo: "demo" };
+
+beforeAll(async () => {
+  stack = await startStack();
+  await stack.register({
+    name: "Everything",
+    path: paths.everything,
+    endpoints: [{ url: stack.everythingStreamableUrl }],
+  });
+  await stack.register({
+    name: "Everything (SSE)",
+    path: paths.legacy,
+    endpoints: [{ url: stack.everythingSseUrl, transport: "sse" }],
+  });
+  await stack.register({ name: "Demo", path: paths.demo, endpoints: [{ url: stack.demo.url }] });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const auth = () => ({ headers: { authorization: `Bearer ${stack.token}` } });
+const url = (path: string, entry: "mcp" | "sse") => new URL(`${stack.gateway.url}/${path}/${entry}`);
+
+async function directTools(): Promise<string[]> {
+  const client = new ClientV1({ name: "direct", version: "1.0.0" });
+  await client.connect(new StreamableV1(new URL(stack.everythingStreamableUrl)));
+  const { tools } = await client.listTools();
+  await client.close();
+  return tools.map((tool) => tool.name);
+}
+
+describe("the 1.x SDK client (session-based)", () => {
+  it("lists and calls tools through /{path}/mcp, with progress", async () => {
+    const client = new ClientV1({ name: "e2e-v1", version: "1.0.0" });
+    const transport = new StreamableV1(url(paths.everything, "mcp"), { requestInit: auth() });
+    await client.connect(transport);
+    expect(transport.sessionId).toMatch(/^g1\./);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(await directTools());
+
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "through the gateway" } });
+    expect(JSON.stringify(echoed.content)).toContain("through the gateway");
+
+    const progress: number[] = [];
+    const slow = tools.find((tool) => /long.?running/i.test(tool.name));
+    expect(slow, "server-everything offers a long-running tool").toBeDefined();
+    await client.callTool({ name: slow?.name ?? "", arguments: { duration: 1, steps: 3 } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    });
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  it("lists and calls tools through the legacy /{path}/sse endpoint", async () => {
+    const client = new ClientV1({ name: "e2e-v1-sse", version: "1.0.0" });
+    await client.connect(
+      new SseTransportV1(url(paths.legacy, "sse"), {
+        requestInit: auth(),
+        eventSourceInit: {
+          fetch: (input, init) =>
+            fetch(input, {
+              ...init,
+              headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
+            }),
+        },
+      }),
+    );
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toContain("echo");
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "legacy path" } });
+    expect(JSON.stringify(echoed.content)).toContain("legacy path");
+    await client.close();
+  });
+});
+
+describe("the SDK v2 client", () => {
+  it("lists and calls the demo backend's tools through /{path}/mcp", async () => {
+    const client = new ClientV2({ name: "e2e-v2", version: "1.0.0" });
+    await client.connect(new StreamableV2(url(paths.demo, "mcp"), { requestInit: auth() }));
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["convert_units", "current_time", "word_count"]);
+    const counted = await client.callTool({ name: "word_count", arguments: { text: "one two three" } });
+    expect(JSON.stringify(counted)).toContain('"words":3');
+    await client.close();
+  });
+});
+
+describe("the MCP Inspector CLI", () => {
+  it("lists and calls tools through /{path}/mcp", async () => {
+    const listed = await runInspector(url(paths.everything, "mcp").href, stack.token, "http", [
+      "--method",
+      "tools/list",
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('"echo"');
+    const called = await runInspector(url(paths.everything, "mcp").href, stack.token, "http", [
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "echo",
+      "--tool-arg",
+      "message=inspector via proxy",
+    ]);
+    expect(called.code, called.stderr).toBe(0);
+    expect(called.stdout).toContain("inspector via proxy");
+  });
+
+  it("lists tools through /{path}/sse", async () => {
+    const listed = await runInspector(url(paths.legacy, "sse").href, stack.token, "sse", [
+      "--method",
+      "tools/list",
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('"echo"');
+  });
+});

@@ -1,0 +1,106 @@
+// The authentication middleware: a bearer token in the Authorization header
+// becomes `c.get("principal")`. Anything else is a 401 problem+json with a
+// `WWW-Authenticate: Bearer resource_metadata="..."` challenge (RFC 9728), so
+// MCP clients can find where to get a token. Tokens in the query string are
+// refused outright (they end up in logs and browser history).
+import type { Context, MiddlewareHandler } from "hono";
+import { loadConfig } from "../env.ts";
+import { GatewayError } from "../http/errors.ts";
+import { problemResponse } from "../http/problem.ts";
+import { getServices } from "../services.ts";
+import { AuthError } from "./errors.ts";
+import { baseUrl, metadataUrl } from "./resource.ts";
+
+// RFC 6750 §2.3 names the query parameter `access_token`.
+const QUERY_TOKEN_PARAMETERS = ["access_token"];
+
+export interface AuthenticateOptions {
+  /** Full request paths that need no credential (e.g. "/api/v1/openapi.json"). */
+  except?: string[];
+}
+
+export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<{ Bindings: Env }> {
+  const except = new Set(options.except ?? []);
+  return async function authenticateMiddleware(c, next) {
+    if (except.has(c.req.path)) return next();
+    const url = new URL(c.req.url);
+    if (QUERY_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name))) {
+      return unauthorized(
+        c,
+        new AuthError("send the token in the Authorization header, not in the query string", {
+          code: "invalid_request",
+        }),
+      );
+    }
+    const header = c.req.header("authorization");
+    const token = bearerToken(header);
+    if (token === null) {
+      if (header === undefined) return unauthorized(c, null);
+      return unauthorized(
+        c,
+        new AuthError("expected Authorization: Bearer <token>", { code: "invalid_request" }),
+      );
+    }
+    try {
+      const principal = await getServices(c.env).authenticator.authenticate(token, c.req.url);
+      c.set("principal", principal);
+    } catch (error) {
+      if (error instanceof AuthError) return unauthorized(c, error);
+      throw error;
+    }
+    await next();
+  };
+}
+
+/** The token of an `Authorization: Bearer <token>` header; null for any other form. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer +([\x21-\x7e]+)$/i.exec(header.trim());
+  return match?.[1] ?? null;
+}
+
+export interface ChallengeParameters {
+  error?: "invalid_token" | "invalid_request" | "insufficient_scope";
+  description?: string;
+  /** Space-separated scopes that would help (with insufficient_scope). */
+  scope?: string;
+}
+
+/** `Bearer resource_metadata="...", error="...", ...` for the resource the request addressed. */
+export function bearerChallenge(c: Context<{ Bindings: Env }>, parameters: ChallengeParameters = {}): string {
+  const base = baseUrl(loadConfig(c.env).publicUrl, c.req.url);
+  const parts = [`Bearer resource_metadata="${metadataUrl(base, c.req.path)}"`];
+  if (parameters.error) parts.push(`error="${parameters.error}"`);
+  if (parameters.description) parts.push(`error_description="${quotable(parameters.description)}"`);
+  if (parameters.scope) parts.push(`scope="${quotable(parameters.scope)}"`);
+  return parts.join(", ");
+}
+
+/** The 401 every refused credential gets (also used by the development login). */
+export function unauthorized(c: Context<{ Bindings: Env }>, error: AuthError | null): Response {
+  if (error?.internal) {
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        event: "auth_rejected",
+        requestId: c.get("requestId"),
+        reason: error.reason,
+        internal: error.internal,
+      }),
+    );
+  }
+  const detail = error
+    ? `The credential was refused: ${error.reason}`
+    : "Send a Bearer token in the Authorization header";
+  const challenge = error
+    ? bearerChallenge(c, { error: error.code, description: error.reason })
+    : bearerChallenge(c);
+  return problemResponse(new GatewayError("unauthorized", { detail }), c.get("requestId"), {
+    "www-authenticate": challenge,
+  });
+}
+
+/** RFC 6750 allows %x20-21 / %x23-5B / %x5D-7E inside the quoted values. */
+function quotable(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "");
+}

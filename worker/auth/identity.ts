@@ -1,0 +1,37 @@
+// Assembles the identity services from configuration and a TokenStore (the
+// adapter is chosen in services.ts). The JWKS cache lives at module level: one
+// per isolate, shared by every request the isolate serves.
+import type { GatewayConfig } from "../env.ts";
+import type { TokenStore } from "../store/token-store.ts";
+import { Authenticator } from "./authenticator.ts";
+import { JwksCache } from "./jwks-cache.ts";
+import { type SigningKeys, signingKeys } from "./signing-keys.ts";
+import { TokenService } from "./token-service.ts";
+
+export const isolateJwksCache = new JwksCache();
+
+export interface IdentityServices {
+  tokens: TokenService;
+  authenticator: Authenticator;
+}
+
+export function identityServices(config: GatewayConfig, store: TokenStore): IdentityServices {
+  const { auth } = config;
+  const { signingKey, previousSigningKey } = auth;
+  const keys = (): Promise<SigningKeys | null> =>
+    signingKey ? signingKeys(signingKey, previousSigningKey) : Promise.resolve(null);
+  const tokens = new TokenService({
+    store,
+    keys,
+    maxLifetimeSeconds: auth.tokenMaxLifetimeSeconds,
+    mintsPerMinute: auth.tokenMintsPerMinute,
+  });
+  const authenticator = new Authenticator({
+    settings: auth,
+    publicUrl: config.publicUrl,
+    jwks: isolateJwksCache,
+    tokens,
+    keys,
+  });
+  return { tokens, authenticator };
+}

@@ -1,0 +1,68 @@
+// Audit recording: every event goes to the Worker's logs as one JSON line at
+// once, and to the audit table after the response. Table writes are batched
+// per isolate: the first event schedules a flush a few milliseconds later
+// (kept alive by that request's ctx.waitUntil), and every event recorded
+// before it runs goes into the same D1 batch, so busy isolates pay one write
+// for many requests and auditing never sits on a request's critical path.
+import type { AuditEvent, AuditLog } from "../store/audit-log.ts";
+
+export type AuditInput = Omit<AuditEvent, "id" | "occurredAt"> & { occurredAt?: string };
+
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export const AUDIT_FLUSH_DELAY_MS = 20;
+const MAX_BUFFERED = 500;
+
+export class Auditor {
+  private buffer: AuditEvent[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly flushDelayMs = AUDIT_FLUSH_DELAY_MS,
+  ) {}
+
+  /** Queues events to be written after the response. Never throws. */
+  record(ctx: WaitUntil, inputs: AuditInput[]): void {
+    if (inputs.length === 0) return;
+    const events = inputs.map(toEvent);
+    for (const event of events) console.log(JSON.stringify({ level: "info", event: "audit", ...event }));
+    this.buffer.push(...events);
+    if (this.buffer.length >= MAX_BUFFERED) {
+      ctx.waitUntil(this.flush());
+      return;
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, this.flushDelayMs)).then(() => {
+        this.flushScheduled = false;
+        return this.flush();
+      }),
+    );
+  }
+
+  private async flush(): Promise<void> {
+    const events = this.buffer;
+    this.buffer = [];
+    if (events.length === 0) return;
+    try {
+      await this.log.append(events);
+    } catch (error) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          event: "audit_write_failed",
+          lost: events.length,
+          error: String(error),
+        }),
+      );
+    }
+  }
+}
+
+function toEvent(input: AuditInput): AuditEvent {
+  return { ...input, id: crypto.randomUUID(), occurredAt: input.occurredAt ?? new Date().toISOString() };
+}

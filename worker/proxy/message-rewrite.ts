@@ -1,0 +1,163 @@
+// What the per-server proxy changes in MCP traffic, and nothing more:
+// - requests the caller may not make are answered by the gateway and never
+//   reach the upstream;
+// - tools/list results are cut to the tools the caller may call.
+// Responses are matched to their requests through the JSON-RPC id: the
+// gateway tags the ids of requests it must treat specially (`gw:` markers),
+// so a response is recognised wherever it arrives (the POST's own response,
+// the GET stream, or the legacy SSE stream served by another isolate) and its
+// original id is restored before the client sees it.
+import {
+  type ClassifiedMessage,
+  ErrorCode,
+  errorResponse,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcResponse,
+} from "../mcp/jsonrpc.ts";
+import type { Decision } from "../policy/access-policy.ts";
+import type { McpGuard } from "./mcp-guard.ts";
+
+const MARKER = "gw:";
+const TOOLS_LIST = `${MARKER}tl:`;
+const DENIED = `${MARKER}deny:`;
+
+export interface MessageVerdict {
+  method: string | null;
+  tool: string | null;
+  id: JsonRpcId | null;
+  decision: Decision | null;
+}
+
+export interface PreparedMessages {
+  /** What to send upstream, with marked ids. */
+  forward: JsonRpcMessage[];
+  /** Errors the gateway answers itself, one per refused request. */
+  refusals: JsonRpcResponse[];
+  verdicts: MessageVerdict[];
+}
+
+/** A client may not send ids that look like the gateway's own markers. */
+export function hasReservedId(messages: ClassifiedMessage[]): JsonRpcId | null {
+  for (const { message } of messages) {
+    if ("id" in message && typeof message.id === "string" && message.id.startsWith(MARKER)) return message.id;
+  }
+  return null;
+}
+
+export function refusal(id: JsonRpcId, decision: Decision): JsonRpcResponse {
+  return errorResponse(id, ErrorCode.Forbidden, `Access denied (${decision.reason})`, {
+    reason: decision.reason,
+  });
+}
+
+/**
+ * Decides every request. `substituteDenied` is for the legacy SSE transport,
+ * whose responses travel on a stream the POST cannot write to: a refused
+ * request is then sent upstream as a harmless `ping` with a marked id, and the
+ * stream turns the ping's answer into the refusal.
+ */
+export function prepareOutgoing(
+  messages: ClassifiedMessage[],
+  guard: McpGuard,
+  options: { substituteDenied?: boolean } = {},
+): PreparedMessages {
+  const prepared: PreparedMessages = { forward: [], refusals: [], verdicts: [] };
+  for (const classified of messages) {
+    if (classified.type !== "request") {
+      // Notifications and the client's answers to server requests carry no
+      // capability of their own; they pass unchanged.
+      prepared.forward.push(classified.message);
+      const method = classified.type === "notification" ? classified.method : null;
+      prepared.verdicts.push({ method, tool: null, id: null, decision: null });
+      continue;
+    }
+    const { message, method } = classified;
+    const tool = method === "tools/call" ? (classified.target ?? null) : null;
+    const decision = guard.decide(method, tool ?? undefined);
+    prepared.verdicts.push({ method, tool, id: message.id, decision });
+    if (!decision.allow) {
+      if (options.substituteDenied) {
+        prepared.forward.push({
+          jsonrpc: "2.0",
+          id: mark(DENIED, message.id, decision.reason),
+          method: "ping",
+        });
+      } else {
+        prepared.refusals.push(refusal(message.id, decision));
+      }
+      continue;
+    }
+    if (method === "tools/list") {
+      prepared.forward.push({ ...message, id: mark(TOOLS_LIST, message.id) });
+    } else {
+      prepared.forward.push(message);
+    }
+  }
+  return prepared;
+}
+
+function mark(prefix: string, id: JsonRpcId, extra?: string): string {
+  return `${prefix}${extra ? `${extra}:` : ""}${JSON.stringify(id)}`;
+}
+
+function unmark(text: string): JsonRpcId | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "string" || typeof value === "number" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Rewrites one message coming from the upstream; unrelated messages pass unchanged. */
+export function rewriteIncoming(message: unknown, guard: McpGuard): unknown {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return message;
+  const response = message as JsonRpcResponse & { method?: unknown };
+  if (typeof response.id !== "string" || !response.id.startsWith(MARKER) || "method" in response)
+    return message;
+
+  if (response.id.startsWith(TOOLS_LIST)) {
+    const id = unmark(response.id.slice(TOOLS_LIST.length));
+    if (id === null) return message;
+    return {
+      ...response,
+      id,
+      ...(response.result !== undefined ? { result: filterTools(response.result, guard) } : {}),
+    };
+  }
+  if (response.id.startsWith(DENIED)) {
+    const rest = response.id.slice(DENIED.length);
+    const colon = rest.indexOf(":");
+    const reason = rest.slice(0, colon);
+    const id = unmark(rest.slice(colon + 1));
+    if (colon === -1 || id === null) return message;
+    return refusal(id, { allow: false, reason: reason as Decision["reason"], detail: "" });
+  }
+  return message;
+}
+
+function filterTools(result: unknown, guard: McpGuard): unknown {
+  if (
+    typeof result !== "object" ||
+    result === null ||
+    !Array.isArray((result as { tools?: unknown }).tools)
+  ) {
+    return result;
+  }
+  const tools = (result as { tools: unknown[] }).tools.filter(
+    (tool) =>
+      typeof tool === "object" &&
+      tool !== null &&
+      typeof (tool as { name?: unknown }).name === "string" &&
+      guard.mayCall((tool as { name: string }).name),
+  );
+  return { ...result, tools };
+}
+
+/** Rewrites a JSON body (one message or a batch). */
+export function rewriteIncomingJson(body: unknown, guard: McpGuard): unknown {
+  return Array.isArray(body)
+    ? body.map((item) => rewriteIncoming(item, guard))
+    : rewriteIncoming(body, guard);
+}

@@ -1,0 +1,45 @@
+// Finding a server by its path on every MCP request without a D1 round trip
+// each time: lookups (hits and misses) are kept in the isolate for a short
+// time. Changes made through this isolate clear the cache at once (it is a
+// registry observer); changes made elsewhere are seen within `ttlMs`, so a
+// disabled or deleted server may still be reached for up to that long on
+// other isolates. docs/architecture.md states the trade-off.
+import type { RegistryStore, ServerRecord } from "../store/registry-store.ts";
+import type { RegistryObserver } from "./server-service.ts";
+
+export const SERVER_LOOKUP_TTL_MS = 2_000;
+const MAX_ENTRIES = 1_000;
+
+interface Entry {
+  server: ServerRecord | null;
+  expiresAt: number;
+}
+
+export class ServerDirectory implements RegistryObserver {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly ttlMs = SERVER_LOOKUP_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async byPath(path: string): Promise<ServerRecord | null> {
+    const cached = this.entries.get(path);
+    if (cached && cached.expiresAt > this.now()) return cached.server;
+    const server = await this.store.getServerByPath(path);
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(path, { server, expiresAt: this.now() + this.ttlMs });
+    return server;
+  }
+
+  // A rename changes two paths and a delete names only the id: clearing the
+  // whole (small, short-lived) cache is simpler than tracking either.
+  async serverSaved(): Promise<void> {
+    this.entries.clear();
+  }
+
+  async serverDeleted(): Promise<void> {
+    this.entries.clear();
+  }
+}

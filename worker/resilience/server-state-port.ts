@@ -1,0 +1,36 @@
+// Connects the registry to the ServerState Durable Objects: the port that
+// ServerService uses for refresh and live state, and the observer that starts
+// health checks when a server is saved and drops the state when it is deleted.
+import { serverStateName } from "../../durable-objects/server-state.ts";
+import { loadConfig } from "../env.ts";
+import type { RegistryObserver, ServerStatePort } from "../registry/server-service.ts";
+import type { ServerRecord } from "../store/registry-store.ts";
+import { effectiveHealthCheck } from "./settings.ts";
+import { serverRef } from "./state-types.ts";
+
+function stateStub(env: Env, serverId: string) {
+  return env.SERVER_STATE.get(env.SERVER_STATE.idFromName(serverStateName(serverId)));
+}
+
+export function serverStatePort(env: Env): ServerStatePort {
+  return {
+    async refreshNow(server) {
+      await stateStub(env, server.id).refresh(serverRef(server));
+    },
+    async describe(server) {
+      return stateStub(env, server.id).describe(serverRef(server));
+    },
+  };
+}
+
+export function serverStateObserver(env: Env): RegistryObserver {
+  return {
+    async serverSaved(server: ServerRecord) {
+      const interval = effectiveHealthCheck(server, loadConfig(env).resilience).intervalSeconds;
+      await stateStub(env, server.id).track(serverRef(server), interval);
+    },
+    async serverDeleted(_tenant: string, id: string) {
+      await stateStub(env, id).forget();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// REST routes for discovery: `GET /search` (hybrid search over tools and
+// servers the caller may see) and `POST /search/reindex` (rebuild the
+// tenant's index). HTTP in, service call, JSON out.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import type { Principal } from "../auth/principal.ts";
+import { GatewayError } from "../http/errors.ts";
+import { validationHook } from "../http/validation.ts";
+import { SearchQuery } from "../search/search-input.ts";
+import type { SearchPermission } from "../search/search-service.ts";
+import { getServices, type Services } from "../services.ts";
+import { Problem } from "./api-schemas.ts";
+
+/**
+ * Which search hits the caller may see. The hook where the policy engine's
+ * decision function plugs in (the same one that filters tools/list); until it
+ * is wired, every hit in the caller's tenant is visible. The search service
+ * applies the predicate before it cuts the ranking.
+ */
+export async function searchPermission(
+  _principal: Principal,
+  _services: Services,
+): Promise<SearchPermission> {
+  return () => true;
+}
+
+const tags = ["search"];
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: Problem } },
+});
+
+const SearchResultSchema = z.object({
+  kind: z.enum(["tool", "server"]),
+  id: z.string().meta({ description: "Stable id of the search document" }),
+  name: z.string().meta({ description: "Tool name exactly as the server lists it (or the server's name)" }),
+  title: z.string().nullable(),
+  description: z.string(),
+  serverId: z.string(),
+  serverPath: z.string().meta({ description: "The server is reached at /{serverPath}/mcp" }),
+  serverName: z.string(),
+  tags: z.array(z.string()),
+  inputSchema: z.record(z.string(), z.unknown()).nullable().meta({ description: "Tools only" }),
+  score: z.number().meta({ description: "Higher is better; comparable within one response only" }),
+  matchedFields: z.array(z.enum(["name", "description", "details", "params", "server", "tags", "tools"])),
+  matchedBy: z.array(z.enum(["keyword", "vector"])),
+});
+
+const SearchResponse = z
+  .object({
+    mode: z.enum(["keyword", "hybrid"]).meta({
+      description:
+        "`keyword`: no embedder is configured (or it failed, see notice); `hybrid`: keyword and vector fused",
+    }),
+    query: z.string(),
+    terms: z.array(z.string()).meta({ description: "The search terms the query was reduced to" }),
+    results: z.array(SearchResultSchema),
+    notice: z.string().optional(),
+    tookMs: z.number(),
+  })
+  .meta({ id: "SearchResponse" });
+
+const ReindexResponse = z
+  .object({
+    servers: z.int(),
+    documents: z.int(),
+    removedServers: z.int(),
+    embedded: z.int(),
+    tookMs: z.number(),
+  })
+  .meta({ id: "ReindexReport" });
+
+const searchRoute = createRoute({
+  method: "get",
+  path: "/search",
+  tags,
+  summary: "Search tools and servers in plain words (only what the caller may use)",
+  request: { query: SearchQuery },
+  responses: {
+    200: { description: "Ranked results", content: { "application/json": { schema: SearchResponse } } },
+    400: problem("Invalid query parameters (empty or overlong query, unknown type or parameter)"),
+    401: problem("Missing or invalid credential"),
+  },
+});
+
+const reindexRoute = createRoute({
+  method: "post",
+  path: "/search/reindex",
+  tags,
+  summary: "Rebuild the search index of the caller's tenant from the registry (idempotent)",
+  responses: {
+    200: { description: "What was indexed", content: { "application/json": { schema: ReindexResponse } } },
+    401: problem("Missing or invalid credential"),
+    403: problem("Only a caller who may modify every server may reindex"),
+  },
+});
+
+function rounded(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+export function searchRoutes() {
+  const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
+
+  app.openapi(searchRoute, async (c) => {
+    const services = getServices(c.env);
+    const principal = c.get("principal");
+    const params = c.req.valid("query");
+    const outcome = await services.search.search({
+      tenant: principal.tenant,
+      query: params.q,
+      types: params.type,
+      tag: params.tag,
+      server: params.server,
+      limit: params.limit,
+      allow: await searchPermission(principal, services),
+    });
+    const { timings } = outcome;
+    c.header(
+      "server-timing",
+      `keyword;dur=${rounded(timings.keywordMs)}, vector;dur=${rounded(timings.vectorMs)}, total;dur=${rounded(timings.totalMs)}`,
+    );
+    const body: z.input<typeof SearchResponse> = {
+      mode: outcome.mode,
+      query: params.q,
+      terms: outcome.terms,
+      results: outcome.results,
+      tookMs: rounded(timings.totalMs),
+    };
+    if (outcome.notice) body.notice = outcome.notice;
+    return c.json(body, 200);
+  });
+
+  app.openapi(reindexRoute, async (c) => {
+    const services = getServices(c.env);
+    const principal = c.get("principal");
+    const grant = await services.access.resources(principal, "modify_service");
+    if (!grant.all) {
+      throw new GatewayError("forbidden", { detail: "Reindexing needs modify_service on all servers" });
+    }
+    const started = performance.now();
+    const report = await services.searchIndexer.reindex(principal.tenant);
+    return c.json({ ...report, tookMs: rounded(performance.now() - started) }, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,72 @@
+// Public discovery documents: OAuth protected-resource metadata (RFC 9728)
+// for the gateway, the aggregated `/mcp` endpoint and each server's
+// `/{path}/mcp`, and the public keys of the gateway's own tokens.
+import { Hono } from "hono";
+import { supportedScopes } from "../auth/policy-link.ts";
+import { DEFAULT_TENANT } from "../auth/principal.ts";
+import { baseUrl } from "../auth/resource.ts";
+import { signingKeys } from "../auth/signing-keys.ts";
+import { loadConfig } from "../env.ts";
+import { GatewayError } from "../http/errors.ts";
+import { getServices } from "../services.ts";
+
+const PRM = "/.well-known/oauth-protected-resource";
+
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported: string[];
+  bearer_methods_supported: ["header"];
+  resource_name: string;
+}
+
+export function wellKnownRoutes() {
+  const app = new Hono<{ Bindings: Env }>();
+
+  // Browser-based MCP clients read these documents cross-origin.
+  app.use("/.well-known/*", async (c, next) => {
+    await next();
+    c.header("access-control-allow-origin", "*");
+  });
+
+  app.get(PRM, async (c) => c.json(await metadata(c.env, c.req.url, "", "MCP Gateway", DEFAULT_TENANT)));
+  app.get(`${PRM}/mcp`, async (c) =>
+    c.json(await metadata(c.env, c.req.url, "/mcp", "MCP Gateway (all servers)", DEFAULT_TENANT)),
+  );
+  app.get(`${PRM}/:path/mcp`, async (c) => {
+    const path = c.req.param("path");
+    const server = await getServices(c.env).store.getServerByPath(path);
+    if (!server) throw new GatewayError("not-found", { detail: "No server is registered at this path" });
+    return c.json(await metadata(c.env, c.req.url, `/${server.path}/mcp`, server.name, server.tenant));
+  });
+
+  app.get("/.well-known/jwks.json", async (c) => {
+    const { signingKey, previousSigningKey } = loadConfig(c.env).auth;
+    const jwks = signingKey ? (await signingKeys(signingKey, previousSigningKey)).jwks : { keys: [] };
+    c.header("cache-control", "public, max-age=300");
+    return c.json(jwks);
+  });
+
+  return app;
+}
+
+async function metadata(
+  env: Env,
+  requestUrl: string,
+  resourcePath: string,
+  name: string,
+  tenant: string,
+): Promise<ProtectedResourceMetadata> {
+  const config = loadConfig(env);
+  const base = baseUrl(config.publicUrl, requestUrl);
+  const servers = config.auth.issuers.map((issuer) => issuer.issuer);
+  // The gateway issues tokens of its own (personal access tokens) when it can sign.
+  if (config.auth.signingKey) servers.push(base);
+  return {
+    resource: `${base}${resourcePath}`,
+    authorization_servers: servers,
+    scopes_supported: await supportedScopes(env, tenant),
+    bearer_methods_supported: ["header"],
+    resource_name: name,
+  };
+}

@@ -1,0 +1,86 @@
+// TokenStore on Cloudflare D1 (table `vended_tokens`, see docs/storage.md).
+// Listing and the rate-limit count use the (tenant, subject, created_at) index.
+import { and, count, desc, eq, gte, isNull } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { TokenStore, VendedTokenRecord } from "../token-store.ts";
+import { vendedTokens } from "./schema.ts";
+
+type TokenRow = typeof vendedTokens.$inferSelect;
+
+export class D1TokenStore implements TokenStore {
+  private readonly db: DrizzleD1Database;
+
+  constructor(database: D1Database) {
+    this.db = drizzle(database);
+  }
+
+  async insertToken(record: VendedTokenRecord): Promise<void> {
+    await this.db.insert(vendedTokens).values({ ...record });
+  }
+
+  async getToken(tenant: string, id: string): Promise<VendedTokenRecord | null> {
+    const rows = await this.db
+      .select()
+      .from(vendedTokens)
+      .where(and(eq(vendedTokens.tenant, tenant), eq(vendedTokens.id, id)))
+      .limit(1);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async listTokens(tenant: string, subject: string, limit: number): Promise<VendedTokenRecord[]> {
+    const rows = await this.db
+      .select()
+      .from(vendedTokens)
+      .where(and(eq(vendedTokens.tenant, tenant), eq(vendedTokens.subject, subject)))
+      .orderBy(desc(vendedTokens.createdAt), desc(vendedTokens.id))
+      .limit(limit);
+    return rows.map(fromRow);
+  }
+
+  async revokeToken(
+    tenant: string,
+    subject: string,
+    id: string,
+    at: string,
+  ): Promise<VendedTokenRecord | null> {
+    const owned = and(
+      eq(vendedTokens.tenant, tenant),
+      eq(vendedTokens.subject, subject),
+      eq(vendedTokens.id, id),
+    );
+    await this.db
+      .update(vendedTokens)
+      .set({ revokedAt: at })
+      .where(and(owned, isNull(vendedTokens.revokedAt)));
+    const rows = await this.db.select().from(vendedTokens).where(owned).limit(1);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async countTokensSince(tenant: string, subject: string, since: string): Promise<number> {
+    const rows = await this.db
+      .select({ value: count() })
+      .from(vendedTokens)
+      .where(
+        and(
+          eq(vendedTokens.tenant, tenant),
+          eq(vendedTokens.subject, subject),
+          gte(vendedTokens.createdAt, since),
+        ),
+      );
+    return rows[0]?.value ?? 0;
+  }
+}
+
+function fromRow(row: TokenRow): VendedTokenRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    subject: row.subject,
+    name: row.name,
+    scopes: row.scopes,
+    groups: row.groups,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt ?? null,
+  };
+}
