@@ -28,6 +28,10 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            // Real processes, Durable Objects and 200-request concurrency runs on a
+            // 2-core machine: generous limits (no test asserts on time).
+            testTimeout: 30_000,
+            hookTimeout: 60_000,
             setupFiles: ["./test/support/apply-migrations.ts"],
             globalSetup: [
               "./test/support/upstreams.ts",

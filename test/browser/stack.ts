@@ -2,7 +2,7 @@
 // the real gateway under `wrangler dev` serving it (fresh state and secrets,
 // health checks every 5 s so a change shows up quickly), and a real
 // server-everything to register through the dashboard's form.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDashboard } from "../../scripts/build-dashboard.ts";
@@ -10,6 +10,7 @@ import { type DevSecrets, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
 import { freePort } from "../../scripts/processes.ts";
 import { startEverything } from "../support/upstreams.ts";
+import { SCREENSHOTS } from "./browser.ts";
 
 export interface BrowserStack {
   gateway: LocalGateway;
@@ -37,6 +38,9 @@ export async function startBrowserStack(vars: Record<string, string> = {}): Prom
     secrets,
     everythingUrl: everything.url,
     async stop() {
+      // The gateway's log next to the screenshots, for diagnosing a failed run.
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await writeFile(join(SCREENSHOTS, `gateway-${gateway.url.split(":").pop()}.log`), gateway.output());
       await Promise.allSettled([gateway.stop(), everything.proc.stop()]);
       await rm(persistDir, { recursive: true, force: true });
     },

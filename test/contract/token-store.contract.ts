@@ -2,7 +2,7 @@
 // calls `describeTokenStoreContract` with a factory for a store; nothing here
 // knows which backend it is talking to.
 import { describe, expect, it } from "vitest";
-import type { TokenStore, VendedTokenRecord } from "../../worker/store/token-store.ts";
+import type { TokenOwner, TokenStore, VendedTokenRecord } from "../../worker/store/token-store.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -11,6 +11,7 @@ export function sampleToken(overrides: Partial<VendedTokenRecord> = {}): VendedT
   return {
     id: crypto.randomUUID(),
     tenant: "tenant-a",
+    ownerIssuer: "https://idp-a.test",
     subject: unique("user"),
     name: "ci",
     scopes: ["servers/read", "servers/execute"],
@@ -21,6 +22,12 @@ export function sampleToken(overrides: Partial<VendedTokenRecord> = {}): VendedT
     ...overrides,
   };
 }
+
+const ownerOf = (token: VendedTokenRecord): TokenOwner => ({
+  tenant: token.tenant,
+  issuer: token.ownerIssuer,
+  subject: token.subject,
+});
 
 export function describeTokenStoreContract(adapter: string, makeStore: () => Promise<TokenStore>) {
   describe(`TokenStore contract: ${adapter}`, () => {
@@ -48,38 +55,36 @@ export function describeTokenStoreContract(adapter: string, makeStore: () => Pro
       await store.insertToken(newer);
       await store.insertToken(sampleToken());
       await store.insertToken(sampleToken({ subject, tenant: "tenant-b" }));
-      const listed = await store.listTokens("tenant-a", subject, 10);
+      // The same subject at another identity provider is another person.
+      await store.insertToken(sampleToken({ subject, ownerIssuer: "https://idp-b.test", name: "namesake" }));
+      const owner = ownerOf(older);
+      const listed = await store.listTokens(owner, 10);
       expect(listed.map((token) => token.name)).toEqual(["newer", "older"]);
-      expect(await store.listTokens("tenant-a", subject, 1)).toHaveLength(1);
+      expect(await store.listTokens(owner, 1)).toHaveLength(1);
+      const namesake = await store.listTokens({ ...owner, issuer: "https://idp-b.test" }, 10);
+      expect(namesake.map((token) => token.name)).toEqual(["namesake"]);
     });
 
     it("revokes only the owner's token, once, keeping the first revocation time", async () => {
       const store = await makeStore();
       const token = sampleToken();
       await store.insertToken(token);
-      expect(
-        await store.revokeToken(token.tenant, "someone-else", token.id, "2026-11-23T00:00:00.000Z"),
-      ).toBeNull();
+      const owner = ownerOf(token);
+      for (const stranger of [
+        { ...owner, subject: "someone-else" },
+        { ...owner, issuer: "https://idp-b.test" },
+        { ...owner, tenant: "tenant-b" },
+      ]) {
+        expect(await store.revokeToken(stranger, token.id, "2026-11-23T00:00:00.000Z")).toBeNull();
+      }
       expect((await store.getToken(token.tenant, token.id))?.revokedAt).toBeNull();
 
-      const revoked = await store.revokeToken(
-        token.tenant,
-        token.subject,
-        token.id,
-        "2026-11-23T00:00:00.000Z",
-      );
+      const revoked = await store.revokeToken(owner, token.id, "2026-11-23T00:00:00.000Z");
       expect(revoked?.revokedAt).toBe("2026-11-23T00:00:00.000Z");
-      const again = await store.revokeToken(
-        token.tenant,
-        token.subject,
-        token.id,
-        "2026-11-24T00:00:00.000Z",
-      );
+      const again = await store.revokeToken(owner, token.id, "2026-11-24T00:00:00.000Z");
       expect(again?.revokedAt).toBe("2026-11-23T00:00:00.000Z");
       expect((await store.getToken(token.tenant, token.id))?.revokedAt).toBe("2026-11-23T00:00:00.000Z");
-      expect(
-        await store.revokeToken(token.tenant, token.subject, crypto.randomUUID(), "2026-11-23T00:00:00.000Z"),
-      ).toBeNull();
+      expect(await store.revokeToken(owner, crypto.randomUUID(), "2026-11-23T00:00:00.000Z")).toBeNull();
     });
 
     it("counts an owner's tokens created since a time", async () => {
@@ -88,10 +93,16 @@ export function describeTokenStoreContract(adapter: string, makeStore: () => Pro
       for (const minute of ["10:00", "10:01", "10:02"]) {
         await store.insertToken(sampleToken({ subject, createdAt: `2026-11-21T${minute}:30.000Z` }));
       }
-      expect(await store.countTokensSince("tenant-a", subject, "2026-11-21T10:01:00.000Z")).toBe(2);
-      expect(await store.countTokensSince("tenant-a", subject, "2026-11-21T10:01:30.000Z")).toBe(2);
-      expect(await store.countTokensSince("tenant-a", subject, "2026-11-21T11:00:00.000Z")).toBe(0);
-      expect(await store.countTokensSince("tenant-b", subject, "2026-11-21T00:00:00.000Z")).toBe(0);
+      const owner: TokenOwner = { tenant: "tenant-a", issuer: "https://idp-a.test", subject };
+      expect(await store.countTokensSince(owner, "2026-11-21T10:01:00.000Z")).toBe(2);
+      expect(await store.countTokensSince(owner, "2026-11-21T10:01:30.000Z")).toBe(2);
+      expect(await store.countTokensSince(owner, "2026-11-21T11:00:00.000Z")).toBe(0);
+      expect(await store.countTokensSince({ ...owner, tenant: "tenant-b" }, "2026-11-21T00:00:00.000Z")).toBe(
+        0,
+      );
+      expect(
+        await store.countTokensSince({ ...owner, issuer: "https://idp-b.test" }, "2026-11-21T00:00:00.000Z"),
+      ).toBe(0);
     });
   });
 }

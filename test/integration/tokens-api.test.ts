@@ -176,6 +176,7 @@ describe("personal access tokens", () => {
     const record = {
       id: crypto.randomUUID(),
       tenant: "default",
+      ownerIssuer: GATEWAY_ISSUER,
       subject: "rotated-user",
       name: "before-rotation",
       scopes: ["servers/read"],

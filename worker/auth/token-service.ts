@@ -5,7 +5,7 @@
 // so a revocation reaches every isolate within that time.
 import { type JWTPayload, SignJWT } from "jose";
 import { GatewayError } from "../http/errors.ts";
-import type { TokenStore, VendedTokenRecord } from "../store/token-store.ts";
+import type { TokenOwner, TokenStore, VendedTokenRecord } from "../store/token-store.ts";
 import { AuthError } from "./errors.ts";
 import type { Principal } from "./principal.ts";
 import { SIGNING_ALGORITHM, type SigningKeys } from "./signing-keys.ts";
@@ -110,12 +110,12 @@ export class TokenService {
   }
 
   list(owner: Principal): Promise<VendedTokenRecord[]> {
-    return this.#deps.store.listTokens(owner.tenant, owner.subject, LIST_LIMIT);
+    return this.#deps.store.listTokens(tokenOwner(owner), LIST_LIMIT);
   }
 
   async revoke(owner: Principal, id: string): Promise<void> {
     const at = new Date(this.#now()).toISOString();
-    const record = await this.#deps.store.revokeToken(owner.tenant, owner.subject, id, at);
+    const record = await this.#deps.store.revokeToken(tokenOwner(owner), id, at);
     if (!record) throw new GatewayError("not-found", { detail: "You have no token with this id" });
     this.#lookups.set(lookupKey(owner.tenant, id), { record, until: Number.POSITIVE_INFINITY });
   }
@@ -133,7 +133,8 @@ export class TokenService {
     const use: TokenUse = claims.token_use === "dev-login" ? "dev-login" : "pat";
     const principal: Principal = {
       subject: sub,
-      issuer: typeof claims.owner_iss === "string" ? claims.owner_iss : gatewayIssuer,
+      // The stored owner, not a claim, says whose token this is.
+      issuer: record.ownerIssuer || gatewayIssuer,
       tenant,
       // The stored row, not the token, says what the token may do.
       groups: [...record.groups],
@@ -174,6 +175,7 @@ export class TokenService {
     const record: VendedTokenRecord = {
       id: crypto.randomUUID(),
       tenant: owner.tenant,
+      ownerIssuer: owner.issuer,
       subject: owner.subject,
       name: spec.name,
       scopes: spec.scopes,
@@ -207,7 +209,7 @@ export class TokenService {
 
   async #enforceRateLimit(owner: Principal): Promise<void> {
     const since = new Date(this.#now() - 60_000).toISOString();
-    const recent = await this.#deps.store.countTokensSince(owner.tenant, owner.subject, since);
+    const recent = await this.#deps.store.countTokensSince(tokenOwner(owner), since);
     if (recent >= this.#deps.mintsPerMinute) {
       throw new GatewayError("too-many-requests", {
         detail: `At most ${this.#deps.mintsPerMinute} tokens per minute; try again shortly`,
@@ -240,4 +242,8 @@ export class TokenService {
 
 function lookupKey(tenant: string, id: string): string {
   return `${tenant}\n${id}`;
+}
+
+function tokenOwner(principal: Principal): TokenOwner {
+  return { tenant: principal.tenant, issuer: principal.issuer, subject: principal.subject };
 }

@@ -1,8 +1,9 @@
 // TokenStore on Cloudflare D1 (table `vended_tokens`, see docs/storage.md).
-// Listing and the rate-limit count use the (tenant, subject, created_at) index.
+// Listing and the rate-limit count use the (tenant, owner_issuer, subject,
+// created_at) index.
 import { and, count, desc, eq, gte, isNull } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { TokenStore, VendedTokenRecord } from "../token-store.ts";
+import type { TokenOwner, TokenStore, VendedTokenRecord } from "../token-store.ts";
 import { vendedTokens } from "./schema.ts";
 
 type TokenRow = typeof vendedTokens.$inferSelect;
@@ -27,27 +28,18 @@ export class D1TokenStore implements TokenStore {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  async listTokens(tenant: string, subject: string, limit: number): Promise<VendedTokenRecord[]> {
+  async listTokens(owner: TokenOwner, limit: number): Promise<VendedTokenRecord[]> {
     const rows = await this.db
       .select()
       .from(vendedTokens)
-      .where(and(eq(vendedTokens.tenant, tenant), eq(vendedTokens.subject, subject)))
+      .where(ownedBy(owner))
       .orderBy(desc(vendedTokens.createdAt), desc(vendedTokens.id))
       .limit(limit);
     return rows.map(fromRow);
   }
 
-  async revokeToken(
-    tenant: string,
-    subject: string,
-    id: string,
-    at: string,
-  ): Promise<VendedTokenRecord | null> {
-    const owned = and(
-      eq(vendedTokens.tenant, tenant),
-      eq(vendedTokens.subject, subject),
-      eq(vendedTokens.id, id),
-    );
+  async revokeToken(owner: TokenOwner, id: string, at: string): Promise<VendedTokenRecord | null> {
+    const owned = and(ownedBy(owner), eq(vendedTokens.id, id));
     await this.db
       .update(vendedTokens)
       .set({ revokedAt: at })
@@ -56,25 +48,28 @@ export class D1TokenStore implements TokenStore {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  async countTokensSince(tenant: string, subject: string, since: string): Promise<number> {
+  async countTokensSince(owner: TokenOwner, since: string): Promise<number> {
     const rows = await this.db
       .select({ value: count() })
       .from(vendedTokens)
-      .where(
-        and(
-          eq(vendedTokens.tenant, tenant),
-          eq(vendedTokens.subject, subject),
-          gte(vendedTokens.createdAt, since),
-        ),
-      );
+      .where(and(ownedBy(owner), gte(vendedTokens.createdAt, since)));
     return rows[0]?.value ?? 0;
   }
+}
+
+function ownedBy(owner: TokenOwner) {
+  return and(
+    eq(vendedTokens.tenant, owner.tenant),
+    eq(vendedTokens.ownerIssuer, owner.issuer),
+    eq(vendedTokens.subject, owner.subject),
+  );
 }
 
 function fromRow(row: TokenRow): VendedTokenRecord {
   return {
     id: row.id,
     tenant: row.tenant,
+    ownerIssuer: row.ownerIssuer,
     subject: row.subject,
     name: row.name,
     scopes: row.scopes,

@@ -114,6 +114,8 @@ export const vendedTokens = sqliteTable(
     /** The token's `jti`. */
     id: text("id").primaryKey(),
     tenant: text("tenant").notNull(),
+    /** Subjects are unique per issuer: the owner is (tenant, owner_issuer, subject). */
+    ownerIssuer: text("owner_issuer").notNull().default(""),
     subject: text("subject").notNull(),
     name: text("name").notNull(),
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
@@ -123,7 +125,7 @@ export const vendedTokens = sqliteTable(
     revokedAt: text("revoked_at"),
   },
   (table) => [
-    index("vended_tokens_owner").on(table.tenant, table.subject, table.createdAt),
+    index("vended_tokens_owner_issuer").on(table.tenant, table.ownerIssuer, table.subject, table.createdAt),
     index("vended_tokens_revoked").on(table.revokedAt),
   ],
 );
