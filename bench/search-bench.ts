@@ -33,9 +33,18 @@ const { values: args } = parseArgs({
     "latency-tools": { type: "string", default: "1000,10000" },
     "latency-queries": { type: "string", default: "300" },
     rounds: { type: "string", default: "3" },
+    /** Extra gateway vars, e.g. SEARCH_EMBEDDER=openai,SEARCH_EMBEDDING_URL=http://127.0.0.1:8080/v1,... */
+    "gateway-vars": { type: "string", default: "" },
     json: { type: "string" },
   },
 });
+
+const GATEWAY_VARS: Record<string, string> = Object.fromEntries(
+  (args["gateway-vars"] ?? "")
+    .split(",")
+    .filter((pair) => pair.includes("="))
+    .map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
+);
 
 /** The API caps queries at 1,000 characters; one LiveMCPBench task is longer. Both sides see the same text. */
 const MAX_QUERY_CHARS = 1_000;
@@ -59,17 +68,18 @@ function truncate(query: BenchQuery): BenchQuery {
 
 async function runQueries(session: GatewaySession, queries: BenchQuery[], label: string): Promise<Row> {
   const rankings: { ranked: string[]; relevant: string[] }[] = [];
+  const modes = new Set<string>();
   const client: number[] = [];
   const server: number[] = [];
   for (const query of queries) {
     const call = await session.search(query.text, RESULTS);
-    if (call.mode !== "keyword") throw new Error(`expected keyword mode, got ${call.mode}`);
+    modes.add(call.mode);
     rankings.push({ ranked: call.names, relevant: query.relevant });
     client.push(call.clientMs);
     server.push(call.serverMs);
   }
   return {
-    label,
+    label: modes.has("hybrid") ? `${label} [hybrid]` : label,
     scores: score(rankings),
     clientP50: percentile(client, 50),
     clientP99: percentile(client, 99),
@@ -138,14 +148,14 @@ async function quality(corpus: CorpusMcpServer): Promise<void> {
     const session = new GatewaySession();
     const rows: Row[] = [];
     try {
-      await session.start();
+      await session.start(GATEWAY_VARS);
       const started = performance.now();
       await session.register(dataset.servers, endpoints, dataset.id === "livemcpbench" ? "lv" : "mt");
       console.error(
         `${dataset.id}: registered ${dataset.servers.length} servers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
       for (const [index, configuration] of configurations.entries()) {
-        if (index > 0) await session.restart({ SEARCH_RANKING_OFF: configuration.off });
+        if (index > 0) await session.restart({ ...GATEWAY_VARS, SEARCH_RANKING_OFF: configuration.off });
         rows.push(await runQueries(session, queries, configuration.label));
         console.error(`${dataset.id}: ${configuration.label} done`);
       }
@@ -220,7 +230,7 @@ async function latency(corpus: CorpusMcpServer): Promise<void> {
     const endpoints = corpus.add(`syn${size}`, servers);
     const session = new GatewaySession();
     try {
-      await session.start();
+      await session.start(GATEWAY_VARS);
       const started = performance.now();
       await session.register(servers, endpoints, `s${size}`);
       console.error(
@@ -231,7 +241,7 @@ async function latency(corpus: CorpusMcpServer): Promise<void> {
         ["all mechanisms (default)", ""],
         ["none (plain FTS5 bm25)", ALL_OFF],
       ] as const) {
-        if (off) await session.restart({ SEARCH_RANKING_OFF: off });
+        if (off) await session.restart({ ...GATEWAY_VARS, SEARCH_RANKING_OFF: off });
         for (const query of queries.slice(0, 20)) await session.search(query.text, RESULTS); // warm-up
         // Each round runs every query once; the table shows the median round.
         const rounds: Row[] = [];

@@ -183,3 +183,40 @@ describe("POST /api/v1/search/reindex", () => {
     expect((await problemOf(response)).type).toBe("urn:mcp-gateway:problem:forbidden");
   });
 });
+
+describe("what a caller may see", () => {
+  it("never shows a tool the caller may not call, even when it is the best match", async () => {
+    const created = await apiAs(admin, "/api/v1/servers", {
+      method: "POST",
+      json: { name: "Clock", path: uniquePath("clock"), endpoints: [{ url: demoUrl }] },
+    });
+    expect(created.status).toBe(201);
+    const clockPath = ((await created.json()) as { path: string }).path;
+    const current = (await (await apiAs(admin, "/api/v1/scopes")).json()) as {
+      document: Record<string, Record<string, unknown>>;
+    };
+    const document = current.document;
+    document.group_mappings = { ...document.group_mappings, "word-bot": ["words-only"] };
+    document.ui_scopes = { ...document.ui_scopes, "words-only": { list_service: [clockPath] } };
+    document.server_scopes = {
+      ...document.server_scopes,
+      "words-only": [{ server: clockPath, methods: ["tools/list", "tools/call"], tools: ["word_count"] }],
+    };
+    const replaced = await apiAs(admin, "/api/v1/scopes", { method: "PUT", json: document });
+    expect(replaced.status, await replaced.clone().text()).toBe(200);
+    const bot = principal({ tenant, groups: ["word-bot"] });
+    const query = `/api/v1/search?${q("current time in a timezone")}&server=${clockPath}`;
+
+    const forAdmin = (await (await apiAs(admin, query)).json()) as SearchBody;
+    expect(forAdmin.results[0]?.name).toBe("current_time");
+
+    const forBot = (await (await apiAs(bot, query)).json()) as SearchBody;
+    const names = forBot.results.map((hit) => hit.name);
+    expect(names).not.toContain("current_time");
+    expect(names).not.toContain("convert_units");
+    const words = (await (
+      await apiAs(bot, `/api/v1/search?${q("count the words")}&server=${clockPath}`)
+    ).json()) as SearchBody;
+    expect(words.results.map((hit) => hit.name)).toContain("word_count");
+  });
+});

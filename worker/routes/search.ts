@@ -6,29 +6,33 @@ import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
 import { validationHook } from "../http/validation.ts";
+import { decide } from "../policy/access-policy.ts";
 import { SearchQuery } from "../search/search-input.ts";
 import type { SearchPermission } from "../search/search-service.ts";
 import { getServices, type Services } from "../services.ts";
-import { Problem } from "./api-schemas.ts";
+import { problem } from "./openapi-parts.ts";
 
 /**
- * Which search hits the caller may see. The hook where the policy engine's
- * decision function plugs in (the same one that filters tools/list); until it
- * is wired, every hit in the caller's tenant is visible. The search service
- * applies the predicate before it cuts the ranking.
+ * Which search hits the caller may see, by the one decision function: a tool
+ * when the caller may call it (exactly what tools/list shows them), a server
+ * when the caller may list it. The search service applies this before it
+ * cuts the ranking, so a hidden best match never costs the caller a result.
  */
-export async function searchPermission(
-  _principal: Principal,
-  _services: Services,
-): Promise<SearchPermission> {
-  return () => true;
+export async function searchPermission(principal: Principal, services: Services): Promise<SearchPermission> {
+  const policy = await services.access.policyFor(principal.tenant);
+  return (hit) =>
+    hit.kind === "tool"
+      ? decide(policy, principal, {
+          kind: "mcp",
+          server: hit.serverPath,
+          method: "tools/call",
+          tool: hit.name,
+        }).allow
+      : decide(policy, principal, { kind: "registry", action: "list_service", resource: hit.serverPath })
+          .allow;
 }
 
 const tags = ["search"];
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: Problem } },
-});
 
 const SearchResultSchema = z.object({
   kind: z.enum(["tool", "server"]),

@@ -30,6 +30,8 @@ export const MAX_SEARCH_LIMIT = 50;
 /** The most candidates read per ranking when the permission predicate hides many. */
 const MAX_WINDOW = 3_200;
 const WINDOW_GROWTH = 4;
+/** Text beyond this is ignored (the REST API refuses queries over 1,000 characters). */
+const MAX_ANALYSED_CHARS = 10_000;
 
 /** What the permission predicate sees of a hit. */
 export interface SearchHitRef {
@@ -127,7 +129,8 @@ export class SearchService {
     const types = request.types && request.types.length > 0 ? request.types : (["tool", "server"] as const);
     const limit = Math.max(1, Math.min(request.limit, MAX_SEARCH_LIMIT));
     const features = settings.features;
-    const analysed = analyseQuery(request.query, {
+    // Callers other than the REST route (e.g. MCP tools) may pass anything; analysis is bounded anyway.
+    const analysed = analyseQuery(request.query.slice(0, MAX_ANALYSED_CHARS), {
       splitIdentifiers: features.has("identifiers"),
       stopWords: features.has("stopwords"),
       entities: features.has("entities"),
