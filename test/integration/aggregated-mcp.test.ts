@@ -25,6 +25,7 @@ import type { Principal } from "../../worker/auth/principal.ts";
 import { getServices } from "../../worker/services.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
 
 usePrincipalSeam();
@@ -135,47 +136,11 @@ function sessionStub(sessionId: string) {
   return env.MCP_SESSION.getByName(sessionObjectName(sessionId));
 }
 
-interface RpcReply {
-  jsonrpc: "2.0";
-  id: string | number | null;
-  result?: Record<string, unknown>;
-  error?: { code: number; message: string; data?: unknown };
-}
-
-function rpc(method: string, params: Record<string, unknown> = {}, id: string | number = 1) {
-  return { jsonrpc: "2.0", id, method, params };
-}
-
-async function post(
+function post(
   body: unknown,
   options: { token?: string; session?: string; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = {
-    authorization: `Bearer ${options.token ?? adminToken}`,
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    ...options.headers,
-  };
-  if (options.session) headers["mcp-session-id"] = options.session;
-  return exports.default.fetch(MCP_URL, {
-    method: "POST",
-    headers,
-    body: options.raw ?? JSON.stringify(body),
-  });
-}
-
-/** The JSON-RPC messages of a response, whether JSON or SSE. */
-async function messagesOf(response: Response): Promise<RpcReply[]> {
-  const type = response.headers.get("content-type") ?? "";
-  const text = await response.text();
-  if (type.startsWith("text/event-stream")) {
-    return text
-      .split("\n")
-      .filter((line) => line.startsWith("data: "))
-      .map((line) => JSON.parse(line.slice(6)) as RpcReply);
-  }
-  const body = JSON.parse(text) as RpcReply | RpcReply[];
-  return Array.isArray(body) ? body : [body];
+  return postMcp(MCP_URL.href, body, { ...options, token: options.token ?? adminToken });
 }
 
 /** Opens a session with raw requests (initialize, then initialized). */

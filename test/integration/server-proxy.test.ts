@@ -4,6 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { messagesOf, postMcp, type RpcReply, rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
 
 usePrincipalSeam();
@@ -15,13 +16,6 @@ let everythingPath: string;
 let ssePath: string;
 let adminToken: string;
 let botToken: string;
-
-interface RpcReply {
-  jsonrpc: "2.0";
-  id: string | number | null;
-  result?: Record<string, unknown> & { tools?: { name: string }[]; content?: { text: string }[] };
-  error?: { code: number; message: string; data?: unknown };
-}
 
 async function register(
   path: string,
@@ -68,41 +62,12 @@ beforeAll(async () => {
   botToken = tokenFor(principal({ tenant: "default", groups: [BOT_GROUP] }));
 });
 
-function rpc(method: string, params: Record<string, unknown> = {}, id: string | number = 1) {
-  return { jsonrpc: "2.0", id, method, params };
-}
-
-async function post(
+function post(
   path: string,
   body: unknown,
   options: { token?: string; session?: string; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = {
-    authorization: `Bearer ${options.token ?? adminToken}`,
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    ...options.headers,
-  };
-  if (options.session) headers["mcp-session-id"] = options.session;
-  return exports.default.fetch(`${BASE}/${path}/mcp`, {
-    method: "POST",
-    headers,
-    body: options.raw ?? JSON.stringify(body),
-  });
-}
-
-/** The JSON-RPC messages of a response, whether JSON or SSE. */
-async function messagesOf(response: Response): Promise<RpcReply[]> {
-  const type = response.headers.get("content-type") ?? "";
-  const text = await response.text();
-  if (type.startsWith("text/event-stream")) {
-    return text
-      .split("\n")
-      .filter((line) => line.startsWith("data: "))
-      .map((line) => JSON.parse(line.slice(6)) as RpcReply);
-  }
-  const body = JSON.parse(text) as RpcReply | RpcReply[];
-  return Array.isArray(body) ? body : [body];
+  return postMcp(`${BASE}/${path}/mcp`, body, { ...options, token: options.token ?? adminToken });
 }
 
 async function open(path: string, token = adminToken): Promise<string> {

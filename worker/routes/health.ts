@@ -11,16 +11,13 @@ import { GatewayError } from "../http/errors.ts";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { validationHook } from "../http/validation.ts";
 import { getServices } from "../services.ts";
-import { HealthSummary, Problem } from "./api-schemas.ts";
+import { HealthSummary } from "./api-schemas.ts";
+import { problem } from "./openapi-parts.ts";
 
 /** The live-health WebSocket: excluded from bearer authentication (the ticket authenticates). */
 export const LIVE_HEALTH_PATH = "/api/v1/health/live";
 
 const IdParam = z.object({ id: z.string().min(1).max(64) });
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: Problem } },
-});
 
 const CircuitView = z.object({
   url: z.string(),
