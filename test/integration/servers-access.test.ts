@@ -83,7 +83,9 @@ async function listPaths(who: Principal, query = ""): Promise<{ pages: string[][
 
 async function expectForbidden(response: Response, reason: string): Promise<Problem & { reason?: string }> {
   expect(response.status).toBe(403);
-  expect(response.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope"');
+  expect(response.headers.get("www-authenticate")).toMatch(
+    /^Bearer resource_metadata="https?:\/\/[^"]+\/\.well-known\/oauth-protected-resource", error="insufficient_scope"$/,
+  );
   const problem = (await problemOf(response)) as Problem & { reason?: string };
   expect(problem.type).toBe("urn:mcp-gateway:problem:forbidden");
   expect(problem.reason).toBe(reason);

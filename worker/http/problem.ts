@@ -3,7 +3,8 @@
 // 500 whose only clue is the request id (the cause is logged, never sent).
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ConfigError } from "../env.ts";
+import { baseUrl, metadataUrl } from "../auth/resource.ts";
+import { ConfigError, loadConfig } from "../env.ts";
 import { GatewayError, problemType } from "./errors.ts";
 
 export interface ProblemBody {
@@ -54,8 +55,27 @@ export function toGatewayError(error: unknown): GatewayError {
   return new GatewayError("internal", { internal });
 }
 
+/**
+ * A bearer challenge raised deep in a service (a 403 `insufficient_scope`)
+ * does not know the request; here it gets the `resource_metadata` URL every
+ * challenge of the gateway carries (RFC 9728), so clients can find where to
+ * get a better token.
+ */
+function completeChallenge(error: GatewayError, c: Context): void {
+  const challenge = error.headers["www-authenticate"];
+  if (!challenge?.startsWith("Bearer ") || challenge.includes("resource_metadata=")) return;
+  try {
+    const base = baseUrl(loadConfig(c.env as Env).publicUrl, c.req.url);
+    error.headers["www-authenticate"] =
+      `Bearer resource_metadata="${metadataUrl(base, c.req.path)}", ${challenge.slice(7)}`;
+  } catch {
+    // Misconfigured: the challenge goes out as it was.
+  }
+}
+
 export function handleError(error: unknown, c: Context): Response {
   const gatewayError = toGatewayError(error);
+  completeChallenge(gatewayError, c);
   const requestId = c.get("requestId") as string | undefined;
   if (gatewayError.status >= 500 || gatewayError.internal) {
     console.error(
