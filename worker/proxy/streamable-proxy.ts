@@ -117,28 +117,25 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const answer = await answerPost(
-    ctx,
-    body,
-    prepared,
-    forwardedIds,
-    result,
-    lease.endpoint.url,
-    session,
-    startedAt,
-  );
-  return withHeaders(answer, lease.headers);
+  const post: PostExchange = { body, prepared, forwardedIds, session, startedAt };
+  return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
+}
+
+/** What one POST sent, needed to answer it. */
+interface PostExchange {
+  body: ParsedBody;
+  prepared: PreparedMessages;
+  /** Ids of the requests that went upstream. */
+  forwardedIds: JsonRpcId[];
+  session: UpstreamSession | null;
+  startedAt: number;
 }
 
 async function answerPost(
   ctx: ProxyContext,
-  body: ParsedBody,
-  prepared: PreparedMessages,
-  forwardedIds: JsonRpcId[],
+  { body, prepared, forwardedIds, session, startedAt }: PostExchange,
   result: SendResult,
   replicaUrl: string,
-  session: UpstreamSession | null,
-  startedAt: number,
 ): Promise<Response> {
   const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
