@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 import { hashEmbedding } from "./hash-embedding.ts";
+import { readBody } from "./http-body.ts";
 
 export const EMBEDDINGS_API_KEY = "test-embeddings-key";
 
@@ -22,12 +23,6 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 function error(response: ServerResponse, status: number, message: string, type: string): void {
   send(response, status, { error: { message, type, param: null, code: null } });
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

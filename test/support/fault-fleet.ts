@@ -18,6 +18,7 @@
 // notifications get 202. A request naming an unknown session gets 404.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { readBody } from "./http-body.ts";
 
 export type FaultMode = "ok" | "kill" | "restart" | "slow" | "error" | "reset" | "reset-mid-stream" | "hang";
 
@@ -53,18 +54,6 @@ const DEFAULT_TOOLS = [
     inputSchema: { type: "object", properties: { ms: { type: "integer" } } },
   },
 ];
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
-}
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

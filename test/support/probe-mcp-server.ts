@@ -8,6 +8,7 @@
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
 //   POST /slow/mcp       never answers
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { readBody } from "./http-body.ts";
 
 export interface ProbeServer {
   url: string;
@@ -32,18 +33,6 @@ const TOOLS = [
     inputSchema: { type: "object", properties: {} },
   },
 ];
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
-}
 
 export async function startProbeServer(port = 0): Promise<ProbeServer> {
   const calls: Record<string, number> = {};
