@@ -345,7 +345,7 @@ function decodeCursor(cursor: string): string {
   throw new InvalidCursorError("the cursor is not valid");
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   const parts: string[] = [];
   for (let current: unknown = error; current instanceof Error; current = current.cause)
     parts.push(current.message);
