@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
 import { loadConfig } from "../worker/env.ts";
-import { GatewayExchange } from "../worker/mcp/gateway-exchange.ts";
+import { type ExchangeInit, GatewayExchange } from "../worker/mcp/gateway-exchange.ts";
 import { serveSessionRequest } from "../worker/mcp/gateway-serving.ts";
 import { ErrorCode, errorResponse } from "../worker/mcp/jsonrpc.ts";
 import type { UpstreamSessionStore } from "../worker/mcp/upstream-call.ts";
@@ -17,6 +17,7 @@ import { terminateUpstreamSession, type UpstreamSession } from "../worker/mcp/up
 import { applyEgress, secretsFromEnv } from "../worker/proxy/egress.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
 import { getServices } from "../worker/services.ts";
+import { virtualExchange } from "../worker/virtual/virtual-exchange.ts";
 
 /** Durable Object name of a session: `session:{id}`. */
 export function sessionObjectName(sessionId: string): string {
@@ -40,6 +41,8 @@ export interface SessionRecord {
   clientInfo: unknown;
   clientCapabilities: unknown;
   createdAt: string;
+  /** The virtual server the session belongs to (`/v/{name}/mcp`); absent for `/mcp`. */
+  virtual?: string;
   /** Epoch ms of the last request (refreshed at most once per TOUCH_INTERVAL_MS). */
   lastSeenAt: number;
 }
@@ -69,12 +72,14 @@ export class McpSession extends DurableObject<Env> {
     principal: Principal,
     sessionId: string,
     requestId: string,
+    virtual: string | null = null,
   ): Promise<Response> {
     if ((await this.load()) !== null) {
       return rpcError(409, ErrorCode.InvalidRequest, "Session already exists");
     }
     const params = await initializeParams(request);
-    const exchange = this.exchange(principal, requestId, sessionId);
+    const exchange = await this.exchange(principal, requestId, sessionId, virtual);
+    if (!exchange) return sessionNotFound();
     const response = await serveSessionRequest(exchange, request, { json: true });
     const text = await response.text();
     const version = negotiatedVersion(text);
@@ -89,6 +94,7 @@ export class McpSession extends DurableObject<Env> {
       clientInfo: params.clientInfo ?? null,
       clientCapabilities: params.capabilities ?? {},
       createdAt: new Date(now).toISOString(),
+      ...(virtual !== null && { virtual }),
       lastSeenAt: now,
     };
     await this.ctx.storage.put(SESSION_KEYS.session, this.record);
@@ -99,23 +105,29 @@ export class McpSession extends DurableObject<Env> {
   }
 
   /** A later request of the session (POST, or GET for the standalone stream). */
-  async handle(request: Request, principal: Principal, requestId: string): Promise<Response> {
-    const record = await this.ownedBy(principal);
+  async handle(
+    request: Request,
+    principal: Principal,
+    requestId: string,
+    virtual: string | null = null,
+  ): Promise<Response> {
+    const record = await this.ownedBy(principal, virtual);
     if (!record) return sessionNotFound();
     await this.touch(record);
     if (request.method === "GET") {
       // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
       return new Response(null, { status: 405, headers: { allow: ALLOW } });
     }
-    const exchange = this.exchange(principal, requestId, record.id);
+    const exchange = await this.exchange(principal, requestId, record.id, virtual);
+    if (!exchange) return sessionNotFound();
     return serveSessionRequest(exchange, request, { json: false });
   }
 
   /** DELETE: ends the session and the upstream sessions it opened. */
-  async end(principal: Principal, requestId: string): Promise<Response> {
-    const record = await this.ownedBy(principal);
+  async end(principal: Principal, requestId: string, virtual: string | null = null): Promise<Response> {
+    const record = await this.ownedBy(principal, virtual);
     if (!record) return sessionNotFound();
-    const exchange = this.exchange(principal, requestId, record.id);
+    const exchange = this.baseExchange(principal, requestId, record.id);
     exchange.action("DELETE", "session_ended");
     exchange.record();
     await this.terminate(record);
@@ -147,10 +159,15 @@ export class McpSession extends DurableObject<Env> {
     return this.record;
   }
 
-  /** The session, if `principal` is the identity that created it (an unknown and a foreign session look alike). */
-  private async ownedBy(principal: Principal): Promise<SessionRecord | null> {
+  /**
+   * The session, if `principal` is the identity that created it on the same
+   * endpoint (an unknown, a foreign and another endpoint's session look alike).
+   */
+  private async ownedBy(principal: Principal, virtual: string | null): Promise<SessionRecord | null> {
     const record = await this.load();
-    return record && record.owner === callerKey(principal) ? record : null;
+    return record && record.owner === callerKey(principal) && (record.virtual ?? null) === virtual
+      ? record
+      : null;
   }
 
   private async touch(record: SessionRecord): Promise<void> {
@@ -185,7 +202,24 @@ export class McpSession extends DurableObject<Env> {
     }
   }
 
-  private exchange(principal: Principal, requestId: string, sessionId: string): GatewayExchange {
+  /** The exchange of a request; null when the session's virtual server is gone or disabled. */
+  private async exchange(
+    principal: Principal,
+    requestId: string,
+    sessionId: string,
+    virtual: string | null,
+  ): Promise<GatewayExchange | null> {
+    if (virtual === null) return this.baseExchange(principal, requestId, sessionId);
+    const record = await getServices(this.env).virtualServers.servable(principal.tenant, virtual);
+    return record ? this.baseExchange(principal, requestId, sessionId, virtualExchange(record)) : null;
+  }
+
+  private baseExchange(
+    principal: Principal,
+    requestId: string,
+    sessionId: string,
+    scope: Pick<ExchangeInit, "endpoint" | "createServer"> = {},
+  ): GatewayExchange {
     return new GatewayExchange({
       services: getServices(this.env),
       config: loadConfig(this.env),
@@ -196,6 +230,7 @@ export class McpSession extends DurableObject<Env> {
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
+      ...scope,
     });
   }
 

@@ -16,6 +16,8 @@ import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { virtualMcpRoutes } from "./routes/virtual-mcp.ts";
+import { virtualServerRoutes } from "./routes/virtual-servers.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 
 export function buildApp() {
@@ -47,6 +49,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", virtualServerRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -59,6 +62,8 @@ export function buildApp() {
   app.route("/api/v1", api);
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
+  // Virtual servers (/v/{name}/mcp) before `/:path/...` too.
+  app.route("/", virtualMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.
   app.route("/", serverMcpRoutes());
   return app;

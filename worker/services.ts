@@ -20,7 +20,9 @@ import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import { D1VirtualServerStore } from "./store/d1/d1-virtual-server-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
+import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
   store: RegistryStore;
@@ -38,6 +40,8 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** Curated MCP endpoints at /v/{name}/mcp. */
+  virtualServers: VirtualServerService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -60,6 +64,11 @@ export function getServices(env: Env): Services {
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
     searchIndexer,
     access,
+    virtualServers: new VirtualServerService({
+      store: new D1VirtualServerStore(env.DB),
+      registry: store,
+      access,
+    }),
     auditor: new Auditor(new D1AuditLog(env.DB)),
     ...identityServices(config, new D1TokenStore(env.DB)),
     servers: new ServerService({

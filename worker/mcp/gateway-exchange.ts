@@ -4,6 +4,7 @@
 // request of the body before the SDK dispatches it; handlers fill in the
 // server, tool, decision and outcome; one event per request is written once
 // the response body has been sent (arguments are never recorded).
+import type { Server } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { AuditInput, WaitUntil } from "../observability/audit.ts";
@@ -56,7 +57,14 @@ export interface ExchangeInit {
   sessionId?: string;
   /** Upstream sessions of the client session, reused across calls. */
   upstreamSessions?: UpstreamSessionStore;
+  /** The endpoint's path for the audit (default `/mcp`; a virtual server's `/v/{name}/mcp`). */
+  endpoint?: string;
+  /** Builds the MCP server that answers this exchange (default: the aggregated gateway server). */
+  createServer?: ServerFactory;
 }
+
+/** Builds a fresh SDK server for one exchange (the SDK's factory contract). */
+export type ServerFactory = (exchange: GatewayExchange) => Server;
 
 export class GatewayExchange {
   readonly startedAt = Date.now();
@@ -70,6 +78,8 @@ export class GatewayExchange {
   readonly secrets: SecretSource;
   /** What upstream calls need to lease replicas (load balancing, circuits, rate limits). */
   readonly lease: UpstreamLeaseContext;
+  readonly endpoint: string;
+  readonly createServer: ServerFactory | undefined;
   private readonly waitUntil: WaitUntil;
   private readonly notes = new Map<JsonRpcId, AuditNote>();
   /** Set when the exchange is audited as one event rather than per request. */
@@ -86,6 +96,8 @@ export class GatewayExchange {
     this.sessionId = init.sessionId;
     this.upstreamSessions = init.upstreamSessions;
     this.waitUntil = init.waitUntil;
+    this.endpoint = init.endpoint ?? "/mcp";
+    this.createServer = init.createServer;
     this.secrets = secretsFromEnv(init.env);
     this.lease = { env: init.env, waitUntil: init.waitUntil, principal: init.principal };
   }
@@ -188,7 +200,7 @@ export class GatewayExchange {
       upstreamStatus: note.upstreamStatus,
       durationMs,
       detail: {
-        endpoint: "/mcp",
+        endpoint: this.endpoint,
         generation: this.generation,
         ...(this.sessionId && { session: this.sessionId.slice(0, 8) }),
         ...note.detail,

@@ -41,7 +41,7 @@ const statelessHandlers = new WeakMap<GatewayConfig, McpHttpHandler>();
 function statelessHandler(config: GatewayConfig): McpHttpHandler {
   let handler = statelessHandlers.get(config);
   if (!handler) {
-    handler = createMcpHandler((ctx) => createGatewayServer(exchangeOf(ctx.authInfo)), {
+    handler = createMcpHandler((ctx) => serverFor(exchangeOf(ctx.authInfo)), {
       legacy: "reject",
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (error) => logError("mcp_stateless_error", error),
@@ -71,7 +71,7 @@ export async function serveSessionRequest(
   options: { json: boolean },
 ): Promise<Response> {
   await noteRequests(exchange, request);
-  const server = createGatewayServer(exchange);
+  const server = serverFor(exchange);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: options.json,
@@ -83,6 +83,11 @@ export async function serveSessionRequest(
   return exchange.recordAfter(response, () => {
     server.close().catch(() => {});
   });
+}
+
+/** The exchange's own server (a virtual server's), else the aggregated gateway server. */
+function serverFor(exchange: GatewayExchange) {
+  return exchange.createServer ? exchange.createServer(exchange) : createGatewayServer(exchange);
 }
 
 /** Registers the body's JSON-RPC requests for the audit (the SDK reads the body itself). */

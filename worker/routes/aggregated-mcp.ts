@@ -23,6 +23,8 @@ import {
   parseJsonRpcBody,
 } from "../mcp/jsonrpc.ts";
 import { getServices } from "../services.ts";
+import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
+import { virtualExchange } from "../virtual/virtual-exchange.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -32,25 +34,39 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
 export function aggregatedMcpRoutes() {
   const app = new Hono<Env_>();
   app.use("/mcp", mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
-  app.on(["GET", "POST", "DELETE"], "/mcp", serveAggregated);
+  app.on(["GET", "POST", "DELETE"], "/mcp", (c) => serveAggregated(c));
   app.all("/mcp", () =>
     jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", { allow: "GET, POST, DELETE" }),
   );
   return app;
 }
 
-async function serveAggregated(c: Context<Env_>): Promise<Response> {
+/**
+ * Which MCP server an endpoint serves: the aggregated gateway (`/mcp`) or a
+ * virtual server (`/v/{name}/mcp`, routes/virtual-mcp.ts), which shares this leg logic.
+ */
+export interface EndpointScope {
+  endpoint: string;
+  virtual: VirtualServerRecord | null;
+}
+
+const AGGREGATED: EndpointScope = { endpoint: "/mcp", virtual: null };
+
+export async function serveAggregated(
+  c: Context<Env_>,
+  scope: EndpointScope = AGGREGATED,
+): Promise<Response> {
   const request = c.req.raw;
   if (request.method === "POST" && !isJsonContentType(request.headers.get("content-type"))) {
     return jsonRpcError(415, ErrorCode.InvalidRequest, "Unsupported Media Type: send application/json");
   }
   const config = loadConfig(c.env);
   const legacy = await isLegacyRequest(request, undefined, { maxRequestBodySize: config.maxBodyBytes });
-  if (!legacy) return serveStateless(exchangeFor(c, "stateless"), request);
-  return serveSessionLeg(c, request);
+  if (!legacy) return serveStateless(exchangeFor(c, "stateless", scope), request);
+  return serveSessionLeg(c, request, scope);
 }
 
-function exchangeFor(c: Context<Env_>, generation: Generation): GatewayExchange {
+function exchangeFor(c: Context<Env_>, generation: Generation, scope: EndpointScope): GatewayExchange {
   return new GatewayExchange({
     services: getServices(c.env),
     config: loadConfig(c.env),
@@ -59,28 +75,30 @@ function exchangeFor(c: Context<Env_>, generation: Generation): GatewayExchange 
     requestId: requestIdOf(c),
     waitUntil: c.executionCtx,
     generation,
+    ...(scope.virtual && virtualExchange(scope.virtual)),
   });
 }
 
 /** Session-based clients: `initialize` opens a session; every other request names one. */
-async function serveSessionLeg(c: Context<Env_>, request: Request): Promise<Response> {
+async function serveSessionLeg(c: Context<Env_>, request: Request, scope: EndpointScope): Promise<Response> {
   const principal = c.get("principal");
+  const virtual = scope.virtual?.name ?? null;
   const sessionId = request.headers.get("mcp-session-id");
   if (sessionId === null) {
     const refusal = request.method === "POST" ? await sessionlessRefusal(request) : MISSING_SESSION;
     if (refusal === null) {
       const id = newSessionId();
-      return sessionStub(c.env, id).open(request, principal, id, requestIdOf(c));
+      return sessionStub(c.env, id).open(request, principal, id, requestIdOf(c), virtual);
     }
-    const exchange = exchangeFor(c, "session");
+    const exchange = exchangeFor(c, "session", scope);
     exchange.rejected(refusal.reason, refusal.method);
     exchange.record();
     return jsonRpcError(400, refusal.code, refusal.message);
   }
   if (!SESSION_ID.test(sessionId)) return sessionNotFound();
   const stub = sessionStub(c.env, sessionId);
-  if (request.method === "DELETE") return stub.end(principal, requestIdOf(c));
-  return stub.handle(request, principal, requestIdOf(c));
+  if (request.method === "DELETE") return stub.end(principal, requestIdOf(c), virtual);
+  return stub.handle(request, principal, requestIdOf(c), virtual);
 }
 
 function sessionStub(env: Env, sessionId: string) {
