@@ -154,3 +154,32 @@ export interface Problem {
   requestId?: string;
   errors?: FieldError[];
 }
+
+export interface VirtualToolRef {
+  server: string;
+  tool: string;
+  name?: string;
+  description?: string;
+}
+
+export interface VirtualServer {
+  id: string;
+  name: string;
+  description: string;
+  mode: "tools" | "discovery";
+  tools: VirtualToolRef[];
+  resources: { server: string; uri: string }[];
+  prompts: { server: string; prompt: string; name?: string }[];
+  enabled: boolean;
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+  endpoint: string;
+}
+
+export interface VirtualServerInput {
+  name: string;
+  description: string;
+  mode: "tools" | "discovery";
+  tools: VirtualToolRef[];
+}

@@ -14,6 +14,8 @@ import type {
   Server,
   ServerInput,
   TokenRecord,
+  VirtualServer,
+  VirtualServerInput,
   WhoAmI,
 } from "./api-types.ts";
 
@@ -172,6 +174,25 @@ export class GatewayApi {
 
   revokeToken(id: string): Promise<void> {
     return this.request(`/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  // --- Virtual servers ---
+
+  async listVirtualServers(): Promise<VirtualServer[]> {
+    return (await this.request<{ items: VirtualServer[] }>("/virtual-servers")).items;
+  }
+
+  createVirtualServer(input: VirtualServerInput): Promise<VirtualServer> {
+    return this.request("/virtual-servers", { method: "POST", json: input });
+  }
+
+  setVirtualServerEnabled(id: string, enabled: boolean): Promise<VirtualServer> {
+    const action = enabled ? "enable" : "disable";
+    return this.request(`/virtual-servers/${encodeURIComponent(id)}/${action}`, { method: "POST" });
+  }
+
+  deleteVirtualServer(id: string): Promise<void> {
+    return this.request(`/virtual-servers/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
   // --- Plumbing ---

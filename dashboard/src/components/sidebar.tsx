@@ -16,6 +16,7 @@ interface NavItem {
 const NAV: NavItem[] = [
   { to: "/servers", label: "Servers", icon: "servers", needs: "list_service" },
   { to: "/search", label: "Search", icon: "search" },
+  { to: "/virtual-servers", label: "Virtual servers", icon: "servers", needs: "list_service" },
   { to: "/connect", label: "Connect", icon: "connect" },
   { to: "/tokens", label: "Tokens", icon: "tokens" },
   { to: "/access", label: "Access", icon: "access" },
