@@ -77,9 +77,17 @@ afterAll(async () => {
 
 describe.each(["2025-11-25", "2026-07-28"] as const)("conformance --requirements %s", (requirements) => {
   it("passes through /{path}/mcp every scenario that passes directly", { timeout: 600_000 }, async () => {
-    const direct = await runConformance(reference.url, requirements);
-    const proxied = await runConformance(`${forwarder.url}/reference/mcp`, requirements);
-    const virtual: Results = await runConformance(`${forwarder.url}/v/reference-all/mcp`, requirements);
+    const direct = await runConformance(reference.url, requirements, `reference-${requirements}-direct`);
+    const proxied = await runConformance(
+      `${forwarder.url}/reference/mcp`,
+      requirements,
+      `reference-${requirements}-path`,
+    );
+    const virtual: Results = await runConformance(
+      `${forwarder.url}/v/reference-all/mcp`,
+      requirements,
+      `reference-${requirements}-virtual`,
+    );
     console.log(
       [
         `reference server, --requirements ${requirements}`,

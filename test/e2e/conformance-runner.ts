@@ -4,7 +4,7 @@
 // (the CLI sends no credentials) and passes everything else unchanged,
 // streams included, and the suite's own reference server as an upstream.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -23,8 +23,12 @@ const require = createRequire(import.meta.url);
 export type Results = Map<string, { passed: number; failed: number }>;
 export type Requirements = "2025-11-25" | "2026-07-28";
 
-/** Runs the suite against `url`; passed/failed check counts per scenario. */
-export function runConformance(url: string, requirements?: Requirements): Promise<Results> {
+/**
+ * Runs the suite against `url`; passed/failed check counts per scenario. With
+ * `label`, the suite's whole output (every failed check with its message) is
+ * kept in test-results/conformance/{label}.txt.
+ */
+export function runConformance(url: string, requirements?: Requirements, label?: string): Promise<Results> {
   const entry = join(
     dirname(require.resolve("@modelcontextprotocol/conformance/package.json")),
     "dist/index.js",
@@ -43,8 +47,13 @@ export function runConformance(url: string, requirements?: Requirements): Promis
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
-    child.on("close", () => {
+    child.on("close", async () => {
       clearTimeout(timer);
+      if (label) {
+        const folder = join(import.meta.dirname, "..", "..", "test-results", "conformance");
+        await mkdir(folder, { recursive: true });
+        await writeFile(join(folder, `${label}.txt`), output);
+      }
       const results: Results = new Map();
       for (const match of output.matchAll(/^[✓✗] ([\w-]+): (\d+) passed, (\d+) failed$/gmu)) {
         results.set(match[1] ?? "", { passed: Number(match[2]), failed: Number(match[3]) });
@@ -89,12 +98,16 @@ export interface Forwarder {
 
 /** A loopback proxy to `target` that adds `authorization: Bearer <token>` to every request. */
 export async function startForwarder(target: string, token: string): Promise<Forwarder> {
+  let own = "";
   const server: Server = createServer(async (request, response) => {
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === "string" && name !== "host" && name !== "connection") headers.set(name, value);
     }
     headers.set("authorization", `Bearer ${token}`);
+    // The suite's own localhost origin stands for the gateway's (the suite cannot know the gateway
+    // sits behind this forwarder); any other Origin, e.g. a DNS-rebinding attempt, passes unchanged.
+    if (headers.get("origin") === own) headers.set("origin", new URL(target).origin);
     // Streams end when the suite hangs up: stop the upstream exchange too.
     const abort = new AbortController();
     response.on("close", () => abort.abort());
@@ -123,8 +136,9 @@ export async function startForwarder(target: string, token: string): Promise<For
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
+  own = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   return {
-    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+    url: own,
     close() {
       server.closeAllConnections();
       server.close();
