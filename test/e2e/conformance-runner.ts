@@ -20,6 +20,8 @@ import {
 
 const require = createRequire(import.meta.url);
 
+const RESULTS = join(import.meta.dirname, "..", "..", "test-results", "conformance");
+
 export type Results = Map<string, { passed: number; failed: number }>;
 export type Requirements = "2025-11-25" | "2026-07-28";
 
@@ -34,6 +36,8 @@ export function runConformance(url: string, requirements?: Requirements, label?:
     "dist/index.js",
   );
   const args = [entry, "server", "--url", url, ...(requirements ? ["--requirements", requirements] : [])];
+  // Per-check results with their messages (checks.json per scenario) next to the output.
+  if (label) args.push("--output-dir", join(RESULTS, label));
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1" },
@@ -50,9 +54,8 @@ export function runConformance(url: string, requirements?: Requirements, label?:
     child.on("close", async () => {
       clearTimeout(timer);
       if (label) {
-        const folder = join(import.meta.dirname, "..", "..", "test-results", "conformance");
-        await mkdir(folder, { recursive: true });
-        await writeFile(join(folder, `${label}.txt`), output);
+        await mkdir(RESULTS, { recursive: true });
+        await writeFile(join(RESULTS, `${label}.txt`), output);
       }
       const results: Results = new Map();
       for (const match of output.matchAll(/^[✓✗] ([\w-]+): (\d+) passed, (\d+) failed$/gmu)) {

@@ -17,6 +17,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { AuditNote, GatewayExchange } from "../mcp/gateway-exchange.ts";
+import { REGISTRY_TOOL_NAMES } from "../mcp/gateway-names.ts";
 import {
   forwardUpstream,
   GATEWAY_SERVER_INFO,
@@ -28,7 +29,12 @@ import {
   unknownTool,
 } from "../mcp/gateway-server.ts";
 import { callerAccess } from "../mcp/gateway-view.ts";
-import { structured } from "../mcp/registry-tools.ts";
+import {
+  DEFAULT_DISCOVER_LIMIT,
+  DiscoverToolsInput,
+  REGISTRY_TOOLS,
+  structured,
+} from "../mcp/registry-tools.ts";
 import type { UpstreamRequest } from "../mcp/upstream-call.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
@@ -39,6 +45,12 @@ const RESOURCE_NOT_FOUND = -32002;
 
 export const DISCOVERY_TOOLS = { discover: "discover_tools", invoke: "invoke_tool" } as const;
 
+function registryTool(name: string): Tool {
+  const tool = REGISTRY_TOOLS.find((candidate) => candidate.name === name);
+  if (!tool) throw new Error(`no registry tool ${name}`);
+  return tool;
+}
+
 const DISCOVERY_TOOL_DEFINITIONS: Tool[] = [
   {
     name: DISCOVERY_TOOLS.discover,
@@ -46,21 +58,9 @@ const DISCOVERY_TOOL_DEFINITIONS: Tool[] = [
     description:
       "Searches this server's tools by what you want to do and returns the best matches with their input " +
       "schemas. Call one with invoke_tool.",
-    inputSchema: {
-      type: "object",
-      properties: {
-        query: { type: "string", description: "What you want to do, in your own words." },
-        limit: {
-          type: "integer",
-          minimum: 1,
-          maximum: 50,
-          description: "At most this many tools (default 10).",
-        },
-      },
-      required: ["query"],
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    // The aggregated endpoint's discover_tools takes the same input.
+    inputSchema: registryTool(REGISTRY_TOOL_NAMES.discoverTools).inputSchema,
+    annotations: registryTool(REGISTRY_TOOL_NAMES.discoverTools).annotations,
   },
   {
     name: DISCOVERY_TOOLS.invoke,
@@ -79,12 +79,10 @@ const DISCOVERY_TOOL_DEFINITIONS: Tool[] = [
   },
 ];
 
-const DiscoverInput = z.strictObject({ query: z.string().min(1), limit: z.int().min(1).max(50).optional() });
 const InvokeInput = z.strictObject({
   tool: z.string().min(1),
   arguments: z.record(z.string(), z.unknown()).optional(),
 });
-const DEFAULT_DISCOVER_LIMIT = 10;
 
 /** A fresh server for one exchange with the virtual server `record`. */
 export function createVirtualGatewayServer(exchange: GatewayExchange, record: VirtualServerRecord): Server {
@@ -182,7 +180,7 @@ class VirtualHandlers {
     note.tool = name;
     note.detail = { virtualServer: this.record.name };
     if (this.record.mode === "discovery") {
-      if (name === DISCOVERY_TOOLS.discover) return this.discover(parseInput(DiscoverInput, args, name));
+      if (name === DISCOVERY_TOOLS.discover) return this.discover(parseInput(DiscoverToolsInput, args, name));
       if (name !== DISCOVERY_TOOLS.invoke) throw unknownTool(name);
       const input = parseInput(InvokeInput, args, name);
       note.detail = { ...note.detail, via: name };
@@ -239,7 +237,7 @@ class VirtualHandlers {
   }
 
   /** Search cut to the virtual server's tools that the caller may call; hits carry exposed names. */
-  private async discover(input: z.infer<typeof DiscoverInput>): Promise<CallToolResult> {
+  private async discover(input: z.infer<typeof DiscoverToolsInput>): Promise<CallToolResult> {
     const tools = (await this.view()).tools;
     const byUpstream = new Map(tools.map((item) => [`${item.server.path} ${item.ref.tool}`, item]));
     const outcome = await this.exchange.services.search.search({
