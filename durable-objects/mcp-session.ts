@@ -9,12 +9,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
 import { loadConfig } from "../worker/env.ts";
-import { GatewayExchange } from "../worker/mcp/gateway-exchange.ts";
-import { serveSessionRequest } from "../worker/mcp/gateway-serving.ts";
-import { ErrorCode, errorResponse } from "../worker/mcp/jsonrpc.ts";
-import type { UpstreamSessionStore } from "../worker/mcp/upstream-call.ts";
-import { terminateUpstreamSession, type UpstreamSession } from "../worker/mcp/upstream-client.ts";
-import { applyEgress, secretsFromEnv } from "../worker/proxy/egress.ts";
+import { GatewayExchange } from "../worker/aggregated/gateway-exchange.ts";
+import { serveSessionRequest } from "../worker/aggregated/gateway-serving.ts";
+import { ErrorCode, errorResponse } from "../worker/protocol/jsonrpc.ts";
+import type { UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
+import { terminateUpstreamSession, type UpstreamSession } from "../worker/upstream/upstream-client.ts";
+import { applyEgress, secretsFromEnv } from "../worker/upstream/egress.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
 import { getServices } from "../worker/services.ts";
 

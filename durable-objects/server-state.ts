@@ -9,8 +9,8 @@
 // survives eviction. RPC only.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/env.ts";
-import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/proxy/egress.ts";
-import type { CatalogChange } from "../worker/registry/catalog-diff.ts";
+import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/upstream/egress.ts";
+import type { CatalogChange } from "../worker/resilience/catalog-diff.ts";
 import {
   type Circuit,
   type CircuitSettings,
@@ -22,7 +22,7 @@ import {
   trip,
 } from "../worker/resilience/circuit-breaker.ts";
 import { checkConnect } from "../worker/resilience/connect-check.ts";
-import { probeReplica, summarizeChecks } from "../worker/resilience/health-probe.ts";
+import { probeReplica, summarizeChecks } from "../worker/upstream/health-probe.ts";
 import { effectiveCircuit, effectiveHealthCheck } from "../worker/resilience/settings.ts";
 import type {
   CatalogChangeRecord,

@@ -8,7 +8,7 @@ import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
-import { restRateLimit } from "./http/rate-limit.ts";
+import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { scopeRoutes } from "./routes/scopes.ts";

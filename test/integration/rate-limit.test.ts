@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { ErrorCode } from "../../worker/mcp/jsonrpc.ts";
+import { ErrorCode } from "../../worker/protocol/jsonrpc.ts";
 import {
   isLeaseRefusal,
   type LeaseRefusal,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseJsonRpcBody } from "../../worker/mcp/jsonrpc.ts";
+import { parseJsonRpcBody } from "../../worker/protocol/jsonrpc.ts";
 import type { McpGuard } from "../../worker/proxy/mcp-guard.ts";
 import {
   hasReservedId,

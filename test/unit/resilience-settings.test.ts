@@ -1,8 +1,8 @@
 // Pure parts of the resilience work: catalog diffs, health summaries, rate-limit
 // settings, tenant budget shares and the IETF draft headers.
 import { describe, expect, it } from "vitest";
-import { diffCatalog } from "../../worker/registry/catalog-diff.ts";
-import { summarizeChecks } from "../../worker/resilience/health-probe.ts";
+import { diffCatalog } from "../../worker/resilience/catalog-diff.ts";
+import { summarizeChecks } from "../../worker/upstream/health-probe.ts";
 import { isIdempotentMethod } from "../../worker/resilience/lease.ts";
 import { rateLimitHeaders, shareOf } from "../../worker/resilience/rate-limit.ts";
 import { RateLimitSetting } from "../../worker/resilience/settings.ts";

@@ -6,7 +6,7 @@ import type { AuthSettings } from "../env.ts";
 import { principalFromClaims } from "./claims.ts";
 import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
-import { baseUrl, defaultAudiences } from "./resource.ts";
+import { baseUrl, defaultAudiences } from "../http/resource.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 import type { TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";

@@ -4,7 +4,7 @@
 // (non-browser clients) pass; same-origin, PUBLIC_URL and ALLOWED_ORIGINS pass.
 import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../env.ts";
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
+import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
 
 export function isAllowedOrigin(origin: string, requestUrl: string, env: Env): boolean {
   const config = loadConfig(env);

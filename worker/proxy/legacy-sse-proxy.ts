@@ -5,9 +5,9 @@
 // forwards there. Answers travel on the stream, which another isolate may be
 // serving, so refused requests go upstream as a marked `ping` and the stream
 // turns its answer into the refusal (see message-rewrite.ts).
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
-import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
-import { leasedExchange } from "./leased-exchange.ts";
+import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
+import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import { leasedExchange } from "../upstream/leased-exchange.ts";
 import { prepareOutgoing } from "./message-rewrite.ts";
 import {
   auditVerdicts,
@@ -22,7 +22,7 @@ import {
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
 import { rewriteSseMessage } from "./streamable-proxy.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "./upstream-request.ts";
+import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 
 function binding(ctx: ProxyContext): SessionBinding {
   return { purpose: "legacy-endpoint", serverId: ctx.server.id, principal: ctx.principal };

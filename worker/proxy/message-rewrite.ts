@@ -14,7 +14,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcResponse,
-} from "../mcp/jsonrpc.ts";
+} from "../protocol/jsonrpc.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import type { McpGuard } from "./mcp-guard.ts";
 

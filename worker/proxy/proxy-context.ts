@@ -8,14 +8,14 @@ import {
   type JsonRpcResponse,
   type ParsedBody,
   parseJsonRpcBody,
-} from "../mcp/jsonrpc.ts";
+} from "../protocol/jsonrpc.ts";
 import type { AuditInput } from "../observability/audit.ts";
 import { type LeaseRefusal, refusalToJsonRpc, type WaitUntil } from "../resilience/lease.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
-import type { SecretSource } from "./egress.ts";
+import type { SecretSource } from "../upstream/egress.ts";
 import type { McpGuard } from "./mcp-guard.ts";
 import { hasReservedId, type MessageVerdict } from "./message-rewrite.ts";
-import type { UpstreamFailure } from "./upstream-request.ts";
+import type { UpstreamFailure } from "../upstream/upstream-request.ts";
 
 export interface ProxyContext {
   request: Request;

@@ -9,11 +9,11 @@ import {
   type JsonRpcId,
   type JsonRpcResponse,
   type ParsedBody,
-} from "../mcp/jsonrpc.ts";
-import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
-import { checkStandardHeaders } from "../mcp/standard-headers.ts";
+} from "../protocol/jsonrpc.ts";
+import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
-import { leasedExchange, type SendResult } from "./leased-exchange.ts";
+import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -33,7 +33,7 @@ import {
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "./upstream-request.ts";
+import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 
 const ACCEPT_BOTH = "application/json, text/event-stream";
 

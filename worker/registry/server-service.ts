@@ -7,9 +7,9 @@ import {
   CatalogUnavailableError,
   type DiscoveredCatalog,
   type UpstreamTarget,
-} from "../mcp/catalog-reader.ts";
+} from "../upstream/catalog-reader.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
 import {
   type CatalogEntry,
@@ -26,7 +26,7 @@ import {
 } from "../store/registry-store.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
-import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
+import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 

@@ -13,7 +13,7 @@
 import { serverStateName } from "../../durable-objects/server-state.ts";
 import type { Principal } from "../auth/principal.ts";
 import { loadConfig } from "../env.ts";
-import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../mcp/jsonrpc.ts";
+import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import {
   type Candidate,

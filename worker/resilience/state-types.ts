@@ -1,6 +1,6 @@
 // Shapes exchanged between isolates and the resilience Durable Objects
 // (ServerState, HealthHub). Types (and one constructor), so both sides can import them.
-import type { CatalogChange } from "../registry/catalog-diff.ts";
+import type { CatalogChange } from "./catalog-diff.ts";
 import type { CatalogStatus, HealthStatus, HealthSummary } from "../store/registry-store.ts";
 import type { Circuit, CircuitSettings } from "./circuit-breaker.ts";
 

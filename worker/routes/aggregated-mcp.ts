@@ -12,16 +12,16 @@ import { authenticate } from "../auth/authenticate.ts";
 import { loadConfig } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
-import { mcpRateLimit } from "../http/rate-limit.ts";
-import { GatewayExchange, type Generation } from "../mcp/gateway-exchange.ts";
-import { serveStateless } from "../mcp/gateway-serving.ts";
+import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
+import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange.ts";
+import { serveStateless } from "../aggregated/gateway-serving.ts";
 import {
   ErrorCode,
   errorResponse,
   JsonRpcParseError,
   type ParsedBody,
   parseJsonRpcBody,
-} from "../mcp/jsonrpc.ts";
+} from "../protocol/jsonrpc.ts";
 import { getServices } from "../services.ts";
 
 type Env_ = { Bindings: Env };

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { supportedScopes } from "../auth/policy-link.ts";
 import { DEFAULT_TENANT } from "../auth/principal.ts";
-import { baseUrl } from "../auth/resource.ts";
+import { baseUrl } from "../http/resource.ts";
 import { signingKeys } from "../auth/signing-keys.ts";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";

@@ -8,11 +8,11 @@ import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { AuditInput, WaitUntil } from "../observability/audit.ts";
 import type { Decision } from "../policy/access-policy.ts";
-import { type SecretSource, secretsFromEnv } from "../proxy/egress.ts";
+import { type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
 import type { Services } from "../services.ts";
 import type { CallerAccess } from "./gateway-view.ts";
-import type { ClassifiedMessage, JsonRpcId } from "./jsonrpc.ts";
-import type { UpstreamLeaseContext, UpstreamSessionStore } from "./upstream-call.ts";
+import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
+import type { UpstreamLeaseContext, UpstreamSessionStore } from "../upstream/upstream-call.ts";
 
 export type Generation = "stateless" | "session";
 

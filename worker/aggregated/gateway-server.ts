@@ -41,7 +41,7 @@ import {
   wrapUri,
 } from "./gateway-names.ts";
 import { callerAccess, findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
-import { ErrorCode } from "./jsonrpc.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
 import {
   DEFAULT_DISCOVER_LIMIT,
   DiscoverToolsInput,
@@ -60,7 +60,7 @@ import {
   UpstreamCallError,
   type UpstreamProgress,
   type UpstreamRequest,
-} from "./upstream-call.ts";
+} from "../upstream/upstream-call.ts";
 
 export const GATEWAY_SERVER_INFO = { name: "mcp-gateway", title: "MCP Gateway", version: "0.1.0" };
 

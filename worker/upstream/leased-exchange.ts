@@ -14,7 +14,7 @@ import {
   withFailover,
 } from "../resilience/lease.ts";
 import type { UpstreamEndpoint } from "../store/registry-store.ts";
-import type { ProxyContext } from "./proxy-context.ts";
+import type { ProxyContext } from "../proxy/proxy-context.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
 export type SendResult = { response: Response } | UpstreamFailure;

@@ -9,7 +9,7 @@
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { deadline, type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";

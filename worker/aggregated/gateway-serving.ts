@@ -14,7 +14,7 @@ import {
 import type { GatewayConfig } from "../env.ts";
 import { GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
-import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "./jsonrpc.ts";
+import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "../protocol/jsonrpc.ts";
 
 const EXCHANGE_KEY = "mcpGatewayExchange";
 

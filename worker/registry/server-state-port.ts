@@ -3,10 +3,10 @@
 // health checks when a server is saved and drops the state when it is deleted.
 import { serverStateName } from "../../durable-objects/server-state.ts";
 import { loadConfig } from "../env.ts";
-import type { RegistryObserver, ServerStatePort } from "../registry/server-service.ts";
+import type { RegistryObserver, ServerStatePort } from "./server-service.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
-import { effectiveHealthCheck } from "./settings.ts";
-import { serverRef } from "./state-types.ts";
+import { effectiveHealthCheck } from "../resilience/settings.ts";
+import { serverRef } from "../resilience/state-types.ts";
 
 function stateStub(env: Env, serverId: string) {
   return env.SERVER_STATE.get(env.SERVER_STATE.idFromName(serverStateName(serverId)));
