@@ -11,11 +11,6 @@ import type { Principal } from "../worker/auth/principal.ts";
 import type { HealthEvent } from "../worker/resilience/state-types.ts";
 import { getServices } from "../worker/services.ts";
 
-/** Durable Object name of a tenant's hub: `health:{tenant}`. */
-export function healthHubName(tenant: string): string {
-  return `health:${tenant}`;
-}
-
 export const HEALTH_HUB_STORAGE = {
   /** SQL: one-time tickets: SHA-256 of the ticket -> principal JSON, expiry (epoch ms). */
   ticketsTable: "tickets",

@@ -9,7 +9,7 @@
 // survives eviction. RPC only.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/env.ts";
-import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/upstream/egress.ts";
+import { healthHubStub } from "../worker/platform/durable-objects.ts";
 import type { CatalogChange } from "../worker/resilience/catalog-diff.ts";
 import {
   type Circuit,
@@ -22,7 +22,6 @@ import {
   trip,
 } from "../worker/resilience/circuit-breaker.ts";
 import { checkConnect } from "../worker/resilience/connect-check.ts";
-import { probeReplica, summarizeChecks } from "../worker/upstream/health-probe.ts";
 import { effectiveCircuit, effectiveHealthCheck } from "../worker/resilience/settings.ts";
 import type {
   CatalogChangeRecord,
@@ -37,12 +36,8 @@ import type {
 import { getServices } from "../worker/services.ts";
 import type { HealthSummary, ServerRecord, UpstreamEndpoint } from "../worker/store/registry-store.ts";
 import { UNKNOWN_HEALTH } from "../worker/store/registry-store.ts";
-import { healthHubName } from "./health-hub.ts";
-
-/** Durable Object name of a server's state: `server:{id}`. */
-export function serverStateName(serverId: string): string {
-  return `server:${serverId}`;
-}
+import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/upstream/egress.ts";
+import { probeReplica, summarizeChecks } from "../worker/upstream/health-probe.ts";
 
 /** Keys of the synchronous KV store and the SQL tables (docs/storage.md). */
 export const SERVER_STATE_STORAGE = {
@@ -447,7 +442,7 @@ export class ServerState extends DurableObject<Env> {
       health,
       previous: previous.checkedAt === null ? null : previous.status,
     };
-    const hub = this.env.HEALTH_HUB.get(this.env.HEALTH_HUB.idFromName(healthHubName(tenant)));
+    const hub = healthHubStub(this.env, tenant);
     await hub.publish(event);
   }
 

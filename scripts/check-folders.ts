@@ -69,11 +69,13 @@ function cycles(edges: Map<string, Map<string, string[]>>): string[][] {
 const edges = folderEdges();
 const problems: string[] = [];
 if (process.argv.includes("--print")) {
-  for (const [from, targets] of [...edges].sort()) console.log(`${from} -> ${[...targets.keys()].sort().join(", ")}`);
+  for (const [from, targets] of [...edges].sort())
+    console.log(`${from} -> ${[...targets.keys()].sort().join(", ")}`);
 }
 for (const [from, targets] of edges) {
   for (const [to, files] of targets) {
-    if (!(ALLOWED[from] ?? []).includes(to)) problems.push(`${from} -> ${to} is not an allowed direction (${files.join(", ")})`);
+    if (!(ALLOWED[from] ?? []).includes(to))
+      problems.push(`${from} -> ${to} is not an allowed direction (${files.join(", ")})`);
   }
 }
 for (const cycle of cycles(edges)) problems.push(`import cycle between folders: ${cycle.join(" -> ")}`);
@@ -81,5 +83,7 @@ if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exitCode = 1;
 } else {
-  console.log(`folder directions ok (${[...edges.values()].reduce((n, t) => n + t.size, 0)} edges, no cycles)`);
+  console.log(
+    `folder directions ok (${[...edges.values()].reduce((n, t) => n + t.size, 0)} edges, no cycles)`,
+  );
 }

@@ -6,8 +6,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { serverStateName } from "../../durable-objects/server-state.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
+import { serverStateName } from "../../worker/platform/durable-objects.ts";
 import { ErrorCode } from "../../worker/protocol/jsonrpc.ts";
 import {
   isLeaseRefusal,

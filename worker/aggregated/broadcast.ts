@@ -6,9 +6,9 @@
 import type { Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { CatalogEntry, ServerRecord } from "../store/registry-store.ts";
+import { deadline } from "../upstream/upstream-client.ts";
 import { BROADCAST_BY_TAG_PREFIX, BROADCAST_PREFIX, tagToolSuffix } from "./gateway-names.ts";
 import type { GatewayView, ServerView } from "./gateway-view.ts";
-import { deadline } from "../upstream/upstream-client.ts";
 
 export const DEFAULT_BROADCAST_DEADLINE_MS = 30_000;
 export const MAX_BROADCAST_DEADLINE_MS = 120_000;

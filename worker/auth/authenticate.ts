@@ -7,9 +7,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
+import { baseUrl, metadataUrl } from "../http/resource.ts";
 import { getServices } from "../services.ts";
 import { AuthError } from "./errors.ts";
-import { baseUrl, metadataUrl } from "../http/resource.ts";
 
 // RFC 6750 §2.3 names the query parameter `access_token`.
 const QUERY_TOKEN_PARAMETERS = ["access_token"];

@@ -3,9 +3,9 @@
 // 500 whose only clue is the request id (the cause is logged, never sent).
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { baseUrl, metadataUrl } from "./resource.ts";
 import { ConfigError, loadConfig } from "../env.ts";
 import { GatewayError, problemType } from "./errors.ts";
+import { baseUrl, metadataUrl } from "./resource.ts";
 
 export interface ProblemBody {
   type: string;

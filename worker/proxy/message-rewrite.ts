@@ -7,6 +7,9 @@
 // so a response is recognised wherever it arrives (the POST's own response,
 // the GET stream, or the legacy SSE stream served by another isolate) and its
 // original id is restored before the client sees it.
+
+import type { McpGuard } from "../edge/access.ts";
+import type { Decision } from "../policy/access-policy.ts";
 import {
   type ClassifiedMessage,
   ErrorCode,
@@ -15,8 +18,6 @@ import {
   type JsonRpcMessage,
   type JsonRpcResponse,
 } from "../protocol/jsonrpc.ts";
-import type { Decision } from "../policy/access-policy.ts";
-import type { McpGuard } from "./mcp-guard.ts";
 
 const MARKER = "gw:";
 const TOOLS_LIST = `${MARKER}tl:`;

@@ -10,10 +10,12 @@
 // reported at all. A request pays a Durable Object round trip only for a
 // configured rate limit (exact counting needs it) or a stale cache.
 // Trade-offs: docs/architecture.md "Resilience".
-import { serverStateName } from "../../durable-objects/server-state.ts";
+
 import type { Principal } from "../auth/principal.ts";
 import { loadConfig } from "../env.ts";
+import { serverStateStub } from "../platform/durable-objects.ts";
 import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
+import { isIdempotentMethod } from "../protocol/methods.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import {
   type Candidate,
@@ -80,26 +82,6 @@ export function isLeaseRefusal(value: UpstreamLease | LeaseRefusal | unknown): v
   return typeof value === "object" && value !== null && "refused" in value;
 }
 
-/** Methods that do no harm when sent twice, so they may be retried after reaching an upstream. */
-const IDEMPOTENT = new Set([
-  "initialize",
-  "ping",
-  "tools/list",
-  "resources/list",
-  "resources/templates/list",
-  "resources/read",
-  "prompts/list",
-  "prompts/get",
-  "completion/complete",
-  "server/discover",
-]);
-
-export function isIdempotentMethod(method: string | string[] | undefined): boolean {
-  if (method === undefined) return false;
-  const methods = Array.isArray(method) ? method : [method];
-  return methods.every((name) => IDEMPOTENT.has(name) || name.startsWith("notifications/"));
-}
-
 // --- isolate state ----------------------------------------------------------
 
 interface CachedState {
@@ -149,7 +131,7 @@ function localOf(serverId: string, url: string): LocalReplica {
 }
 
 function stub(env: Env, serverId: string) {
-  return env.SERVER_STATE.get(env.SERVER_STATE.idFromName(serverStateName(serverId)));
+  return serverStateStub(env, serverId);
 }
 
 /** The server's state from the isolate cache; loads it (once for all waiting requests) when stale. */

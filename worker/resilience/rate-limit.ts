@@ -4,18 +4,14 @@
 // `RateLimit`, plus `Retry-After` on refusals). Exact counting costs one
 // Durable Object round trip per request, so it happens only when a limit is
 // configured; the identity and tenant objects are asked in parallel.
-import {
-  type CounterRequest,
-  type CounterState,
-  identityLimiterName,
-  type TakeResult,
-  tenantLimiterName,
-} from "../../durable-objects/rate-limiter.ts";
+
 import type { Principal } from "../auth/principal.ts";
 import { loadConfig } from "../env.ts";
+import { identityLimiterName, tenantLimiterName } from "../platform/durable-objects.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { hash53 } from "./balancer.ts";
 import { effectiveServerRateLimit, type RateLimitRule } from "./settings.ts";
+import type { CounterRequest, CounterState, TakeResult } from "./state-types.ts";
 
 export type LimitScope = "identity" | "identity-server" | "tenant";
 

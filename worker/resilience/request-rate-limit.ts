@@ -6,9 +6,9 @@
 // are charged where a replica is leased (worker/resilience/lease.ts); the
 // per-server endpoints charge all three limits there.
 import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../http/errors.ts";
 import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
 import { chargeRateLimits, rateLimitHeaders } from "./rate-limit.ts";
-import { GatewayError } from "../http/errors.ts";
 
 export interface RestRateLimitOptions {
   /** Full request paths that are not counted (those without a principal). */

@@ -6,10 +6,10 @@
 // no Authorization header. The ticket names the tenant's HealthHub object.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { healthHubName } from "../../durable-objects/health-hub.ts";
 import { GatewayError } from "../http/errors.ts";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { validationHook } from "../http/validation.ts";
+import { healthHubStub } from "../platform/durable-objects.ts";
 import { getServices } from "../services.ts";
 import { HealthSummary } from "./api-schemas.ts";
 import { problem } from "./openapi-parts.ts";
@@ -112,7 +112,7 @@ export function healthRoutes() {
 
   app.openapi(ticketRoute, async (c) => {
     const principal = c.get("principal");
-    const hub = c.env.HEALTH_HUB.get(c.env.HEALTH_HUB.idFromName(healthHubName(principal.tenant)));
+    const hub = healthHubStub(c.env, principal.tenant);
     const issued = await hub.issueTicket(principal);
     // The tenant rides in the ticket so the upgrade finds the right hub without a lookup.
     const ticket = `${base64url(principal.tenant)}.${issued.ticket}`;
@@ -138,7 +138,7 @@ export function healthRoutes() {
         detail: "A ticket from POST /api/v1/health/tickets is required",
       });
     }
-    const hub = c.env.HEALTH_HUB.get(c.env.HEALTH_HUB.idFromName(healthHubName(tenant)));
+    const hub = healthHubStub(c.env, tenant);
     const url = new URL(c.req.url);
     url.search = `?ticket=${encodeURIComponent(secret)}`;
     return hub.fetch(new Request(url, c.req.raw));

@@ -4,10 +4,10 @@
 import { Hono } from "hono";
 import { supportedScopes } from "../auth/policy-link.ts";
 import { DEFAULT_TENANT } from "../auth/principal.ts";
-import { baseUrl } from "../http/resource.ts";
 import { signingKeys } from "../auth/signing-keys.ts";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
+import { baseUrl } from "../http/resource.ts";
 import { getServices } from "../services.ts";
 
 const PRM = "/.well-known/oauth-protected-resource";

@@ -2,10 +2,11 @@
 // (the initialize handshake, then ping) over the same connection code the
 // catalog reader and the aggregated endpoint use, bounded by a timeout. The
 // latency is the time to the ping's answer; closing is not counted.
+
+import type { ReplicaCheck } from "../resilience/state-types.ts";
+import type { HealthStatus } from "../store/registry-store.ts";
 import { UpstreamConnection, type UpstreamTarget, untilAborted } from "./upstream-client.ts";
 import { explainFailure } from "./upstream-failure.ts";
-import type { HealthStatus } from "../store/registry-store.ts";
-import type { ReplicaCheck } from "../resilience/state-types.ts";
 
 export interface ProbeOptions {
   timeoutMs: number;

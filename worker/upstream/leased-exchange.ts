@@ -4,6 +4,7 @@
 // circuit. A streamed answer is reported when its stream ends or breaks, so a
 // cut stream counts against the replica that cut it.
 
+import type { ProxyContext } from "../proxy/proxy-context.ts";
 import {
   type AttemptResult,
   isLeaseRefusal,
@@ -14,7 +15,6 @@ import {
   withFailover,
 } from "../resilience/lease.ts";
 import type { UpstreamEndpoint } from "../store/registry-store.ts";
-import type { ProxyContext } from "../proxy/proxy-context.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
 export type SendResult = { response: Response } | UpstreamFailure;

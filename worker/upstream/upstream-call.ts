@@ -9,13 +9,15 @@
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
 import { deadline, type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure } from "./upstream-failure.ts";
 
-export type UpstreamMethod = "tools/call" | "resources/read" | "prompts/get";
+export type { UpstreamMethod };
 
 export interface UpstreamRequest {
   method: UpstreamMethod;
@@ -134,7 +136,7 @@ export async function callUpstream(
     );
     if (isLeaseRefusal(outcome)) {
       throw new UpstreamCallError("refused", `server "${server.path}": ${outcome.message}`, null, {
-        code: outcome.refused === "rate_limited" ? -32012 : -32010,
+        code: outcome.refused === "rate_limited" ? ErrorCode.RateLimited : ErrorCode.UpstreamUnavailable,
         message: outcome.message,
         data: { reason: outcome.refused, retryAfterMs: outcome.retryAfterMs },
       });
