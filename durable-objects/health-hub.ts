@@ -8,8 +8,9 @@
 // `list_service` the server. Pings are answered without waking the object.
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
+import type { GatewayConfig } from "../worker/env.ts";
 import type { HealthEvent } from "../worker/resilience/state-types.ts";
-import { getServices } from "../worker/services.ts";
+import { type Services, servicesFor } from "../worker/services.ts";
 
 export const HEALTH_HUB_STORAGE = {
   /** SQL: one-time tickets: SHA-256 of the ticket -> principal JSON, expiry (epoch ms). */
@@ -32,6 +33,14 @@ export interface LiveSnapshot {
 }
 
 export class HealthHub extends DurableObject<Env> {
+  private composition: { services: Services; config: GatewayConfig } | null = null;
+
+  /** A Durable Object is its own entry point: it composes its services once, on first use. */
+  private composed(): { services: Services; config: GatewayConfig } {
+    this.composition ??= servicesFor(this.env);
+    return this.composition;
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
@@ -81,7 +90,7 @@ export class HealthHub extends DurableObject<Env> {
 
   /** Relays a health change to every socket allowed to see the server; answers how many got it. */
   async publish(event: HealthEvent): Promise<number> {
-    const access = getServices(this.env).access;
+    const access = this.composed().services.access;
     const message = JSON.stringify(event);
     let delivered = 0;
     for (const socket of this.ctx.getWebSockets()) {
@@ -142,7 +151,7 @@ export class HealthHub extends DurableObject<Env> {
     const servers: LiveSnapshot["servers"] = [];
     let cursor: string | undefined;
     do {
-      const page = await getServices(this.env).servers.list(principal, {
+      const page = await this.composed().services.servers.list(principal, {
         limit: 100,
         ...(cursor !== undefined && { cursor }),
       });

@@ -7,8 +7,134 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-/** Folder -> folders it may import from. Files directly in worker/ are each their own node. */
-const ALLOWED: Record<string, string[]> = {};
+/**
+ * Folder -> folders it may import from (files directly in worker/ are each
+ * their own node). Bottom to top: the leaves (platform, protocol) know
+ * nothing else; policy, store, http and auth hold the rules; resilience and
+ * upstream talk to replicas; registry and search hold state; edge is the one
+ * MCP ingress; proxy and aggregated are the two wings above it; routes,
+ * services.ts (the composition root), app.ts and the Durable Objects compose.
+ */
+const ALLOWED: Record<string, string[]> = {
+  "worker/platform/": [],
+  "worker/protocol/": [],
+  "worker/store/": [],
+  "worker/policy/": ["worker/auth/"],
+  "worker/http/": ["worker/protocol/"],
+  "worker/auth/": ["worker/http/", "worker/store/"],
+  "worker/observability/": ["worker/store/"],
+  "worker/resilience/": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/platform/",
+    "worker/protocol/",
+    "worker/store/",
+  ],
+  "worker/upstream/": [
+    "worker/auth/",
+    "worker/platform/",
+    "worker/protocol/",
+    "worker/resilience/",
+    "worker/store/",
+  ],
+  "worker/registry/": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/platform/",
+    "worker/policy/",
+    "worker/resilience/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+  "worker/search/": ["worker/registry/", "worker/store/"],
+  "worker/env.ts": ["worker/auth/", "worker/http/", "worker/resilience/", "worker/search/"],
+  "worker/search-adapters.ts": ["worker/env.ts", "worker/search/"],
+  "worker/services.ts": [
+    "worker/auth/",
+    "worker/env.ts",
+    "worker/observability/",
+    "worker/registry/",
+    "worker/search-adapters.ts",
+    "worker/search/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+  "worker/edge/": [
+    "worker/auth/",
+    "worker/env.ts",
+    "worker/observability/",
+    "worker/policy/",
+    "worker/protocol/",
+    "worker/registry/",
+    "worker/services.ts",
+    "worker/store/",
+  ],
+  "worker/proxy/": [
+    "worker/auth/",
+    "worker/edge/",
+    "worker/platform/",
+    "worker/policy/",
+    "worker/protocol/",
+    "worker/resilience/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+  "worker/aggregated/": [
+    "worker/auth/",
+    "worker/edge/",
+    "worker/env.ts",
+    "worker/platform/",
+    "worker/policy/",
+    "worker/protocol/",
+    "worker/registry/",
+    "worker/resilience/",
+    "worker/search/",
+    "worker/services.ts",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+  "worker/routes/": [
+    "worker/aggregated/",
+    "worker/auth/",
+    "worker/edge/",
+    "worker/env.ts",
+    "worker/http/",
+    "worker/platform/",
+    "worker/policy/",
+    "worker/protocol/",
+    "worker/proxy/",
+    "worker/registry/",
+    "worker/resilience/",
+    "worker/search/",
+    "worker/services.ts",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+  "worker/app.ts": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/resilience/",
+    "worker/routes/",
+    "worker/services.ts",
+  ],
+  "worker/index.ts": ["durable-objects", "worker/app.ts"],
+  // Durable Objects are entry points of their own: they compose like routes, and nothing imports them but index.ts.
+  "durable-objects": [
+    "worker/aggregated/",
+    "worker/auth/",
+    "worker/edge/",
+    "worker/env.ts",
+    "worker/platform/",
+    "worker/policy/",
+    "worker/protocol/",
+    "worker/proxy/",
+    "worker/registry/",
+    "worker/resilience/",
+    "worker/services.ts",
+    "worker/store/",
+    "worker/upstream/",
+  ],
+};
 
 function folderOf(file: string): string {
   const rel = relative(ROOT, file).replaceAll("\\", "/");

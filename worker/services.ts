@@ -75,7 +75,7 @@ export function getServices(env: Env): Services {
       store,
       access,
       // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
+      observers: [searchIndexer, serverStateObserver(env, config.resilience), directory],
       state: serverStatePort(env),
       readCatalog,
       secrets: secretsFromEnv(env),

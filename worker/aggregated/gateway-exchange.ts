@@ -51,7 +51,11 @@ export class GatewayExchange {
     this.sessionId = init.sessionId;
     this.upstreamSessions = init.upstreamSessions;
     this.secrets = secretsFromEnv(request.deps.env);
-    this.lease = { env: request.deps.env, waitUntil: request.deps.waitUntil, principal: request.principal };
+    this.lease = {
+      resilience: { env: request.deps.env, settings: request.deps.config.resilience },
+      waitUntil: request.deps.waitUntil,
+      principal: request.principal,
+    };
     request.audit.setContext({
       endpoint: "/mcp",
       generation: init.generation,

@@ -12,6 +12,7 @@ import {
 } from "../protocol/jsonrpc.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type LeaseRefusal, refusalToJsonRpc, type WaitUntil } from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import type { SecretSource } from "../upstream/egress.ts";
 import type { UpstreamFailure } from "../upstream/upstream-request.ts";
@@ -26,6 +27,8 @@ export interface ProxyContext {
   /** The transport of the entry the client used; replicas are leased among those speaking it. */
   transport: Transport;
   env: Env;
+  /** The bindings and settings replicas are leased with. */
+  resilience: ResilienceDeps;
   waitUntil: WaitUntil;
   principal: Principal;
   guard: McpGuard;

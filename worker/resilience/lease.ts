@@ -12,7 +12,6 @@
 // Trade-offs: docs/architecture.md "Resilience".
 
 import type { Principal } from "../auth/principal.ts";
-import { loadConfig } from "../env.ts";
 import { serverStateStub } from "../platform/durable-objects.ts";
 import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { isIdempotentMethod } from "../protocol/methods.ts";
@@ -28,7 +27,7 @@ import {
 import { type Circuit, type CircuitSettings, phaseAt } from "./circuit-breaker.ts";
 import { checkConnect } from "./connect-check.ts";
 import { chargeRateLimits, identityKey, type RateLimitCharge, rateLimitHeaders } from "./rate-limit.ts";
-import { effectiveCircuit, type ResilienceConfig } from "./settings.ts";
+import { effectiveCircuit, type ResilienceConfig, type ResilienceDeps } from "./settings.ts";
 import { type OutcomeReport, type StateSnapshot, serverRef } from "./state-types.ts";
 
 export interface WaitUntil {
@@ -215,12 +214,12 @@ function choose(server: ServerRecord, candidates: Choice[], options: LeaseOption
 // --- the lease --------------------------------------------------------------
 
 export async function leaseUpstream(
-  env: Env,
+  deps: ResilienceDeps,
   ctx: WaitUntil,
   server: ServerRecord,
   options: LeaseOptions,
 ): Promise<UpstreamLease | LeaseRefusal> {
-  const config = loadConfig(env).resilience;
+  const { env, settings: config } = deps;
   const excluded = new Set(options.exclude ?? []);
   let candidates: Choice[] = server.endpoints
     .map((endpoint, index) => ({ index, url: endpoint.url, weight: endpoint.weight, endpoint }))
@@ -233,7 +232,7 @@ export async function leaseUpstream(
   }
 
   const [limits, snapshot] = await Promise.all([
-    chargeRateLimits(env, options.principal, {
+    chargeRateLimits(deps, options.principal, {
       server,
       charge: options.rateLimit ?? "all",
       waitUntil: (work) => ctx.waitUntil(work),
@@ -437,7 +436,7 @@ export interface FailoverOptions extends LeaseOptions {
  * attempt's value with its lease, or the refusal when no attempt could start.
  */
 export async function withFailover<T>(
-  env: Env,
+  deps: ResilienceDeps,
   ctx: WaitUntil,
   server: ServerRecord,
   options: FailoverOptions,
@@ -448,7 +447,7 @@ export async function withFailover<T>(
   let last: { value: T; lease: UpstreamLease; attempts: number } | null = null;
   let headers: Record<string, string> | null = null;
   for (let attempts = 1; attempts <= server.endpoints.length; attempts++) {
-    const lease = await leaseUpstream(env, ctx, server, {
+    const lease = await leaseUpstream(deps, ctx, server, {
       ...options,
       exclude,
       rateLimit: attempts === 1 ? (options.rateLimit ?? "all") : "none",

@@ -33,7 +33,7 @@ function requestRateLimit(
     if (except.has(c.req.path)) return next();
     const principal = c.get("principal");
     if (!principal) return next();
-    const result = await chargeRateLimits(c.env, principal, {
+    const result = await chargeRateLimits({ env: c.env, settings: c.var.config.resilience }, principal, {
       charge: "all",
       waitUntil: (work) => c.executionCtx.waitUntil(work),
     });

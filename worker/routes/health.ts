@@ -10,7 +10,6 @@ import { GatewayError } from "../http/errors.ts";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { validationHook } from "../http/validation.ts";
 import { healthHubStub } from "../platform/durable-objects.ts";
-import { getServices } from "../services.ts";
 import { HealthSummary } from "./api-schemas.ts";
 import { problem } from "./openapi-parts.ts";
 
@@ -106,7 +105,7 @@ export function healthRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(stateRoute, async (c) => {
-    const state = await getServices(c.env).servers.state(c.get("principal"), c.req.valid("param").id);
+    const state = await c.var.services.servers.state(c.get("principal"), c.req.valid("param").id);
     return c.json(state, 200);
   });
 
@@ -128,7 +127,7 @@ export function healthRoutes() {
       });
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, c.env)) {
+    if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, c.var.config)) {
       throw new GatewayError("forbidden", { detail: "Origin not allowed" });
     }
     const [encodedTenant, secret] = (c.req.query("ticket") ?? "").split(".");

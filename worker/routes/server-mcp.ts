@@ -52,6 +52,7 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
     server,
     transport,
     env: c.env,
+    resilience: { env: c.env, settings: config.resilience },
     waitUntil: c.executionCtx,
     principal,
     guard: access.forServer(server.path),

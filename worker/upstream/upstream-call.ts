@@ -12,6 +12,7 @@ import type { Principal } from "../auth/principal.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
 import { deadline, type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
@@ -40,7 +41,7 @@ export interface UpstreamSessionStore {
 
 /** Who calls, and where the resilience layer keeps its state. */
 export interface UpstreamLeaseContext {
-  env: Env;
+  resilience: ResilienceDeps;
   waitUntil: WaitUntil;
   principal: Principal;
 }
@@ -111,9 +112,9 @@ export async function callUpstream(
     combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
   };
   try {
-    const { env, waitUntil, principal } = context.lease;
+    const { resilience, waitUntil, principal } = context.lease;
     const outcome = await withFailover<Attempt>(
-      env,
+      resilience,
       waitUntil,
       server,
       // Identity limits are charged once per /mcp request by the route; each call charges the server's.
