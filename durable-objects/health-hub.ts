@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
 import type { GatewayConfig } from "../worker/env.ts";
+import { base64urlEncode, sha256Hex } from "../worker/platform/encoding.ts";
 import type { HealthEvent } from "../worker/resilience/state-types.ts";
 import { type Services, servicesFor } from "../worker/services.ts";
 
@@ -54,11 +55,11 @@ export class HealthHub extends DurableObject<Env> {
   async issueTicket(principal: Principal): Promise<{ ticket: string; expiresAt: string }> {
     const now = Date.now();
     this.ctx.storage.sql.exec(`DELETE FROM ${HEALTH_HUB_STORAGE.ticketsTable} WHERE expires_at <= ?`, now);
-    const secret = randomToken();
+    const secret = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
     const expiresAt = now + TICKET_TTL_MS;
     this.ctx.storage.sql.exec(
       `INSERT INTO ${HEALTH_HUB_STORAGE.ticketsTable} (hash, principal, expires_at) VALUES (?, ?, ?)`,
-      await sha256(secret),
+      await sha256Hex(secret),
       JSON.stringify(principal),
       expiresAt,
     );
@@ -135,7 +136,7 @@ export class HealthHub extends DurableObject<Env> {
 
   private async redeem(ticket: string): Promise<Principal | null> {
     if (!/^[A-Za-z0-9_-]{32,128}$/.test(ticket)) return null;
-    const hash = await sha256(ticket);
+    const hash = await sha256Hex(ticket);
     // One statement: a ticket is taken exactly once, even by concurrent upgrades.
     const row = this.ctx.storage.sql
       .exec<{ principal: string; expires_at: number }>(
@@ -162,16 +163,4 @@ export class HealthHub extends DurableObject<Env> {
     } while (cursor !== undefined && servers.length < SNAPSHOT_LIMIT);
     return { type: "snapshot", servers: servers.slice(0, SNAPSHOT_LIMIT), truncated: cursor !== undefined };
   }
-}
-
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -5,8 +5,8 @@
 // reported on its own, so one failing server never hides the others.
 import type { Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { deadline } from "../platform/deadline.ts";
 import type { CatalogEntry, ServerRecord } from "../store/registry-store.ts";
-import { deadline } from "../upstream/upstream-client.ts";
 import { BROADCAST_BY_TAG_PREFIX, BROADCAST_PREFIX, tagToolSuffix } from "./gateway-names.ts";
 import type { GatewayView, ServerView } from "./gateway-view.ts";
 

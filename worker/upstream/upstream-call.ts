@@ -9,13 +9,14 @@
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
+import { deadline } from "../platform/deadline.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
-import { deadline, type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
+import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure } from "./upstream-failure.ts";
 
 export type { UpstreamMethod };
