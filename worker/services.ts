@@ -10,13 +10,17 @@ import { readCatalog } from "./mcp/catalog-reader.ts";
 import { Auditor } from "./observability/audit.ts";
 import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
+import { AgentService } from "./registry/agent-service.ts";
+import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./resilience/server-state-port.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
@@ -38,6 +42,10 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** A2A agents (issue 12). */
+  agents: AgentService;
+  /** Star ratings of servers and agents. */
+  ratings: RatingService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -54,6 +62,16 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const agentStore = new D1AgentStore(env.DB);
+  // Ratings read the entity through its service (visibility and scopes), set below.
+  const ratings = new RatingService({
+    store: new D1RatingStore(env.DB),
+    access,
+    readable: (principal, kind, id) =>
+      kind === "server"
+        ? services.servers.visibleReadable(principal, id)
+        : services.agents.get(principal, id),
+  });
   const services: Services = {
     store,
     directory,
@@ -66,15 +84,39 @@ export function getServices(env: Env): Services {
       store,
       access,
       // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
+      observers: [searchIndexer, serverStateObserver(env), directory, ratingCleanup(ratings, "server")],
       state: serverStatePort(env),
       readCatalog,
       secrets: secretsFromEnv(env),
       allowPrivateUpstreams: config.allowPrivateUpstreams,
       discoveryTimeoutMs: config.discoveryTimeoutMs,
       defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+      ratings,
     }),
+    agents: new AgentService({
+      store: agentStore,
+      access,
+      serverHoldsPath: async (path) => (await store.getServerByPath(path)) !== null,
+      ratings,
+      observers: [ratingCleanup(ratings, "agent")],
+    }),
+    ratings,
   };
   built.set(env, services);
   return services;
+}
+
+/** Ratings of a deleted entity go with it. */
+function ratingCleanup(ratings: RatingService, kind: "server" | "agent") {
+  return {
+    async agentSaved() {},
+    async agentDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+    async serverSaved() {},
+    async serverDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+  };
 }

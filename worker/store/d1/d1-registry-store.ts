@@ -10,13 +10,13 @@ import {
   type CatalogState,
   DuplicatePathError,
   type HealthSummary,
-  InvalidCursorError,
   type Page,
   type RegistryStore,
   type ServerQuery,
   type ServerRecord,
   type ToolSummary,
 } from "../registry-store.ts";
+import { decodeCursor, encodeCursor, errorText, visibleTo } from "./d1-common.ts";
 import { catalogEntries, servers } from "./schema.ts";
 
 // D1 allows at most 100 bound parameters per statement.
@@ -69,6 +69,10 @@ export class D1RegistryStore implements RegistryStore {
     if (query.text !== undefined) {
       const haystack = sql`lower(${servers.name} || ' ' || ${servers.path} || ' ' || ${servers.description})`;
       conditions.push(sql`instr(${haystack}, lower(${query.text})) > 0`);
+    }
+    if (query.viewer !== undefined) {
+      const visible = visibleTo(servers, query.viewer);
+      if (visible) conditions.push(visible);
     }
     if (query.cursor !== undefined) conditions.push(gt(servers.path, decodeCursor(query.cursor)));
 
@@ -266,6 +270,7 @@ function toRow(server: ServerRecord): ServerRow {
     metadata: server.metadata,
     enabled: server.enabled,
     visibility: server.visibility,
+    visibilityGroups: server.groups ?? [],
     owner: server.owner,
     source: server.source,
     lifecycle: server.lifecycle,
@@ -299,6 +304,7 @@ function fromRow(row: ServerRow): ServerRecord {
     metadata: row.metadata,
     enabled: row.enabled,
     visibility: row.visibility,
+    groups: row.visibilityGroups,
     owner: row.owner,
     source: row.source,
     lifecycle: row.lifecycle,
@@ -321,35 +327,6 @@ function healthDetailOf(health: HealthSummary): Omit<HealthSummary, "status"> {
 function stringField(object: Record<string, unknown>, field: string): string | null {
   const value = object[field];
   return typeof value === "string" ? value : null;
-}
-
-function encodeCursor(path: string): string {
-  const bytes = new TextEncoder().encode(JSON.stringify({ after: path }));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-    const value: unknown = JSON.parse(json);
-    if (typeof value === "object" && value !== null && "after" in value && typeof value.after === "string") {
-      return value.after;
-    }
-  } catch {
-    // fall through: any decoding failure means the cursor is not one of ours
-  }
-  throw new InvalidCursorError("the cursor is not valid");
-}
-
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  for (let current: unknown = error; current instanceof Error; current = current.cause)
-    parts.push(current.message);
-  return parts.join(" | ");
 }
 
 function isUniquePathViolation(error: unknown): boolean {
