@@ -201,7 +201,12 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(this.exchange.services.store, this.exchange.principal, path);
+    const server = await findExposedServer(
+      this.exchange.services.store,
+      this.exchange.principal,
+      path,
+      await this.access(),
+    );
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
@@ -224,6 +229,7 @@ class GatewayHandlers {
       this.exchange.services.store,
       this.exchange.principal,
       target.server,
+      await this.access(),
     );
     if (!server) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverId = server.id;
@@ -245,6 +251,7 @@ class GatewayHandlers {
       this.exchange.services.store,
       this.exchange.principal,
       qualified.server,
+      await this.access(),
     );
     if (!server) throw unknownPrompt(name);
     note.serverId = server.id;

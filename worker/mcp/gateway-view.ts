@@ -5,6 +5,7 @@
 // kept (list_servers and server_health report them) but not exposed.
 import type { Principal } from "../auth/principal.ts";
 import { type Decision, decide } from "../policy/access-policy.ts";
+import { canSee, viewerFor } from "../registry/visibility.ts";
 import type { Services } from "../services.ts";
 import type { CatalogEntry, RegistryStore, ServerRecord } from "../store/registry-store.ts";
 import { BROADCAST_SERVER } from "./gateway-names.ts";
@@ -12,14 +13,18 @@ import { BROADCAST_SERVER } from "./gateway-names.ts";
 /** The caller's MCP permissions, with the tenant's policy loaded once per exchange. */
 export interface CallerAccess {
   decide(server: string, method: string, tool?: string): Decision;
+  /** Visibility (registry/visibility.ts): an invisible server is treated as absent. */
+  sees(server: ServerRecord): boolean;
 }
 
 /** The one place the aggregated endpoint asks the policy engine. */
 export async function callerAccess(services: Services, principal: Principal): Promise<CallerAccess> {
   const policy = await services.access.policyFor(principal.tenant);
+  const viewer = viewerFor(policy, principal);
   return {
     decide: (server, method, tool) =>
       decide(policy, principal, { kind: "mcp", server, method, ...(tool === undefined ? {} : { tool }) }),
+    sees: (server) => canSee(viewer, server),
   };
 }
 
@@ -54,7 +59,7 @@ export async function loadGatewayView(
     const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
     const catalogs = await Promise.all(chunk.map((server) => store.listCatalog(server.tenant, server.id)));
     chunk.forEach((server, index) => {
-      const view = permittedView(server, catalogs[index] ?? [], access);
+      const view = access.sees(server) ? permittedView(server, catalogs[index] ?? [], access) : null;
       if (view) views.push(view);
     });
   }
@@ -66,9 +71,11 @@ export async function findExposedServer(
   store: RegistryStore,
   principal: Principal,
   path: string,
+  access: CallerAccess,
 ): Promise<ServerRecord | null> {
   const server = await store.getServerByPath(path);
   if (!server || server.tenant !== principal.tenant || !isUsable(server)) return null;
+  if (!access.sees(server)) return null;
   return server.catalog.status === "ok" ? server : null;
 }
 

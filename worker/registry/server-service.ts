@@ -185,6 +185,28 @@ export class ServerService {
     return { items: await this.views(principal.tenant, page.items), nextCursor: page.nextCursor };
   }
 
+  /**
+   * Ids of the tenant's servers the caller may not see (private and group
+   * servers are few, so this is cheaper than listing the visible ones); for
+   * search results, which are not read through the store's listing.
+   */
+  async hiddenServerIds(principal: Principal): Promise<Set<string>> {
+    const viewer = await this.options.access.viewer(principal);
+    const hidden = new Set<string>();
+    if (viewer.seesEverything) return hidden;
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.store.listServers(principal.tenant, {
+        visibilities: ["private", "group"],
+        limit: 100,
+        ...(cursor && { cursor }),
+      });
+      for (const server of page.items) if (!canSee(viewer, server)) hidden.add(server.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return hidden;
+  }
+
   /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
   async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
     const current = await this.require(principal, id, "modify_service");

@@ -13,6 +13,7 @@ import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy
 import { mcpGuardFor } from "../proxy/mcp-guard.ts";
 import { jsonRpcReply, type ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
+import { canSee } from "../registry/visibility.ts";
 import { getServices } from "../services.ts";
 import type { Transport } from "../store/registry-store.ts";
 
@@ -27,7 +28,13 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
   const principal = c.get("principal");
   const path = c.req.param("path") ?? "";
   const server = await services.directory.byPath(path);
-  if (server === null || server.tenant !== principal.tenant || !server.enabled) {
+  // Visibility (registry/visibility.ts): a server the caller may not see is answered as absent.
+  if (
+    server === null ||
+    server.tenant !== principal.tenant ||
+    !server.enabled ||
+    !canSee(await services.access.viewer(principal), server)
+  ) {
     return jsonRpcReply(
       errorResponse(null, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`),
       404,

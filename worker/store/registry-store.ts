@@ -184,6 +184,8 @@ export interface ServerQuery {
   paths?: string[];
   /** Only servers this viewer may see (visibility); absent: no visibility filter. */
   viewer?: Viewer;
+  /** Only servers with one of these visibilities. */
+  visibilities?: Visibility[];
   limit: number;
   /** Opaque; from a previous page's `nextCursor`. */
   cursor?: string;

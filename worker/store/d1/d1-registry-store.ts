@@ -70,6 +70,11 @@ export class D1RegistryStore implements RegistryStore {
       const haystack = sql`lower(${servers.name} || ' ' || ${servers.path} || ' ' || ${servers.description})`;
       conditions.push(sql`instr(${haystack}, lower(${query.text})) > 0`);
     }
+    if (query.visibilities !== undefined) {
+      conditions.push(
+        sql`${servers.visibility} in (select value from json_each(${JSON.stringify(query.visibilities)}))`,
+      );
+    }
     if (query.viewer !== undefined) {
       const visible = visibleTo(servers, query.viewer);
       if (visible) conditions.push(visible);
