@@ -6,6 +6,8 @@
 
 import { exports } from "cloudflare:workers";
 import { DefaultAgentCardResolver } from "@a2a-js/sdk/client";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { cardNamed, geoSpatialRoutePlannerCard, helloWorldCard } from "../support/a2a-cards.ts";
@@ -366,5 +368,58 @@ describe("the card at its well-known URL", () => {
     expect((await fetchAs(lob2)(url(LOB2[0] as string))).status).toBe(404);
     await apiAs(admin, `/api/v1/agents/${id}/enable`, { method: "POST" });
     expect((await fetchAs(lob2)(url(LOB2[0] as string))).status).toBe(200);
+  });
+});
+
+describe("agents and skills as search documents", () => {
+  interface Hit {
+    kind: string;
+    agentPath?: string;
+    skillId?: string | null;
+    name: string;
+  }
+  const search = async (who: Principal, query: string) => {
+    const response = await apiAs(who, `/api/v1/search?${query}`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    return ((await response.json()) as { results: Hit[] }).results.filter((hit) =>
+      hit.agentPath?.startsWith(run),
+    );
+  };
+
+  it("finds agents (type=agent) and skills (type=skill), only those the caller may see", async () => {
+    const agents = await search(lob1, "q=review+code&type=agent&limit=50");
+    expect(agents.every((hit) => hit.kind === "agent")).toBe(true);
+    expect(agents.map((hit) => hit.agentPath).sort()).toEqual([...LOB1].sort());
+    const skills = await search(lob1, "q=finds+bugs&type=skill&limit=50");
+    expect(skills.map((hit) => [hit.kind, hit.skillId]).sort()).toEqual(
+      LOB1.map((agentPath) => ["skill", `${agentPath}-skill`]).sort(),
+    );
+    const geo = await search(admin, "q=traffic+route&type=skill&limit=50");
+    expect(geo[0]).toMatchObject({ kind: "skill", skillId: "route-optimizer-traffic" });
+    expect(await search(outsider, "q=review+code&type=agent,skill&limit=50")).toEqual([]);
+  });
+
+  it("lets discover_tools on /mcp return agents with kind agent", async () => {
+    const mcp = new Client(
+      { name: "agents-test", version: "1.0.0" },
+      {
+        versionNegotiation: { mode: { pin: "2026-07-28" } },
+        jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      },
+    );
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${BASE}/mcp`), {
+        fetch: (input, init) => exports.default.fetch(input, init),
+        requestInit: { headers: { authorization: `Bearer ${tokenFor(lob1)}` } },
+      }),
+    );
+    const found = await mcp.callTool({ name: "discover_tools", arguments: { query: "review code bugs" } });
+    const items = (
+      found.structuredContent as { tools: { kind: string; agent?: string; cardPath?: string }[] }
+    ).tools;
+    const agents = items.filter((item) => item.kind === "agent" && item.agent?.startsWith(run));
+    expect(agents.map((item) => item.agent).sort()).toEqual([...LOB1].sort());
+    expect(agents[0]?.cardPath).toMatch(/^\/agents\/.+\/\.well-known\/agent-card\.json$/);
+    await mcp.close();
   });
 });

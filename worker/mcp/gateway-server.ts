@@ -17,6 +17,7 @@ import {
 import type { z } from "zod";
 import { describeRefusal } from "../registry/access-service.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
+import { discoverAgents } from "./agent-discovery.ts";
 import {
   BroadcastTagInput,
   type BroadcastTarget,
@@ -327,7 +328,15 @@ class GatewayHandlers {
       limit: input.limit ?? DEFAULT_DISCOVER_LIMIT,
       allow: (hit) => hit.kind === "tool" && callable.has(qualifyName(hit.serverPath, hit.name)),
     });
-    return discoveredTools(outcome);
+    // A2A agents the caller may see, with kind "agent" (mcp/agent-discovery.ts).
+    const { services, principal } = this.exchange;
+    const agents = await discoverAgents(
+      services.agents,
+      principal,
+      input.query,
+      input.limit ?? DEFAULT_DISCOVER_LIMIT,
+    );
+    return discoveredTools(outcome, agents);
   }
 
   private async broadcastTool(
