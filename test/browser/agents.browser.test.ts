@@ -86,7 +86,7 @@ describe("agents and ratings in the dashboard", () => {
     const agent = card("Hello World Agent");
     await agent.waitFor();
     expect(await page.getByRole("form", { name: "Register agent" }).count()).toBe(0);
-    await agent.getByText("Returns hello world").waitFor();
+    await agent.getByText("Returns hello world", { exact: true }).waitFor();
     expect(await agent.locator(".trust-badge").textContent()).toBe("Unverified");
     expect(await agent.locator(".visibility").textContent()).toBe("public");
   });

@@ -12,10 +12,11 @@ import {
   DuplicateAgentPathError,
 } from "../store/agent-store.ts";
 import { NO_RATINGS, type RatingSummary } from "../store/rating-store.ts";
-import { InvalidCursorError, type Page, type Viewer } from "../store/registry-store.ts";
+import type { Page, Viewer } from "../store/registry-store.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { checkAgentCard } from "./agent-card.ts";
 import type { AgentCreate, AgentListFilters, AgentUpdate } from "./agent-input.ts";
+import { definedFields, listingPage, notifyObservers } from "./listing.ts";
 import type { RatingSummaries } from "./rating-service.ts";
 import { canSee } from "./visibility.ts";
 
@@ -104,18 +105,7 @@ export class AgentService {
     const grant = await this.options.access.resources(principal, "list_agents");
     const viewer = await this.options.access.viewer(principal);
     const query = { ...filters, viewer, ...(grant.all ? {} : { paths: grant.names }) };
-    let page: Page<AgentRecord>;
-    try {
-      page = await this.options.store.listAgents(principal.tenant, query);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) {
-        throw new GatewayError("validation", {
-          status: 400,
-          errors: [{ field: "cursor", message: "not a cursor from a previous page" }],
-        });
-      }
-      throw error;
-    }
+    const page = await listingPage(() => this.options.store.listAgents(principal.tenant, query));
     return { items: await this.views(principal.tenant, page.items), nextCursor: page.nextCursor };
   }
 
@@ -241,14 +231,7 @@ export class AgentService {
   }
 
   private async notify(call: (observer: AgentObserver) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled((this.options.observers ?? []).map(call));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        console.error(
-          JSON.stringify({ level: "error", event: "agent_observer_failed", error: String(result.reason) }),
-        );
-      }
-    }
+    await notifyObservers(this.options.observers ?? [], call, "agent_observer_failed");
   }
 
   private async view(agent: AgentRecord): Promise<AgentView> {
@@ -275,10 +258,6 @@ function validCard(value: unknown): AgentCard {
     detail: "The agent card does not match the A2A Agent Card schema (v0.3)",
     errors: checked.errors,
   });
-}
-
-function definedFields<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function agentNotFound(id: string): GatewayError {

@@ -28,6 +28,7 @@ import {
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
 import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
+import { definedFields, listingPage, notifyObservers } from "./listing.ts";
 import type { RatingSummaries } from "./rating-service.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
@@ -170,18 +171,7 @@ export class ServerService {
     const grant = await this.options.access.resources(principal, "list_service");
     const viewer = await this.options.access.viewer(principal);
     const query = { ...filters, viewer, ...(grant.all ? {} : { paths: grant.names }) };
-    let page: Page<ServerRecord>;
-    try {
-      page = await this.options.store.listServers(principal.tenant, query);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) {
-        throw new GatewayError("validation", {
-          status: 400,
-          errors: [{ field: "cursor", message: "not a cursor from a previous page" }],
-        });
-      }
-      throw error;
-    }
+    const page = await listingPage(() => this.options.store.listServers(principal.tenant, query));
     return { items: await this.views(principal.tenant, page.items), nextCursor: page.nextCursor };
   }
 
@@ -339,14 +329,7 @@ export class ServerService {
    * so a later save or a reindex repairs what was missed.
    */
   private async notify(call: (observer: RegistryObserver) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled((this.options.observers ?? []).map(call));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        console.error(
-          JSON.stringify({ level: "error", event: "registry_observer_failed", error: String(result.reason) }),
-        );
-      }
-    }
+    await notifyObservers(this.options.observers ?? [], call, "registry_observer_failed");
   }
 
   /** The server if it exists in the caller's tenant and is visible to them (404 otherwise: existence does not leak). */
@@ -417,11 +400,6 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   const catalog =
     outcome.entries === null ? unreachableState(server.catalog, outcome.reason, timestamp) : outcome.state;
   return { ...server, catalog };
-}
-
-/** Drops keys whose value is undefined so a partial update never erases a field. */
-function definedFields<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function serverNotFound(id: string): GatewayError {

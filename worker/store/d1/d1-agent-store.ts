@@ -11,7 +11,7 @@ import {
   DuplicateAgentPathError,
 } from "../agent-store.ts";
 import type { Page } from "../registry-store.ts";
-import { decodeCursor, encodeCursor, errorText, visibleTo } from "./d1-common.ts";
+import { decodeCursor, errorText, pageByPath, visibleTo } from "./d1-common.ts";
 import { agents } from "./schema.ts";
 
 type AgentRow = typeof agents.$inferSelect;
@@ -72,12 +72,7 @@ export class D1AgentStore implements AgentStore {
       .where(and(...conditions))
       .orderBy(asc(agents.path))
       .limit(query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(fromRow),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.path) : null,
-    };
+    return pageByPath(rows, query.limit, fromRow);
   }
 
   async updateAgent(agent: AgentRecord): Promise<boolean> {

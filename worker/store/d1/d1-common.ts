@@ -28,6 +28,20 @@ export function decodeCursor(cursor: string): string {
   throw new InvalidCursorError("the cursor is not valid");
 }
 
+/** A page from rows read with `limit + 1` (the extra row says whether more follow), ordered by path. */
+export function pageByPath<R extends { path: string }, T>(
+  rows: R[],
+  limit: number,
+  convert: (row: R) => T,
+): { items: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(convert),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.path) : null,
+  };
+}
+
 export function errorText(error: unknown): string {
   const parts: string[] = [];
   for (let current: unknown = error; current instanceof Error; current = current.cause)

@@ -16,7 +16,7 @@ import {
   type ServerRecord,
   type ToolSummary,
 } from "../registry-store.ts";
-import { decodeCursor, encodeCursor, errorText, visibleTo } from "./d1-common.ts";
+import { decodeCursor, errorText, pageByPath, visibleTo } from "./d1-common.ts";
 import { catalogEntries, servers } from "./schema.ts";
 
 // D1 allows at most 100 bound parameters per statement.
@@ -87,12 +87,7 @@ export class D1RegistryStore implements RegistryStore {
       .where(and(...conditions))
       .orderBy(asc(servers.path))
       .limit(query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(fromRow),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.path) : null,
-    };
+    return pageByPath(rows, query.limit, fromRow);
   }
 
   async updateServer(server: ServerRecord, catalog?: CatalogEntry[]): Promise<boolean> {
