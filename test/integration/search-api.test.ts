@@ -91,7 +91,7 @@ describe("GET /api/v1/search", () => {
       ["q=", "query.q"],
       ["q=%20%20%20", "query.q"],
       [q("x".repeat(1001)), "query.q"],
-      [q("echo", "&type=skill"), "query.type"],
+      [q("echo", "&type=prompt"), "query.type"],
       [q("echo", "&type=tool,agent"), "query.type"],
       [q("echo", "&limit=0"), "query.limit"],
       [q("echo", "&limit=51"), "query.limit"],
