@@ -92,7 +92,7 @@ describe("GET /api/v1/search", () => {
       ["q=%20%20%20", "query.q"],
       [q("x".repeat(1001)), "query.q"],
       [q("echo", "&type=prompt"), "query.type"],
-      [q("echo", "&type=tool,agent"), "query.type"],
+      [q("echo", "&type=tool,widget"), "query.type"],
       [q("echo", "&limit=0"), "query.limit"],
       [q("echo", "&limit=51"), "query.limit"],
       [q("echo", "&limit=ten"), "query.limit"],
