@@ -18,7 +18,6 @@ import {
   type CatalogState,
   DuplicatePathError,
   type HealthSummary,
-  InvalidCursorError,
   type Page,
   type RegistryStore,
   type ServerRecord,
