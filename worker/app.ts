@@ -9,8 +9,10 @@ import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
+import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { ratingRoutes } from "./routes/ratings.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
@@ -50,6 +52,8 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", agentRoutes());
+  api.route("/", ratingRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -60,6 +64,8 @@ export function buildApp() {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.route("/api/v1", api);
+  // A2A: each registered agent's card at its well-known URL (before `/:path/...`).
+  app.route("/", wellKnownAgentCardRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.
