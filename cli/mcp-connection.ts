@@ -2,13 +2,10 @@
 // the gateway's endpoints, with the same URL and Authorization header that
 // `mcpgw config` writes for clients. Transport failures become CliError with
 // the gateway's own message (its JSON-RPC error or problem+json text).
-import {
-  Client,
-  SdkHttpError,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import { CliError } from "./command.ts";
+
+type Sdk = typeof import("@modelcontextprotocol/client");
 
 /** The gateway's MCP endpoint: the aggregated /mcp, or one server's /{path}/mcp. */
 export function endpointUrl(gateway: string, serverPath?: string): string {
@@ -24,27 +21,29 @@ export async function withMcpClient<T>(
   token: string,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const client = new Client({ name: "mcpgw", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
+  // Loaded on first use: most commands speak REST only and start faster without it.
+  const sdk: Sdk = await import("@modelcontextprotocol/client");
+  const client = new sdk.Client({ name: "mcpgw", version: "1.0.0" });
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: authorizationHeaders(token) },
   });
   try {
     await client.connect(transport);
     return await work(client);
   } catch (error) {
-    throw describeMcpError(error, url);
+    throw describeMcpError(sdk, error, url);
   } finally {
     await client.close().catch(() => {});
   }
 }
 
 /** A readable error: the JSON-RPC error message the gateway sent, or what HTTP status meant. */
-function describeMcpError(error: unknown, url: string): Error {
+function describeMcpError(sdk: Sdk, error: unknown, url: string): Error {
   if (error instanceof CliError) return error;
-  if (error instanceof UnauthorizedError) {
+  if (error instanceof sdk.UnauthorizedError) {
     return new CliError(`${url}: the gateway refused the credential (401); run mcpgw login`);
   }
-  if (error instanceof SdkHttpError) {
+  if (error instanceof sdk.SdkHttpError) {
     const text = typeof error.data.text === "string" ? error.data.text : "";
     return new CliError(`${url} answered ${error.status}: ${gatewayMessage(text) ?? error.message}`);
   }

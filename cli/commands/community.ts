@@ -42,7 +42,7 @@ interface Agent {
   rating?: { mean: number | null; count: number };
 }
 
-const AGENTS = "the agent registry";
+const AGENTS = "agent registry";
 
 async function listAgents(api: GatewayClient, query: Record<string, string | undefined>): Promise<Agent[]> {
   const agents: Agent[] = [];

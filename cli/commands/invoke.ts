@@ -63,11 +63,14 @@ const invoke: Command = {
     const result = (await withMcpClient(url, await ctx.token(), (client) =>
       client.callTool({ name: tool, arguments: args }),
     )) as CallToolResult;
-    ctx.output.result(result, () => printToolResult(ctx.output, result));
     if (result.isError === true) {
-      if (!ctx.output.json) ctx.output.error(`the tool ${tool} reported an error`);
+      // The tool's own words are the error message (exit 1); --json still prints the whole result.
+      ctx.output.result(result, () => {});
+      ctx.output.error(`${tool} reported an error: ${contentText(result) || "(no text)"}`);
       process.exitCode = 1;
+      return;
     }
+    ctx.output.result(result, () => printToolResult(ctx.output, result));
   },
 };
 

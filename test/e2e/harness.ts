@@ -21,6 +21,8 @@ export const PUBLIC_URL = "http://mcp-gateway.e2e";
 export interface Stack {
   gateway: LocalGateway;
   token: string;
+  /** The development admin's password (for tests of the development login itself). */
+  devPassword: string;
   everythingStreamableUrl: string;
   everythingSseUrl: string;
   demo: DemoServer;
@@ -50,6 +52,7 @@ export async function startStack(): Promise<Stack> {
   return {
     gateway,
     token,
+    devPassword: secrets.DEV_ADMIN_PASSWORD,
     everythingStreamableUrl: streamable.url,
     everythingSseUrl: sse.url,
     demo,
@@ -76,13 +79,24 @@ export function runInspector(
   transport: "http" | "sse",
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runInspectorWithHeaders(url, { Authorization: `Bearer ${token}` }, transport, args);
+}
+
+/** `mcp-inspector --cli <url> --header "<name>: <value>"... ...` (e.g. the headers of a client's config file). */
+export function runInspectorWithHeaders(
+  url: string,
+  headers: Record<string, string>,
+  transport: "http" | "sse",
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]);
   const launcher = join(
     dirname(require.resolve("@modelcontextprotocol/inspector/package.json")),
     "clients/launcher/build/index.js",
   );
   const child = spawn(
     process.execPath,
-    [launcher, "--cli", url, "--transport", transport, "--header", `Authorization: Bearer ${token}`, ...args],
+    [launcher, "--cli", url, "--transport", transport, ...headerArgs, ...args],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
   );
   let stdout = "";
