@@ -16,12 +16,15 @@ export function runCli(
   args: string[],
   options: { env?: Record<string, string>; stdin?: string } = {},
 ): Promise<CliRun> {
-  // No MCPGW_* or XDG_CONFIG_HOME from the developer's shell: each test says what it means.
-  const env = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env))
-    if (key.startsWith("MCPGW_") || key === "XDG_CONFIG_HOME") delete env[key];
+  // No MCPGW_* or XDG_CONFIG_HOME from the developer's shell (Node drops undefined values).
+  const unset = {
+    MCPGW_URL: undefined,
+    MCPGW_TOKEN: undefined,
+    MCPGW_PASSWORD: undefined,
+    XDG_CONFIG_HOME: undefined,
+  };
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: Object.assign(env, options.env),
+    env: { ...process.env, ...unset, NO_COLOR: "1", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";
