@@ -89,7 +89,7 @@ describe("GitHub workflows", () => {
     expect(job.env?.CLOUDFLARE_API_TOKEN).toBe(expression("secrets.CLOUDFLARE_API_TOKEN"));
     // Secrets never reach a command line: only environment variables.
     for (const step of steps) expect(step.run ?? "").not.toMatch(/\$\{\{\s*secrets\./);
-    const used = [...text.matchAll(/secrets\.([A-Z_]+)/g)].map((match) => match[1] ?? "");
+    const used = [...text.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((match) => match[1] ?? "");
     const readme = await readFile(join(ROOT, "README.md"), "utf8");
     for (const name of new Set(used)) expect(readme, `README documents ${name}`).toContain(`\`${name}\``);
   });
