@@ -1,7 +1,6 @@
 // The stack the end-to-end tests run against: the gateway under `wrangler
 // dev` (fresh local state and secrets), real MCP servers on loopback, and a
 // development-login token. Also runs the MCP Inspector CLI from node_modules.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -10,7 +9,7 @@ import { expect } from "vitest";
 import { type DemoServer, startDemoServer } from "../../demo/server.ts";
 import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
-import { freePort, type RunningProcess } from "../../scripts/processes.ts";
+import { freePort, type RunningProcess, runToCompletion } from "../../scripts/processes.ts";
 import { startEverything } from "../support/upstreams.ts";
 
 const require = createRequire(import.meta.url);
@@ -94,24 +93,12 @@ export function runInspectorWithHeaders(
     dirname(require.resolve("@modelcontextprotocol/inspector/package.json")),
     "clients/launcher/build/index.js",
   );
-  const child = spawn(
+  return runToCompletion(
     process.execPath,
     [launcher, "--cli", url, "--transport", transport, ...headerArgs, ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    {
+      env: { ...process.env, NO_COLOR: "1" },
+      timeoutMs: 30_000,
+    },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
