@@ -8,8 +8,13 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// process.features.typescript is "strip" or "transform" where Node runs .ts files (22.10+ reports it).
 const [major, minor] = process.versions.node.split(".").map(Number);
-const stripsTypes = major > 22 || (major === 22 && minor >= 18);
+const stripsTypes =
+  typeof process.features.typescript === "string" ||
+  major >= 24 ||
+  (major === 23 && minor >= 6) ||
+  (major === 22 && minor >= 18);
 
 if (stripsTypes) {
   await import("./run.ts");

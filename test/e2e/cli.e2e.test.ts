@@ -78,10 +78,16 @@ describe("mcpgw --help", SLOW, () => {
   });
 
   it("exits 2 on wrong usage, naming the problem", async () => {
-    expect(failed(await mcpgw(["servers", "list", "--bogus"]), 2)).toContain("--bogus");
-    expect(failed(await mcpgw(["frobnicate"]), 2)).toContain('unknown command "frobnicate"');
-    expect(failed(await mcpgw(["servers", "get"]), 2)).toContain("missing <server>");
-    expect(failed(await mcpgw(["rate", "x", "9"]), 2)).toContain("from 1 to 5");
+    const [bogus, unknown, missing, rating] = await Promise.all([
+      mcpgw(["servers", "list", "--bogus"]),
+      mcpgw(["frobnicate"]),
+      mcpgw(["servers", "get"]),
+      mcpgw(["rate", "x", "9"]),
+    ]);
+    expect(failed(bogus, 2)).toContain("--bogus");
+    expect(failed(unknown, 2)).toContain('unknown command "frobnicate"');
+    expect(failed(missing, 2)).toContain("missing <server>");
+    expect(failed(rating, 2)).toContain("from 1 to 5");
   });
 });
 
@@ -207,15 +213,19 @@ describe("mcpgw against a gateway", SLOW, () => {
       "from a file",
     );
 
-    expect(failed(await mcpgw(["invoke", "nope", "echo"]))).toContain("No enabled MCP server at /nope");
-    expect(failed(await mcpgw(["invoke", "everything", "echo", "--args", "{bad"]))).toContain(
-      "--args is not valid JSON",
-    );
-    expect(failed(await mcpgw(["invoke", "everything", "echo", "--args", "[1]"]))).toContain("JSON object");
-    // Arguments the tool refuses: the answer the gateway relays, exit 1.
-    const wrong = await mcpgw(["invoke", "everything", "echo", "--args", '{"message": 5}']);
+    const [unknown, malformed, notObject, wrong, noTool] = await Promise.all([
+      mcpgw(["invoke", "nope", "echo"]),
+      mcpgw(["invoke", "everything", "echo", "--args", "{bad"]),
+      mcpgw(["invoke", "everything", "echo", "--args", "[1]"]),
+      // Arguments the tool refuses: the answer the gateway relays, exit 1.
+      mcpgw(["invoke", "everything", "echo", "--args", '{"message": 5}']),
+      mcpgw(["invoke", "everything", "no_such_tool"]),
+    ]);
+    expect(failed(unknown)).toContain("No enabled MCP server at /nope");
+    expect(failed(malformed)).toContain("--args is not valid JSON");
+    expect(failed(notObject)).toContain("JSON object");
     expect(failed(wrong)).toMatch(/echo reported an error: .*message/i);
-    expect(failed(await mcpgw(["invoke", "everything", "no_such_tool"]))).toMatch(/no_such_tool/);
+    expect(failed(noTool)).toMatch(/no_such_tool/);
   });
 
   it("broadcasts to servers chosen by tag or by name", async () => {
