@@ -10,6 +10,7 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
@@ -47,6 +48,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", findingRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

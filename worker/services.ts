@@ -16,10 +16,16 @@ import { serverStateObserver, serverStatePort } from "./resilience/server-state-
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { CatalogScanner } from "./security/catalog-scanner.ts";
+import { FindingService } from "./security/finding-service.ts";
+import { RuleAnalyzer } from "./security/rule-analyzer.ts";
+import { policyFor } from "./security/scan-settings.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 
 export interface Services {
@@ -38,6 +44,11 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** Security scan of catalogs (rule-based analyzer; findings in D1). */
+  scanner: CatalogScanner;
+  findings: FindingStore;
+  /** Findings with the caller's permissions (REST). */
+  findingService: FindingService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -54,7 +65,29 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const findings = new D1FindingStore(env.DB);
+  const scanner = new CatalogScanner({
+    analyzer: new RuleAnalyzer(),
+    store: findings,
+    policyFor: (tenant) => policyFor(config.security, tenant),
+  });
+  const servers = new ServerService({
+    store,
+    access,
+    // serverStateObserver: health checks start on registration, state goes with the server.
+    observers: [searchIndexer, serverStateObserver(env), directory],
+    state: serverStatePort(env),
+    readCatalog,
+    scanner,
+    secrets: secretsFromEnv(env),
+    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    discoveryTimeoutMs: config.discoveryTimeoutMs,
+    defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+  });
   const services: Services = {
+    findingService: new FindingService({ findings, servers, store, access }),
+    scanner,
+    findings,
     store,
     directory,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
@@ -62,18 +95,7 @@ export function getServices(env: Env): Services {
     access,
     auditor: new Auditor(new D1AuditLog(env.DB)),
     ...identityServices(config, new D1TokenStore(env.DB)),
-    servers: new ServerService({
-      store,
-      access,
-      // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
-      state: serverStatePort(env),
-      readCatalog,
-      secrets: secretsFromEnv(env),
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
-      discoveryTimeoutMs: config.discoveryTimeoutMs,
-      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
-    }),
+    servers,
   };
   built.set(env, services);
   return services;

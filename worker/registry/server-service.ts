@@ -12,6 +12,12 @@ import type { RegistryAction } from "../policy/access-policy.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
 import {
+  type CatalogScan,
+  type CatalogScanner,
+  type SecurityWarning,
+  warningLines,
+} from "../security/catalog-scanner.ts";
+import {
   type CatalogEntry,
   type CatalogKind,
   type CatalogState,
@@ -71,6 +77,8 @@ export interface ServerServiceOptions {
   /** Absent: refresh reads the catalog inline and no live state is kept. */
   state?: ServerStatePort;
   readCatalog: CatalogReader;
+  /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
+  scanner?: CatalogScanner;
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
@@ -80,7 +88,7 @@ export interface ServerServiceOptions {
 }
 
 /** A server as the API shows it: the record plus a short list of its tools. */
-export type ServerView = ServerRecord & { tools: ToolSummary[] };
+export type ServerView = ServerRecord & { tools: ToolSummary[]; warnings?: SecurityWarning[] };
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
 
@@ -133,15 +141,18 @@ export class ServerService {
       updatedAt: timestamp,
     };
     const outcome = await this.readCatalog(draft);
-    const server = withCatalogOutcome(draft, outcome, timestamp);
+    const scan = await this.inspect(draft, outcome);
+    if (scan?.policy.action === "block" && scan.flagged.length > 0) throw blockedByScan(scan);
+    const server = withScanWarnings(withCatalogOutcome(draft, outcome, timestamp), scan);
     try {
       await this.options.store.insertServer(server, outcome.entries ?? []);
     } catch (error) {
       if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
       throw error;
     }
+    if (scan) await this.options.scanner?.record(scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
-    return this.view(server);
+    return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
@@ -197,12 +208,15 @@ export class ServerService {
     // A different upstream may serve a different catalog: read it again.
     const upstreamChanged = patch.endpoints !== undefined || patch.egress !== undefined;
     let outcome: CatalogOutcome | null = null;
+    let scan: CatalogScan | null = null;
     if (upstreamChanged) {
       outcome = await this.readCatalog(next);
-      next = withCatalogOutcome(next, outcome, timestamp);
+      scan = await this.inspect(next, outcome);
+      next = withScanWarnings(withCatalogOutcome(next, outcome, timestamp), scan);
     }
     await this.save(next, outcome?.entries ?? undefined);
-    return this.view(next);
+    if (scan) await this.options.scanner?.record(scan);
+    return { ...(await this.view(next)), ...(scan ? { warnings: scan.warnings } : {}) };
   }
 
   async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
@@ -241,9 +255,11 @@ export class ServerService {
     }
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const next = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const next = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     await this.save(next, outcome.entries ?? undefined);
-    return this.view(next);
+    if (scan) await this.options.scanner?.record(scan);
+    return { ...(await this.view(next)), warnings: scan?.warnings ?? [] };
   }
 
   /** Health with history, circuits and recent catalog changes (`list_service`, like reading the server). */
@@ -279,9 +295,11 @@ export class ServerService {
     const before = await this.options.store.listCatalog(tenant, id);
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const { catalog: state } = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
     if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
+    if (scan) await this.options.scanner?.record(scan);
     const changes = entries ? diffCatalog(before, entries) : [];
     if (changes.length > 0 || state.status !== current.catalog.status) {
       const saved = { ...current, catalog: state };
@@ -333,6 +351,12 @@ export class ServerService {
     return { ...server, tools: tools.get(server.id) ?? [] };
   }
 
+  /** Scans a catalog that was read (null when nothing was read or no scanner is configured). */
+  private async inspect(server: ServerRecord, outcome: CatalogOutcome): Promise<CatalogScan | null> {
+    if (!this.options.scanner || outcome.entries === null) return null;
+    return this.options.scanner.inspect(server.tenant, server.id, outcome.entries);
+  }
+
   private checkUrls(urls: string[]): void {
     const errors = checkUpstreamUrls(urls, this.options.allowPrivateUpstreams);
     if (errors.length > 0) throw new GatewayError("validation", { errors });
@@ -363,6 +387,26 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   const catalog =
     outcome.entries === null ? unreachableState(server.catalog, outcome.reason, timestamp) : outcome.state;
   return { ...server, catalog };
+}
+
+/** The catalog's warnings name each entry the scanner flagged. */
+function withScanWarnings(server: ServerRecord, scan: CatalogScan | null): ServerRecord {
+  if (!scan || scan.warnings.length === 0) return server;
+  return {
+    ...server,
+    catalog: { ...server.catalog, warnings: [...server.catalog.warnings, ...warningLines(scan)] },
+  };
+}
+
+/** SECURITY_SCAN_ACTION=block: nothing is stored; the problem names each flagged entry. */
+function blockedByScan(scan: CatalogScan): GatewayError {
+  return new GatewayError("validation", {
+    detail: `The security scan flagged ${scan.flagged.length} catalog entr${scan.flagged.length === 1 ? "y" : "ies"} at or above "${scan.policy.threshold}"; registration is blocked by policy`,
+    errors: scan.warnings.slice(0, 50).map((warning) => ({
+      field: `catalog.${warning.kind}.${warning.key}.${warning.field}`,
+      message: `${warning.ruleId} (${warning.severity}): ${warning.message}`,
+    })),
+  });
 }
 
 /** Drops keys whose value is undefined so a partial update never erases a field. */

@@ -163,3 +163,34 @@ export const auditEvents = sqliteTable(
     index("audit_events_subject").on(table.tenant, table.subject, table.occurredAt),
   ],
 );
+
+// --- Security findings (migration 0007) ------------------------------------
+
+/** What the security scanner found in catalog entries; replaced whole per server on every scan. */
+export const securityFindings = sqliteTable(
+  "security_findings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    ruleId: text("rule_id").notNull(),
+    category: text("category").notNull(),
+    severity: text("severity").notNull(),
+    /** 0 info .. 4 critical: filters "at least medium" use the index. */
+    severityRank: integer("severity_rank").notNull(),
+    field: text("field").notNull(),
+    excerpt: text("excerpt").notNull(),
+    message: text("message").notNull(),
+    analyzer: text("analyzer").notNull(),
+    entryFingerprint: text("entry_fingerprint").notNull(),
+    foundAt: text("found_at").notNull(),
+  },
+  (table) => [
+    index("security_findings_server").on(table.tenant, table.serverId, table.kind, table.key),
+    index("security_findings_tenant").on(table.tenant, table.severityRank, table.id),
+  ],
+);
