@@ -54,7 +54,7 @@ const SECRET_PATH =
   /(?:~|\$HOME|%USERPROFILE%|\/home\/\w+|\/Users\/\w+|\/root)?\/?\.ssh\/(?:id_\w+|[\w.-]*(?:key|_rsa|_ed25519|_ecdsa)[\w.-]*)(?!\.pub)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?!\.pub)|\.aws\/(?:credentials|config)|(?:^|[\s'"`(/,])\.env(?:\.\w+)?\b|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\bkubeconfig\b|\/etc\/(?:passwd|shadow|sudoers)|\.(?:bash|zsh|sh|fish|python|psql|mysql)_history\b|\bhosts\.yml\b|\b(?:credentials|application_default_credentials|client_secrets?|token|service[-_]account[\w-]*)\.json\b|\.gnupg|\.pgpass|\.vault-token|\bwallet\.(?:dat|json)\b|\bLogin Data\b|\bCookies\b|\.config\/(?:gcloud|gh)\b|\bmcp\.json\b|claude_desktop_config\.json|\.cursor\/|\bkeychain\b|\*\.(?:pem|key|p12|pfx)\b|\bvault[\w-]*\.json\b/i;
 
 const ENV_SECRET =
-  /\b[A-Z][A-Z0-9]*_(?:API_KEY|TOKEN|SECRET|SECRET_KEY|PASSWORD|ACCESS_KEY(?:_ID)?)\b|\*_(?:API_KEY|TOKEN|SECRET)\b|\benv \| ?grep\b|\bprintenv\b|\bfind-generic-password\b|\benvironment variables?\b[^.]{0,30}\b(?:tokens?|keys?|secrets?)\b/;
+  /\b[A-Z][A-Z0-9]*_(?:[A-Z0-9]+_)*(?:API_KEY|TOKEN|SECRET|SECRET_KEY|SECRET_ACCESS_KEY|PASSWORD|ACCESS_KEY(?:_ID)?|PRIVATE_KEY)\b|\*_(?:API_KEY|TOKEN|SECRET)\b|\benv \| ?grep\b|\bprintenv\b|\bfind-generic-password\b|\benvironment variables?\b[^.]{0,30}\b(?:tokens?|keys?|secrets?)\b/;
 
 const DESTINATIONS = [URL_OR_HOST, ...PRIVATE_DESTINATION];
 const SENSITIVE = [CONVERSATION, PERSONAL, SECRETS, FILE_DATA];
@@ -123,7 +123,7 @@ export const INTENT_RULES: IntentRule[] = [
     severity: "high",
     message: "Tries to change the model's role or switch off its safety rules",
     pattern:
-      /\byou are (?:now|no longer)\b|\b(?:developer|god|jailbreak|unrestricted|unfiltered|DAN) mode\b|\bno longer (?:a |an )?(?:helpful|bound|restricted)\b|\b(?:safety|content|security) (?:guidelines|policies|rules|filters|restrictions)\b[^.]{0,30}\b(?:suspended|disabled|lifted|removed|off|(?:do not|don't|no longer) apply)\b|\b(?:previous|prior|earlier) (?:content )?(?:policies|rules|instructions) (?:no longer|do not|don't) apply\b/i,
+      /\byou are (?:now|no longer)\b|\b(?:act|behave|respond|operate) as (?:an? )?(?:unrestricted|unfiltered|uncensored|jailbroken|unbound)\b|\b(?:instructions|guidelines|rules|prompt|policies)\b[^.]{0,15}\b(?:are|is) (?:now )?(?:void|invalid|obsolete|revoked|cancell?ed|superseded|outdated|no longer valid)\b|\b(?:developer|god|jailbreak|unrestricted|unfiltered|DAN) mode\b|\bno longer (?:a |an )?(?:helpful|bound|restricted)\b|\b(?:safety|content|security) (?:guidelines|policies|rules|filters|restrictions)\b[^.]{0,30}\b(?:suspended|disabled|lifted|removed|off|(?:do not|don't|no longer) apply)\b|\b(?:previous|prior|earlier) (?:content )?(?:policies|rules|instructions) (?:no longer|do not|don't) apply\b/i,
   },
   {
     id: "coercion.pre-authorized",
@@ -157,7 +157,7 @@ export const INTENT_RULES: IntentRule[] = [
     severity: "medium",
     message: "Fake system or administrator markup addressed to the model",
     pattern:
-      /(?:^|[\s(])\[?(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|OPERATOR|ROOT)(?: (?:OVERRIDE|NOTICE|MESSAGE|INSTRUCTION|DIRECTIVE|MODE))?\]?\s*:|\[(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|OPERATOR|INST)\]|\bSYSTEM OVERRIDE\b|\bMANDATORY\b[^.]{0,20}\bPROTOCOL\b|<\/?\s*(?:important|system|secret|instructions?|admin|hidden|critical|sys|override|prompt)\s*>|\b(?:note|notes|message|instructions?|directive|reminder)s? (?:to|for) (?:the |all |any )?(?:assistants?|models?|ai|llms?|agents?|language models?)\b|\b(?:assistant|model|llm|ai)[- ]only\b|(?:^|\n)\s*(?:assistant|ai|llm|model)\s*:/,
+      /(?:^|[\s(])\[?(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|OPERATOR|ROOT)(?: (?:OVERRIDE|NOTICE|MESSAGE|INSTRUCTION|DIRECTIVE|MODE))?\]?\s*:|\[(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|OPERATOR|INST)\]|\bSYSTEM OVERRIDE\b|\bMANDATORY\b[^.]{0,20}\bPROTOCOL\b|<\/?\s*(?:important|system|secret|instructions?|admin|hidden|critical|sys|override|prompt)\s*>|\b(?:note|notes|message|instructions?|directive|reminder)s? (?:to|for) (?:the |all |any )?(?:assistants?|models?|ai|llms?|agents?|language models?)\b|\b(?:assistant|model|llm|ai)[- ]only\b|\b(?:attention|hey|dear)[,:]? (?:ai|llm|assistant|agent|model)s?\b|(?:^|\n)\s*(?:assistant|ai|llm|model)\s*:/,
     when: (sentence) => !/['"‘’“”]\s*<\/?\s*\w+\s*>\s*['"‘’“”]/.test(sentence),
   },
   {
@@ -184,7 +184,7 @@ export const INTENT_RULES: IntentRule[] = [
     severity: "high",
     message: "Asks for something to be kept secret or hidden",
     pattern:
-      /\bkeep (?:this|it|these|that|the [\w -]{1,20}?)\b[^.]{0,20}\b(?:secret|confidential|hidden|invisible|private|quiet|to yourself|between us)\b|\b(?:hide|conceal|mask) (?:it|this|them|the [\w ]{1,20}) from (?:the )?users?\b|\b(?:must|should) be hidden\b/i,
+      /\b(?:does|do|will) not need to (?:be told|know|be informed)\b|\bneeds? not (?:be told|know)\b|\bno need to (?:tell|inform|mention|notify)\b|\b(?:users?|they|he|she) (?:must|should|shall) (?:not|never) (?:know|find out|be told|learn|notice)\b|\bwithout (?:the user|them|anyone) (?:knowing|noticing|seeing)\b|\bkeep (?:this|it|these|that|the [\w -]{1,20}?)\b[^.]{0,20}\b(?:secret|confidential|hidden|invisible|private|quiet|to yourself|between us)\b|\b(?:hide|conceal|mask) (?:it|this|them|the [\w ]{1,20}) from (?:the )?users?\b|\b(?:must|should) be hidden\b/i,
   },
   {
     id: "concealment.deceive",
@@ -358,6 +358,15 @@ export const INTENT_RULES: IntentRule[] = [
     message: "Calls a URL written into the description with data filled into its query",
     pattern: /\b(?:https?:\/\/|[\w-]+\.[\w.-]+\/)[^\s]*[?&][\w-]+=(?:<[^>]+>|\{[^}]+\})/i,
     all: [/\b(?:always|also|every|each|whenever|after (?:every|each)|for every|before)\b/i],
+    negatable: true,
+  },
+  {
+    id: "exfiltration.url-smuggling",
+    category: "exfiltration",
+    severity: "high",
+    message: "Puts conversation data or secrets into the query of a fixed URL",
+    pattern: /\b(?:https?:\/\/|[\w-]+\.[\w.-]+\/)[^\s]*[?&][\w-]+=/i,
+    any: [CONVERSATION, SECRETS, PERSONAL],
     negatable: true,
   },
   {

@@ -16,7 +16,7 @@ export const READ =
   /\b(read(?!-only| only)|reads|reading|cat|open|load|include|pass|paste|send|upload|copy|attach|provide|supply|dump|print|extract|collect|grab|exfiltrate|locate|retrieve|contents? of|access|export|echo|output|append|forward|get the value)\b/i;
 
 export const CONVERSATION =
-  /\b((?:chat|conversation|message|browsing|search) history|conversation|chat log|(?:previous|last|prior|recent|earlier|all) (?:\w+ )?messages?|system prompt|hidden prompt|context window|transcripts?|user'?s? (?:full |complete |last |previous )?(?:message|messages|request|query|prompt|input)s?)\b/i;
+  /\b((?:chat|conversation|message|browsing|search) history|conversation|chat log|(?:previous|last|prior|recent|earlier|all) (?:\w+ )?messages?|system prompt|hidden prompt|context window|transcripts?|user'?s? (?:full |complete |last |previous )?(?:message|messages|request|query|question|prompt|input)s?)\b/i;
 
 export const PERSONAL =
   /\b(home address|gps|coordinates|location|phone numbers?|email address(?:es)?|contacts?|contact list|address book|calendar|emails|inbox|personal (?:data|information|details)|user identity|identity|ip address|clipboard|keystrokes?|screenshots?|user'?s? (?:name|email|address|phone|files|data|documents))\b/i;
