@@ -20,3 +20,24 @@ CREATE TABLE `security_findings` (
 );--> statement-breakpoint
 CREATE INDEX `security_findings_server` ON `security_findings` (`tenant`,`server_id`,`kind`,`key`);--> statement-breakpoint
 CREATE INDEX `security_findings_tenant` ON `security_findings` (`tenant`,`severity_rank`,`id`);
+--> statement-breakpoint
+-- Tool pinning (worker/security/pinning.ts): the approved definition of every
+-- tool, and a pending one while a new or changed tool waits for an admin.
+CREATE TABLE `tool_approvals` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant` text NOT NULL,
+	`server_id` text NOT NULL,
+	`key` text NOT NULL,
+	`status` text NOT NULL,
+	`reason` text NOT NULL,
+	`approved_fingerprint` text,
+	`approved_definition` text,
+	`pending_fingerprint` text,
+	`pending_definition` text,
+	`updated_at` text NOT NULL,
+	`decided_by` text,
+	`decided_at` text,
+	FOREIGN KEY (`server_id`) REFERENCES `servers`(`id`) ON UPDATE no action ON DELETE cascade
+);--> statement-breakpoint
+CREATE UNIQUE INDEX `tool_approvals_server_key` ON `tool_approvals` (`server_id`,`key`);--> statement-breakpoint
+CREATE INDEX `tool_approvals_tenant_status` ON `tool_approvals` (`tenant`,`status`,`updated_at`);

@@ -10,6 +10,7 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { approvalRoutes } from "./routes/approvals.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -49,6 +50,7 @@ export function buildApp() {
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
   api.route("/", findingRoutes());
+  api.route("/", approvalRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -16,10 +16,12 @@ import { serverStateObserver, serverStatePort } from "./resilience/server-state-
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { ApprovalService } from "./security/approval-service.ts";
 import { CatalogScanner } from "./security/catalog-scanner.ts";
 import { FindingService } from "./security/finding-service.ts";
 import { RuleAnalyzer } from "./security/rule-analyzer.ts";
 import { policyFor } from "./security/scan-settings.ts";
+import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
 import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
@@ -49,6 +51,8 @@ export interface Services {
   findings: FindingStore;
   /** Findings with the caller's permissions (REST). */
   findingService: FindingService;
+  /** Tool pinning: approvals, and the approved tools the MCP edge serves. */
+  approvals: ApprovalService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -71,7 +75,14 @@ export function getServices(env: Env): Services {
     store: findings,
     policyFor: (tenant) => policyFor(config.security, tenant),
   });
+  const approvals = new ApprovalService({
+    approvals: new D1ApprovalStore(env.DB),
+    store,
+    access,
+    settings: config.security,
+  });
   const servers = new ServerService({
+    approvals,
     store,
     access,
     // serverStateObserver: health checks start on registration, state goes with the server.
@@ -85,6 +96,7 @@ export function getServices(env: Env): Services {
     defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
   });
   const services: Services = {
+    approvals,
     findingService: new FindingService({ findings, servers, store, access }),
     scanner,
     findings,

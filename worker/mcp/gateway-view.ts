@@ -47,12 +47,16 @@ export async function loadGatewayView(
   store: RegistryStore,
   principal: Principal,
   access: CallerAccess,
+  /** Tool pinning: cuts a stored catalog to approved entries. */
+  approved: (server: ServerRecord, entries: CatalogEntry[]) => Promise<CatalogEntry[]> = async (_s, e) => e,
 ): Promise<GatewayView> {
   const records = await usableServers(store, principal.tenant);
   const views: ServerView[] = [];
   for (let start = 0; start < records.length; start += PARALLEL_CATALOG_READS) {
     const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
-    const catalogs = await Promise.all(chunk.map((server) => store.listCatalog(server.tenant, server.id)));
+    const catalogs = await Promise.all(
+      chunk.map(async (server) => approved(server, await store.listCatalog(server.tenant, server.id))),
+    );
     chunk.forEach((server, index) => {
       const view = permittedView(server, catalogs[index] ?? [], access);
       if (view) views.push(view);

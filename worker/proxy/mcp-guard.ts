@@ -3,12 +3,20 @@
 // once per request (cached per isolate by the AccessService); every decision
 // after that is a pure function call.
 import type { Principal } from "../auth/principal.ts";
+import type { JsonRpcResponse } from "../mcp/jsonrpc.ts";
 import { type Decision, decide } from "../policy/access-policy.ts";
 import type { Services } from "../services.ts";
 
 export interface McpGuard {
   decide(method: string, tool?: string): Decision;
   mayCall(tool: string): boolean;
+  /** Tool pinning (worker/security/pinned-edge.ts): cuts a tools/list answer to approved definitions. */
+  listTools?(tools: unknown[]): unknown[];
+  /** Tool pinning: a refusal for a held tool or undeclared arguments, or the arguments to send. */
+  checkCall?(
+    tool: string,
+    args: unknown,
+  ): { refusal: JsonRpcResponse; reason: string } | { arguments: unknown };
 }
 
 export async function mcpGuardFor(

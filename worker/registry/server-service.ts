@@ -11,12 +11,7 @@ import {
 import type { RegistryAction } from "../policy/access-policy.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
-import {
-  type CatalogScan,
-  type CatalogScanner,
-  type SecurityWarning,
-  warningLines,
-} from "../security/catalog-scanner.ts";
+import type { CatalogScan, CatalogScanner, SecurityWarning } from "../security/catalog-scanner.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
@@ -79,6 +74,12 @@ export interface ServerServiceOptions {
   readCatalog: CatalogReader;
   /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
   scanner?: CatalogScanner;
+  /** Tool pinning: approvals follow every stored catalog (worker/security/approval-service.ts). */
+  approvals?: {
+    reconcile(server: ServerRecord, entries: CatalogEntry[], scan: CatalogScan | null): Promise<void>;
+    /** Drops this isolate's cached approvals of a server (changed elsewhere, e.g. in its ServerState object). */
+    forget(serverId: string): void;
+  };
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
@@ -150,7 +151,7 @@ export class ServerService {
       if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
       throw error;
     }
-    if (scan) await this.options.scanner?.record(scan);
+    await this.catalogStored(server, outcome.entries, scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
     return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
   }
@@ -215,7 +216,7 @@ export class ServerService {
       next = withScanWarnings(withCatalogOutcome(next, outcome, timestamp), scan);
     }
     await this.save(next, outcome?.entries ?? undefined);
-    if (scan) await this.options.scanner?.record(scan);
+    if (outcome) await this.catalogStored(next, outcome.entries, scan);
     return { ...(await this.view(next)), ...(scan ? { warnings: scan.warnings } : {}) };
   }
 
@@ -249,6 +250,7 @@ export class ServerService {
     const current = await this.require(principal, id, "health_check_service");
     if (this.options.state) {
       await this.options.state.refreshNow(current);
+      this.options.approvals?.forget(current.id);
       const refreshed = await this.options.store.getServer(current.tenant, current.id);
       if (!refreshed) throw serverNotFound(id);
       return this.view(refreshed);
@@ -258,7 +260,7 @@ export class ServerService {
     const scan = await this.inspect(current, outcome);
     const next = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     await this.save(next, outcome.entries ?? undefined);
-    if (scan) await this.options.scanner?.record(scan);
+    await this.catalogStored(next, outcome.entries, scan);
     return { ...(await this.view(next)), warnings: scan?.warnings ?? [] };
   }
 
@@ -299,7 +301,7 @@ export class ServerService {
     const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
     if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
-    if (scan) await this.options.scanner?.record(scan);
+    await this.catalogStored(current, outcome.entries, scan);
     const changes = entries ? diffCatalog(before, entries) : [];
     if (changes.length > 0 || state.status !== current.catalog.status) {
       const saved = { ...current, catalog: state };
@@ -351,6 +353,17 @@ export class ServerService {
     return { ...server, tools: tools.get(server.id) ?? [] };
   }
 
+  /** After a catalog read was stored: its findings replace the old ones, approvals follow (pinning). */
+  private async catalogStored(
+    server: ServerRecord,
+    entries: CatalogEntry[] | null,
+    scan: CatalogScan | null,
+  ): Promise<void> {
+    if (entries === null) return;
+    if (scan) await this.options.scanner?.record(scan);
+    await this.options.approvals?.reconcile(server, entries, scan);
+  }
+
   /** Scans a catalog that was read (null when nothing was read or no scanner is configured). */
   private async inspect(server: ServerRecord, outcome: CatalogOutcome): Promise<CatalogScan | null> {
     if (!this.options.scanner || outcome.entries === null) return null;
@@ -396,6 +409,22 @@ function withScanWarnings(server: ServerRecord, scan: CatalogScan | null): Serve
     ...server,
     catalog: { ...server.catalog, warnings: [...server.catalog.warnings, ...warningLines(scan)] },
   };
+}
+
+/** One line per flagged entry for the catalog's warnings. */
+function warningLines(scan: CatalogScan): string[] {
+  const byEntry = new Map<string, SecurityWarning[]>();
+  for (const warning of scan.warnings) {
+    const ref = `${warning.kind}:${warning.key}`;
+    byEntry.set(ref, [...(byEntry.get(ref) ?? []), warning]);
+  }
+  return [...byEntry.values()].map((warnings) => {
+    const first = warnings[0] as SecurityWarning;
+    const rules = [...new Set(warnings.map((warning) => `${warning.ruleId} (${warning.severity})`))].join(
+      ", ",
+    );
+    return `security: ${first.kind} "${first.key}": ${rules}`;
+  });
 }
 
 /** SECURITY_SCAN_ACTION=block: nothing is stored; the problem names each flagged entry. */

@@ -13,6 +13,7 @@ import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy
 import { mcpGuardFor } from "../proxy/mcp-guard.ts";
 import { jsonRpcReply, type ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
+import { pinnedGuard } from "../security/pinned-edge.ts";
 import { getServices } from "../services.ts";
 import type { Transport } from "../store/registry-store.ts";
 
@@ -47,7 +48,11 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
     env: c.env,
     waitUntil: c.executionCtx,
     principal,
-    guard: await mcpGuardFor(services, principal, server.path),
+    // Tool pinning (issue 14): tools/list and tools/call held to the approved catalog.
+    guard: pinnedGuard(
+      await mcpGuardFor(services, principal, server.path),
+      await services.approvals.pinsFor(server.tenant, server.id),
+    ),
     secrets: secretsFromEnv(c.env),
     sessionSecret: config.sessionSecret,
     requestId: c.get("requestId") ?? crypto.randomUUID(),

@@ -80,19 +80,3 @@ export class CatalogScanner {
     await this.options.store.replaceForServer(scan.tenant, scan.serverId, scan.findings);
   }
 }
-
-/** One line per flagged entry for the catalog's warnings. */
-export function warningLines(scan: CatalogScan): string[] {
-  const byEntry = new Map<string, SecurityWarning[]>();
-  for (const warning of scan.warnings) {
-    const ref = entryRef(warning.kind, warning.key);
-    byEntry.set(ref, [...(byEntry.get(ref) ?? []), warning]);
-  }
-  return [...byEntry.entries()].map(([, warnings]) => {
-    const first = warnings[0] as SecurityWarning;
-    const rules = [...new Set(warnings.map((warning) => `${warning.ruleId} (${warning.severity})`))].join(
-      ", ",
-    );
-    return `security: ${first.kind} "${first.key}": ${rules}`;
-  });
-}

@@ -15,6 +15,10 @@ export interface ScanPolicy {
 export interface SecuritySettings {
   defaultPolicy: ScanPolicy;
   tenants: Record<string, ScanPolicy>;
+  /** TOOL_APPROVAL: `auto` approves new tools at first sight, `manual` holds them. */
+  toolApproval: "auto" | "manual";
+  /** TOOL_UNDECLARED_ARGUMENTS: arguments outside the approved schema are refused or stripped. */
+  undeclaredArguments: "refuse" | "strip";
 }
 
 const Action = z.enum(["warn", "hold", "block"]);
@@ -38,14 +42,20 @@ export const SecurityConfigShape = {
   SECURITY_SCAN_ACTION: Action.default("warn"),
   SECURITY_SCAN_THRESHOLD: Threshold.default("medium"),
   SECURITY_SCAN_TENANTS: TenantPolicies,
+  TOOL_APPROVAL: z.enum(["auto", "manual"]).default("auto"),
+  TOOL_UNDECLARED_ARGUMENTS: z.enum(["refuse", "strip"]).default("refuse"),
 };
 
 export function securitySettings(values: {
   SECURITY_SCAN_ACTION: ScanAction;
   SECURITY_SCAN_THRESHOLD: Severity;
   SECURITY_SCAN_TENANTS: Record<string, ScanPolicy>;
+  TOOL_APPROVAL: "auto" | "manual";
+  TOOL_UNDECLARED_ARGUMENTS: "refuse" | "strip";
 }): SecuritySettings {
   return {
+    toolApproval: values.TOOL_APPROVAL,
+    undeclaredArguments: values.TOOL_UNDECLARED_ARGUMENTS,
     defaultPolicy: { action: values.SECURITY_SCAN_ACTION, threshold: values.SECURITY_SCAN_THRESHOLD },
     tenants: values.SECURITY_SCAN_TENANTS,
   };

@@ -194,3 +194,31 @@ export const securityFindings = sqliteTable(
     index("security_findings_tenant").on(table.tenant, table.severityRank, table.id),
   ],
 );
+
+/** Tool pinning: the approved definition per tool and a pending one awaiting an admin (migration 0007). */
+export const toolApprovals = sqliteTable(
+  "tool_approvals",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** `approved`, `pending` or `rejected`. */
+    status: text("status").notNull(),
+    /** Why it waits: `new`, `changed` or `flagged` (by the security scan). */
+    reason: text("reason").notNull(),
+    approvedFingerprint: text("approved_fingerprint"),
+    approvedDefinition: text("approved_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    pendingFingerprint: text("pending_fingerprint"),
+    pendingDefinition: text("pending_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    updatedAt: text("updated_at").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+  },
+  (table) => [
+    uniqueIndex("tool_approvals_server_key").on(table.serverId, table.key),
+    index("tool_approvals_tenant_status").on(table.tenant, table.status, table.updatedAt),
+  ],
+);
