@@ -4,8 +4,8 @@
 //   node bench/tool-poisoning.ts [--show-misses] [--show-false-positives]
 import { readFileSync } from "node:fs";
 import { loadPoisoningCorpus } from "../test/support/tool-poisoning-data.ts";
-import { atLeast, maxSeverity } from "../worker/security/findings.ts";
 import { scanSubject } from "../worker/security/rule-analyzer.ts";
+import { atLeast, maxSeverity } from "../worker/store/finding-model.ts";
 
 const corpus = loadPoisoningCorpus((path) => readFileSync(path, "utf8"));
 const show = new Set(process.argv.slice(2));

@@ -4,8 +4,8 @@
 // caught at medium or above, look-alike benign texts must not be, and the
 // findings must name the rule, the field path and a printable excerpt.
 import { describe, expect, it } from "vitest";
-import { atLeast, maxSeverity } from "../../worker/security/findings.ts";
 import { scanSubject } from "../../worker/security/rule-analyzer.ts";
+import { atLeast, maxSeverity } from "../../worker/store/finding-model.ts";
 
 const scan = (definition: Record<string, unknown>) =>
   scanSubject({ kind: "tool", key: String(definition.name ?? "t"), definition });

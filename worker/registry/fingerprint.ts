@@ -1,6 +1,7 @@
 // Fingerprints of catalog entries: SHA-256 over a canonical JSON of the fields
 // that define what a tool (resource, prompt) is and does. A changed fingerprint
 // means the upstream changed the entry; tool pinning builds on this later.
+import { hex } from "../platform/encoding.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
 
 const IDENTITY_FIELDS: Record<CatalogKind, readonly string[]> = {
@@ -34,5 +35,5 @@ export async function fingerprint(kind: CatalogKind, definition: Record<string, 
     "SHA-256",
     new TextEncoder().encode(identityJson(kind, definition)),
   );
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(digest);
 }

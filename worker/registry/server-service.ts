@@ -3,15 +3,10 @@
 // refresh. Talks to storage only through RegistryStore; knows nothing of HTTP.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
-import {
-  CatalogUnavailableError,
-  type DiscoveredCatalog,
-  type UpstreamTarget,
-} from "../mcp/catalog-reader.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
-import type { CatalogScan, CatalogScanner, SecurityWarning } from "../security/catalog-scanner.ts";
+import type { Finding } from "../store/finding-model.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
@@ -25,11 +20,34 @@ import {
   type ToolSummary,
   UNKNOWN_HEALTH,
 } from "../store/registry-store.ts";
+import {
+  CatalogUnavailableError,
+  type DiscoveredCatalog,
+  type UpstreamTarget,
+} from "../upstream/catalog-reader.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
-import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
+
+/** A finding the registration answer shows. */
+export type SecurityWarning = Finding & { kind: string; key: string };
+
+/** What a security scan of a catalog says (implemented by security/catalog-scanner.ts). */
+export interface CatalogScan {
+  policy: { action: "warn" | "hold" | "block"; threshold: string };
+  /** Findings at or above the policy's threshold. */
+  warnings: SecurityWarning[];
+  /** `kind:key` of entries with such a finding. */
+  flagged: string[];
+}
+
+/** The security scanner as the registry uses it. */
+export interface CatalogScanPort {
+  inspect(tenant: string, serverId: string, entries: CatalogEntry[]): Promise<CatalogScan>;
+  record(scan: CatalogScan): Promise<void>;
+}
 
 export type CatalogReader = (
   target: UpstreamTarget,
@@ -73,7 +91,7 @@ export interface ServerServiceOptions {
   state?: ServerStatePort;
   readCatalog: CatalogReader;
   /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
-  scanner?: CatalogScanner;
+  scanner?: CatalogScanPort;
   /** Tool pinning: approvals follow every stored catalog (worker/security/approval-service.ts). */
   approvals?: {
     reconcile(server: ServerRecord, entries: CatalogEntry[], scan: CatalogScan | null): Promise<void>;

@@ -9,7 +9,7 @@ import {
   RateLimitInput,
   UpstreamEndpointInput,
 } from "../registry/server-input.ts";
-import { FINDING_CATEGORIES, SEVERITIES } from "../security/findings.ts";
+import { FINDING_CATEGORIES, SEVERITIES } from "../store/finding-model.ts";
 
 export const Problem = z
   .object({

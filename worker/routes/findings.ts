@@ -3,8 +3,8 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { validationHook } from "../http/validation.ts";
-import { FINDING_CATEGORIES, SEVERITIES } from "../security/findings.ts";
 import { getServices } from "../services.ts";
+import { FINDING_CATEGORIES, SEVERITIES } from "../store/finding-model.ts";
 import { SecurityFinding } from "./api-schemas.ts";
 import { json, problem } from "./openapi-parts.ts";
 

@@ -2,9 +2,10 @@
 // ServerService on registration, update, refresh and every catalog change.
 // Knows the tenant's policy: which findings count (the threshold) and what
 // happens to entries that reach it (warn, hold, block).
+
+import { atLeast, type Finding, type SecurityAnalyzer } from "../store/finding-model.ts";
 import type { FindingStore, NewFinding } from "../store/finding-store.ts";
 import type { CatalogEntry } from "../store/registry-store.ts";
-import { atLeast, type Finding, type SecurityAnalyzer } from "./findings.ts";
 import type { ScanPolicy } from "./scan-settings.ts";
 
 /** A finding as the registration response shows it. */

@@ -2,7 +2,7 @@
 // sentence. Each rule is a pattern of intent (which classes of words meet in
 // one sentence), so new wording of the same attack still matches; negations
 // ("never reads ~/.ssh") and mentions ("detects phrases like ...") do not.
-import type { FindingCategory, Severity } from "./findings.ts";
+import type { FindingCategory, Severity } from "../store/finding-model.ts";
 import {
   ACCOUNT,
   CHANGE,

@@ -1,30 +1,10 @@
-// Tool pinning at the MCP edge: small adapters the endpoints call, so the
-// rules stay in pinning.ts and the edge files carry one line each.
-//   /{path}/mcp  routes/server-mcp.ts  guard = pinnedGuard(guard, pins)
-//   /mcp         mcp/gateway-view.ts   catalogs cut by approvedCatalog(...)
-//                mcp/gateway-server.ts tools/call checked by pinnedCall(...)
-import type { McpGuard } from "../proxy/mcp-guard.ts";
+// Tool pinning for the aggregated endpoint: small adapters it calls, so the
+// rules stay in pinning.ts (the per-server proxy uses edge/pinned-guard.ts).
+//   /mcp  aggregated/gateway-view.ts    catalogs cut by approvedCatalog(...)
+//         aggregated/gateway-server.ts  tools/call checked by pinnedCall(...)
 import type { CatalogEntry, ServerRecord } from "../store/registry-store.ts";
 import type { ApprovalService } from "./approval-service.ts";
-import { type CallCheck, checkCall, isHeld, type PinSet, visibleTools } from "./pinning.ts";
-
-/** JSON-RPC code of a refusal by the gateway (ErrorCode.Forbidden in mcp/jsonrpc.ts; not imported: no cycle). */
-const FORBIDDEN = -32003;
-
-/** The per-server proxy's guard, with tools/list and tools/call held to the approved catalog. */
-export function pinnedGuard(guard: McpGuard, pins: PinSet): McpGuard {
-  return {
-    ...guard,
-    mayCall: (tool) => guard.mayCall(tool) && !isHeld(pins, tool),
-    listTools: (tools) => visibleTools(tools, pins),
-    checkCall: (tool, args) => {
-      const check = checkCall(pins, tool, args);
-      if (check.allow) return { arguments: check.arguments };
-      const error = { code: FORBIDDEN, message: check.message, data: refusalData(check) };
-      return { refusal: { jsonrpc: "2.0", id: 0, error }, reason: check.reason };
-    },
-  };
-}
+import { type CallCheck, checkCall } from "./pinning.ts";
 
 /** A stored catalog with held tools removed (a tool shows only with its approved fingerprint). */
 export async function approvedCatalog(

@@ -4,7 +4,7 @@
 // visible text and on everything recovered. Text recovered from a hiding
 // place that itself carries an instruction is reported as one more,
 // higher-severity finding: hiding an instruction is worse than writing it.
-import { findEncodedText } from "./encodings.ts";
+
 import {
   excerptAround,
   type Finding,
@@ -13,7 +13,8 @@ import {
   type SecurityAnalyzer,
   type Severity,
   severityRank,
-} from "./findings.ts";
+} from "../store/finding-model.ts";
+import { findEncodedText } from "./encodings.ts";
 import { INTENT_RULES, type RuleContext } from "./intent-rules.ts";
 import { findHiddenMarkup } from "./markup.ts";
 import { textFields } from "./text-fields.ts";

@@ -3,7 +3,7 @@
 // to) and SECURITY_SCAN_TENANTS (per-tenant overrides as JSON:
 // {"acme": {"action": "block", "threshold": "high"}}).
 import { z } from "zod";
-import { SEVERITIES, type Severity } from "./findings.ts";
+import { SEVERITIES, type Severity } from "../store/finding-model.ts";
 
 export type ScanAction = "warn" | "hold" | "block";
 

@@ -1,6 +1,6 @@
 // Storage port for security findings (worker/security/). A server's findings
 // are always replaced whole, so they describe its current catalog.
-import type { Finding, Severity } from "../security/findings.ts";
+import type { Finding, Severity } from "./finding-model.ts";
 
 export interface StoredFinding extends Finding {
   id: number;

@@ -2,7 +2,7 @@
 // batch (one transaction), chunked under D1's 100 bound parameters.
 import { and, desc, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { type FindingCategory, type Severity, severityRank } from "../../security/findings.ts";
+import { type FindingCategory, type Severity, severityRank } from "../finding-model.ts";
 import {
   type FindingPage,
   type FindingQuery,

@@ -15,9 +15,16 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { describeRefusal } from "../registry/access-service.ts";
 import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
+import {
+  callUpstream,
+  UpstreamCallError,
+  type UpstreamProgress,
+  type UpstreamRequest,
+} from "../upstream/upstream-call.ts";
 import {
   BroadcastTagInput,
   type BroadcastTarget,
@@ -41,8 +48,7 @@ import {
   wrapToolResultUris,
   wrapUri,
 } from "./gateway-names.ts";
-import { callerAccess, findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
-import { ErrorCode } from "./jsonrpc.ts";
+import { findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
 import {
   DEFAULT_DISCOVER_LIMIT,
   DiscoverToolsInput,
@@ -56,12 +62,6 @@ import {
   serverHealth,
   structured,
 } from "./registry-tools.ts";
-import {
-  callUpstream,
-  UpstreamCallError,
-  type UpstreamProgress,
-  type UpstreamRequest,
-} from "./upstream-call.ts";
 
 export const GATEWAY_SERVER_INFO = { name: "mcp-gateway", title: "MCP Gateway", version: "0.1.0" };
 
@@ -116,8 +116,7 @@ class GatewayHandlers {
   constructor(private readonly exchange: GatewayExchange) {}
 
   private access() {
-    const { services, principal } = this.exchange;
-    return this.exchange.callerAccess(() => callerAccess(services, principal));
+    return this.exchange.access();
   }
 
   private loadView(): Promise<GatewayView> {
@@ -204,7 +203,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(this.exchange.services.store, this.exchange.principal, path);
+    const server = await findExposedServer(this.exchange.services.directory, this.exchange.principal, path);
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
@@ -230,7 +229,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
     const server = await findExposedServer(
-      this.exchange.services.store,
+      this.exchange.services.directory,
       this.exchange.principal,
       target.server,
     );
@@ -251,7 +250,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
     const server = await findExposedServer(
-      this.exchange.services.store,
+      this.exchange.services.directory,
       this.exchange.principal,
       qualified.server,
     );
