@@ -47,7 +47,15 @@ const ALLOWED: Record<string, string[]> = {
     "worker/upstream/",
   ],
   "worker/search/": ["worker/registry/", "worker/store/"],
-  "worker/env.ts": ["worker/auth/", "worker/http/", "worker/resilience/", "worker/search/"],
+  // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
+  "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
+  "worker/env.ts": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/resilience/",
+    "worker/search/",
+    "worker/security/",
+  ],
   "worker/search-adapters.ts": ["worker/env.ts", "worker/search/"],
   "worker/services.ts": [
     "worker/auth/",
@@ -58,6 +66,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/search/",
     "worker/store/",
     "worker/upstream/",
+    "worker/security/",
   ],
   "worker/edge/": [
     "worker/auth/",
@@ -68,6 +77,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/registry/",
     "worker/services.ts",
     "worker/store/",
+    "worker/security/",
   ],
   "worker/proxy/": [
     "worker/auth/",
@@ -92,6 +102,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/services.ts",
     "worker/store/",
     "worker/upstream/",
+    "worker/security/",
   ],
   "worker/routes/": [
     "worker/aggregated/",

@@ -11,6 +11,8 @@ import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { approvalRoutes } from "./routes/approvals.ts";
+import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { ratingRoutes } from "./routes/ratings.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -54,6 +56,8 @@ export function buildApp() {
   api.route("/", healthRoutes());
   api.route("/", agentRoutes());
   api.route("/", ratingRoutes());
+  api.route("/", findingRoutes());
+  api.route("/", approvalRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -13,6 +13,7 @@ import {
   SearchSettingsShape,
   searchSettings,
 } from "./search/search-settings.ts";
+import { SecurityConfigShape, type SecuritySettings, securitySettings } from "./security/scan-settings.ts";
 
 const flag = z
   .enum(["true", "false"])
@@ -69,6 +70,8 @@ const ConfigSchema = z
     TOKEN_MAX_LIFETIME_SECONDS: positiveInt(90 * 24 * 3600),
     TOKEN_MINTS_PER_MINUTE: positiveInt(10),
     DEV_MODE: flag,
+    // Security scanner (worker/security/): see README "Security".
+    ...SecurityConfigShape,
     DEV_ADMIN_USERNAME: optional(z.string().regex(/^[\w.@-]{1,100}$/, "must be 1-100 of [A-Za-z0-9_.@-]")),
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
@@ -112,6 +115,8 @@ export interface GatewayConfig {
   resilience: ResilienceConfig;
   /** Embedder, vector index and ranking settings. */
   search: SearchSettings;
+  /** Scanner policy (default and per tenant). */
+  security: SecuritySettings;
 }
 
 export type { AuthSettings };
@@ -166,6 +171,7 @@ export function loadConfig(env: Env): GatewayConfig {
       },
     },
     search: searchSettings(values),
+    security: securitySettings(values),
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

@@ -17,12 +17,20 @@ import { serverStateObserver, serverStatePort } from "./registry/server-state-po
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { ApprovalService } from "./security/approval-service.ts";
+import { CatalogScanner } from "./security/catalog-scanner.ts";
+import { FindingService } from "./security/finding-service.ts";
+import { RuleAnalyzer } from "./security/rule-analyzer.ts";
+import { policyFor } from "./security/scan-settings.ts";
 import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
+import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
 import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
@@ -47,6 +55,13 @@ export interface Services {
   agents: AgentService;
   /** Star ratings of servers and agents. */
   ratings: RatingService;
+  /** Security scan of catalogs (rule-based analyzer; findings in D1). */
+  scanner: CatalogScanner;
+  findings: FindingStore;
+  /** Findings with the caller's permissions (REST). */
+  findingService: FindingService;
+  /** Tool pinning: approvals, and the approved tools the MCP edge serves. */
+  approvals: ApprovalService;
 }
 
 declare module "hono" {
@@ -81,7 +96,44 @@ export function getServices(env: Env): Services {
         ? services.servers.visibleReadable(principal, id)
         : services.agents.get(principal, id),
   });
+  const findings = new D1FindingStore(env.DB);
+  const scanner = new CatalogScanner({
+    analyzer: new RuleAnalyzer(),
+    store: findings,
+    policyFor: (tenant) => policyFor(config.security, tenant),
+  });
+  const approvals = new ApprovalService({
+    approvals: new D1ApprovalStore(env.DB),
+    store,
+    access,
+    settings: config.security,
+  });
+  const servers = new ServerService({
+    approvals,
+    store,
+    access,
+    // serverStateObserver: health checks start on registration, state goes with the server.
+    observers: [
+      searchIndexer,
+      serverStateObserver(env, config.resilience),
+      directory,
+      ratingCleanup(ratings, "server"),
+    ],
+    state: serverStatePort(env),
+    readCatalog,
+    scanner,
+    secrets: secretsFromEnv(env),
+    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    discoveryTimeoutMs: config.discoveryTimeoutMs,
+    defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+    agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+    ratings,
+  });
   const services: Services = {
+    approvals,
+    findingService: new FindingService({ findings, servers, store, access }),
+    scanner,
+    findings,
     store,
     directory,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
@@ -89,25 +141,7 @@ export function getServices(env: Env): Services {
     access,
     auditor: new Auditor(new D1AuditLog(env.DB)),
     ...identityServices(config, new D1TokenStore(env.DB)),
-    servers: new ServerService({
-      store,
-      access,
-      // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [
-        searchIndexer,
-        serverStateObserver(env, config.resilience),
-        directory,
-        ratingCleanup(ratings, "server"),
-      ],
-      state: serverStatePort(env),
-      readCatalog,
-      secrets: secretsFromEnv(env),
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
-      discoveryTimeoutMs: config.discoveryTimeoutMs,
-      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
-      agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
-      ratings,
-    }),
+    servers,
     agents: new AgentService({
       store: agentStore,
       access,

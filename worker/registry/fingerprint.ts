@@ -23,9 +23,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export async function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
+/** The canonical JSON of the fields a fingerprint covers (comparable without hashing). */
+export function identityJson(kind: CatalogKind, definition: Record<string, unknown>): string {
   const identity: Record<string, unknown> = { kind };
   for (const field of IDENTITY_FIELDS[kind]) identity[field] = definition[field];
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(identity)));
+  return canonicalJson(identity);
+}
+
+export async function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(identityJson(kind, definition)),
+  );
   return hex(digest);
 }

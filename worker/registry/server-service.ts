@@ -6,6 +6,7 @@ import { GatewayError } from "../http/errors.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
 import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
+import type { Finding } from "../store/finding-model.ts";
 import { NO_RATINGS, type RatingSummary } from "../store/rating-store.ts";
 import {
   type CatalogEntry,
@@ -32,6 +33,24 @@ import type { RatingSummaries } from "./rating-service.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 import { canSee } from "./visibility.ts";
+
+/** A finding the registration answer shows. */
+export type SecurityWarning = Finding & { kind: string; key: string };
+
+/** What a security scan of a catalog says (implemented by security/catalog-scanner.ts). */
+export interface CatalogScan {
+  policy: { action: "warn" | "hold" | "block"; threshold: string };
+  /** Findings at or above the policy's threshold. */
+  warnings: SecurityWarning[];
+  /** `kind:key` of entries with such a finding. */
+  flagged: string[];
+}
+
+/** The security scanner as the registry uses it. */
+export interface CatalogScanPort {
+  inspect(tenant: string, serverId: string, entries: CatalogEntry[]): Promise<CatalogScan>;
+  record(scan: CatalogScan): Promise<void>;
+}
 
 export type CatalogReader = (
   target: UpstreamTarget,
@@ -74,6 +93,14 @@ export interface ServerServiceOptions {
   /** Absent: refresh reads the catalog inline and no live state is kept. */
   state?: ServerStatePort;
   readCatalog: CatalogReader;
+  /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
+  scanner?: CatalogScanPort;
+  /** Tool pinning: approvals follow every stored catalog (worker/security/approval-service.ts). */
+  approvals?: {
+    reconcile(server: ServerRecord, entries: CatalogEntry[], scan: CatalogScan | null): Promise<void>;
+    /** Drops this isolate's cached approvals of a server (changed elsewhere, e.g. in its ServerState object). */
+    forget(serverId: string): void;
+  };
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
@@ -86,8 +113,12 @@ export interface ServerServiceOptions {
   newId?: () => string;
 }
 
-/** A server as the API shows it: the record plus a short list of its tools and its rating. */
-export type ServerView = ServerRecord & { groups: string[]; tools: ToolSummary[]; rating: RatingSummary };
+export type ServerView = ServerRecord & {
+  groups: string[];
+  tools: ToolSummary[];
+  rating: RatingSummary;
+  warnings?: SecurityWarning[];
+};
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
 
@@ -141,15 +172,18 @@ export class ServerService {
       updatedAt: timestamp,
     };
     const outcome = await this.readCatalog(draft);
-    const server = withCatalogOutcome(draft, outcome, timestamp);
+    const scan = await this.inspect(draft, outcome);
+    if (scan?.policy.action === "block" && scan.flagged.length > 0) throw blockedByScan(scan);
+    const server = withScanWarnings(withCatalogOutcome(draft, outcome, timestamp), scan);
     try {
       await this.options.store.insertServer(server, outcome.entries ?? []);
     } catch (error) {
       if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
       throw error;
     }
+    await this.catalogStored(server, outcome.entries, scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
-    return this.view(server);
+    return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
@@ -215,12 +249,15 @@ export class ServerService {
     // A different upstream may serve a different catalog: read it again.
     const upstreamChanged = patch.endpoints !== undefined || patch.egress !== undefined;
     let outcome: CatalogOutcome | null = null;
+    let scan: CatalogScan | null = null;
     if (upstreamChanged) {
       outcome = await this.readCatalog(next);
-      next = withCatalogOutcome(next, outcome, timestamp);
+      scan = await this.inspect(next, outcome);
+      next = withScanWarnings(withCatalogOutcome(next, outcome, timestamp), scan);
     }
     await this.save(next, outcome?.entries ?? undefined);
-    return this.view(next);
+    if (outcome) await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), ...(scan ? { warnings: scan.warnings } : {}) };
   }
 
   async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
@@ -253,15 +290,18 @@ export class ServerService {
     const current = await this.require(principal, id, "health_check_service");
     if (this.options.state) {
       await this.options.state.refreshNow(current);
+      this.options.approvals?.forget(current.id);
       const refreshed = await this.options.store.getServer(current.tenant, current.id);
       if (!refreshed) throw serverNotFound(id);
       return this.view(refreshed);
     }
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const next = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const next = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     await this.save(next, outcome.entries ?? undefined);
-    return this.view(next);
+    await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), warnings: scan?.warnings ?? [] };
   }
 
   /** Health with history, circuits and recent catalog changes (`list_service`, like reading the server). */
@@ -297,9 +337,11 @@ export class ServerService {
     const before = await this.options.store.listCatalog(tenant, id);
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const { catalog: state } = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
     if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
+    await this.catalogStored(current, outcome.entries, scan);
     const changes = entries ? diffCatalog(before, entries) : [];
     if (changes.length > 0 || state.status !== current.catalog.status) {
       const saved = { ...current, catalog: state };
@@ -369,6 +411,23 @@ export class ServerService {
     return (await this.options.agentHoldsPath?.(path)) ?? false;
   }
 
+  /** After a catalog read was stored: its findings replace the old ones, approvals follow (pinning). */
+  private async catalogStored(
+    server: ServerRecord,
+    entries: CatalogEntry[] | null,
+    scan: CatalogScan | null,
+  ): Promise<void> {
+    if (entries === null) return;
+    if (scan) await this.options.scanner?.record(scan);
+    await this.options.approvals?.reconcile(server, entries, scan);
+  }
+
+  /** Scans a catalog that was read (null when nothing was read or no scanner is configured). */
+  private async inspect(server: ServerRecord, outcome: CatalogOutcome): Promise<CatalogScan | null> {
+    if (!this.options.scanner || outcome.entries === null) return null;
+    return this.options.scanner.inspect(server.tenant, server.id, outcome.entries);
+  }
+
   private checkUrls(urls: string[]): void {
     const errors = checkUpstreamUrls(urls, this.options.allowPrivateUpstreams);
     if (errors.length > 0) throw new GatewayError("validation", { errors });
@@ -399,6 +458,42 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   const catalog =
     outcome.entries === null ? unreachableState(server.catalog, outcome.reason, timestamp) : outcome.state;
   return { ...server, catalog };
+}
+
+/** The catalog's warnings name each entry the scanner flagged. */
+function withScanWarnings(server: ServerRecord, scan: CatalogScan | null): ServerRecord {
+  if (!scan || scan.warnings.length === 0) return server;
+  return {
+    ...server,
+    catalog: { ...server.catalog, warnings: [...server.catalog.warnings, ...warningLines(scan)] },
+  };
+}
+
+/** One line per flagged entry for the catalog's warnings. */
+function warningLines(scan: CatalogScan): string[] {
+  const byEntry = new Map<string, SecurityWarning[]>();
+  for (const warning of scan.warnings) {
+    const ref = `${warning.kind}:${warning.key}`;
+    byEntry.set(ref, [...(byEntry.get(ref) ?? []), warning]);
+  }
+  return [...byEntry.values()].map((warnings) => {
+    const first = warnings[0] as SecurityWarning;
+    const rules = [...new Set(warnings.map((warning) => `${warning.ruleId} (${warning.severity})`))].join(
+      ", ",
+    );
+    return `security: ${first.kind} "${first.key}": ${rules}`;
+  });
+}
+
+/** SECURITY_SCAN_ACTION=block: nothing is stored; the problem names each flagged entry. */
+function blockedByScan(scan: CatalogScan): GatewayError {
+  return new GatewayError("validation", {
+    detail: `The security scan flagged ${scan.flagged.length} catalog entr${scan.flagged.length === 1 ? "y" : "ies"} at or above "${scan.policy.threshold}"; registration is blocked by policy`,
+    errors: scan.warnings.slice(0, 50).map((warning) => ({
+      field: `catalog.${warning.kind}.${warning.key}.${warning.field}`,
+      message: `${warning.ruleId} (${warning.severity}): ${warning.message}`,
+    })),
+  });
 }
 
 function serverNotFound(id: string): GatewayError {

@@ -9,6 +9,7 @@ import {
   RateLimitInput,
   UpstreamEndpointInput,
 } from "../registry/server-input.ts";
+import { FINDING_CATEGORIES, SEVERITIES } from "../store/finding-model.ts";
 import { RatingSummarySchema } from "./rating-schemas.ts";
 
 export const Problem = z
@@ -62,6 +63,23 @@ export const HealthSummary = z
   })
   .meta({ id: "HealthSummary", description: "The server's health as last recorded by its health checks" });
 
+export const SecurityFinding = z
+  .object({
+    ruleId: z.string().meta({ description: "`<category>.<rule>`, e.g. `credential-harvest.secret-file`" }),
+    category: z.enum(FINDING_CATEGORIES),
+    severity: z.enum(SEVERITIES),
+    field: z
+      .string()
+      .meta({ description: "Path in the definition, e.g. `inputSchema.properties.city.description`" }),
+    excerpt: z
+      .string()
+      .meta({ description: "Text around the match; invisible characters shown as \\u{...}" }),
+    message: z.string(),
+    kind: z.string().meta({ description: "tool, resource, resource_template or prompt" }),
+    key: z.string().meta({ description: "The entry's name or URI" }),
+  })
+  .meta({ id: "SecurityFinding" });
+
 export const ServerView = z
   .object({
     id: z.string(),
@@ -94,6 +112,10 @@ export const ServerView = z
     rating: RatingSummarySchema,
     createdAt: z.string(),
     updatedAt: z.string(),
+    warnings: z.array(SecurityFinding).optional().meta({
+      description:
+        "Security findings at or above the tenant's threshold (SECURITY_SCAN_THRESHOLD); only on answers that read the catalog",
+    }),
   })
   .meta({ id: "Server" });
 

@@ -220,3 +220,62 @@ export const ratings = sqliteTable(
     index("ratings_entity_order").on(table.tenant, table.entityKind, table.entityId, table.seq),
   ],
 );
+
+// --- Security findings (migration 0007) ------------------------------------
+
+/** What the security scanner found in catalog entries; replaced whole per server on every scan. */
+export const securityFindings = sqliteTable(
+  "security_findings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    ruleId: text("rule_id").notNull(),
+    category: text("category").notNull(),
+    severity: text("severity").notNull(),
+    /** 0 info .. 4 critical: filters "at least medium" use the index. */
+    severityRank: integer("severity_rank").notNull(),
+    field: text("field").notNull(),
+    excerpt: text("excerpt").notNull(),
+    message: text("message").notNull(),
+    analyzer: text("analyzer").notNull(),
+    entryFingerprint: text("entry_fingerprint").notNull(),
+    foundAt: text("found_at").notNull(),
+  },
+  (table) => [
+    index("security_findings_server").on(table.tenant, table.serverId, table.kind, table.key),
+    index("security_findings_tenant").on(table.tenant, table.severityRank, table.id),
+  ],
+);
+
+/** Tool pinning: the approved definition per tool and a pending one awaiting an admin (migration 0007). */
+export const toolApprovals = sqliteTable(
+  "tool_approvals",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** `approved`, `pending` or `rejected`. */
+    status: text("status").notNull(),
+    /** Why it waits: `new`, `changed` or `flagged` (by the security scan). */
+    reason: text("reason").notNull(),
+    approvedFingerprint: text("approved_fingerprint"),
+    approvedDefinition: text("approved_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    pendingFingerprint: text("pending_fingerprint"),
+    pendingDefinition: text("pending_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    updatedAt: text("updated_at").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+  },
+  (table) => [
+    uniqueIndex("tool_approvals_server_key").on(table.serverId, table.key),
+    index("tool_approvals_tenant_status").on(table.tenant, table.status, table.updatedAt),
+  ],
+);
