@@ -11,6 +11,7 @@ import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
@@ -57,6 +58,8 @@ export function buildApp() {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.route("/api/v1", api);
+  // The MCP Registry API (/v0.1, /v0): its own authentication (optionally public).
+  app.route("/", registryApiRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.

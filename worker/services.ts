@@ -12,6 +12,7 @@ import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
+import { RegistryApiService } from "./registry-api/registry-api-service.ts";
 import { serverStateObserver, serverStatePort } from "./resilience/server-state-port.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
@@ -38,6 +39,8 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** The MCP Registry API (/v0.1) and server.json export. */
+  registryApi: RegistryApiService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -73,7 +76,9 @@ export function getServices(env: Env): Services {
       allowPrivateUpstreams: config.allowPrivateUpstreams,
       discoveryTimeoutMs: config.discoveryTimeoutMs,
       defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      registryNamespace: config.registry.namespace,
     }),
+    registryApi: new RegistryApiService({ store, access, namespace: config.registry.namespace }),
   };
   built.set(env, services);
   return services;

@@ -3,6 +3,7 @@
 // disagree. Rules that need configuration (which hosts are allowed) live in
 // upstream-url-policy.ts.
 import { z } from "zod";
+import { RegistryName } from "./registry-names.ts";
 
 /** Paths the gateway itself serves; a server cannot take them. */
 export const RESERVED_PATHS = new Set([
@@ -150,6 +151,7 @@ const serverFields = {
   circuitBreaker: CircuitBreakerInput.nullable(),
   healthCheck: HealthCheckInput.nullable(),
   rateLimit: RateLimitInput.nullable(),
+  registryName: RegistryName.nullable(),
 };
 
 export const ServerCreateInput = z
@@ -171,6 +173,7 @@ export const ServerCreateInput = z
     circuitBreaker: serverFields.circuitBreaker.default(null),
     healthCheck: serverFields.healthCheck.default(null),
     rateLimit: serverFields.rateLimit.default(null),
+    registryName: serverFields.registryName.default(null),
   })
   .meta({ id: "ServerCreate" });
 
@@ -193,6 +196,7 @@ export const ServerUpdateInput = z
     circuitBreaker: serverFields.circuitBreaker.optional(),
     healthCheck: serverFields.healthCheck.optional(),
     rateLimit: serverFields.rateLimit.optional(),
+    registryName: serverFields.registryName.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     message: "send at least one field to change",
