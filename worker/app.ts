@@ -14,6 +14,7 @@ import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
+import { serverJsonRoutes } from "./routes/server-json.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -43,6 +44,7 @@ export function buildApp() {
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
   api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
+  api.route("/", serverJsonRoutes());
   api.route("/", serverRoutes());
   api.route("/", scopeRoutes());
   api.route("/", tokenRoutes());

@@ -57,6 +57,19 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const servers = new ServerService({
+    store,
+    access,
+    // serverStateObserver: health checks start on registration, state goes with the server.
+    observers: [searchIndexer, serverStateObserver(env), directory],
+    state: serverStatePort(env),
+    readCatalog,
+    secrets: secretsFromEnv(env),
+    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    discoveryTimeoutMs: config.discoveryTimeoutMs,
+    defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+    registryNamespace: config.registry.namespace,
+  });
   const services: Services = {
     store,
     directory,
@@ -65,20 +78,8 @@ export function getServices(env: Env): Services {
     access,
     auditor: new Auditor(new D1AuditLog(env.DB)),
     ...identityServices(config, new D1TokenStore(env.DB)),
-    servers: new ServerService({
-      store,
-      access,
-      // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
-      state: serverStatePort(env),
-      readCatalog,
-      secrets: secretsFromEnv(env),
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
-      discoveryTimeoutMs: config.discoveryTimeoutMs,
-      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
-      registryNamespace: config.registry.namespace,
-    }),
-    registryApi: new RegistryApiService({ store, access, namespace: config.registry.namespace }),
+    servers,
+    registryApi: new RegistryApiService({ store, access, servers, namespace: config.registry.namespace }),
   };
   built.set(env, services);
   return services;

@@ -3,9 +3,11 @@
 // history; what a caller may see is decided by `registryVisibility` alone.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
+import { fieldErrors } from "../http/validation.ts";
 import type { AccessGuard } from "../registry/access-service.ts";
-import { registryNameOf } from "../registry/registry-names.ts";
-import { definedFields } from "../registry/server-service.ts";
+import { pathSlugFor, registryNameOf } from "../registry/registry-names.ts";
+import { ServerCreateInput } from "../registry/server-input.ts";
+import { definedFields, type ServerService, type ServerView } from "../registry/server-service.ts";
 import {
   InvalidCursorError,
   type Page,
@@ -14,6 +16,7 @@ import {
   type ServerVersion,
 } from "../store/registry-store.ts";
 import {
+  importServerJson,
   OFFICIAL_META,
   PROVENANCE_META,
   type RenderContext,
@@ -56,8 +59,27 @@ export interface RegistryListQuery {
 export interface RegistryApiServiceOptions {
   store: RegistryStore;
   access: AccessGuard;
+  /** Registrations (server.json import) go through the one registration path. */
+  servers: ServerService;
   namespace: string;
 }
+
+/** Local choices a server.json cannot carry. */
+export interface ImportOptions {
+  /** Default: a slug of the name part of `namespace/name`. */
+  path?: string;
+  enabled?: boolean;
+}
+
+// Registration fields as server.json calls them, for errors of the mapped input.
+const SERVER_JSON_FIELD: Record<string, string> = {
+  name: "title",
+  path: "query.path",
+  endpoints: "remotes",
+  registryName: "name",
+  description: "description",
+  version: "version",
+};
 
 export class RegistryApiService {
   constructor(private readonly options: RegistryApiServiceOptions) {}
@@ -136,6 +158,46 @@ export class RegistryApiService {
     const latest = versions.find((candidate) => candidate.isLatest);
     if (!latest) throw new GatewayError("not-found", { detail: "The server has no published version yet" });
     return renderServerJson(server, latest.version, latest.snapshot, this.context(baseUrl));
+  }
+
+  /**
+   * Registers the server a server.json describes (`register_service` on the
+   * path): remote transports become endpoints, the name becomes the
+   * registryName. 422 naming the field for a document that breaks the schema,
+   * has no remote, or maps to an invalid registration.
+   */
+  async importServerJson(
+    principal: Principal,
+    document: unknown,
+    options: ImportOptions,
+  ): Promise<ServerView> {
+    const imported = importServerJson(document);
+    if (!imported.ok) {
+      throw new GatewayError("validation", {
+        detail: "The server.json cannot be imported",
+        errors: imported.errors,
+      });
+    }
+    const { server } = imported;
+    const input = ServerCreateInput.safeParse({
+      name: server.displayName.slice(0, 200),
+      path: options.path ?? pathSlugFor(server.registryName),
+      description: server.description,
+      version: server.version.slice(0, 100),
+      endpoints: server.endpoints,
+      registryName: server.registryName,
+      ...(options.enabled !== undefined ? { enabled: options.enabled } : {}),
+    });
+    if (!input.success) {
+      throw new GatewayError("validation", {
+        detail: "The server.json cannot be imported",
+        errors: fieldErrors(input.error).map((error) => {
+          const [head = "", ...rest] = error.field.split(".");
+          return { ...error, field: [SERVER_JSON_FIELD[head] ?? head, ...rest].join(".") };
+        }),
+      });
+    }
+    return this.options.servers.register(principal, input.data, { registryDetails: server.registryDetails });
   }
 
   private async findServer(
