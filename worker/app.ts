@@ -10,6 +10,7 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { federationRoutes } from "./routes/federation.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -50,6 +51,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", federationRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

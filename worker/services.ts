@@ -6,6 +6,7 @@ import type { Authenticator } from "./auth/authenticator.ts";
 import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { loadConfig } from "./env.ts";
+import { FederationService } from "./federation/federation-service.ts";
 import { readCatalog } from "./mcp/catalog-reader.ts";
 import { Auditor } from "./observability/audit.ts";
 import { secretsFromEnv } from "./proxy/egress.ts";
@@ -18,6 +19,7 @@ import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FederationStore } from "./store/d1/d1-federation-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
@@ -41,6 +43,8 @@ export interface Services {
   searchIndexer: SearchIndexer;
   /** The MCP Registry API (/v0.1) and server.json export. */
   registryApi: RegistryApiService;
+  /** Federation sources and their synchronisation (manual and on the Cron Trigger). */
+  federation: FederationService;
 }
 
 const built = new WeakMap<object, Services>();
@@ -80,6 +84,17 @@ export function getServices(env: Env): Services {
     ...identityServices(config, new D1TokenStore(env.DB)),
     servers,
     registryApi: new RegistryApiService({ store, access, servers, namespace: config.registry.namespace }),
+    federation: new FederationService({
+      sources: new D1FederationStore(env.DB),
+      store,
+      servers,
+      access,
+      secrets: secretsFromEnv(env),
+      namespace: config.registry.namespace,
+      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      syncTimeoutMs: config.registry.syncTimeoutMs,
+    }),
   };
   built.set(env, services);
   return services;

@@ -25,6 +25,10 @@ export function canonicalJson(value: unknown): string {
 export async function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
   const identity: Record<string, unknown> = { kind };
   for (const field of IDENTITY_FIELDS[kind]) identity[field] = definition[field];
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(identity)));
+  return sha256Hex(canonicalJson(identity));
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -45,7 +45,7 @@ const Tag = z
   .max(50)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:-]*$/u, "tags are letters, digits, spaces and . _ : -");
 
-const SecretName = z
+export const SecretName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]{0,127}$/, "name a secret (UPPER_SNAKE_CASE), never its value")
   .meta({ description: "Name of a Worker secret holding the value" });

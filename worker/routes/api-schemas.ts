@@ -96,6 +96,7 @@ export const ServerView = z
         upstreamName: z.string(),
         upstreamVersion: z.string(),
         origin: z.string(),
+        upstreamDigest: z.string(),
         lastSyncedAt: z.string(),
       })
       .nullable()

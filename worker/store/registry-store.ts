@@ -179,6 +179,9 @@ export interface Provenance {
    * loop recognises its own servers; the source URL when the source does not say.
    */
   origin: string;
+  /** SHA-256 of the source's entry as last imported: a different digest means it changed upstream. */
+  upstreamDigest: string;
+  /** When a sync last found the entry at its source. */
   lastSyncedAt: string;
 }
 
@@ -329,4 +332,6 @@ export interface RegistryStore {
   versionsOf(tenant: string, serverId: string): Promise<ServerVersion[]>;
   /** Servers imported by one federation source. */
   serversFromSource(tenant: string, sourceId: string): Promise<ServerRecord[]>;
+  /** Sets provenance.lastSyncedAt of these imported servers; nothing else changes (no version row). */
+  markSynced(tenant: string, ids: string[], at: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // RegistryStore on Cloudflare D1 through drizzle. Multi-statement writes go
 // through `db.batch`, which D1 runs as one transaction: a server is never
 // stored without its catalog, nor a catalog without its state.
-import { and, asc, desc, eq, gt, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import {
@@ -22,6 +22,7 @@ import {
   type ToolSummary,
   versionSnapshot,
 } from "../registry-store.ts";
+import { errorText } from "./d1-errors.ts";
 import { catalogEntries, servers, serverVersions } from "./schema.ts";
 
 // D1 allows at most 100 bound parameters per statement.
@@ -308,6 +309,20 @@ export class D1RegistryStore implements RegistryStore {
     return rows.map(fromRow);
   }
 
+  async markSynced(tenant: string, ids: string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(servers)
+      .set({ provenance: sql`json_set(${servers.provenance}, '$.lastSyncedAt', ${at})` })
+      .where(
+        and(
+          eq(servers.tenant, tenant),
+          isNotNull(servers.provenance),
+          sql`${servers.id} in (select value from json_each(${JSON.stringify(ids)}))`,
+        ),
+      );
+  }
+
   /**
    * The row of the server's current version: inserted the first time the
    * version is seen (published then), rewritten only when its content changes.
@@ -510,13 +525,6 @@ function decodeJsonCursor(cursor: string): Record<string, unknown> {
     // fall through: any decoding failure means the cursor is not one of ours
   }
   throw new InvalidCursorError("the cursor is not valid");
-}
-
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  for (let current: unknown = error; current instanceof Error; current = current.cause)
-    parts.push(current.message);
-  return parts.join(" | ");
 }
 
 function isUniquePathViolation(error: unknown): boolean {

@@ -2,6 +2,7 @@
 // into SQL migrations under migrations/. Layout and reasons: docs/storage.md.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { SyncReport } from "../federation-store.ts";
 import type {
   CatalogKind,
   CatalogState,
@@ -112,6 +113,7 @@ export const federationSources = sqliteTable(
     name: text("name").notNull(),
     url: text("url").notNull(),
     mode: text("mode").$type<"all" | "selected">().notNull(),
+    // Names of the selected servers (mode "selected"); always read with the source.
     servers: text("servers", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     syncIntervalMinutes: integer("sync_interval_minutes"),
     auth: text("auth", { mode: "json" }).$type<{ secret: string } | null>(),
@@ -119,7 +121,7 @@ export const federationSources = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     lastSyncAt: text("last_sync_at"),
-    lastSync: text("last_sync", { mode: "json" }).$type<Record<string, unknown> | null>(),
+    lastSync: text("last_sync", { mode: "json" }).$type<SyncReport | null>(),
   },
   (table) => [
     uniqueIndex("federation_sources_tenant_name").on(table.tenant, table.name),
