@@ -6,6 +6,8 @@
 import type {
   AuthMethods,
   CatalogItem,
+  FederationSource,
+  FederationSourceInput,
   FieldError,
   MintedToken,
   Problem,
@@ -128,6 +130,29 @@ export class GatewayApi {
   async listTools(id: string): Promise<CatalogItem[]> {
     const body = await this.request<{ items: CatalogItem[] }>(`/servers/${encodeURIComponent(id)}/tools`);
     return body.items;
+  }
+
+  /** The server as a server.json document (remotes at this gateway). */
+  exportServerJson(id: string): Promise<Record<string, unknown>> {
+    return this.request(`/servers/${encodeURIComponent(id)}/server.json`);
+  }
+
+  // --- Federation ---
+
+  async listSources(): Promise<FederationSource[]> {
+    return (await this.request<{ items: FederationSource[] }>("/federation/sources")).items;
+  }
+
+  addSource(input: FederationSourceInput): Promise<FederationSource> {
+    return this.request("/federation/sources", { method: "POST", json: input });
+  }
+
+  syncSource(id: string): Promise<FederationSource> {
+    return this.request(`/federation/sources/${encodeURIComponent(id)}/sync`, { method: "POST" });
+  }
+
+  deleteSource(id: string): Promise<void> {
+    return this.request(`/federation/sources/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
   // --- Live health ---

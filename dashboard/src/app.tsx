@@ -5,6 +5,7 @@ import { useEffect } from "react";
 import { Sidebar } from "./components/sidebar.tsx";
 import { AccessPage } from "./pages/access.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
+import { FederationPage } from "./pages/federation.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { SearchPage } from "./pages/search.tsx";
 import { ServerEditPage, ServerRegisterPage } from "./pages/server-form.tsx";
@@ -39,6 +40,7 @@ function Page() {
   if (path === "/access") return <AccessPage />;
   if (path === "/tokens") return <TokensPage />;
   if (path === "/connect") return <ConnectPage />;
+  if (path === "/federation") return <FederationPage />;
   return <NotFoundPage />;
 }
 
