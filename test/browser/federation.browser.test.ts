@@ -3,58 +3,21 @@
 // field next to its input, sync now, read the counts and the reason for the
 // skipped entry, then find the imported server with its provenance badge and
 // export its server.json. No console errors except the provoked 422.
-import { createServer, type Server } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type OfficialRegistry, startOfficialRegistry } from "../support/official-registry.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
 import { type BrowserStack, startBrowserStack } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
 let page: Page;
-let registry: Server;
-let registryUrl: string;
+let registry: OfficialRegistry;
 const logs = new ConsoleWatch();
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
-  const page1 = {
-    servers: [
-      {
-        server: {
-          name: "io.github.acme/everything",
-          description: "The reference server",
-          version: "2.0.0",
-          remotes: [{ type: "streamable-http", url: stack.everythingUrl }],
-        },
-      },
-      {
-        server: {
-          name: "io.github.acme/local-only",
-          description: "Runs from npm",
-          version: "1.0.0",
-          packages: [
-            {
-              registryType: "npm",
-              identifier: "@acme/local-only",
-              version: "1.0.0",
-              transport: { type: "stdio" },
-            },
-          ],
-        },
-      },
-    ],
-    metadata: { count: 2 },
-  };
-  registry = createServer((request, response) => {
-    const ok = (request.url ?? "").startsWith("/v0.1/servers");
-    response
-      .writeHead(ok ? 200 : 404, { "content-type": "application/json" })
-      .end(ok ? JSON.stringify(page1) : "{}");
-  });
-  await new Promise<void>((resolve) => registry.listen(0, "127.0.0.1", resolve));
-  const address = registry.address();
-  registryUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  registry = await startOfficialRegistry(stack.everythingUrl);
   const context = await newContext(browser);
   page = await context.newPage();
   logs.watch(page);
@@ -63,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  await new Promise((resolve) => registry?.close(resolve));
+  await registry?.close();
 });
 
 describe("federation page", () => {
@@ -82,7 +45,7 @@ describe("federation page", () => {
     await expect.poll(() => url.getAttribute("aria-invalid")).toBe("true");
     expect(logs.take(/status of 422/)).toHaveLength(1);
 
-    await url.fill(registryUrl);
+    await url.fill(registry.url);
     await page.getByRole("button", { name: "Add source" }).click();
     const source = page.getByRole("article", { name: "Source Acme registry" });
     await source.getByText("Not synchronised yet.").waitFor();
@@ -90,15 +53,15 @@ describe("federation page", () => {
     const status = source.getByRole("status", { name: "Last sync of Acme registry" });
     await expect
       .poll(async () => (await status.textContent()) ?? "")
-      .toMatch(/partial.*imported 1.*skipped 1/s);
+      .toMatch(/partial.*imported 2.*skipped 2/s);
     const rows = source.getByRole("table", { name: "Entries of Acme registry" }).getByRole("row");
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count()).toBe(5);
     expect(await rows.filter({ hasText: "local-only" }).textContent()).toMatch(/skipped.*only packages/s);
     await screenshot(page, "federation-synced");
 
     await page.getByRole("link", { name: "Servers" }).click();
     const card = page.getByRole("article", { name: "everything" });
-    await card.getByText("Imported from Acme registry: io.github.acme/everything@2.0.0").waitFor();
+    await card.getByText("Imported from Acme registry: io.github.acme/everything@3.0.0").waitFor();
     expect(await card.getByRole("link", { name: "Edit" }).count()).toBe(0);
     await card.getByRole("button", { name: "server.json" }).click();
     await expect

@@ -5,13 +5,17 @@
 // against the pinned openapi.yaml components and server.schema.json.
 
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
 import { freePort, type RunningProcess } from "../../scripts/processes.ts";
+import {
+  OFFICIAL_ENTRIES,
+  type OfficialRegistry,
+  startOfficialRegistry,
+} from "../support/official-registry.ts";
 import { registryErrors } from "../support/registry-schemas.ts";
 import { startEverything } from "../support/upstreams.ts";
 
@@ -54,8 +58,7 @@ interface SourceBody {
 let a: Gateway;
 let b: Gateway;
 let everything: { url: string; proc: RunningProcess };
-let official: Server;
-let officialUrl: string;
+let official: OfficialRegistry;
 
 async function startGateway(namespace: string, extraSecrets: Record<string, string> = {}): Promise<Gateway> {
   const secrets = newDevSecrets();
@@ -118,99 +121,17 @@ async function registryList(
   return body;
 }
 
-/** A registry shaped like the official one: two pages, a packages-only and a schema-invalid entry. */
-function officialPages(everythingUrl: string): Record<string, unknown> {
-  const response = (server: Record<string, unknown>) => ({
-    server: {
-      $schema: "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-      ...server,
-    },
-    _meta: {
-      "io.modelcontextprotocol.registry/official": {
-        status: "active",
-        publishedAt: "2025-11-01T00:00:00Z",
-        updatedAt: "2025-11-01T00:00:00Z",
-        isLatest: true,
-      },
-    },
-  });
-  return {
-    first: {
-      servers: [
-        response({
-          name: "io.github.acme/everything",
-          description: "The reference server, remote",
-          version: "3.0.0",
-          remotes: [
-            {
-              type: "streamable-http",
-              url: "{base}/mcp",
-              variables: { base: { default: everythingUrl.replace(/\/mcp$/, "") } },
-            },
-          ],
-        }),
-        response({
-          name: "io.github.acme/local-only",
-          description: "Runs from npm",
-          version: "1.0.0",
-          packages: [
-            {
-              registryType: "npm",
-              identifier: "@acme/local-only",
-              version: "1.0.0",
-              transport: { type: "stdio" },
-            },
-          ],
-        }),
-      ],
-      metadata: { nextCursor: "page-2", count: 2 },
-    },
-    "page-2": {
-      servers: [
-        response({
-          name: "io.github.acme/verbose",
-          description: "x".repeat(150),
-          version: "1.0.0",
-          remotes: [{ type: "sse", url: "https://verbose.example/sse" }],
-        }),
-        response({
-          name: "io.github.acme/second",
-          title: "Second",
-          description: "Another remote",
-          version: "0.1.0",
-          remotes: [{ type: "streamable-http", url: everythingUrl }],
-        }),
-      ],
-      metadata: { count: 2 },
-    },
-  };
-}
-
 beforeAll(async () => {
   everything = await startEverything("streamableHttp");
   a = await startGateway(NS_A);
   // B reads A with A's token (the source's auth secret), also for the imported servers' endpoints.
   b = await startGateway(NS_B, { GATEWAY_A_TOKEN: a.token });
-  const pages = officialPages(everything.url);
-  official = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (url.pathname !== "/v0.1/servers") {
-      response.writeHead(404).end();
-      return;
-    }
-    const page = pages[url.searchParams.get("cursor") ?? "first"];
-    response
-      .writeHead(page ? 200 : 400, { "content-type": "application/json" })
-      .end(JSON.stringify(page ?? {}));
-  });
-  await new Promise<void>((resolve) => official.listen(0, "127.0.0.1", resolve));
-  const address = official.address();
-  officialUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  official = await startOfficialRegistry(everything.url);
 }, 240_000);
 
 afterAll(async () => {
   await Promise.allSettled([a?.gateway.stop(), b?.gateway.stop(), everything?.proc.stop()]);
-  await new Promise((resolve) => official?.close(resolve));
+  await official?.close();
   await Promise.allSettled([a, b].filter(Boolean).map((gw) => rm(gw.dir, { recursive: true, force: true })));
 });
 
@@ -361,7 +282,7 @@ describe("federation from an official-registry-shaped source", () => {
     const source = await ok<{ id: string }>(
       await call(b, "/api/v1/federation/sources", {
         method: "POST",
-        json: { name: "Official", url: officialUrl },
+        json: { name: "Official", url: official.url },
       }),
       201,
     );
@@ -371,17 +292,14 @@ describe("federation from an official-registry-shaped source", () => {
       counts: { seen: 4, imported: 2, skipped: 2 },
     });
     const byName = new Map(report.lastSync.entries.map((entry) => [entry.name, entry]));
-    expect(byName.get("io.github.acme/everything")?.outcome).toBe("imported");
-    expect(byName.get("io.github.acme/second")?.outcome).toBe("imported");
-    expect(byName.get("io.github.acme/local-only")).toMatchObject({ outcome: "skipped" });
-    expect(byName.get("io.github.acme/local-only")?.reason).toMatch(/remotes: .*only packages/);
-    expect(byName.get("io.github.acme/verbose")?.reason).toMatch(/^description: /);
+    for (const name of OFFICIAL_ENTRIES.imported) expect(byName.get(name)?.outcome).toBe("imported");
+    expect(byName.get(OFFICIAL_ENTRIES.packagesOnly)).toMatchObject({ outcome: "skipped" });
+    expect(byName.get(OFFICIAL_ENTRIES.packagesOnly)?.reason).toMatch(/remotes: .*only packages/);
+    expect(byName.get(OFFICIAL_ENTRIES.invalid)).toMatchObject({ outcome: "skipped" });
+    expect(byName.get(OFFICIAL_ENTRIES.invalid)?.reason).toMatch(/^description: /);
 
     const imported = (await servers(b)).filter((server) => server.provenance?.sourceName === "Official");
-    expect(imported.map((server) => server.registryName).sort()).toEqual([
-      "io.github.acme/everything",
-      "io.github.acme/second",
-    ]);
+    expect(imported.map((server) => server.registryName).sort()).toEqual([...OFFICIAL_ENTRIES.imported]);
     expect(imported.every((server) => server.catalog.status === "ok")).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { ProblemAlert } from "../components/problem-alert.tsx";
 import { FieldErrors } from "../field-errors.ts";
 import { dateTime } from "../format.ts";
 import { useSession } from "../session.tsx";
+import { useAction } from "../use-action.ts";
 
 function AddSourceForm({ onAdded }: { onAdded(source: FederationSource): void }) {
   const { api } = useSession();
@@ -98,21 +99,8 @@ function SourceCard({
   onDeleted(id: string): void;
 }) {
   const { api } = useSession();
-  const [busy, setBusy] = useState<null | "sync" | "delete">(null);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction<"sync" | "delete">();
   const report = source.lastSync;
-
-  async function run(kind: "sync" | "delete", action: () => Promise<void>) {
-    setBusy(kind);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(null);
-    }
-  }
 
   return (
     <article className="card stack" aria-label={`Source ${source.name}`}>

@@ -9,6 +9,7 @@ import { Switch } from "../components/switch.tsx";
 import { can } from "../permissions.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { useAction } from "../use-action.ts";
 
 interface ServerCardProps {
   server: Server;
@@ -20,22 +21,9 @@ interface ServerCardProps {
 export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardProps) {
   const { api, who } = useSession();
   const titleId = useId();
-  const [busy, setBusy] = useState<null | "toggle" | "refresh" | "delete" | "export">(null);
+  const { busy, error, run } = useAction<"toggle" | "refresh" | "delete" | "export">();
   const [serverJson, setServerJson] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  async function run(kind: "toggle" | "refresh" | "delete" | "export", action: () => Promise<void>) {
-    setBusy(kind);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(null);
-    }
-  }
 
   const toggle = (enabled: boolean) =>
     run("toggle", async () => onChanged(await api.setEnabled(server.id, enabled)));
