@@ -8,7 +8,7 @@ import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
-import { restRateLimit } from "./http/rate-limit.ts";
+import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { federationRoutes } from "./routes/federation.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
@@ -20,6 +20,7 @@ import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { provideServices } from "./services.ts";
 
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
@@ -30,6 +31,8 @@ export function buildApp() {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // Composition root: services and configuration on the context for everything below.
+  app.use(provideServices());
   app.route("/", wellKnownRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();

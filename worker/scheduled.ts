@@ -1,7 +1,7 @@
 // worker/scheduled.ts: the Cron Trigger handler runs every registered task.
 // One module per feature's task; a failing task is logged and never stops
 // the others (nor makes the invocation fail).
-import { federationSyncTask } from "./federation/scheduled-sync.ts";
+import { federationSyncTask } from "./federation-sync-task.ts";
 
 export interface ScheduledTask {
   name: string;

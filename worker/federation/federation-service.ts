@@ -9,9 +9,9 @@
 // duplicates nothing.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
-import type { SecretSource } from "../proxy/egress.ts";
+import { sha256Hex } from "../platform/encoding.ts";
 import type { AccessGuard } from "../registry/access-service.ts";
-import { canonicalJson, sha256Hex } from "../registry/fingerprint.ts";
+import { canonicalJson } from "../registry/fingerprint.ts";
 import { pathSlugFor } from "../registry/registry-names.ts";
 import type { ServerService } from "../registry/server-service.ts";
 import { checkUpstreamUrls } from "../registry/upstream-url-policy.ts";
@@ -31,6 +31,7 @@ import {
   type SyncReport,
 } from "../store/federation-store.ts";
 import { type RegistryStore, type ServerRecord, UNKNOWN_HEALTH } from "../store/registry-store.ts";
+import type { SecretSource } from "../upstream/egress.ts";
 import { readSource, type SourceEntry, SourceUnreachableError } from "./registry-client.ts";
 import type { SourceCreate } from "./source-input.ts";
 

@@ -8,9 +8,9 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { authenticate } from "../auth/authenticate.ts";
 import { DEFAULT_TENANT, type Principal } from "../auth/principal.ts";
-import { baseUrl } from "../auth/resource.ts";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
+import { baseUrl } from "../http/resource.ts";
 import { fieldErrors } from "../http/validation.ts";
 import { getServices } from "../services.ts";
 

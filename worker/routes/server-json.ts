@@ -2,9 +2,9 @@
 // a server.json document, GET /api/v1/servers/{id}/server.json exports one.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { baseUrl } from "../auth/resource.ts";
 import { loadConfig } from "../env.ts";
 import { requireJsonBody } from "../http/json-body.ts";
+import { baseUrl } from "../http/resource.ts";
 import { validationHook } from "../http/validation.ts";
 import { PathSlug } from "../registry/server-input.ts";
 import { getServices } from "../services.ts";

@@ -1,11 +1,11 @@
-// The federation part of the Cron Trigger: sync every source whose interval
-// has passed (worker/scheduled.ts runs it).
-import type { ScheduledTask } from "../scheduled.ts";
-import { getServices } from "../services.ts";
+// The federation part of the Cron Trigger (a ScheduledTask of worker/scheduled.ts):
+// sync every source whose interval has passed. A file of its own next to
+// services.ts, so federation/ never depends on the composition root.
+import { getServices } from "./services.ts";
 
-export const federationSyncTask: ScheduledTask = {
+export const federationSyncTask = {
   name: "federation-sync",
-  async run(env) {
+  async run(env: Env): Promise<void> {
     const reports = await getServices(env).federation.syncDue();
     if (reports.length > 0) {
       console.info(
