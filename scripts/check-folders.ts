@@ -49,9 +49,21 @@ const ALLOWED: Record<string, string[]> = {
   "worker/search/": ["worker/registry/", "worker/store/"],
   // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
   "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
+  // The MCP Registry API (/v0.1) and federation (issue 13).
+  "worker/registry-api/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
+  "worker/federation/": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/platform/",
+    "worker/registry/",
+    "worker/registry-api/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
   "worker/env.ts": [
     "worker/auth/",
     "worker/http/",
+    "worker/registry/",
     "worker/resilience/",
     "worker/search/",
     "worker/security/",
@@ -67,7 +79,12 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
     "worker/security/",
+    "worker/registry-api/",
+    "worker/federation/",
   ],
+  // The Cron Trigger: one task module per feature, each composing through services.ts.
+  "worker/scheduled.ts": ["worker/federation-sync-task.ts"],
+  "worker/federation-sync-task.ts": ["worker/services.ts"],
   "worker/edge/": [
     "worker/auth/",
     "worker/env.ts",
@@ -120,6 +137,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/services.ts",
     "worker/store/",
     "worker/upstream/",
+    "worker/federation/",
   ],
   "worker/app.ts": [
     "worker/auth/",
@@ -128,7 +146,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/routes/",
     "worker/services.ts",
   ],
-  "worker/index.ts": ["durable-objects", "worker/app.ts"],
+  "worker/index.ts": ["durable-objects", "worker/app.ts", "worker/scheduled.ts"],
   // Durable Objects are entry points of their own: they compose like routes, and nothing imports them but index.ts.
   "durable-objects": [
     "worker/aggregated/",

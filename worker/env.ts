@@ -6,6 +6,7 @@ import { AuthIssuersSetting } from "./auth/issuers.ts";
 import type { AuthSettings } from "./auth/settings.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
 import { ConfigError } from "./http/errors.ts";
+import { defaultNamespace, RegistryNamespaceSetting } from "./registry/registry-names.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
   checkSearchValues,
@@ -76,6 +77,10 @@ const ConfigSchema = z
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
+    // MCP Registry API and federation (worker/registry-api/, worker/federation/): README "Registry API".
+    REGISTRY_NAMESPACE: optional(RegistryNamespaceSetting),
+    REGISTRY_API_PUBLIC: flag,
+    FEDERATION_SYNC_TIMEOUT_MS: positiveInt(60_000),
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
@@ -117,6 +122,17 @@ export interface GatewayConfig {
   search: SearchSettings;
   /** Scanner policy (default and per tenant). */
   security: SecuritySettings;
+  /** The MCP Registry API (/v0.1) and federation. */
+  registry: RegistrySettings;
+}
+
+export interface RegistrySettings {
+  /** Reverse-DNS namespace of servers without an explicit registryName (`{namespace}/{path}`). */
+  namespace: string;
+  /** true: /v0.1 and /v0 answer without a token (public servers only). */
+  publicApi: boolean;
+  /** Upper bound for reading one federation source (all pages). */
+  syncTimeoutMs: number;
 }
 
 export type { AuthSettings };
@@ -172,6 +188,11 @@ export function loadConfig(env: Env): GatewayConfig {
     },
     search: searchSettings(values),
     security: securitySettings(values),
+    registry: {
+      namespace: values.REGISTRY_NAMESPACE ?? defaultNamespace(values.PUBLIC_URL ?? null),
+      publicApi: values.REGISTRY_API_PUBLIC,
+      syncTimeoutMs: values.FEDERATION_SYNC_TIMEOUT_MS,
+    },
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

@@ -7,6 +7,7 @@ import type { Authenticator } from "./auth/authenticator.ts";
 import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { type GatewayConfig, loadConfig } from "./env.ts";
+import { FederationService } from "./federation/federation-service.ts";
 import { Auditor } from "./observability/audit.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { AgentService } from "./registry/agent-service.ts";
@@ -14,6 +15,7 @@ import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
+import { RegistryApiService } from "./registry-api/registry-api-service.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
@@ -25,6 +27,7 @@ import { policyFor } from "./security/scan-settings.ts";
 import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
 import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FederationStore } from "./store/d1/d1-federation-store.ts";
 import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
 import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
@@ -62,6 +65,10 @@ export interface Services {
   findingService: FindingService;
   /** Tool pinning: approvals, and the approved tools the MCP edge serves. */
   approvals: ApprovalService;
+  /** The MCP Registry API (/v0.1) and server.json export. */
+  registryApi: RegistryApiService;
+  /** Federation sources and their synchronisation (manual and on the Cron Trigger). */
+  federation: FederationService;
 }
 
 declare module "hono" {
@@ -128,6 +135,7 @@ export function getServices(env: Env): Services {
     defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
     agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
     ratings,
+    registryNamespace: config.registry.namespace,
   });
   const services: Services = {
     approvals,
@@ -148,6 +156,18 @@ export function getServices(env: Env): Services {
       serverHoldsPath: async (path) => (await store.getServerByPath(path)) !== null,
       ratings,
       observers: [ratingCleanup(ratings, "agent")],
+    }),
+    registryApi: new RegistryApiService({ store, access, servers, namespace: config.registry.namespace }),
+    federation: new FederationService({
+      sources: new D1FederationStore(env.DB),
+      store,
+      servers,
+      access,
+      secrets: secretsFromEnv(env),
+      namespace: config.registry.namespace,
+      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
   };

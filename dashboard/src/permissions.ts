@@ -16,7 +16,8 @@ export type Action =
   | "modify_agent"
   | "delete_agent"
   | "manage_scopes"
-  | "view_audit";
+  | "view_audit"
+  | "manage_federation";
 
 /** May the principal do `action` on the server at `path` (any server when omitted)? */
 export function can(who: WhoAmI | null, action: Action, path?: string): boolean {

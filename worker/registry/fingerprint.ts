@@ -1,7 +1,7 @@
 // Fingerprints of catalog entries: SHA-256 over a canonical JSON of the fields
 // that define what a tool (resource, prompt) is and does. A changed fingerprint
 // means the upstream changed the entry; tool pinning builds on this later.
-import { hex } from "../platform/encoding.ts";
+import { sha256Hex } from "../platform/encoding.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
 
 const IDENTITY_FIELDS: Record<CatalogKind, readonly string[]> = {
@@ -30,10 +30,6 @@ export function identityJson(kind: CatalogKind, definition: Record<string, unkno
   return canonicalJson(identity);
 }
 
-export async function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(identityJson(kind, definition)),
-  );
-  return hex(digest);
+export function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
+  return sha256Hex(identityJson(kind, definition));
 }

@@ -13,8 +13,11 @@ import {
   type CatalogKind,
   type CatalogState,
   DuplicatePathError,
+  DuplicateRegistryNameError,
   type HealthSummary,
   type Page,
+  type Provenance,
+  type RegistryDetails,
   type RegistryStore,
   type ServerRecord,
   type ToolSummary,
@@ -30,6 +33,7 @@ import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
 import { definedFields, listingPage, notifyObservers } from "./listing.ts";
 import type { RatingSummaries } from "./rating-service.ts";
+import { registryNameOf } from "./registry-names.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 import { canSee } from "./visibility.ts";
@@ -109,6 +113,8 @@ export interface ServerServiceOptions {
   agentHoldsPath?: (path: string) => Promise<boolean>;
   /** Rating summaries for every representation (absent: no ratings). */
   ratings?: RatingSummaries;
+  /** Namespace of Registry API names (`{namespace}/{path}` unless a server has a registryName). */
+  registryNamespace: string;
   now?: () => Date;
   newId?: () => string;
 }
@@ -122,6 +128,24 @@ export type ServerView = ServerRecord & {
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
 
+/** What a server.json import adds to a registration (fields the create input has no place for). */
+export interface RegistrationExtras {
+  registryDetails?: RegistryDetails | null;
+}
+
+/**
+ * Fields a federated server keeps from its source; the rest may be changed
+ * here (enablement, tags, visibility, and how the gateway reaches it: egress
+ * credential and rate limit).
+ */
+export const LOCALLY_EDITABLE_IMPORTED_FIELDS = [
+  "enabled",
+  "tags",
+  "visibility",
+  "egress",
+  "rateLimit",
+] as const;
+
 export class ServerService {
   private readonly now: () => Date;
   private readonly newId: () => string;
@@ -131,7 +155,11 @@ export class ServerService {
     this.newId = options.newId ?? (() => crypto.randomUUID());
   }
 
-  async register(principal: Principal, input: ServerCreate): Promise<ServerView> {
+  async register(
+    principal: Principal,
+    input: ServerCreate,
+    extras: RegistrationExtras = {},
+  ): Promise<ServerView> {
     await this.options.access.require(principal, {
       kind: "registry",
       action: "register_service",
@@ -141,6 +169,7 @@ export class ServerService {
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
     if (await this.pathTaken(input.path)) throw duplicatePath(input.path);
+    await this.checkRegistryName(principal.tenant, { path: input.path, registryName: input.registryName });
 
     const timestamp = this.now().toISOString();
     const draft: ServerRecord = {
@@ -168,22 +197,63 @@ export class ServerService {
       healthCheck: input.healthCheck,
       rateLimit: input.rateLimit,
       health: UNKNOWN_HEALTH,
+      registryName: input.registryName,
+      registryDetails: extras.registryDetails ?? null,
+      provenance: null,
       createdAt: timestamp,
       updatedAt: timestamp,
     };
+    return this.create(draft);
+  }
+
+  // --- For federation (worker/federation/): the caller has checked its own permission ---
+
+  /** Stores a server imported from a federation source (catalog read first, like a registration). */
+  async createImported(draft: ServerRecord): Promise<ServerView> {
+    this.checkUrls(draft.endpoints.map((endpoint) => endpoint.url));
+    return this.create(draft);
+  }
+
+  /**
+   * Replaces an imported server with what its source now says; the catalog is
+   * read again when `rereadCatalog` (the entry changed upstream).
+   */
+  async replaceImported(next: ServerRecord, rereadCatalog: boolean): Promise<ServerView> {
+    let saved = next;
+    let outcome: CatalogOutcome | null = null;
+    if (rereadCatalog) {
+      this.checkUrls(next.endpoints.map((endpoint) => endpoint.url));
+      outcome = await this.readCatalog(next);
+      saved = withCatalogOutcome(next, outcome, next.updatedAt);
+    }
+    await this.save(saved, outcome?.entries ?? undefined);
+    return this.view(saved);
+  }
+
+  private async create(draft: ServerRecord): Promise<ServerView> {
     const outcome = await this.readCatalog(draft);
     const scan = await this.inspect(draft, outcome);
     if (scan?.policy.action === "block" && scan.flagged.length > 0) throw blockedByScan(scan);
-    const server = withScanWarnings(withCatalogOutcome(draft, outcome, timestamp), scan);
+    const server = withScanWarnings(withCatalogOutcome(draft, outcome, draft.createdAt), scan);
     try {
       await this.options.store.insertServer(server, outcome.entries ?? []);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
     await this.catalogStored(server, outcome.entries, scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
     return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
+  }
+
+  /** 409 when another server already answers to this Registry API name. */
+  private async checkRegistryName(
+    tenant: string,
+    server: { id?: string; path: string; registryName: string | null },
+  ): Promise<void> {
+    const namespace = this.options.registryNamespace;
+    const name = registryNameOf(server, namespace);
+    const holder = await this.options.store.getServerByRegistryName(tenant, name, namespace);
+    if (holder && holder.id !== server.id) throw duplicateRegistryName(name);
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
@@ -233,6 +303,7 @@ export class ServerService {
   /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
   async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
     const current = await this.require(principal, id, "modify_service");
+    if (current.provenance) refuseSourceOwnedFields(current.provenance, patch);
     if (patch.path !== undefined && patch.path !== current.path) {
       await this.options.access.require(principal, {
         kind: "registry",
@@ -243,6 +314,13 @@ export class ServerService {
     if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
     if (patch.path && patch.path !== current.path && (await this.pathTaken(patch.path))) {
       throw duplicatePath(patch.path);
+    }
+    if (patch.path !== undefined || patch.registryName !== undefined) {
+      await this.checkRegistryName(current.tenant, {
+        id: current.id,
+        path: patch.path ?? current.path,
+        registryName: patch.registryName === undefined ? current.registryName : patch.registryName,
+      });
     }
     const timestamp = this.now().toISOString();
     let next: ServerRecord = { ...current, ...definedFields(patch), updatedAt: timestamp };
@@ -355,12 +433,13 @@ export class ServerService {
   }
 
   private async save(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void> {
+    let updated: boolean;
     try {
-      if (!(await this.options.store.updateServer(server, catalog))) throw serverNotFound(server.id);
+      updated = await this.options.store.updateServer(server, catalog);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
+    if (!updated) throw serverNotFound(server.id);
     await this.notify((observer) => observer.serverSaved(server, catalog));
   }
 
@@ -498,6 +577,37 @@ function blockedByScan(scan: CatalogScan): GatewayError {
 
 function serverNotFound(id: string): GatewayError {
   return new GatewayError("not-found", { detail: `No server with id "${id}"` });
+}
+
+/** A unique index of the store refused the write: the 409 that names the field. */
+function storeConflict(error: unknown): unknown {
+  if (error instanceof DuplicatePathError) return duplicatePath(error.path);
+  if (error instanceof DuplicateRegistryNameError) return duplicateRegistryName(error.registryName);
+  return error;
+}
+
+function duplicateRegistryName(name: string): GatewayError {
+  return new GatewayError("conflict", {
+    detail: `A server named "${name}" already exists in the registry`,
+    errors: [{ field: "registryName", message: "already taken (set another registryName or path)" }],
+  });
+}
+
+/** Imported servers follow their source: only the locally editable fields may change (422 otherwise). */
+function refuseSourceOwnedFields(provenance: Provenance, patch: ServerUpdate): void {
+  const editable = new Set<string>(LOCALLY_EDITABLE_IMPORTED_FIELDS);
+  const refused = Object.entries(patch)
+    .filter(([field, value]) => value !== undefined && !editable.has(field))
+    .map(([field]) => ({
+      field,
+      message: `read-only: this server is synchronised from the federation source "${provenance.sourceName}"`,
+    }));
+  if (refused.length > 0) {
+    throw new GatewayError("validation", {
+      detail: `Imported servers can change only ${LOCALLY_EDITABLE_IMPORTED_FIELDS.join(", ")}`,
+      errors: refused,
+    });
+  }
 }
 
 function duplicatePath(path: string): GatewayError {

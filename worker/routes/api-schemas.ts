@@ -106,6 +106,23 @@ export const ServerView = z
     healthCheck: HealthCheckInput.nullable(),
     rateLimit: RateLimitInput.nullable(),
     health: HealthSummary,
+    registryName: z.string().nullable(),
+    registryDetails: z.record(z.string(), z.unknown()).nullable(),
+    provenance: z
+      .object({
+        sourceId: z.string(),
+        sourceName: z.string(),
+        sourceUrl: z.string(),
+        upstreamName: z.string(),
+        upstreamVersion: z.string(),
+        origin: z.string(),
+        upstreamDigest: z.string(),
+        lastSyncedAt: z.string(),
+      })
+      .nullable()
+      .meta({
+        description: "Where an imported (federated) server came from; null for servers registered here",
+      }),
     tools: z.array(
       z.object({ name: z.string(), title: z.string().nullable(), description: z.string().nullable() }),
     ),

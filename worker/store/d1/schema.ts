@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { TrustLevel } from "../agent-store.ts";
+import type { SyncReport } from "../federation-store.ts";
 import type { RatedKind } from "../rating-store.ts";
 import type {
   CatalogKind,
@@ -14,8 +15,11 @@ import type {
   HealthSummary,
   LifecycleStatus,
   LoadBalancing,
+  Provenance,
   RateLimitOverride,
+  RegistryDetails,
   ServerSource,
+  ServerVersionSnapshot,
   UpstreamEndpoint,
   Visibility,
 } from "../registry-store.ts";
@@ -73,10 +77,62 @@ export const servers = sqliteTable(
       .default(sql`'{"latencyMs":null,"checkedAt":null,"changedAt":null,"error":null,"replicas":[]}'`),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    // MCP Registry API and federation (migration 0006).
+    registryName: text("registry_name"),
+    registryDetails: text("registry_details", { mode: "json" }).$type<RegistryDetails | null>(),
+    provenance: text("provenance", { mode: "json" }).$type<Provenance | null>(),
+    /** provenance.sourceId as a column, so a source's servers are one indexed read. */
+    federationSourceId: text("federation_source_id"),
   },
   (table) => [
     uniqueIndex("servers_path_unique").on(table.path),
     index("servers_tenant_path").on(table.tenant, table.path),
+    uniqueIndex("servers_tenant_registry_name").on(table.tenant, table.registryName),
+    index("servers_federation_source").on(table.tenant, table.federationSourceId),
+  ],
+);
+
+/** One row per published version of a server (the Registry API's version history). */
+export const serverVersions = sqliteTable(
+  "server_versions",
+  {
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    tenant: text("tenant").notNull(),
+    version: text("version").notNull(),
+    detail: text("detail", { mode: "json" }).$type<ServerVersionSnapshot>().notNull(),
+    publishedAt: text("published_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.serverId, table.version] }),
+    index("server_versions_updated").on(table.tenant, table.updatedAt),
+  ],
+);
+
+/** Registries this gateway imports servers from (worker/federation/). */
+export const federationSources = sqliteTable(
+  "federation_sources",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    mode: text("mode").$type<"all" | "selected">().notNull(),
+    // Names of the selected servers (mode "selected"); always read with the source.
+    servers: text("servers", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    syncIntervalMinutes: integer("sync_interval_minutes"),
+    auth: text("auth", { mode: "json" }).$type<{ secret: string } | null>(),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    lastSyncAt: text("last_sync_at"),
+    lastSync: text("last_sync", { mode: "json" }).$type<SyncReport | null>(),
+  },
+  (table) => [
+    uniqueIndex("federation_sources_tenant_name").on(table.tenant, table.name),
+    index("federation_sources_due").on(table.lastSyncAt),
   ],
 );
 
