@@ -9,6 +9,7 @@ import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
+import { oauthRoutes } from "./oauth/routes.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -28,6 +29,8 @@ export function buildApp() {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", wellKnownRoutes());
+  // The gateway as OAuth authorization server (404 unless configured).
+  app.route("/", oauthRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();
   // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.

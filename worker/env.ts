@@ -5,6 +5,7 @@ import type { JWK } from "jose";
 import { z } from "zod";
 import { AuthIssuersSetting, type IssuerConfig } from "./auth/issuers.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
+import { checkOAuthValues, type OAuthSettings, OAuthSettingsShape, oauthSettings } from "./oauth/settings.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
   checkSearchValues,
@@ -72,9 +73,12 @@ const ConfigSchema = z
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
+    // The gateway as OAuth authorization server (worker/oauth/): see README "OAuth".
+    ...OAuthSettingsShape,
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
+    checkOAuthValues(values, ctx);
     if (values.ENVIRONMENT !== "production") return;
     if (values.DEV_MODE) {
       ctx.addIssue({
@@ -124,6 +128,8 @@ export interface GatewayConfig {
   resilience: ResilienceConfig;
   /** Embedder, vector index and ranking settings. */
   search: SearchSettings;
+  /** The gateway as OAuth authorization server: upstream IdP, token lifetimes. */
+  oauth: OAuthSettings;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +185,7 @@ export function loadConfig(env: Env): GatewayConfig {
       },
     },
     search: searchSettings(values),
+    oauth: oauthSettings(values),
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

@@ -7,6 +7,7 @@ import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { loadConfig } from "./env.ts";
 import { readCatalog } from "./mcp/catalog-reader.ts";
+import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
 import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
@@ -61,7 +62,7 @@ export function getServices(env: Env): Services {
     searchIndexer,
     access,
     auditor: new Auditor(new D1AuditLog(env.DB)),
-    ...identityServices(config, new D1TokenStore(env.DB)),
+    ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
     servers: new ServerService({
       store,
       access,

@@ -106,7 +106,7 @@ export interface WhoAmI {
   scopes: string[];
   kind: "user" | "machine";
   name?: string;
-  credential?: "idp" | "personal-token" | "dev-login";
+  credential?: "idp" | "personal-token" | "dev-login" | "oauth" | "session";
   effectiveScopes: string[];
   /** Registry actions and where the caller holds them. */
   permissions: Record<string, Grant>;

@@ -138,7 +138,7 @@ const WhoAmI = z
     scopes: z.array(z.string()),
     kind: z.enum(["user", "machine"]),
     name: z.string().optional(),
-    credential: z.enum(["idp", "personal-token", "dev-login"]).optional(),
+    credential: z.enum(["idp", "personal-token", "dev-login", "oauth", "session"]).optional(),
     effectiveScopes: z.array(z.string()).meta({ description: "Scopes from your groups plus your token's" }),
     permissions: z
       .record(z.enum(REGISTRY_ACTIONS), z.object({ all: z.boolean(), names: z.array(z.string()) }))

@@ -8,6 +8,7 @@ import { baseUrl } from "../auth/resource.ts";
 import { signingKeys } from "../auth/signing-keys.ts";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
+import { oauthEnabled } from "../oauth/authorization-server.ts";
 import { getServices } from "../services.ts";
 
 const PRM = "/.well-known/oauth-protected-resource";
@@ -60,8 +61,9 @@ async function metadata(
   const config = loadConfig(env);
   const base = baseUrl(config.publicUrl, requestUrl);
   const servers = config.auth.issuers.map((issuer) => issuer.issuer);
-  // The gateway issues tokens of its own (personal access tokens) when it can sign.
-  if (config.auth.signingKey) servers.push(base);
+  // The gateway is named only when it serves RFC 8414 metadata and the OAuth
+  // endpoints (worker/oauth/); first, since it is the one built for MCP clients.
+  if (oauthEnabled(env, config, base)) servers.unshift(base);
   return {
     resource: `${base}${resourcePath}`,
     authorization_servers: servers,
