@@ -17,7 +17,7 @@ const upstreams = inject("upstreams");
 /** The Worker with PUBLIC_URL unset, so its issuer is the loopback origin of the requests. */
 const bindings = { ...env, PUBLIC_URL: "" } as Env;
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-function gateway(path: string, init: RequestInit = {}): Promise<Response> {
+async function gateway(path: string, init: RequestInit = {}): Promise<Response> {
   return worker.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init }), bindings, ctx);
 }
 
