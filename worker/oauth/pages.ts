@@ -71,7 +71,7 @@ export function consentPage(view: ConsentView): string {
     `<h1>Allow ${name} to use the MCP gateway for you?</h1>
 <p>${origin} Access will be sent to <strong>${escapeHtml(details.redirectHost)}</strong>, for <code>${escapeHtml(view.resource)}</code>.</p>
 ${loopback}${error}
-<form method="post">
+<form method="post" action="/oauth/authorize">
 <input type="hidden" name="handle" value="${escapeHtml(view.handle)}">
 ${who}${scopes}
 <p><button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny" formnovalidate>Deny</button></p>
