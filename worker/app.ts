@@ -10,6 +10,7 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { oauthRoutes } from "./oauth/routes.ts";
+import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./oauth/sso-routes.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -36,11 +37,19 @@ export function buildApp() {
   // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.
   api.use(apiCors());
   api.use(limitBodySize());
+  // Dashboard single sign-on: the session cookie (with CSRF) stands in for a bearer token.
+  api.use(sessionCookieAuth());
   // Every /api/v1 route needs a bearer token unless listed here.
   // (The live-health WebSocket authenticates with a one-time ticket instead.)
   api.use(
     authenticate({
-      except: ["/api/v1/openapi.json", "/api/v1/auth/dev-login", "/api/v1/auth/methods", LIVE_HEALTH_PATH],
+      except: [
+        "/api/v1/openapi.json",
+        "/api/v1/auth/dev-login",
+        "/api/v1/auth/methods",
+        LIVE_HEALTH_PATH,
+        ...Object.values(SSO_PATHS),
+      ],
     }),
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
@@ -50,6 +59,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", ssoRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

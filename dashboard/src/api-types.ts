@@ -115,6 +115,8 @@ export interface WhoAmI {
 export interface AuthMethods {
   devLogin: boolean;
   identityProviders: { issuer: string; displayName: string }[];
+  /** Dashboard sign-in at the identity provider, when configured. */
+  singleSignOn: { displayName: string; loginUrl: string } | null;
 }
 
 export interface TokenRecord {

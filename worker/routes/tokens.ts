@@ -153,6 +153,10 @@ const AuthMethods = z
   .object({
     devLogin: z.boolean().meta({ description: "POST /api/v1/auth/dev-login is enabled (development only)" }),
     identityProviders: z.array(z.object({ issuer: z.string(), displayName: z.string() })),
+    singleSignOn: z
+      .object({ displayName: z.string(), loginUrl: z.string() })
+      .nullable()
+      .meta({ description: "Dashboard sign-in at the identity provider (OIDC_ISSUER), when configured" }),
   })
   .meta({ id: "AuthMethods" });
 
@@ -297,9 +301,19 @@ export function tokenRoutes() {
   });
 
   app.openapi(methodsRoute, (c) => {
-    const { devLogin, issuers } = loadConfig(c.env).auth;
+    const { auth, oauth } = loadConfig(c.env);
+    const { devLogin, issuers } = auth;
     const identityProviders = issuers.map(({ issuer, displayName }) => ({ issuer, displayName }));
-    return c.json({ devLogin: devLogin !== null, identityProviders }, 200);
+    const oidc = oauth.oidc;
+    const singleSignOn =
+      oidc && c.env.OAUTH_KV
+        ? {
+            displayName:
+              issuers.find((entry) => entry.issuer === oidc.issuer)?.displayName ?? new URL(oidc.issuer).host,
+            loginUrl: "/api/v1/auth/sso/login",
+          }
+        : null;
+    return c.json({ devLogin: devLogin !== null, identityProviders, singleSignOn }, 200);
   });
 
   app.openapi(devLoginRoute, async (c) => {
