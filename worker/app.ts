@@ -9,14 +9,15 @@ import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
-import { oauthRoutes } from "./oauth/routes.ts";
-import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./oauth/sso-routes.ts";
+
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { oauthRoutes } from "./routes/oauth.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
+import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./routes/sso.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 

@@ -1,7 +1,7 @@
 // The gateway as an OAuth 2.1 authorization server for MCP clients, built on
 // @cloudflare/workers-oauth-provider (the library owns metadata, the token,
 // registration and revocation endpoints, PKCE S256, refresh rotation, CIMD,
-// RFC 8707 and RFC 9207; worker/oauth/routes.ts owns sign-in and consent).
+// RFC 8707 and RFC 9207; worker/routes/oauth.ts owns sign-in and consent).
 //
 // The library fixes its resource registry at construction, while the gateway's
 // resources are `/mcp` plus one `/{path}/mcp` per registered server, which

@@ -14,7 +14,7 @@
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { Principal } from "../auth/principal.ts";
-import { base64url, randomToken } from "./upstream-oidc.ts";
+import { randomToken, sha256Key } from "./upstream-oidc.ts";
 
 export const SESSION_TTL_SECONDS = 3600;
 const ROTATE_AFTER_MS = 10 * 60_000;
@@ -45,8 +45,7 @@ function secureOrigin(requestUrl: string): boolean {
 }
 
 async function storageKey(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-  return `${SESSION_PREFIX}${base64url(new Uint8Array(digest))}`;
+  return `${SESSION_PREFIX}${await sha256Key(value)}`;
 }
 
 function writeCookie(c: AnyContext, value: string, maxAge: number): void {

@@ -8,7 +8,7 @@
 // scopes without groups (like a personal access token), so a token is never
 // broader than its user nor than what was consented to.
 import type { Principal } from "../auth/principal.ts";
-import { base64url } from "./upstream-oidc.ts";
+import { sha256Key } from "./upstream-oidc.ts";
 
 export interface GrantIdentity {
   v: 1;
@@ -26,11 +26,7 @@ export interface GrantIdentity {
 export async function grantUserId(
   principal: Pick<Principal, "tenant" | "issuer" | "subject">,
 ): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(JSON.stringify([principal.tenant, principal.issuer, principal.subject])),
-  );
-  return `u${base64url(new Uint8Array(digest))}`;
+  return `u${await sha256Key(JSON.stringify([principal.tenant, principal.issuer, principal.subject]))}`;
 }
 
 export function grantIdentity(user: Principal, narrowed: boolean, scopes: string[]): GrantIdentity {

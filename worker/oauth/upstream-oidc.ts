@@ -267,8 +267,14 @@ function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, "+");
 }
 
-export async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+/** PKCE S256 code challenge (RFC 7636). */
+export function s256(verifier: string): Promise<string> {
+  return sha256Key(verifier);
+}
+
+/** base64url of SHA-256: how KV keys name secrets (handles, states, cookie values) without storing them. */
+export async function sha256Key(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
   return base64url(new Uint8Array(digest));
 }
 

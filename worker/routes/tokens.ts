@@ -181,14 +181,14 @@ const whoamiRoute = createRoute({
 
 type TokenContext = Context<{ Bindings: Env }>;
 
-/** Token lifecycle events go to the audit log (category `auth`), after the response. */
-function audit(
+/** Token lifecycle and sign-in events go to the audit log (category `auth`), after the response. */
+export function auditAuth(
   c: TokenContext,
   event: {
     tenant: string;
     subject: string | null;
     issuer: string | null;
-    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login";
+    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login" | "oauth.authorize";
     decision: "allow" | "deny";
     detail?: Record<string, unknown>;
   },
@@ -258,7 +258,7 @@ export function tokenRoutes() {
       await ownScopes(c.env, principal),
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -280,7 +280,7 @@ export function tokenRoutes() {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
     await getServices(c.env).tokens.revoke(principal, id);
-    audit(c, {
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -321,7 +321,7 @@ export function tokenRoutes() {
     if (!devLogin) throw new GatewayError("not-found", { detail: "Development login is not enabled" });
     const { username, password } = c.req.valid("json");
     if (!(await devCredentialsMatch(devLogin, username, password))) {
-      audit(c, {
+      auditAuth(c, {
         tenant: DEFAULT_TENANT,
         subject: null,
         issuer: null,
@@ -339,7 +339,7 @@ export function tokenRoutes() {
       DEFAULT_TENANT,
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: DEFAULT_TENANT,
       subject: devLogin.username,
       issuer: services.authenticator.issuerFor(c.req.url),

@@ -11,10 +11,16 @@ import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
-import { json, problem } from "../routes/openapi-parts.ts";
-import { cookieName, csrfHolds, currentSession, endSession, startSession } from "./dashboard-session.ts";
-import { oidcClient } from "./oidc-client.ts";
-import { OidcError, randomToken } from "./upstream-oidc.ts";
+import {
+  cookieName,
+  csrfHolds,
+  currentSession,
+  endSession,
+  startSession,
+} from "../oauth/dashboard-session.ts";
+import { oidcClient } from "../oauth/oidc-client.ts";
+import { OidcError, randomToken, sha256Key } from "../oauth/upstream-oidc.ts";
+import { json, problem } from "./openapi-parts.ts";
 
 export const SSO_PATHS = {
   login: "/api/v1/auth/sso/login",
@@ -129,8 +135,7 @@ function safeReturn(value: string | undefined): string {
 }
 
 async function flowKey(state: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(state));
-  return `${FLOW_PREFIX}${[...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `${FLOW_PREFIX}${await sha256Key(state)}`;
 }
 
 export function ssoRoutes() {

@@ -27,8 +27,6 @@ import { baseUrl } from "../auth/resource.ts";
 import { DEV_ADMIN_GROUP } from "../auth/token-service.ts";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
-import { effectiveScopes } from "../policy/access-policy.ts";
-import { getServices } from "../services.ts";
 import {
   authorizationServer,
   canonicalResource,
@@ -36,11 +34,14 @@ import {
   OAUTH_PATHS,
   oauthEnabled,
   PROTOCOL_SCOPES,
-} from "./authorization-server.ts";
-import { grantIdentity, grantUserId } from "./grant-identity.ts";
-import { oidcClient } from "./oidc-client.ts";
-import { type ConsentView, consentPage, errorPage } from "./pages.ts";
-import { OidcError, randomToken } from "./upstream-oidc.ts";
+} from "../oauth/authorization-server.ts";
+import { grantIdentity, grantUserId } from "../oauth/grant-identity.ts";
+import { oidcClient } from "../oauth/oidc-client.ts";
+import { type ConsentView, consentPage, errorPage } from "../oauth/pages.ts";
+import { OidcError, randomToken, sha256Key } from "../oauth/upstream-oidc.ts";
+import { effectiveScopes } from "../policy/access-policy.ts";
+import { getServices } from "../services.ts";
+import { auditAuth } from "./tokens.ts";
 
 type OAuthContext = Context<{ Bindings: Env }>;
 
@@ -288,31 +289,16 @@ async function answerConsent(c: OAuthContext): Promise<Response> {
     scope: [...granted, ...protocol],
     props: grantIdentity(user, narrowed, granted),
   });
-  audit(c, user, approved.request.clientId, pending.resource, granted);
+  auditAuth(c, {
+    tenant: user.tenant,
+    subject: user.subject,
+    issuer: user.issuer,
+    action: "oauth.authorize",
+    decision: "allow",
+    detail: { clientId: approved.request.clientId, resource: pending.resource, scopes: granted },
+  });
   approved.headers.set("location", redirectTo);
   return new Response(null, { status: 302, headers: approved.headers });
-}
-
-function audit(c: OAuthContext, user: Principal, clientId: string, resource: string, scopes: string[]): void {
-  getServices(c.env).auditor.record(c.executionCtx, [
-    {
-      tenant: user.tenant,
-      requestId: c.get("requestId") ?? "",
-      category: "auth",
-      subject: user.subject,
-      issuer: user.issuer,
-      serverId: null,
-      serverPath: null,
-      method: "oauth.authorize",
-      tool: null,
-      decision: "allow",
-      reason: "granted",
-      outcome: "ok",
-      upstreamStatus: null,
-      durationMs: null,
-      detail: { clientId, resource, scopes },
-    },
-  ]);
 }
 
 /** Library and sign-in failures become a redirect to the client only when the library says it is safe. */
@@ -354,6 +340,5 @@ function htmlResponse(html: string, status: number, headers = new Headers()): Re
 }
 
 async function pendingKey(handle: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(handle));
-  return `${PENDING_PREFIX}${[...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `${PENDING_PREFIX}${await sha256Key(handle)}`;
 }
