@@ -49,8 +49,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | null>(storedToken);
   const [who, setWho] = useState<WhoAmI | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  // Without a stored token, ask once whether this browser has a single sign-on session.
-  const [probing, setProbing] = useState(token === null);
+  // Without a stored token, ask once whether this browser has a single sign-on session
+  // (only when the gateway serves the dashboard: the cookie belongs to its origin).
+  const [probing, setProbing] = useState(token === null && API_BASE_URL === "");
 
   const signOut = useCallback(
     (why?: string) => {
