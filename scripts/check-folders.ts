@@ -47,6 +47,8 @@ const ALLOWED: Record<string, string[]> = {
     "worker/upstream/",
   ],
   "worker/search/": ["worker/registry/", "worker/store/"],
+  // Issue 15: the gateway as OAuth authorization server and dashboard sign-in.
+  "worker/oauth/": ["worker/auth/", "worker/http/", "worker/platform/", "worker/registry/", "worker/store/"],
   // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
   "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
   // The MCP Registry API (/v0.1) and federation (issue 13).
@@ -67,6 +69,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/resilience/",
     "worker/search/",
     "worker/security/",
+    "worker/oauth/",
   ],
   "worker/search-adapters.ts": ["worker/env.ts", "worker/search/"],
   "worker/services.ts": [
@@ -81,6 +84,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/security/",
     "worker/registry-api/",
     "worker/federation/",
+    "worker/oauth/",
   ],
   // The Cron Trigger: one task module per feature, each composing through services.ts.
   "worker/scheduled.ts": ["worker/federation-sync-task.ts"],
@@ -138,6 +142,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
     "worker/federation/",
+    "worker/oauth/",
   ],
   "worker/app.ts": [
     "worker/auth/",

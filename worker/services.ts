@@ -8,6 +8,7 @@ import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { type GatewayConfig, loadConfig } from "./env.ts";
 import { FederationService } from "./federation/federation-service.ts";
+import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { AgentService } from "./registry/agent-service.ts";
@@ -148,7 +149,7 @@ export function getServices(env: Env): Services {
     searchIndexer,
     access,
     auditor: new Auditor(new D1AuditLog(env.DB)),
-    ...identityServices(config, new D1TokenStore(env.DB)),
+    ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
     servers,
     agents: new AgentService({
       store: agentStore,
