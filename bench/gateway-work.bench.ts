@@ -41,6 +41,7 @@ const principal = {
   subject: "bench-user",
   groups: ["mcp-registry-admin"],
   scopes: [],
+  kind: "user" as const,
   credential: "idp" as const,
 };
 
