@@ -8,17 +8,27 @@ import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
-import { restRateLimit } from "./http/rate-limit.ts";
+import { restRateLimit } from "./resilience/request-rate-limit.ts";
+import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { approvalRoutes } from "./routes/approvals.ts";
+import { federationRoutes } from "./routes/federation.ts";
+import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { oauthRoutes } from "./routes/oauth.ts";
+import { ratingRoutes } from "./routes/ratings.ts";
+import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
+import { serverJsonRoutes } from "./routes/server-json.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
+import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./routes/sso.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { virtualMcpRoutes } from "./routes/virtual-mcp.ts";
 import { virtualServerRoutes } from "./routes/virtual-servers.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { provideServices } from "./services.ts";
 
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
@@ -29,26 +39,45 @@ export function buildApp() {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // Composition root: services and configuration on the context for everything below.
+  app.use(provideServices());
   app.route("/", wellKnownRoutes());
+  // The gateway as OAuth authorization server (404 unless configured).
+  app.route("/", oauthRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();
   // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.
   api.use(apiCors());
   api.use(limitBodySize());
+  // Dashboard single sign-on: the session cookie (with CSRF) stands in for a bearer token.
+  api.use(sessionCookieAuth());
   // Every /api/v1 route needs a bearer token unless listed here.
   // (The live-health WebSocket authenticates with a one-time ticket instead.)
   api.use(
     authenticate({
-      except: ["/api/v1/openapi.json", "/api/v1/auth/dev-login", "/api/v1/auth/methods", LIVE_HEALTH_PATH],
+      except: [
+        "/api/v1/openapi.json",
+        "/api/v1/auth/dev-login",
+        "/api/v1/auth/methods",
+        LIVE_HEALTH_PATH,
+        ...Object.values(SSO_PATHS),
+      ],
     }),
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
   api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
+  api.route("/", serverJsonRoutes());
   api.route("/", serverRoutes());
   api.route("/", scopeRoutes());
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", agentRoutes());
+  api.route("/", ratingRoutes());
+  api.route("/", findingRoutes());
+  api.route("/", approvalRoutes());
+  api.route("/", federationRoutes());
+  api.route("/", ssoRoutes());
   api.route("/", virtualServerRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -60,6 +89,10 @@ export function buildApp() {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.route("/api/v1", api);
+  // A2A: each registered agent's card at its well-known URL (before `/:path/...`).
+  app.route("/", wellKnownAgentCardRoutes());
+  // The MCP Registry API (/v0.1, /v0): its own authentication (optionally public).
+  app.route("/", registryApiRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
   // Virtual servers (/v/{name}/mcp) before `/:path/...` too.

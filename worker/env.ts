@@ -1,10 +1,13 @@
 // Configuration: the Worker's bindings and string vars parsed once with zod,
 // so a misconfigured deployment fails on its first request with a message
 // that names the setting, instead of failing later somewhere deep.
-import type { JWK } from "jose";
 import { z } from "zod";
-import { AuthIssuersSetting, type IssuerConfig } from "./auth/issuers.ts";
+import { AuthIssuersSetting } from "./auth/issuers.ts";
+import type { AuthSettings } from "./auth/settings.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
+import { ConfigError } from "./http/errors.ts";
+import { checkOAuthValues, type OAuthSettings, OAuthSettingsShape, oauthSettings } from "./oauth/settings.ts";
+import { defaultNamespace, RegistryNamespaceSetting } from "./registry/registry-names.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
   checkSearchValues,
@@ -12,6 +15,7 @@ import {
   SearchSettingsShape,
   searchSettings,
 } from "./search/search-settings.ts";
+import { SecurityConfigShape, type SecuritySettings, securitySettings } from "./security/scan-settings.ts";
 
 const flag = z
   .enum(["true", "false"])
@@ -68,13 +72,22 @@ const ConfigSchema = z
     TOKEN_MAX_LIFETIME_SECONDS: positiveInt(90 * 24 * 3600),
     TOKEN_MINTS_PER_MINUTE: positiveInt(10),
     DEV_MODE: flag,
+    // Security scanner (worker/security/): see README "Security".
+    ...SecurityConfigShape,
     DEV_ADMIN_USERNAME: optional(z.string().regex(/^[\w.@-]{1,100}$/, "must be 1-100 of [A-Za-z0-9_.@-]")),
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
+    // MCP Registry API and federation (worker/registry-api/, worker/federation/): README "Registry API".
+    REGISTRY_NAMESPACE: optional(RegistryNamespaceSetting),
+    REGISTRY_API_PUBLIC: flag,
+    FEDERATION_SYNC_TIMEOUT_MS: positiveInt(60_000),
+    // The gateway as OAuth authorization server (worker/oauth/): see README "OAuth".
+    ...OAuthSettingsShape,
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
+    checkOAuthValues(values, ctx);
     if (values.ENVIRONMENT !== "production") return;
     if (values.DEV_MODE) {
       ctx.addIssue({
@@ -91,19 +104,6 @@ const ConfigSchema = z
       });
     }
   });
-
-export interface AuthSettings {
-  /** External identity providers (the gateway's own issuer is added at run time). */
-  issuers: IssuerConfig[];
-  maxTokenBytes: number;
-  /** Private ES256 JWK; null: the gateway vends no tokens. */
-  signingKey: JWK | null;
-  previousSigningKey: JWK | null;
-  tokenMaxLifetimeSeconds: number;
-  tokenMintsPerMinute: number;
-  /** Set only with DEV_MODE on (never in production) and both secrets present. */
-  devLogin: { username: string; password: string } | null;
-}
 
 export interface GatewayConfig {
   environment: "development" | "production";
@@ -124,11 +124,25 @@ export interface GatewayConfig {
   resilience: ResilienceConfig;
   /** Embedder, vector index and ranking settings. */
   search: SearchSettings;
+  /** Scanner policy (default and per tenant). */
+  security: SecuritySettings;
+  /** The MCP Registry API (/v0.1) and federation. */
+  registry: RegistrySettings;
+  /** The gateway as OAuth authorization server: upstream IdP, token lifetimes. */
+  oauth: OAuthSettings;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+export interface RegistrySettings {
+  /** Reverse-DNS namespace of servers without an explicit registryName (`{namespace}/{path}`). */
+  namespace: string;
+  /** true: /v0.1 and /v0 answer without a token (public servers only). */
+  publicApi: boolean;
+  /** Upper bound for reading one federation source (all pages). */
+  syncTimeoutMs: number;
 }
+
+export type { AuthSettings };
+export { ConfigError };
 
 // Bindings objects are stable per isolate, so parsing is done once per object.
 const parsed = new WeakMap<object, GatewayConfig>();
@@ -179,6 +193,13 @@ export function loadConfig(env: Env): GatewayConfig {
       },
     },
     search: searchSettings(values),
+    security: securitySettings(values),
+    registry: {
+      namespace: values.REGISTRY_NAMESPACE ?? defaultNamespace(values.PUBLIC_URL ?? null),
+      publicApi: values.REGISTRY_API_PUBLIC,
+      syncTimeoutMs: values.FEDERATION_SYNC_TIMEOUT_MS,
+    },
+    oauth: oauthSettings(values),
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

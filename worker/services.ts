@@ -1,27 +1,44 @@
 // The one place that picks adapters from configuration and assembles services.
 // Routes get services from here; nothing else constructs adapters.
 
+import type { MiddlewareHandler } from "hono";
 import defaultScopesYaml from "../config/scopes.yml";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
-import { loadConfig } from "./env.ts";
-import { readCatalog } from "./mcp/catalog-reader.ts";
+import { type GatewayConfig, loadConfig } from "./env.ts";
+import { FederationService } from "./federation/federation-service.ts";
+import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
-import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
+import { AgentService } from "./registry/agent-service.ts";
+import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
-import { serverStateObserver, serverStatePort } from "./resilience/server-state-port.ts";
+import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
+import { RegistryApiService } from "./registry-api/registry-api-service.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { ApprovalService } from "./security/approval-service.ts";
+import { CatalogScanner } from "./security/catalog-scanner.ts";
+import { FindingService } from "./security/finding-service.ts";
+import { RuleAnalyzer } from "./security/rule-analyzer.ts";
+import { policyFor } from "./security/scan-settings.ts";
+import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
+import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FederationStore } from "./store/d1/d1-federation-store.ts";
+import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
+import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
 import { D1VirtualServerStore } from "./store/d1/d1-virtual-server-store.ts";
+import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
+import { readCatalog } from "./upstream/catalog-reader.ts";
+import { secretsFromEnv } from "./upstream/egress.ts";
 import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
@@ -40,8 +57,31 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** A2A agents (issue 12). */
+  agents: AgentService;
+  /** Star ratings of servers and agents. */
+  ratings: RatingService;
+  /** Security scan of catalogs (rule-based analyzer; findings in D1). */
+  scanner: CatalogScanner;
+  findings: FindingStore;
+  /** Findings with the caller's permissions (REST). */
+  findingService: FindingService;
+  /** Tool pinning: approvals, and the approved tools the MCP edge serves. */
+  approvals: ApprovalService;
+  /** The MCP Registry API (/v0.1) and server.json export. */
+  registryApi: RegistryApiService;
+  /** Federation sources and their synchronisation (manual and on the Cron Trigger). */
+  federation: FederationService;
   /** Curated MCP endpoints at /v/{name}/mcp. */
   virtualServers: VirtualServerService;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set once per request by `provideServices` (the composition root); read, never looked up. */
+    services: Services;
+    config: GatewayConfig;
+  }
 }
 
 const built = new WeakMap<object, Services>();
@@ -58,32 +98,123 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const agentStore = new D1AgentStore(env.DB);
+  const virtualServerStore = new D1VirtualServerStore(env.DB);
+  // Ratings read the entity through its service (visibility and scopes), set below.
+  const ratings = new RatingService({
+    store: new D1RatingStore(env.DB),
+    access,
+    readable: (principal, kind, id) =>
+      kind === "server"
+        ? services.servers.visibleReadable(principal, id)
+        : services.agents.get(principal, id),
+  });
+  const findings = new D1FindingStore(env.DB);
+  const scanner = new CatalogScanner({
+    analyzer: new RuleAnalyzer(),
+    store: findings,
+    policyFor: (tenant) => policyFor(config.security, tenant),
+  });
+  const approvals = new ApprovalService({
+    approvals: new D1ApprovalStore(env.DB),
+    store,
+    access,
+    settings: config.security,
+  });
+  const servers = new ServerService({
+    approvals,
+    store,
+    access,
+    // serverStateObserver: health checks start on registration, state goes with the server.
+    observers: [
+      searchIndexer,
+      serverStateObserver(env, config.resilience),
+      directory,
+      ratingCleanup(ratings, "server"),
+    ],
+    state: serverStatePort(env),
+    readCatalog,
+    scanner,
+    secrets: secretsFromEnv(env),
+    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    discoveryTimeoutMs: config.discoveryTimeoutMs,
+    defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+    agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+    virtualServerHoldsPath: async (path) => (await virtualServerStore.getVirtualServerByName(path)) !== null,
+    ratings,
+    registryNamespace: config.registry.namespace,
+  });
   const services: Services = {
+    approvals,
+    findingService: new FindingService({ findings, servers, store, access }),
+    scanner,
+    findings,
     store,
     directory,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
     searchIndexer,
     access,
     virtualServers: new VirtualServerService({
-      store: new D1VirtualServerStore(env.DB),
+      store: virtualServerStore,
       registry: store,
       access,
     }),
     auditor: new Auditor(new D1AuditLog(env.DB)),
-    ...identityServices(config, new D1TokenStore(env.DB)),
-    servers: new ServerService({
-      store,
+    ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
+    servers,
+    agents: new AgentService({
+      store: agentStore,
       access,
-      // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
-      state: serverStatePort(env),
-      readCatalog,
-      secrets: secretsFromEnv(env),
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
-      discoveryTimeoutMs: config.discoveryTimeoutMs,
-      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      serverHoldsPath: async (path) => (await store.getServerByPath(path)) !== null,
+      ratings,
+      observers: [ratingCleanup(ratings, "agent")],
     }),
+    registryApi: new RegistryApiService({ store, access, servers, namespace: config.registry.namespace }),
+    federation: new FederationService({
+      sources: new D1FederationStore(env.DB),
+      store,
+      servers,
+      access,
+      secrets: secretsFromEnv(env),
+      namespace: config.registry.namespace,
+      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      syncTimeoutMs: config.registry.syncTimeoutMs,
+    }),
+    ratings,
   };
   built.set(env, services);
   return services;
+}
+
+/**
+ * The composition root's middleware: every later middleware and route finds
+ * the services and the configuration on the context (`c.var.services`,
+ * `c.var.config`). A bad setting fails here, with the setting's name.
+ */
+export function provideServices(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function provideServicesMiddleware(c, next) {
+    c.set("config", loadConfig(c.env));
+    c.set("services", getServices(c.env));
+    await next();
+  };
+}
+
+/** For Durable Objects, whose constructors are their own composition roots. */
+export function servicesFor(env: Env): { services: Services; config: GatewayConfig } {
+  return { services: getServices(env), config: loadConfig(env) };
+}
+
+/** Ratings of a deleted entity go with it. */
+function ratingCleanup(ratings: RatingService, kind: "server" | "agent") {
+  return {
+    async agentSaved() {},
+    async agentDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+    async serverSaved() {},
+    async serverDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+  };
 }

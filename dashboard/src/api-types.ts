@@ -44,8 +44,108 @@ export interface Server {
   };
   health: HealthSummary;
   tools: { name: string; title: string | null; description: string | null }[];
+  visibility?: Visibility;
+  rating: RatingSummary;
+  lifecycle: "active" | "deprecated" | "deleted";
+  /** Name in the MCP Registry API; null: the gateway's namespace plus the path. */
+  registryName: string | null;
+  /** Set for servers imported from a federation source (read-only except local settings). */
+  provenance: Provenance | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export type Visibility = "public" | "private" | "group";
+export type TrustLevel = "unverified" | "community" | "verified";
+
+/** Star ratings of a server or agent (at most 100 kept). */
+export interface RatingSummary {
+  mean: number | null;
+  count: number;
+}
+
+export interface MyRating extends RatingSummary {
+  mine: number | null;
+}
+
+export interface AgentSkill {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+}
+
+/** An A2A agent as the registry shows it. */
+export interface Agent {
+  id: string;
+  path: string;
+  card: { name: string; description: string; url: string; version: string; skills: AgentSkill[] } & Record<
+    string,
+    unknown
+  >;
+  tags: string[];
+  visibility: Visibility;
+  groups: string[];
+  trustLevel: TrustLevel;
+  enabled: boolean;
+  owner: string;
+  rating: RatingSummary;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentInput {
+  path: string;
+  card: unknown;
+  visibility: Visibility;
+  tags?: string[];
+}
+
+export interface Provenance {
+  sourceId: string;
+  sourceName: string;
+  sourceUrl: string;
+  upstreamName: string;
+  upstreamVersion: string;
+  origin: string;
+  lastSyncedAt: string;
+}
+
+export type SyncOutcome = "imported" | "updated" | "unchanged" | "deleted" | "skipped";
+
+export interface SyncReport {
+  startedAt: string;
+  finishedAt: string;
+  status: "ok" | "partial" | "failed";
+  error: string | null;
+  trigger: "manual" | "scheduled";
+  counts: Record<SyncOutcome, number> & { seen: number };
+  entries: {
+    name: string;
+    version: string | null;
+    outcome: SyncOutcome;
+    reason: string | null;
+    serverId: string | null;
+  }[];
+}
+
+export interface FederationSource {
+  id: string;
+  name: string;
+  url: string;
+  mode: "all" | "selected";
+  servers: string[];
+  syncIntervalMinutes: number | null;
+  auth: { secret: string } | null;
+  lastSyncAt: string | null;
+  lastSync: SyncReport | null;
+}
+
+export interface FederationSourceInput {
+  name: string;
+  url: string;
+  syncIntervalMinutes: number | null;
+  auth: { secret: string } | null;
 }
 
 /** What the register and edit forms send (a subset of the API's fields). */
@@ -106,7 +206,7 @@ export interface WhoAmI {
   scopes: string[];
   kind: "user" | "machine";
   name?: string;
-  credential?: "idp" | "personal-token" | "dev-login";
+  credential?: "idp" | "personal-token" | "dev-login" | "oauth" | "session";
   effectiveScopes: string[];
   /** Registry actions and where the caller holds them. */
   permissions: Record<string, Grant>;
@@ -115,6 +215,8 @@ export interface WhoAmI {
 export interface AuthMethods {
   devLogin: boolean;
   identityProviders: { issuer: string; displayName: string }[];
+  /** Dashboard sign-in at the identity provider, when configured. */
+  singleSignOn: { displayName: string; loginUrl: string } | null;
 }
 
 export interface TokenRecord {

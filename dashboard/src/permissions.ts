@@ -10,8 +10,14 @@ export type Action =
   | "toggle_service"
   | "modify_service"
   | "delete_service"
+  | "list_agents"
+  | "get_agent"
+  | "publish_agent"
+  | "modify_agent"
+  | "delete_agent"
   | "manage_scopes"
-  | "view_audit";
+  | "view_audit"
+  | "manage_federation";
 
 /** May the principal do `action` on the server at `path` (any server when omitted)? */
 export function can(who: WhoAmI | null, action: Action, path?: string): boolean {

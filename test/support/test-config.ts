@@ -24,5 +24,7 @@ export async function testBindings(idp: TestIdp): Promise<Record<string, string>
     SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
     // An egress secret the probe upstream can echo back (proxy tests).
     PROBE_EGRESS_TOKEN: "probe-egress-secret-value",
+    // One tenant blocks registrations the security scan flags (security-findings test).
+    SECURITY_SCAN_TENANTS: JSON.stringify({ "scan-block": { action: "block", threshold: "high" } }),
   };
 }

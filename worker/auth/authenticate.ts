@@ -4,12 +4,10 @@
 // MCP clients can find where to get a token. Tokens in the query string are
 // refused outright (they end up in logs and browser history).
 import type { Context, MiddlewareHandler } from "hono";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
-import { getServices } from "../services.ts";
+import { baseUrl, metadataUrl } from "../http/resource.ts";
 import { AuthError } from "./errors.ts";
-import { baseUrl, metadataUrl } from "./resource.ts";
 
 // RFC 6750 §2.3 names the query parameter `access_token`.
 const QUERY_TOKEN_PARAMETERS = ["access_token"];
@@ -23,6 +21,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
   const except = new Set(options.except ?? []);
   return async function authenticateMiddleware(c, next) {
     if (except.has(c.req.path)) return next();
+    // Already authenticated by the dashboard's session cookie (worker/routes/sso.ts).
+    if (c.get("principal") && c.req.header("authorization") === undefined) return next();
     const url = new URL(c.req.url);
     if (QUERY_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name))) {
       return unauthorized(
@@ -42,7 +42,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       );
     }
     try {
-      const principal = await getServices(c.env).authenticator.authenticate(token, c.req.url);
+      const principal = await c.var.services.authenticator.authenticate(token, c.req.url);
       c.set("principal", principal);
     } catch (error) {
       if (error instanceof AuthError) return unauthorized(c, error);
@@ -68,7 +68,7 @@ export interface ChallengeParameters {
 
 /** `Bearer resource_metadata="...", error="...", ...` for the resource the request addressed. */
 export function bearerChallenge(c: Context<{ Bindings: Env }>, parameters: ChallengeParameters = {}): string {
-  const base = baseUrl(loadConfig(c.env).publicUrl, c.req.url);
+  const base = baseUrl(c.var.config.publicUrl, c.req.url);
   const parts = [`Bearer resource_metadata="${metadataUrl(base, c.req.path)}"`];
   if (parameters.error) parts.push(`error="${parameters.error}"`);
   if (parameters.description) parts.push(`error_description="${quotable(parameters.description)}"`);

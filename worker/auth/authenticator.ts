@@ -2,11 +2,12 @@
 // tokens and every configured IdP's), then map it. The gateway's tokens are
 // also checked against their stored row (revocation); IdP tokens are mapped
 // from their claims with the issuer's settings.
-import type { AuthSettings } from "../env.ts";
+
+import { baseUrl, defaultAudiences } from "../http/resource.ts";
 import { principalFromClaims } from "./claims.ts";
 import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
-import { baseUrl, defaultAudiences } from "./resource.ts";
+import type { AuthSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 import type { TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";
@@ -18,7 +19,12 @@ export interface AuthenticatorDeps {
   tokens: TokenService;
   /** null when the gateway has no signing key (then it trusts no gateway tokens). */
   keys: () => Promise<SigningKeys | null>;
+  /** Opaque access tokens of the gateway's OAuth authorization server (worker/oauth/). */
+  oauthTokens?: ((token: string, requestUrl: string) => Promise<Principal>) | undefined;
 }
+
+/** The OAuth library's tokens are `{userId}:{grantId}:{secret}`; JWTs never contain `:`. */
+const OAUTH_TOKEN_SHAPE = /^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 export class Authenticator {
   readonly #deps: AuthenticatorDeps;
@@ -34,6 +40,10 @@ export class Authenticator {
 
   /** Throws AuthError for any token that must be refused. */
   async authenticate(token: string, requestUrl: string): Promise<Principal> {
+    const { oauthTokens } = this.#deps;
+    if (oauthTokens && token.length <= this.#deps.settings.maxTokenBytes && OAUTH_TOKEN_SHAPE.test(token)) {
+      return oauthTokens(token, requestUrl);
+    }
     const base = this.issuerFor(requestUrl);
     const audiences = defaultAudiences(base, new URL(requestUrl).pathname);
     const verified = await verifyToken(this.#setup(base), token, audiences);

@@ -9,11 +9,13 @@ import {
   type JsonRpcId,
   type JsonRpcResponse,
   type ParsedBody,
-} from "../mcp/jsonrpc.ts";
-import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
-import { checkStandardHeaders } from "../mcp/standard-headers.ts";
+} from "../protocol/jsonrpc.ts";
+import { jsonRpcError, jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
+import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
-import { leasedExchange, type SendResult } from "./leased-exchange.ts";
+import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
+import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -23,17 +25,14 @@ import {
 } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  jsonRpcReply,
+  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
-  readClientBody,
   refusalReply,
-  sessionNotFound,
   upstreamFailureReply,
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "./upstream-request.ts";
 
 const ACCEPT_BOTH = "application/json, text/event-stream";
 
@@ -76,8 +75,7 @@ export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
 }
 
 async function proxyPost(ctx: ProxyContext): Promise<Response> {
-  const startedAt = Date.now();
-  const body = await readClientBody(ctx.request);
+  const body = clientBody(ctx);
   if (body instanceof Response) return body;
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
@@ -90,7 +88,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
 
   if (prepared.forward.length === 0) {
-    auditVerdicts(ctx, prepared.verdicts, () => "denied", null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, () => "denied", null);
     return reply(prepared.refusals, 200);
   }
 
@@ -109,7 +107,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   if ("refusal" in exchange) {
     // A pinned session whose replica is gone is over: the client starts again.
     if (session && exchange.refusal.refused === "no_replica") return sessionNotFound();
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
     const refused = (forwardedIds.length > 0 ? forwardedIds : [null]).map((id) =>
       refusalToJsonRpc(exchange.refusal, id),
     );
@@ -117,7 +115,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const post: PostExchange = { body, prepared, forwardedIds, session, startedAt };
+  const post: PostExchange = { body, prepared, forwardedIds, session };
   return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
 }
 
@@ -128,12 +126,11 @@ interface PostExchange {
   /** Ids of the requests that went upstream. */
   forwardedIds: JsonRpcId[];
   session: UpstreamSession | null;
-  startedAt: number;
 }
 
 async function answerPost(
   ctx: ProxyContext,
-  { body, prepared, forwardedIds, session, startedAt }: PostExchange,
+  { body, prepared, forwardedIds, session }: PostExchange,
   result: SendResult,
   replicaUrl: string,
 ): Promise<Response> {
@@ -141,7 +138,7 @@ async function answerPost(
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
   if ("kind" in result) {
     const outcome = result.kind === "timeout" ? "timeout" : "upstream_error";
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null);
     return upstreamFailureReply(result, ctx.server.timeoutMs, {
       ids: forwardedIds,
       also: prepared.refusals,
@@ -160,7 +157,6 @@ async function answerPost(
     prepared.verdicts,
     outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
     response.status,
-    startedAt,
   );
 
   if (!response.ok)
@@ -194,6 +190,15 @@ async function answerPost(
 }
 
 async function proxyStream(ctx: ProxyContext): Promise<Response> {
+  // The standalone stream is SSE only: a client that cannot take it gets 406 at once,
+  // and no upstream stream is opened on its behalf.
+  if (!ctx.request.headers.get("accept")?.includes("text/event-stream")) {
+    return jsonRpcError(
+      406,
+      ErrorCode.InvalidRequest,
+      "Not Acceptable: the GET stream needs Accept: text/event-stream",
+    );
+  }
   const session = await upstreamSession(ctx);
   if (session === "invalid") return sessionNotFound();
   const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
@@ -283,17 +288,16 @@ async function upstreamError(
 ): Promise<Response> {
   const text = await response.text().catch(() => "");
   if (response.status === 404 && hadSession) return sessionNotFound();
-  if (
-    response.status === 401 ||
-    response.status === 403 ||
-    (response.status >= 300 && response.status < 400)
-  ) {
-    const errors = ids.map((id) =>
-      errorResponse(id, ErrorCode.UpstreamUnavailable, "The upstream refused the gateway's credentials"),
-    );
+  const redirect = response.status >= 300 && response.status < 400;
+  if (response.status === 401 || response.status === 403 || redirect) {
+    // A redirect is not followed (it could lead the gateway's credential elsewhere) and is reported as what it is.
+    const message = redirect
+      ? `The upstream answered with a redirect (HTTP ${response.status}); the gateway does not follow redirects`
+      : "The upstream refused the gateway's credentials";
+    const errors = ids.map((id) => errorResponse(id, ErrorCode.UpstreamUnavailable, message));
     const all = [...errors, ...refusals];
     return jsonRpcReply(
-      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, "Upstream refused")),
+      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, message)),
       502,
     );
   }

@@ -12,12 +12,15 @@ import {
   type Decision,
   type DecisionReason,
   decide,
+  effectiveScopes,
   type RegistryAction,
   type ResourceGrant,
 } from "../policy/access-policy.ts";
 import { type ScopesDocument, validateScopesDocument } from "../policy/scopes-document.ts";
 import { locateIssues, parseScopesYaml, scopesToYaml } from "../policy/scopes-yaml.ts";
+import type { Viewer } from "../store/registry-store.ts";
 import type { ScopesStore, StoredScopes } from "../store/scopes-store.ts";
+import { viewerFor } from "./visibility.ts";
 
 /** What ServerService (and other registry services) need from access control. */
 export interface AccessGuard {
@@ -25,6 +28,10 @@ export interface AccessGuard {
   require(principal: Principal, request: AccessRequest): Promise<void>;
   /** Everything, or the finite set of names, on which `action` is allowed. */
   resources(principal: Principal, action: RegistryAction): Promise<ResourceGrant>;
+  /** Who is asking, for the visibility rule (registry/visibility.ts). */
+  viewer(principal: Principal): Promise<Viewer>;
+  /** Whether the action is allowed (no error). */
+  allows(principal: Principal, request: AccessRequest): Promise<boolean>;
 }
 
 export interface AccessServiceOptions {
@@ -105,6 +112,19 @@ export class AccessService implements AccessGuard {
     return decide(await this.policyFor(principal.tenant), principal, request);
   }
 
+  /**
+   * A caller's own effective scopes (group_mappings applied to its groups,
+   * plus the scopes its token carries): what a token it mints may carry.
+   */
+  async effectiveScopesOf(principal: Principal): Promise<string[]> {
+    return effectiveScopes(await this.policyFor(principal.tenant), principal);
+  }
+
+  /** The scope names the tenant's policy defines (advertised in protected-resource metadata). */
+  async supportedScopes(tenant: string): Promise<string[]> {
+    return [...(await this.policyFor(tenant)).knownScopes].sort();
+  }
+
   async require(principal: Principal, request: AccessRequest): Promise<void> {
     const decision = await this.decide(principal, request);
     if (!decision.allow) throw forbidden(principal, decision);
@@ -112,6 +132,14 @@ export class AccessService implements AccessGuard {
 
   async resources(principal: Principal, action: RegistryAction): Promise<ResourceGrant> {
     return allowedResources(await this.policyFor(principal.tenant), principal, action);
+  }
+
+  async viewer(principal: Principal): Promise<Viewer> {
+    return viewerFor(await this.policyFor(principal.tenant), principal);
+  }
+
+  async allows(principal: Principal, request: AccessRequest): Promise<boolean> {
+    return (await this.decide(principal, request)).allow;
   }
 
   /** 403 unless the principal may read and replace the scopes configuration. */

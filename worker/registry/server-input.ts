@@ -3,6 +3,7 @@
 // disagree. Rules that need configuration (which hosts are allowed) live in
 // upstream-url-policy.ts.
 import { z } from "zod";
+import { RegistryName } from "./registry-names.ts";
 
 /** Paths the gateway itself serves; a server cannot take them. */
 export const RESERVED_PATHS = new Set([
@@ -37,14 +38,14 @@ export const PathSlug = z
   .refine((path) => !RESERVED_PATHS.has(path), "this path is reserved by the gateway")
   .meta({ description: "URL slug: the server is reached at /{path}/mcp", example: "github-tools" });
 
-const Tag = z
+export const Tag = z
   .string()
   .trim()
   .min(1)
   .max(50)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:-]*$/u, "tags are letters, digits, spaces and . _ : -");
 
-const SecretName = z
+export const SecretName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]{0,127}$/, "name a secret (UPPER_SNAKE_CASE), never its value")
   .meta({ description: "Name of a Worker secret holding the value" });
@@ -145,11 +146,17 @@ const serverFields = {
   metadata: Metadata,
   enabled: z.boolean(),
   visibility: z.enum(["public", "private", "group"]),
+  groups: z
+    .array(z.string().trim().min(1).max(200))
+    .max(32)
+    .transform((groups) => [...new Set(groups)])
+    .meta({ description: "Who may see the server when visibility is `group`" }),
   lifecycle: z.enum(["active", "deprecated"]),
   loadBalancing: LoadBalancingInput,
   circuitBreaker: CircuitBreakerInput.nullable(),
   healthCheck: HealthCheckInput.nullable(),
   rateLimit: RateLimitInput.nullable(),
+  registryName: RegistryName.nullable(),
 };
 
 export const ServerCreateInput = z
@@ -166,11 +173,13 @@ export const ServerCreateInput = z
     metadata: serverFields.metadata.default({}),
     enabled: serverFields.enabled.default(true),
     visibility: serverFields.visibility.default("public"),
+    groups: serverFields.groups.default([]),
     lifecycle: serverFields.lifecycle.default("active"),
     loadBalancing: serverFields.loadBalancing.default({ strategy: "weighted", hashOn: "identity" }),
     circuitBreaker: serverFields.circuitBreaker.default(null),
     healthCheck: serverFields.healthCheck.default(null),
     rateLimit: serverFields.rateLimit.default(null),
+    registryName: serverFields.registryName.default(null),
   })
   .meta({ id: "ServerCreate" });
 
@@ -188,11 +197,13 @@ export const ServerUpdateInput = z
     metadata: serverFields.metadata.optional(),
     enabled: serverFields.enabled.optional(),
     visibility: serverFields.visibility.optional(),
+    groups: serverFields.groups.optional(),
     lifecycle: serverFields.lifecycle.optional(),
     loadBalancing: serverFields.loadBalancing.optional(),
     circuitBreaker: serverFields.circuitBreaker.optional(),
     healthCheck: serverFields.healthCheck.optional(),
     rateLimit: serverFields.rateLimit.optional(),
+    registryName: serverFields.registryName.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     message: "send at least one field to change",
@@ -201,7 +212,7 @@ export const ServerUpdateInput = z
   })
   .meta({ id: "ServerUpdate" });
 
-const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true");
+export const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true");
 
 export const ServerListQuery = z.strictObject({
   enabled: BooleanQuery.optional(),

@@ -3,32 +3,58 @@
 // refresh. Talks to storage only through RegistryStore; knows nothing of HTTP.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
-import {
-  CatalogUnavailableError,
-  type DiscoveredCatalog,
-  type UpstreamTarget,
-} from "../mcp/catalog-reader.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
+import type { Finding } from "../store/finding-model.ts";
+import { NO_RATINGS, type RatingSummary } from "../store/rating-store.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
   type CatalogState,
   DuplicatePathError,
+  DuplicateRegistryNameError,
   type HealthSummary,
-  InvalidCursorError,
   type Page,
+  type Provenance,
+  type RegistryDetails,
   type RegistryStore,
   type ServerRecord,
   type ToolSummary,
   UNKNOWN_HEALTH,
 } from "../store/registry-store.ts";
+import {
+  CatalogUnavailableError,
+  type DiscoveredCatalog,
+  type UpstreamTarget,
+} from "../upstream/catalog-reader.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
-import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
+import { definedFields, listingPage, notifyObservers } from "./listing.ts";
+import type { RatingSummaries } from "./rating-service.ts";
+import { registryNameOf } from "./registry-names.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
+import { canSee } from "./visibility.ts";
+
+/** A finding the registration answer shows. */
+export type SecurityWarning = Finding & { kind: string; key: string };
+
+/** What a security scan of a catalog says (implemented by security/catalog-scanner.ts). */
+export interface CatalogScan {
+  policy: { action: "warn" | "hold" | "block"; threshold: string };
+  /** Findings at or above the policy's threshold. */
+  warnings: SecurityWarning[];
+  /** `kind:key` of entries with such a finding. */
+  flagged: string[];
+}
+
+/** The security scanner as the registry uses it. */
+export interface CatalogScanPort {
+  inspect(tenant: string, serverId: string, entries: CatalogEntry[]): Promise<CatalogScan>;
+  record(scan: CatalogScan): Promise<void>;
+}
 
 export type CatalogReader = (
   target: UpstreamTarget,
@@ -71,18 +97,56 @@ export interface ServerServiceOptions {
   /** Absent: refresh reads the catalog inline and no live state is kept. */
   state?: ServerStatePort;
   readCatalog: CatalogReader;
+  /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
+  scanner?: CatalogScanPort;
+  /** Tool pinning: approvals follow every stored catalog (worker/security/approval-service.ts). */
+  approvals?: {
+    reconcile(server: ServerRecord, entries: CatalogEntry[], scan: CatalogScan | null): Promise<void>;
+    /** Drops this isolate's cached approvals of a server (changed elsewhere, e.g. in its ServerState object). */
+    forget(serverId: string): void;
+  };
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
   defaultTimeoutMs: number;
+  /** Whether an agent holds the path: servers and agents share one URL namespace. */
+  agentHoldsPath?: (path: string) => Promise<boolean>;
+  /** Whether a virtual server is named `path` (`/v/{name}/mcp` and `/{path}/mcp` would be confused). */
+  virtualServerHoldsPath?: (path: string) => Promise<boolean>;
+  /** Rating summaries for every representation (absent: no ratings). */
+  ratings?: RatingSummaries;
+  /** Namespace of Registry API names (`{namespace}/{path}` unless a server has a registryName). */
+  registryNamespace: string;
   now?: () => Date;
   newId?: () => string;
 }
 
-/** A server as the API shows it: the record plus a short list of its tools. */
-export type ServerView = ServerRecord & { tools: ToolSummary[] };
+export type ServerView = ServerRecord & {
+  groups: string[];
+  tools: ToolSummary[];
+  rating: RatingSummary;
+  warnings?: SecurityWarning[];
+};
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
+
+/** What a server.json import adds to a registration (fields the create input has no place for). */
+export interface RegistrationExtras {
+  registryDetails?: RegistryDetails | null;
+}
+
+/**
+ * Fields a federated server keeps from its source; the rest may be changed
+ * here (enablement, tags, visibility, and how the gateway reaches it: egress
+ * credential and rate limit).
+ */
+export const LOCALLY_EDITABLE_IMPORTED_FIELDS = [
+  "enabled",
+  "tags",
+  "visibility",
+  "egress",
+  "rateLimit",
+] as const;
 
 export class ServerService {
   private readonly now: () => Date;
@@ -93,7 +157,11 @@ export class ServerService {
     this.newId = options.newId ?? (() => crypto.randomUUID());
   }
 
-  async register(principal: Principal, input: ServerCreate): Promise<ServerView> {
+  async register(
+    principal: Principal,
+    input: ServerCreate,
+    extras: RegistrationExtras = {},
+  ): Promise<ServerView> {
     await this.options.access.require(principal, {
       kind: "registry",
       action: "register_service",
@@ -102,7 +170,8 @@ export class ServerService {
     this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
-    if (await this.options.store.getServerByPath(input.path)) throw duplicatePath(input.path);
+    if (await this.pathTaken(input.path)) throw duplicatePath(input.path);
+    await this.checkRegistryName(principal.tenant, { path: input.path, registryName: input.registryName });
 
     const timestamp = this.now().toISOString();
     const draft: ServerRecord = {
@@ -120,6 +189,7 @@ export class ServerService {
       metadata: input.metadata,
       enabled: input.enabled,
       visibility: input.visibility,
+      groups: input.groups,
       owner: principal.subject,
       source: "local",
       lifecycle: input.lifecycle,
@@ -129,23 +199,72 @@ export class ServerService {
       healthCheck: input.healthCheck,
       rateLimit: input.rateLimit,
       health: UNKNOWN_HEALTH,
+      registryName: input.registryName,
+      registryDetails: extras.registryDetails ?? null,
+      provenance: null,
       createdAt: timestamp,
       updatedAt: timestamp,
     };
+    return this.create(draft);
+  }
+
+  // --- For federation (worker/federation/): the caller has checked its own permission ---
+
+  /** Stores a server imported from a federation source (catalog read first, like a registration). */
+  async createImported(draft: ServerRecord): Promise<ServerView> {
+    this.checkUrls(draft.endpoints.map((endpoint) => endpoint.url));
+    return this.create(draft);
+  }
+
+  /**
+   * Replaces an imported server with what its source now says; the catalog is
+   * read again when `rereadCatalog` (the entry changed upstream).
+   */
+  async replaceImported(next: ServerRecord, rereadCatalog: boolean): Promise<ServerView> {
+    let saved = next;
+    let outcome: CatalogOutcome | null = null;
+    if (rereadCatalog) {
+      this.checkUrls(next.endpoints.map((endpoint) => endpoint.url));
+      outcome = await this.readCatalog(next);
+      saved = withCatalogOutcome(next, outcome, next.updatedAt);
+    }
+    await this.save(saved, outcome?.entries ?? undefined);
+    return this.view(saved);
+  }
+
+  private async create(draft: ServerRecord): Promise<ServerView> {
     const outcome = await this.readCatalog(draft);
-    const server = withCatalogOutcome(draft, outcome, timestamp);
+    const scan = await this.inspect(draft, outcome);
+    if (scan?.policy.action === "block" && scan.flagged.length > 0) throw blockedByScan(scan);
+    const server = withScanWarnings(withCatalogOutcome(draft, outcome, draft.createdAt), scan);
     try {
       await this.options.store.insertServer(server, outcome.entries ?? []);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
+    await this.catalogStored(server, outcome.entries, scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
-    return this.view(server);
+    return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
+  }
+
+  /** 409 when another server already answers to this Registry API name. */
+  private async checkRegistryName(
+    tenant: string,
+    server: { id?: string; path: string; registryName: string | null },
+  ): Promise<void> {
+    const namespace = this.options.registryNamespace;
+    const name = registryNameOf(server, namespace);
+    const holder = await this.options.store.getServerByRegistryName(tenant, name, namespace);
+    if (holder && holder.id !== server.id) throw duplicateRegistryName(name);
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
     return this.view(await this.require(principal, id, "list_service"));
+  }
+
+  /** The server when the caller may see and read it (404/403 otherwise), e.g. before rating it. */
+  async visibleReadable(principal: Principal, id: string): Promise<ServerRecord> {
+    return this.require(principal, id, "list_service");
   }
 
   /**
@@ -155,32 +274,38 @@ export class ServerService {
    */
   async list(principal: Principal, filters: ServerListFilters): Promise<Page<ServerView>> {
     const grant = await this.options.access.resources(principal, "list_service");
-    const query = grant.all ? filters : { ...filters, paths: grant.names };
-    let page: Page<ServerRecord>;
-    try {
-      page = await this.options.store.listServers(principal.tenant, query);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) {
-        throw new GatewayError("validation", {
-          status: 400,
-          errors: [{ field: "cursor", message: "not a cursor from a previous page" }],
-        });
-      }
-      throw error;
-    }
-    const tools = await this.options.store.toolSummaries(
-      principal.tenant,
-      page.items.map((server) => server.id),
-    );
-    return {
-      items: page.items.map((server) => ({ ...server, tools: tools.get(server.id) ?? [] })),
-      nextCursor: page.nextCursor,
-    };
+    const viewer = await this.options.access.viewer(principal);
+    const query = { ...filters, viewer, ...(grant.all ? {} : { paths: grant.names }) };
+    const page = await listingPage(() => this.options.store.listServers(principal.tenant, query));
+    return { items: await this.views(principal.tenant, page.items), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Ids of the tenant's servers the caller may not see (private and group
+   * servers are few, so this is cheaper than listing the visible ones); for
+   * search results, which are not read through the store's listing.
+   */
+  async hiddenServerIds(principal: Principal): Promise<Set<string>> {
+    const viewer = await this.options.access.viewer(principal);
+    const hidden = new Set<string>();
+    if (viewer.seesEverything) return hidden;
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.store.listServers(principal.tenant, {
+        visibilities: ["private", "group"],
+        limit: 100,
+        ...(cursor && { cursor }),
+      });
+      for (const server of page.items) if (!canSee(viewer, server)) hidden.add(server.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return hidden;
   }
 
   /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
   async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
     const current = await this.require(principal, id, "modify_service");
+    if (current.provenance) refuseSourceOwnedFields(current.provenance, patch);
     if (patch.path !== undefined && patch.path !== current.path) {
       await this.options.access.require(principal, {
         kind: "registry",
@@ -189,20 +314,30 @@ export class ServerService {
       });
     }
     if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
-    if (patch.path && patch.path !== current.path && (await this.options.store.getServerByPath(patch.path))) {
+    if (patch.path && patch.path !== current.path && (await this.pathTaken(patch.path))) {
       throw duplicatePath(patch.path);
+    }
+    if (patch.path !== undefined || patch.registryName !== undefined) {
+      await this.checkRegistryName(current.tenant, {
+        id: current.id,
+        path: patch.path ?? current.path,
+        registryName: patch.registryName === undefined ? current.registryName : patch.registryName,
+      });
     }
     const timestamp = this.now().toISOString();
     let next: ServerRecord = { ...current, ...definedFields(patch), updatedAt: timestamp };
     // A different upstream may serve a different catalog: read it again.
     const upstreamChanged = patch.endpoints !== undefined || patch.egress !== undefined;
     let outcome: CatalogOutcome | null = null;
+    let scan: CatalogScan | null = null;
     if (upstreamChanged) {
       outcome = await this.readCatalog(next);
-      next = withCatalogOutcome(next, outcome, timestamp);
+      scan = await this.inspect(next, outcome);
+      next = withScanWarnings(withCatalogOutcome(next, outcome, timestamp), scan);
     }
     await this.save(next, outcome?.entries ?? undefined);
-    return this.view(next);
+    if (outcome) await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), ...(scan ? { warnings: scan.warnings } : {}) };
   }
 
   async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
@@ -235,15 +370,18 @@ export class ServerService {
     const current = await this.require(principal, id, "health_check_service");
     if (this.options.state) {
       await this.options.state.refreshNow(current);
+      this.options.approvals?.forget(current.id);
       const refreshed = await this.options.store.getServer(current.tenant, current.id);
       if (!refreshed) throw serverNotFound(id);
       return this.view(refreshed);
     }
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const next = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const next = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     await this.save(next, outcome.entries ?? undefined);
-    return this.view(next);
+    await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), warnings: scan?.warnings ?? [] };
   }
 
   /** Health with history, circuits and recent catalog changes (`list_service`, like reading the server). */
@@ -279,9 +417,11 @@ export class ServerService {
     const before = await this.options.store.listCatalog(tenant, id);
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const { catalog: state } = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
     if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
+    await this.catalogStored(current, outcome.entries, scan);
     const changes = entries ? diffCatalog(before, entries) : [];
     if (changes.length > 0 || state.status !== current.catalog.status) {
       const saved = { ...current, catalog: state };
@@ -295,12 +435,13 @@ export class ServerService {
   }
 
   private async save(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void> {
+    let updated: boolean;
     try {
-      if (!(await this.options.store.updateServer(server, catalog))) throw serverNotFound(server.id);
+      updated = await this.options.store.updateServer(server, catalog);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
+    if (!updated) throw serverNotFound(server.id);
     await this.notify((observer) => observer.serverSaved(server, catalog));
   }
 
@@ -310,27 +451,63 @@ export class ServerService {
    * so a later save or a reindex repairs what was missed.
    */
   private async notify(call: (observer: RegistryObserver) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled((this.options.observers ?? []).map(call));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        console.error(
-          JSON.stringify({ level: "error", event: "registry_observer_failed", error: String(result.reason) }),
-        );
-      }
-    }
+    await notifyObservers(this.options.observers ?? [], call, "registry_observer_failed");
   }
 
-  /** The record, if it exists in the caller's tenant and `action` is allowed on its path (403 otherwise). */
-  private async require(principal: Principal, id: string, action: RegistryAction): Promise<ServerRecord> {
+  /** The server if it exists in the caller's tenant and is visible to them (404 otherwise: existence does not leak). */
+  async visible(principal: Principal, id: string): Promise<ServerRecord> {
     const server = await this.options.store.getServer(principal.tenant, id);
-    if (!server) throw serverNotFound(id);
+    if (!server || !canSee(await this.options.access.viewer(principal), server)) throw serverNotFound(id);
+    return server;
+  }
+
+  /** The record, if it exists and is visible (404 otherwise) and `action` is allowed on its path (403 otherwise). */
+  private async require(principal: Principal, id: string, action: RegistryAction): Promise<ServerRecord> {
+    const server = await this.visible(principal, id);
     await this.options.access.require(principal, { kind: "registry", action, resource: server.path });
     return server;
   }
 
   private async view(server: ServerRecord): Promise<ServerView> {
-    const tools = await this.options.store.toolSummaries(server.tenant, [server.id]);
-    return { ...server, tools: tools.get(server.id) ?? [] };
+    const [view] = await this.views(server.tenant, [server]);
+    return view ?? { ...server, groups: server.groups ?? [], tools: [], rating: NO_RATINGS };
+  }
+
+  private async views(tenant: string, servers: ServerRecord[]): Promise<ServerView[]> {
+    const ids = servers.map((server) => server.id);
+    const [tools, ratings] = await Promise.all([
+      this.options.store.toolSummaries(tenant, ids),
+      this.options.ratings?.summaries(tenant, "server", ids) ?? new Map<string, RatingSummary>(),
+    ]);
+    return servers.map((server) => ({
+      ...server,
+      groups: server.groups ?? [],
+      tools: tools.get(server.id) ?? [],
+      rating: ratings.get(server.id) ?? NO_RATINGS,
+    }));
+  }
+
+  private async pathTaken(path: string): Promise<boolean> {
+    if (await this.options.store.getServerByPath(path)) return true;
+    if (await this.options.agentHoldsPath?.(path)) return true;
+    return (await this.options.virtualServerHoldsPath?.(path)) ?? false;
+  }
+
+  /** After a catalog read was stored: its findings replace the old ones, approvals follow (pinning). */
+  private async catalogStored(
+    server: ServerRecord,
+    entries: CatalogEntry[] | null,
+    scan: CatalogScan | null,
+  ): Promise<void> {
+    if (entries === null) return;
+    if (scan) await this.options.scanner?.record(scan);
+    await this.options.approvals?.reconcile(server, entries, scan);
+  }
+
+  /** Scans a catalog that was read (null when nothing was read or no scanner is configured). */
+  private async inspect(server: ServerRecord, outcome: CatalogOutcome): Promise<CatalogScan | null> {
+    if (!this.options.scanner || outcome.entries === null) return null;
+    return this.options.scanner.inspect(server.tenant, server.id, outcome.entries);
   }
 
   private checkUrls(urls: string[]): void {
@@ -365,13 +542,75 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   return { ...server, catalog };
 }
 
-/** Drops keys whose value is undefined so a partial update never erases a field. */
-function definedFields<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+/** The catalog's warnings name each entry the scanner flagged. */
+function withScanWarnings(server: ServerRecord, scan: CatalogScan | null): ServerRecord {
+  if (!scan || scan.warnings.length === 0) return server;
+  return {
+    ...server,
+    catalog: { ...server.catalog, warnings: [...server.catalog.warnings, ...warningLines(scan)] },
+  };
+}
+
+/** One line per flagged entry for the catalog's warnings. */
+function warningLines(scan: CatalogScan): string[] {
+  const byEntry = new Map<string, SecurityWarning[]>();
+  for (const warning of scan.warnings) {
+    const ref = `${warning.kind}:${warning.key}`;
+    byEntry.set(ref, [...(byEntry.get(ref) ?? []), warning]);
+  }
+  return [...byEntry.values()].map((warnings) => {
+    const first = warnings[0] as SecurityWarning;
+    const rules = [...new Set(warnings.map((warning) => `${warning.ruleId} (${warning.severity})`))].join(
+      ", ",
+    );
+    return `security: ${first.kind} "${first.key}": ${rules}`;
+  });
+}
+
+/** SECURITY_SCAN_ACTION=block: nothing is stored; the problem names each flagged entry. */
+function blockedByScan(scan: CatalogScan): GatewayError {
+  return new GatewayError("validation", {
+    detail: `The security scan flagged ${scan.flagged.length} catalog entr${scan.flagged.length === 1 ? "y" : "ies"} at or above "${scan.policy.threshold}"; registration is blocked by policy`,
+    errors: scan.warnings.slice(0, 50).map((warning) => ({
+      field: `catalog.${warning.kind}.${warning.key}.${warning.field}`,
+      message: `${warning.ruleId} (${warning.severity}): ${warning.message}`,
+    })),
+  });
 }
 
 function serverNotFound(id: string): GatewayError {
   return new GatewayError("not-found", { detail: `No server with id "${id}"` });
+}
+
+/** A unique index of the store refused the write: the 409 that names the field. */
+function storeConflict(error: unknown): unknown {
+  if (error instanceof DuplicatePathError) return duplicatePath(error.path);
+  if (error instanceof DuplicateRegistryNameError) return duplicateRegistryName(error.registryName);
+  return error;
+}
+
+function duplicateRegistryName(name: string): GatewayError {
+  return new GatewayError("conflict", {
+    detail: `A server named "${name}" already exists in the registry`,
+    errors: [{ field: "registryName", message: "already taken (set another registryName or path)" }],
+  });
+}
+
+/** Imported servers follow their source: only the locally editable fields may change (422 otherwise). */
+function refuseSourceOwnedFields(provenance: Provenance, patch: ServerUpdate): void {
+  const editable = new Set<string>(LOCALLY_EDITABLE_IMPORTED_FIELDS);
+  const refused = Object.entries(patch)
+    .filter(([field, value]) => value !== undefined && !editable.has(field))
+    .map(([field]) => ({
+      field,
+      message: `read-only: this server is synchronised from the federation source "${provenance.sourceName}"`,
+    }));
+  if (refused.length > 0) {
+    throw new GatewayError("validation", {
+      detail: `Imported servers can change only ${LOCALLY_EDITABLE_IMPORTED_FIELDS.join(", ")}`,
+      errors: refused,
+    });
+  }
 }
 
 function duplicatePath(path: string): GatewayError {

@@ -7,15 +7,13 @@ import { z } from "zod";
 import { unauthorized } from "../auth/authenticate.ts";
 import { devCredentialsMatch } from "../auth/dev-login.ts";
 import { AuthError } from "../auth/errors.ts";
-import { ownScopes } from "../auth/policy-link.ts";
 import { DEFAULT_TENANT, type Principal } from "../auth/principal.ts";
 import type { MintedToken } from "../auth/token-service.ts";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
 import { REGISTRY_ACTIONS, type RegistryAction } from "../policy/scopes-document.ts";
-import { getServices } from "../services.ts";
+import type { AccessService } from "../registry/access-service.ts";
 import type { VendedTokenRecord } from "../store/token-store.ts";
 import { json, jsonBody, problem } from "./openapi-parts.ts";
 
@@ -138,7 +136,7 @@ const WhoAmI = z
     scopes: z.array(z.string()),
     kind: z.enum(["user", "machine"]),
     name: z.string().optional(),
-    credential: z.enum(["idp", "personal-token", "dev-login"]).optional(),
+    credential: z.enum(["idp", "personal-token", "dev-login", "oauth", "session"]).optional(),
     effectiveScopes: z.array(z.string()).meta({ description: "Scopes from your groups plus your token's" }),
     permissions: z
       .record(z.enum(REGISTRY_ACTIONS), z.object({ all: z.boolean(), names: z.array(z.string()) }))
@@ -153,6 +151,10 @@ const AuthMethods = z
   .object({
     devLogin: z.boolean().meta({ description: "POST /api/v1/auth/dev-login is enabled (development only)" }),
     identityProviders: z.array(z.object({ issuer: z.string(), displayName: z.string() })),
+    singleSignOn: z
+      .object({ displayName: z.string(), loginUrl: z.string() })
+      .nullable()
+      .meta({ description: "Dashboard sign-in at the identity provider (OIDC_ISSUER), when configured" }),
   })
   .meta({ id: "AuthMethods" });
 
@@ -177,19 +179,19 @@ const whoamiRoute = createRoute({
 
 type TokenContext = Context<{ Bindings: Env }>;
 
-/** Token lifecycle events go to the audit log (category `auth`), after the response. */
-function audit(
+/** Token lifecycle and sign-in events go to the audit log (category `auth`), after the response. */
+export function auditAuth(
   c: TokenContext,
   event: {
     tenant: string;
     subject: string | null;
     issuer: string | null;
-    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login";
+    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login" | "oauth.authorize";
     decision: "allow" | "deny";
     detail?: Record<string, unknown>;
   },
 ): void {
-  getServices(c.env).auditor.record(c.executionCtx, [
+  c.var.services.auditor.record(c.executionCtx, [
     {
       tenant: event.tenant,
       requestId: c.get("requestId") ?? "",
@@ -212,10 +214,9 @@ function audit(
 
 /** Every registry action with where the principal holds it (nowhere: `{all: false, names: []}`). */
 async function permissionsOf(
-  env: Env,
+  access: AccessService,
   principal: Principal,
 ): Promise<Record<RegistryAction, { all: boolean; names: string[] }>> {
-  const access = getServices(env).access;
   const entries = await Promise.all(
     REGISTRY_ACTIONS.map(async (action) => {
       const grant = await access.resources(principal, action);
@@ -247,14 +248,14 @@ export function tokenRoutes() {
 
   app.openapi(mintRoute, async (c) => {
     const principal = c.get("principal");
-    const services = getServices(c.env);
+    const services = c.var.services;
     const minted = await services.tokens.mint(
       principal,
       c.req.valid("json"),
-      await ownScopes(c.env, principal),
+      await services.access.effectiveScopesOf(principal),
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -267,7 +268,7 @@ export function tokenRoutes() {
   });
 
   app.openapi(listRoute, async (c) => {
-    const records = await getServices(c.env).tokens.list(c.get("principal"));
+    const records = await c.var.services.tokens.list(c.get("principal"));
     const now = Date.now();
     return c.json({ items: records.map((record) => view(record, now)) }, 200);
   });
@@ -275,8 +276,8 @@ export function tokenRoutes() {
   app.openapi(revokeRoute, async (c) => {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
-    await getServices(c.env).tokens.revoke(principal, id);
-    audit(c, {
+    await c.var.services.tokens.revoke(principal, id);
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -290,24 +291,34 @@ export function tokenRoutes() {
   app.openapi(whoamiRoute, async (c) => {
     const { tokenId: _tokenId, ...principal } = c.get("principal");
     const [effectiveScopes, permissions] = await Promise.all([
-      ownScopes(c.env, c.get("principal")),
-      permissionsOf(c.env, c.get("principal")),
+      c.var.services.access.effectiveScopesOf(c.get("principal")),
+      permissionsOf(c.var.services.access, c.get("principal")),
     ]);
     return c.json({ ...principal, effectiveScopes, permissions }, 200);
   });
 
   app.openapi(methodsRoute, (c) => {
-    const { devLogin, issuers } = loadConfig(c.env).auth;
+    const { auth, oauth } = c.var.config;
+    const { devLogin, issuers } = auth;
     const identityProviders = issuers.map(({ issuer, displayName }) => ({ issuer, displayName }));
-    return c.json({ devLogin: devLogin !== null, identityProviders }, 200);
+    const oidc = oauth.oidc;
+    const singleSignOn =
+      oidc && c.env.OAUTH_KV
+        ? {
+            displayName:
+              issuers.find((entry) => entry.issuer === oidc.issuer)?.displayName ?? new URL(oidc.issuer).host,
+            loginUrl: "/api/v1/auth/sso/login",
+          }
+        : null;
+    return c.json({ devLogin: devLogin !== null, identityProviders, singleSignOn }, 200);
   });
 
   app.openapi(devLoginRoute, async (c) => {
-    const devLogin = loadConfig(c.env).auth.devLogin;
+    const devLogin = c.var.config.auth.devLogin;
     if (!devLogin) throw new GatewayError("not-found", { detail: "Development login is not enabled" });
     const { username, password } = c.req.valid("json");
     if (!(await devCredentialsMatch(devLogin, username, password))) {
-      audit(c, {
+      auditAuth(c, {
         tenant: DEFAULT_TENANT,
         subject: null,
         issuer: null,
@@ -319,13 +330,13 @@ export function tokenRoutes() {
         new AuthError("wrong user name or password", { code: "invalid_request" }),
       ) as never;
     }
-    const services = getServices(c.env);
+    const services = c.var.services;
     const minted = await services.tokens.devLogin(
       devLogin.username,
       DEFAULT_TENANT,
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: DEFAULT_TENANT,
       subject: devLogin.username,
       issuer: services.authenticator.issuerFor(c.req.url),

@@ -1,13 +1,14 @@
 // Route of the virtual servers' MCP endpoints `/v/{name}/mcp`: the same legs
 // as `/mcp` (stateless 2026-07-28 in the Worker, session-based clients in
-// their McpSession object) with the virtual server's own view.
+// their McpSession object, both read once by the ingress) with the virtual
+// server's own view.
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
-import { mcpRateLimit } from "../http/rate-limit.ts";
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
-import { getServices } from "../services.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { jsonRpcError } from "../protocol/replies.ts";
+import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import { virtualEndpoint } from "../virtual/virtual-server-service.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
 
@@ -18,18 +19,13 @@ export function virtualMcpRoutes() {
   app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
   app.on(["GET", "POST", "DELETE"], ROUTE, async (c) => {
     const name = c.req.param("name");
-    const record = await getServices(c.env).virtualServers.servable(c.get("principal").tenant, name);
+    const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
     // Unknown, disabled and another tenant's virtual servers look alike.
-    if (!record) {
-      return Response.json(errorResponse(null, ErrorCode.InvalidRequest, "No such virtual server"), {
-        status: 404,
-      });
-    }
+    if (!record) return jsonRpcError(404, ErrorCode.InvalidRequest, "No such virtual server");
     return serveAggregated(c, { endpoint: virtualEndpoint(record.name), virtual: record });
   });
   app.all(ROUTE, () =>
-    Response.json(errorResponse(null, ErrorCode.InvalidRequest, "Method not allowed"), {
-      status: 405,
+    jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {
       headers: { allow: "GET, POST, DELETE" },
     }),
   );

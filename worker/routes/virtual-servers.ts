@@ -3,7 +3,6 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
-import { getServices } from "../services.ts";
 import {
   VirtualPromptInput,
   VirtualResourceInput,
@@ -116,36 +115,36 @@ export function virtualServerRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(createVirtual, async (c) => {
-    const created = await getServices(c.env).virtualServers.create(c.get("principal"), c.req.valid("json"));
+    const created = await c.var.services.virtualServers.create(c.get("principal"), c.req.valid("json"));
     c.header("location", `/api/v1/virtual-servers/${created.id}`);
     return c.json(created, 201);
   });
 
   app.openapi(listVirtual, async (c) =>
-    c.json(await getServices(c.env).virtualServers.list(c.get("principal")), 200),
+    c.json(await c.var.services.virtualServers.list(c.get("principal")), 200),
   );
 
   app.openapi(getVirtual, async (c) =>
-    c.json(await getServices(c.env).virtualServers.get(c.get("principal"), c.req.valid("param").id), 200),
+    c.json(await c.var.services.virtualServers.get(c.get("principal"), c.req.valid("param").id), 200),
   );
 
   app.openapi(updateVirtual, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(
-      await getServices(c.env).virtualServers.update(c.get("principal"), id, c.req.valid("json")),
+      await c.var.services.virtualServers.update(c.get("principal"), id, c.req.valid("json")),
       200,
     );
   });
 
   app.openapi(deleteVirtual, async (c) => {
-    await getServices(c.env).virtualServers.delete(c.get("principal"), c.req.valid("param").id);
+    await c.var.services.virtualServers.delete(c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   });
 
   for (const action of ["enable", "disable"] as const) {
     app.openapi(enablement(action), async (c) => {
       const { id } = c.req.valid("param");
-      const updated = await getServices(c.env).virtualServers.setEnabled(
+      const updated = await c.var.services.virtualServers.setEnabled(
         c.get("principal"),
         id,
         action === "enable",

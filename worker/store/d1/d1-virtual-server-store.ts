@@ -8,7 +8,7 @@ import {
   type VirtualServerRecord,
   type VirtualServerStore,
 } from "../virtual-server-store.ts";
-import { errorText } from "./d1-registry-store.ts";
+import { errorText } from "./d1-common.ts";
 import { virtualServers } from "./schema.ts";
 
 type VirtualServerRow = typeof virtualServers.$inferSelect;

@@ -1,0 +1,117 @@
+// Serving exchanges of the aggregated endpoint with the MCP SDK. Stateless
+// 2026-07-28 clients are answered in the Worker by `createMcpHandler` (modern
+// only: `legacy: "reject"`), one fresh gateway server per request. A request
+// of a session-based client is answered inside its McpSession Durable Object
+// by a fresh gateway server on a session-less Streamable HTTP transport: the
+// session itself (identity binding, expiry, upstream sessions) is the Durable
+// Object's, so nothing the SDK keeps in memory has to survive eviction.
+// The SDK gets the body the ingress already parsed (`parsedBody`): it never
+// reads or parses the body again.
+import {
+  type AuthInfo,
+  createMcpHandler,
+  type McpHttpHandler,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
+import type { GatewayConfig } from "../env.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { GatewayExchange } from "./gateway-exchange.ts";
+import { createGatewayServer } from "./gateway-server.ts";
+
+const EXCHANGE_KEY = "mcpGatewayExchange";
+
+/** The SDK passes `authInfo` through to the server factory untouched: the exchange rides along. */
+function authInfoFor(exchange: GatewayExchange): AuthInfo {
+  return {
+    token: "",
+    clientId: exchange.principal.subject,
+    scopes: [...exchange.principal.scopes],
+    extra: { [EXCHANGE_KEY]: exchange },
+  };
+}
+
+function exchangeOf(authInfo: AuthInfo | undefined): GatewayExchange {
+  const exchange = authInfo?.extra?.[EXCHANGE_KEY];
+  if (!(exchange instanceof GatewayExchange))
+    throw new Error("aggregated endpoint: request without exchange");
+  return exchange;
+}
+
+// One handler per configuration (per isolate): it holds nothing per caller.
+const statelessHandlers = new WeakMap<GatewayConfig, McpHttpHandler>();
+
+function statelessHandler(config: GatewayConfig): McpHttpHandler {
+  let handler = statelessHandlers.get(config);
+  if (!handler) {
+    handler = createMcpHandler((ctx) => serverFor(exchangeOf(ctx.authInfo)), {
+      legacy: "reject",
+      maxRequestBodySize: config.maxBodyBytes,
+      onerror: (error) => logError("mcp_stateless_error", error),
+    });
+    statelessHandlers.set(config, handler);
+  }
+  return handler;
+}
+
+/** A 2026-07-28 request, answered without any session. */
+export async function serveStateless(exchange: GatewayExchange): Promise<Response> {
+  noteRequests(exchange);
+  const { request } = exchange;
+  const response = await statelessHandler(exchange.config).fetch(request.http, {
+    authInfo: authInfoFor(exchange),
+    ...(request.json !== undefined && { parsedBody: request.json }),
+  });
+  return exchange.recordAfter(response);
+}
+
+/**
+ * One request of a session-based (2025-era) client. `json` answers with a
+ * single JSON body (used for `initialize`, whose result the session reads);
+ * otherwise requests are answered as SSE so progress can stream.
+ */
+export async function serveSessionRequest(
+  exchange: GatewayExchange,
+  options: { json: boolean },
+): Promise<Response> {
+  noteRequests(exchange);
+  const { request } = exchange;
+  const server = serverFor(exchange);
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: options.json,
+    maxRequestBodySize: exchange.config.maxBodyBytes,
+  });
+  transport.onerror = (error) => logError("mcp_session_transport_error", error);
+  await server.connect(transport);
+  const response = await transport.handleRequest(request.http, {
+    authInfo: authInfoFor(exchange),
+    ...(request.json !== undefined && { parsedBody: request.json }),
+  });
+  return exchange.recordAfter(response, () => {
+    server.close().catch(() => {});
+  });
+}
+
+/** The exchange's own server (a virtual server's), else the aggregated gateway server. */
+function serverFor(exchange: GatewayExchange) {
+  return exchange.createServer ? exchange.createServer(exchange) : createGatewayServer(exchange);
+}
+
+/** Registers the body's JSON-RPC requests for the audit (from the ingress's one parse). */
+function noteRequests(exchange: GatewayExchange): void {
+  const { request } = exchange;
+  if (request.method !== "POST") {
+    exchange.rejected("not_a_post", request.method);
+    return;
+  }
+  if (request.bodyError !== null) {
+    exchange.rejected(request.bodyError.code === ErrorCode.ParseError ? "parse_error" : "invalid_request");
+    return;
+  }
+  if (request.body !== null) exchange.expect(request.body.messages);
+}
+
+/** What the SDK reports while serving: almost always a client's bad request, so a warning. */
+function logError(event: string, error: Error): void {
+  console.warn(JSON.stringify({ level: "warn", event, error: error.message }));
+}

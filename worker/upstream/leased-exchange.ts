@@ -1,0 +1,131 @@
+// One exchange with an upstream replica, chosen and watched by the resilience
+// layer: `withFailover` leases a replica (load balancing, circuit breakers,
+// rate limits), `send` talks to it, and the outcome goes back to the replica's
+// circuit. A streamed answer is reported when its stream ends or breaks, so a
+// cut stream counts against the replica that cut it.
+
+import type { Principal } from "../auth/principal.ts";
+import {
+  type AttemptResult,
+  isLeaseRefusal,
+  type LeaseOutcome,
+  type LeaseRefusal,
+  NEVER_REACHED_STATUSES,
+  type UpstreamLease,
+  type WaitUntil,
+  withFailover,
+} from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
+import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
+import type { UpstreamFailure } from "./upstream-request.ts";
+
+export type SendResult = { response: Response } | UpstreamFailure;
+
+export type Exchange = { result: SendResult; lease: UpstreamLease } | { refusal: LeaseRefusal };
+
+export interface ExchangeOptions {
+  /** The JSON-RPC methods sent (decides retries); none for GET streams and DELETE. */
+  methods?: string[];
+  /** The replica an upstream session lives on: only it may serve the exchange. */
+  pinnedUrl?: string;
+}
+
+/** What a leased exchange needs to know of the request (the per-server proxy's context has it all). */
+export interface LeasedExchangeContext {
+  request: Request;
+  server: ServerRecord;
+  transport: Transport;
+  principal: Principal;
+  resilience: ResilienceDeps;
+  waitUntil: WaitUntil;
+}
+
+export async function leasedExchange(
+  ctx: LeasedExchangeContext,
+  options: ExchangeOptions,
+  send: (endpoint: UpstreamEndpoint) => Promise<SendResult>,
+): Promise<Exchange> {
+  const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
+  const outcome = await withFailover(
+    ctx.resilience,
+    ctx.waitUntil,
+    ctx.server,
+    {
+      principal: ctx.principal,
+      transport: ctx.transport,
+      ...(options.methods ? { method: options.methods } : {}),
+      ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}),
+      ...(affinityKey ? { affinityKey } : {}),
+    },
+    async (lease) => judge(await timed(() => send(lease.endpoint))),
+  );
+  if (isLeaseRefusal(outcome)) return { refusal: outcome };
+  return { result: outcome.value, lease: outcome.lease };
+}
+
+async function timed(send: () => Promise<SendResult>): Promise<{ result: SendResult; latencyMs: number }> {
+  const started = Date.now();
+  const result = await send();
+  return { result, latencyMs: Date.now() - started };
+}
+
+/** How an answer counts for the replica's circuit, and whether it may fail over. */
+function judge({ result, latencyMs }: { result: SendResult; latencyMs: number }): AttemptResult<SendResult> {
+  if ("kind" in result) {
+    // A failed fetch cannot prove the request never left, so it counts as reached.
+    return { value: result, ok: false, reachedUpstream: true, latencyMs, reason: result.kind };
+  }
+  const { response } = result;
+  if (response.status >= 500) {
+    return {
+      value: result,
+      ok: false,
+      reachedUpstream: !NEVER_REACHED_STATUSES.has(response.status),
+      latencyMs,
+      reason: `HTTP ${response.status}`,
+    };
+  }
+  const isStream = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  if (!isStream || response.body === null)
+    return { value: result, ok: true, reachedUpstream: true, latencyMs };
+  const { body, settled } = watchStream(response.body, latencyMs);
+  const watched = new Response(body, response);
+  return { value: { response: watched }, ok: true, reachedUpstream: true, latencyMs, settled };
+}
+
+/**
+ * Passes a stream through and tells how it ended: completed (ok), broken by
+ * the upstream (a failure for its circuit), or abandoned by the client (not
+ * the replica's fault, so not a failure either).
+ */
+function watchStream(
+  source: ReadableStream<Uint8Array>,
+  latencyMs: number,
+): { body: ReadableStream<Uint8Array>; settled: Promise<LeaseOutcome> } {
+  const reader = source.getReader();
+  let settle: (outcome: LeaseOutcome) => void = () => {};
+  const settled = new Promise<LeaseOutcome>((resolve) => {
+    settle = resolve;
+  });
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          settle({ ok: true, reachedUpstream: true, latencyMs });
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        controller.error(error);
+        settle({ ok: false, reachedUpstream: true, latencyMs, reason: "stream cut" });
+      }
+    },
+    async cancel(reason) {
+      settle({ ok: true, reachedUpstream: true, latencyMs });
+      await reader.cancel(reason);
+    },
+  });
+  return { body, settled };
+}

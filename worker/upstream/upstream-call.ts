@@ -1,0 +1,282 @@
+// Sends one request of the aggregated endpoint (tools/call, resources/read,
+// prompts/get) to a registered server, as an MCP client in the server's own
+// protocol generation: the server's egress credential (never the caller's),
+// its timeout, a replica leased from the resilience layer (load balancing,
+// circuit breakers, the per-server rate limit) with failover while a replica
+// provably never received the request, progress passed back as it arrives,
+// and, inside a client session, the upstream session reused from one call to
+// the next.
+import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
+import { z } from "zod";
+import type { Principal } from "../auth/principal.ts";
+import { deadline } from "../platform/deadline.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import type { UpstreamMethod } from "../protocol/methods.ts";
+import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
+import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
+import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
+import { brief, explainFailure } from "./upstream-failure.ts";
+
+export type { UpstreamMethod };
+
+export interface UpstreamRequest {
+  method: UpstreamMethod;
+  params: Record<string, unknown>;
+}
+
+export interface UpstreamProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** Where a client session keeps the upstream sessions it opened (the McpSession Durable Object). */
+export interface UpstreamSessionStore {
+  get(key: string): UpstreamSession | undefined;
+  /** Returns false when another call stored a session for `key` first (then close yours). */
+  claim(key: string, session: UpstreamSession): boolean;
+  delete(key: string): void;
+}
+
+/** Who calls, and where the resilience layer keeps its state. */
+export interface UpstreamLeaseContext {
+  resilience: ResilienceDeps;
+  waitUntil: WaitUntil;
+  principal: Principal;
+}
+
+export interface UpstreamCallContext {
+  secrets: SecretSource;
+  lease: UpstreamLeaseContext;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Cancellation by the caller (client went away, broadcast deadline). */
+  signal?: AbortSignal;
+  onProgress?: (progress: UpstreamProgress) => void;
+  /** Present inside a client session: upstream sessions are kept and reused. */
+  sessions?: UpstreamSessionStore;
+  /** Runs cleanup after the response (ctx.waitUntil); awaited inline when absent. */
+  defer?: (work: Promise<unknown>) => void;
+}
+
+export interface UpstreamCallResult {
+  result: Record<string, unknown>;
+  /** The replica that answered. */
+  endpoint: string;
+  /** HTTP status of the answer that carried the result. */
+  upstreamStatus: number | null;
+}
+
+export type UpstreamCallFailure =
+  /** The upstream answered with a JSON-RPC error: relayed as is. */
+  | "rejected"
+  | "unavailable"
+  | "timeout"
+  | "cancelled"
+  /** The server's record cannot be used (a missing egress secret). */
+  | "misconfigured"
+  /** No replica may be used now: open circuits, or the caller's rate limit. */
+  | "refused";
+
+export class UpstreamCallError extends Error {
+  override readonly name = "UpstreamCallError";
+  constructor(
+    readonly failure: UpstreamCallFailure,
+    /** Safe to show to the caller. */
+    readonly reason: string,
+    readonly upstreamStatus: number | null = null,
+    /** The upstream's own JSON-RPC error, for `rejected`. */
+    readonly rpc?: { code: number; message: string; data?: unknown },
+  ) {
+    super(reason);
+  }
+}
+
+// Loose: the result stays exactly as the upstream sent it; the gateway's own
+// server validates what it finally returns.
+const AnyResult = z.looseObject({});
+
+/** Protocol generation per upstream URL, learnt on first contact, so later calls skip the probe. */
+const verdicts = new Map<string, PriorDiscovery>();
+const MAX_VERDICTS = 1_000;
+
+export async function callUpstream(
+  server: ServerRecord,
+  request: UpstreamRequest,
+  context: UpstreamCallContext,
+): Promise<UpstreamCallResult> {
+  const timeout = deadline(server.timeoutMs);
+  const signals: Signals = {
+    deadline: timeout.signal,
+    combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
+  };
+  try {
+    const { resilience, waitUntil, principal } = context.lease;
+    const outcome = await withFailover<Attempt>(
+      resilience,
+      waitUntil,
+      server,
+      // Identity limits are charged once per /mcp request by the route; each call charges the server's.
+      { principal, method: request.method, rateLimit: "server" },
+      async (lease): Promise<AttemptResult<Attempt>> => {
+        const started = Date.now();
+        const attempt = await callReplica(server, lease.endpoint, request, context, signals, true);
+        const latencyMs = Date.now() - started;
+        if (attempt.ok) return { value: attempt, ok: true, reachedUpstream: true, latencyMs };
+        // An answer, a cancellation or our own misconfiguration says nothing bad about the replica.
+        const replicaFailed = attempt.error.failure === "unavailable" || attempt.error.failure === "timeout";
+        return {
+          value: attempt,
+          ok: !replicaFailed,
+          reachedUpstream: !attempt.neverReached || signals.combined.aborted,
+          latencyMs,
+          reason: attempt.error.reason,
+        };
+      },
+    );
+    if (isLeaseRefusal(outcome)) {
+      throw new UpstreamCallError("refused", `server "${server.path}": ${outcome.message}`, null, {
+        code: outcome.refused === "rate_limited" ? ErrorCode.RateLimited : ErrorCode.UpstreamUnavailable,
+        message: outcome.message,
+        data: { reason: outcome.refused, retryAfterMs: outcome.retryAfterMs },
+      });
+    }
+    if (outcome.value.ok) return outcome.value.value;
+    throw outcome.value.error;
+  } finally {
+    timeout.clear();
+  }
+}
+
+interface Signals {
+  deadline: AbortSignal;
+  /** The deadline or the caller's cancellation, whichever comes first. */
+  combined: AbortSignal;
+}
+
+type Attempt =
+  | { ok: true; value: UpstreamCallResult }
+  | { ok: false; error: UpstreamCallError; neverReached: boolean };
+
+async function callReplica(
+  server: ServerRecord,
+  endpoint: UpstreamEndpoint,
+  request: UpstreamRequest,
+  context: UpstreamCallContext,
+  signals: Signals,
+  mayResume: boolean,
+): Promise<Attempt> {
+  const signal = signals.combined;
+  let egress: { url: string; headers: Record<string, string> };
+  try {
+    egress = applyEgress(endpoint.url, server.egress, context.secrets);
+  } catch (error) {
+    if (!(error instanceof MissingSecretError)) throw error;
+    // Every replica shares the credential: trying the next one would not help.
+    const reason = `server "${server.path}" is misconfigured: its egress credential is not available`;
+    return { ok: false, error: new UpstreamCallError("misconfigured", reason), neverReached: false };
+  }
+
+  const sessionKey = `${server.id} ${endpoint.url}`;
+  const resume =
+    mayResume && endpoint.transport === "streamable-http" ? context.sessions?.get(sessionKey) : undefined;
+  const connection = new UpstreamConnection(
+    { url: egress.url, transport: endpoint.transport, headers: egress.headers },
+    {
+      signal,
+      negotiation: negotiationFor(endpoint),
+      ...(context.fetch && { fetch: context.fetch }),
+      ...(resume && { resume }),
+    },
+  );
+  let phase = resume ? request.method : "initialize";
+  let keepSession = false;
+  try {
+    await connection.connect({ signal, timeout: server.timeoutMs });
+    remember(endpoint, connection.verdict());
+    phase = request.method;
+    const result = await connection.client.request(
+      { method: request.method, params: request.params },
+      AnyResult,
+      {
+        signal,
+        timeout: server.timeoutMs,
+        ...(context.onProgress && { onprogress: context.onProgress }),
+      },
+    );
+    keepSession = keepUpstreamSession(connection, context, sessionKey, resume);
+    return {
+      ok: true,
+      value: { result, endpoint: endpoint.url, upstreamStatus: connection.observed.lastPostStatus ?? null },
+    };
+  } catch (error) {
+    const status = connection.observed.lastPostStatus ?? null;
+    if (resume) {
+      context.sessions?.delete(sessionKey);
+      // 404: the upstream has forgotten the session and did not process the request.
+      if (status === 404 && !signal.aborted) {
+        return callReplica(server, endpoint, request, context, signals, false);
+      }
+    }
+    if (context.signal?.aborted) {
+      return {
+        ok: false,
+        error: new UpstreamCallError("cancelled", "the request was cancelled"),
+        neverReached: false,
+      };
+    }
+    if (signals.deadline.aborted) {
+      const reason = `upstream server "${server.path}" did not answer within ${server.timeoutMs} ms (during ${phase})`;
+      return { ok: false, error: new UpstreamCallError("timeout", reason, status), neverReached: false };
+    }
+    if (error instanceof ProtocolError) {
+      const rpc = {
+        code: error.code,
+        message: error.message,
+        ...(error.data !== undefined && { data: error.data }),
+      };
+      const reason = `upstream server "${server.path}" returned an error: ${brief(error.message)}`;
+      return {
+        ok: false,
+        error: new UpstreamCallError("rejected", reason, status, rpc),
+        neverReached: false,
+      };
+    }
+    // The upstream may have changed generation: probe again next time.
+    verdicts.delete(endpoint.url);
+    const explained = explainFailure(error, phase, connection.observed.failure);
+    const reason = `upstream server "${server.path}" is unavailable: ${explained}`;
+    // Only a failure before the request was sent proves that this replica never saw it.
+    const neverReached = phase === "initialize";
+    return { ok: false, error: new UpstreamCallError("unavailable", reason, status), neverReached };
+  } finally {
+    const closing = connection.close(!keepSession);
+    if (context.defer) context.defer(closing);
+    else await closing;
+  }
+}
+
+/** Stores a new upstream session in the client session; false when it must be ended instead. */
+function keepUpstreamSession(
+  connection: UpstreamConnection,
+  context: UpstreamCallContext,
+  key: string,
+  resumed: UpstreamSession | undefined,
+): boolean {
+  if (!context.sessions) return false;
+  if (resumed) return true;
+  const session = connection.session();
+  return session !== null && context.sessions.claim(key, session);
+}
+
+function negotiationFor(endpoint: UpstreamEndpoint): Negotiation {
+  return verdicts.get(endpoint.url) ?? "auto";
+}
+
+function remember(endpoint: UpstreamEndpoint, verdict: PriorDiscovery | null): void {
+  if (verdict === null || verdicts.has(endpoint.url)) return;
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+  verdicts.set(endpoint.url, verdict);
+}

@@ -1,0 +1,196 @@
+// One MCP client conversation with an upstream server, from inside the Worker:
+// the transport (Streamable HTTP or legacy SSE), the SDK client with the
+// Cloudflare JSON-schema validator, the handshake in the upstream's own
+// protocol generation, an optional resumed upstream session, and closing.
+// Shared by the catalog reader (registration, refresh) and the call path of
+// the aggregated endpoint, so both connect the same way.
+
+import {
+  Client,
+  type PriorDiscovery,
+  type RequestOptions,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+import { deadline, untilAborted } from "../platform/deadline.ts";
+import { ObservedFetch } from "./upstream-failure.ts";
+
+export type UpstreamTransport = "streamable-http" | "sse";
+
+export interface UpstreamTarget {
+  url: string;
+  transport: UpstreamTransport;
+  /** Extra request headers (egress credentials). */
+  headers?: Record<string, string>;
+}
+
+/** A session a session-based upstream handed out, kept to be resumed by a later conversation. */
+export interface UpstreamSession {
+  sessionId: string;
+  protocolVersion: string;
+}
+
+/**
+ * How to pick the protocol generation:
+ * - `legacy`: the plain 2025 `initialize` handshake (every session-based server understands it);
+ * - `auto`: probe with `server/discover` and fall back to `initialize`;
+ * - a `PriorDiscovery`: a verdict learnt earlier, applied without a probe.
+ */
+export type Negotiation = "legacy" | "auto" | PriorDiscovery;
+
+export interface UpstreamConnectionOptions {
+  /** Bounds every request of the conversation (deadline, caller cancellation). */
+  signal: AbortSignal;
+  /** Defaults to the global fetch. Called as a plain function, so bind a service binding's `fetch` first. */
+  fetch?: typeof fetch;
+  negotiation?: Negotiation;
+  /** Resume this upstream session instead of initializing a new one (Streamable HTTP only). */
+  resume?: UpstreamSession;
+}
+
+/** Closing (Streamable HTTP session DELETE) gets this much time. */
+export const CLOSE_BUDGET_MS = 1_000;
+
+export const CLIENT_INFO = { name: "mcp-gateway", version: "0.1.0" };
+
+// A conversation of the gateway never needs the standalone stream's reconnection.
+const NO_RECONNECT = {
+  maxRetries: 0,
+  initialReconnectionDelay: 1_000,
+  maxReconnectionDelay: 1_000,
+  reconnectionDelayGrowFactor: 1,
+};
+
+/** Why an upstream URL cannot be used, or null when it can. */
+export function upstreamUrlProblem(raw: string): string | null {
+  const url = URL.parse(raw);
+  if (url === null) return "invalid upstream URL";
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `unsupported URL scheme ${url.protocol.replace(/:$/, "")}`;
+  }
+  return null;
+}
+
+export class UpstreamConnection {
+  readonly client: Client;
+  readonly transport: Transport;
+  /** Notes transport-level facts (unreachable host, HTTP status) for error messages. */
+  readonly observed: ObservedFetch;
+  private readonly negotiation: Negotiation;
+  private readonly resumed: boolean;
+
+  constructor(target: UpstreamTarget, options: UpstreamConnectionOptions) {
+    const problem = upstreamUrlProblem(target.url);
+    if (problem !== null) throw new RangeError(problem);
+    this.observed = new ObservedFetch(options.fetch ?? fetch, options.signal);
+    this.resumed = options.resume !== undefined && target.transport === "streamable-http";
+    // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
+    this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
+    this.transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    this.client = new Client(CLIENT_INFO, {
+      capabilities: {},
+      // Ajv compiles schemas to code, which workerd forbids; this validator interprets them.
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      versionNegotiation: { mode: this.negotiation === "auto" ? "auto" : "legacy" },
+      // The gateway declares no client capabilities, so an upstream has nothing to ask for.
+      inputRequired: { autoFulfill: false },
+    });
+    // Transport hiccups also surface as rejected requests; reporting them twice helps no one.
+    this.client.onerror = () => {};
+  }
+
+  /** Performs the handshake (none when resuming a session or applying a modern verdict). */
+  async connect(options: RequestOptions): Promise<void> {
+    if (this.resumed) {
+      // The SDK skips `initialize` when the transport already carries a session id.
+      await this.client.connect(this.transport, { ...options, prior: { kind: "legacy" } });
+      return;
+    }
+    if (typeof this.negotiation === "object") {
+      await this.client.connect(this.transport, { ...options, prior: this.negotiation });
+      return;
+    }
+    await this.client.connect(this.transport, options);
+  }
+
+  /** The verdict to reuse for this upstream next time (no probe), once connected. */
+  verdict(): PriorDiscovery | null {
+    if (this.client.getProtocolEra() === "modern") {
+      const discover = this.client.getDiscoverResult();
+      return discover ? { kind: "modern", discover } : null;
+    }
+    return this.client.getProtocolEra() === "legacy" ? { kind: "legacy" } : null;
+  }
+
+  /** The upstream session this conversation runs in (session-based Streamable HTTP servers only). */
+  session(): UpstreamSession | null {
+    if (!(this.transport instanceof StreamableHTTPClientTransport)) return null;
+    const sessionId = this.transport.sessionId;
+    const protocolVersion = this.client.getNegotiatedProtocolVersion() ?? this.transport.protocolVersion;
+    if (!sessionId || !protocolVersion) return null;
+    return { sessionId, protocolVersion };
+  }
+
+  /**
+   * Ends the conversation within a short budget, best effort. With `terminate`
+   * the upstream session is ended too (DELETE); without it the session stays
+   * open upstream so that a later conversation can resume it.
+   */
+  async close(terminate: boolean): Promise<void> {
+    const budget = deadline(CLOSE_BUDGET_MS);
+    this.observed.useSignal(budget.signal);
+    try {
+      if (terminate && this.transport instanceof StreamableHTTPClientTransport && this.transport.sessionId) {
+        // A server that refuses (405) or has already forgotten the session needs nothing more from us.
+        await untilAborted(this.transport.terminateSession(), budget.signal).catch(() => {});
+      }
+      await untilAborted(this.client.close(), budget.signal).catch(() => {});
+    } finally {
+      budget.clear();
+    }
+  }
+}
+
+function createTransport(
+  target: UpstreamTarget,
+  fetchFn: ObservedFetch["fetch"],
+  resume: UpstreamSession | undefined,
+): Transport {
+  const url = new URL(target.url);
+  const requestInit: RequestInit | undefined = target.headers ? { headers: target.headers } : undefined;
+  if (target.transport === "sse") {
+    // The SDK's SSE transport runs in workerd: its EventSource is the fetch-based `eventsource` package.
+    return new SSEClientTransport(url, { fetch: fetchFn, requestInit });
+  }
+  return new StreamableHTTPClientTransport(url, {
+    fetch: fetchFn,
+    requestInit,
+    reconnectionOptions: NO_RECONNECT,
+    ...(resume && { sessionId: resume.sessionId, protocolVersion: resume.protocolVersion }),
+  });
+}
+
+/** Ends an upstream session that no conversation holds any more (DELETE), best effort, within `budgetMs`. */
+export async function terminateUpstreamSession(
+  target: UpstreamTarget,
+  session: UpstreamSession,
+  options: { budgetMs?: number; fetch?: typeof fetch } = {},
+): Promise<void> {
+  const base = options.fetch ?? fetch;
+  const headers = {
+    ...target.headers,
+    "mcp-session-id": session.sessionId,
+    "mcp-protocol-version": session.protocolVersion,
+  };
+  const budget = deadline(options.budgetMs ?? CLOSE_BUDGET_MS);
+  try {
+    const response = await base(target.url, { method: "DELETE", headers, signal: budget.signal });
+    await response.body?.cancel();
+  } catch {
+    // The upstream expires idle sessions on its own.
+  } finally {
+    budget.clear();
+  }
+}
