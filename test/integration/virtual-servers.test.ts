@@ -246,6 +246,18 @@ describe("bad input: refused with the item named, nothing stored", () => {
     expect(problem.errors?.[0]).toMatchObject({ field: "name" });
   });
 
+  it("a server path that is a virtual server's name: 409, no server stored", async () => {
+    const name = uniquePath("vsclash");
+    const created = await createVirtual({ name, tools: [] });
+    const body = { name, path: name, endpoints: [{ url: upstreams.everythingStreamableUrl }] };
+    const response = await api("/api/v1/servers", { method: "POST", json: body });
+    expect(response.status).toBe(409);
+    expect((await problemOf(response)).errors?.[0]).toMatchObject({ field: "path" });
+    // Nothing was stored: once the virtual server is gone the path is free.
+    expect((await api(`/api/v1/virtual-servers/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api("/api/v1/servers", { method: "POST", json: body })).status).toBe(201);
+  });
+
   it("a taken name: 409; a bad field: 422 naming it", async () => {
     const name = uniquePath("vsdup");
     await createVirtual({ name, tools: [] });
