@@ -2,9 +2,6 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/support/test-config.ts";
 
-/** Runs on its own (`npm run test:conformance`), outside the default e2e project. */
-const CONFORMANCE_REFERENCE = "test/e2e/conformance-reference.e2e.test.ts";
-
 // Three projects: `workers` runs inside workerd with real D1 (migrations applied
 // in a setup file); `e2e` runs in Node against real processes (the gateway
 // under `wrangler dev`, real MCP servers and clients); `browser` drives the
@@ -48,20 +45,7 @@ export default defineConfig(async () => {
             name: "e2e",
             environment: "node",
             include: ["test/e2e/**/*.test.ts"],
-            exclude: [CONFORMANCE_REFERENCE],
             testTimeout: 60_000,
-            hookTimeout: 120_000,
-          },
-        },
-        {
-          // The conformance suite against the reference server (issue 11):
-          // `npm run test:conformance`, not part of `npm test` (it has passed
-          // once, in about a minute; not yet shown to be reliable).
-          test: {
-            name: "conformance",
-            environment: "node",
-            include: [CONFORMANCE_REFERENCE],
-            testTimeout: 300_000,
             hookTimeout: 120_000,
           },
         },
