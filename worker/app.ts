@@ -7,10 +7,12 @@ import { authenticate } from "./auth/authenticate.ts";
 import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
+import { telemetry } from "./http/telemetry.ts";
 import { handleError } from "./http/problem.ts";
 import { restRateLimit } from "./http/rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
@@ -21,6 +23,8 @@ import { wellKnownRoutes } from "./routes/well-known.ts";
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
   app.use(requestId({ headerName: "x-request-id" }));
+  // Trace context, ingress span and the request scope metrics and spans use.
+  app.use(telemetry());
   app.onError(handleError);
   app.notFound(() => {
     throw new GatewayError("not-found", { detail: "No such route" });
@@ -28,6 +32,8 @@ export function buildApp() {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", wellKnownRoutes());
+  // Prometheus exposition (scrape token or view_metrics).
+  app.route("/", metricsRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();
   // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.

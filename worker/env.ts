@@ -5,6 +5,11 @@ import type { JWK } from "jose";
 import { z } from "zod";
 import { AuthIssuersSetting, type IssuerConfig } from "./auth/issuers.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
+import {
+  type ObservabilitySettings,
+  ObservabilitySettingsShape,
+  observabilitySettings,
+} from "./observability/settings.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
   checkSearchValues,
@@ -72,6 +77,8 @@ const ConfigSchema = z
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
+    // Metrics, traces, retention (worker/observability/): see README "Observability".
+    ...ObservabilitySettingsShape,
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
@@ -124,6 +131,8 @@ export interface GatewayConfig {
   resilience: ResilienceConfig;
   /** Embedder, vector index and ranking settings. */
   search: SearchSettings;
+  /** Metrics, tracing, retention of the scheduled upkeep. */
+  observability: ObservabilitySettings;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +188,7 @@ export function loadConfig(env: Env): GatewayConfig {
       },
     },
     search: searchSettings(values),
+    observability: observabilitySettings(values),
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

@@ -8,6 +8,8 @@ import type { TokenService } from "./auth/token-service.ts";
 import { loadConfig } from "./env.ts";
 import { readCatalog } from "./mcp/catalog-reader.ts";
 import { Auditor } from "./observability/audit.ts";
+import { MetricsRecorder } from "./observability/metrics.ts";
+import { TraceExporter } from "./observability/otlp-export.ts";
 import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
@@ -17,6 +19,7 @@ import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1MetricsStore } from "./store/d1/d1-metrics-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
@@ -30,6 +33,10 @@ export interface Services {
   /** Scopes configuration and the one decision function, per tenant. */
   access: AccessService;
   auditor: Auditor;
+  /** Prometheus series and usage rollups, batched after responses (MCP ones derived from audit events). */
+  metrics: MetricsRecorder;
+  /** Batched OTLP export of sampled requests' spans. */
+  tracer: TraceExporter;
   /** Vended tokens: mint, list, revoke, development login. */
   tokens: TokenService;
   /** Bearer token -> Principal. */
@@ -54,13 +61,20 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const metrics = new MetricsRecorder(new D1MetricsStore(env.DB), {
+    enabled: config.observability.metricsEnabled,
+    // Bound in [env.production] only (wrangler types sees top-level bindings).
+    analytics: (env as { ANALYTICS?: AnalyticsEngineDataset }).ANALYTICS ?? null,
+  });
   const services: Services = {
     store,
     directory,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
     searchIndexer,
     access,
-    auditor: new Auditor(new D1AuditLog(env.DB)),
+    metrics,
+    tracer: new TraceExporter(config.observability.tracing),
+    auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) => metrics.recordAudit(ctx, events)),
     ...identityServices(config, new D1TokenStore(env.DB)),
     servers: new ServerService({
       store,

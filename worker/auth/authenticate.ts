@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
+import { observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
 import { getServices } from "../services.ts";
 import { AuthError } from "./errors.ts";
 import { baseUrl, metadataUrl } from "./resource.ts";
@@ -35,6 +36,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (token === null) {
+      recordAuthentication(false, header === undefined ? "no_credentials" : "malformed_header");
       if (header === undefined) return unauthorized(c, null);
       return unauthorized(
         c,
@@ -42,7 +44,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       );
     }
     try {
-      const principal = await getServices(c.env).authenticator.authenticate(token, c.req.url);
+      const authenticator = getServices(c.env).authenticator;
+      const principal = await observeAuthentication(() => authenticator.authenticate(token, c.req.url));
       c.set("principal", principal);
     } catch (error) {
       if (error instanceof AuthError) return unauthorized(c, error);

@@ -4,6 +4,7 @@
 // request of the body before the SDK dispatches it; handlers fill in the
 // server, tool, decision and outcome; one event per request is written once
 // the response body has been sent (arguments are never recorded).
+import { observePolicy } from "../observability/hooks.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { AuditInput, WaitUntil } from "../observability/audit.ts";
@@ -92,7 +93,7 @@ export class GatewayExchange {
 
   /** The caller's permissions, loaded once per exchange. */
   callerAccess(load: () => Promise<CallerAccess>): Promise<CallerAccess> {
-    this.access ??= load();
+    this.access ??= observePolicy(load);
     return this.access;
   }
 

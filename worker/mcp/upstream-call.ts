@@ -6,6 +6,7 @@
 // provably never received the request, progress passed back as it arrives,
 // and, inside a client session, the upstream session reused from one call to
 // the next.
+import { tracedFetch } from "../observability/hooks.ts";
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
@@ -183,7 +184,8 @@ async function callReplica(
     {
       signal,
       negotiation: negotiationFor(endpoint),
-      ...(context.fetch && { fetch: context.fetch }),
+      // Trace context and upstream latency (observability/hooks.ts).
+      fetch: tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path }),
       ...(resume && { resume }),
     },
   );

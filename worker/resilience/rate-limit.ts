@@ -4,6 +4,7 @@
 // `RateLimit`, plus `Retry-After` on refusals). Exact counting costs one
 // Durable Object round trip per request, so it happens only when a limit is
 // configured; the identity and tenant objects are asked in parallel.
+import { recordRateLimitRefusal } from "../observability/hooks.ts";
 import {
   type CounterRequest,
   type CounterState,
@@ -105,6 +106,7 @@ export async function chargeRateLimits(
     else await settled;
   }
   const worst = refusals.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+  recordRateLimitRefusal(principal.tenant, worst.scope);
   return { allowed: false, limits, retryAfterMs: worst.retryAfterMs, scope: worst.scope };
 }
 

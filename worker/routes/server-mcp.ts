@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
+import { observePolicy } from "../observability/hooks.ts";
 import { secretsFromEnv } from "../proxy/egress.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
 import { mcpGuardFor } from "../proxy/mcp-guard.ts";
@@ -47,7 +48,7 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
     env: c.env,
     waitUntil: c.executionCtx,
     principal,
-    guard: await mcpGuardFor(services, principal, server.path),
+    guard: await observePolicy(() => mcpGuardFor(services, principal, server.path)),
     secrets: secretsFromEnv(c.env),
     sessionSecret: config.sessionSecret,
     requestId: c.get("requestId") ?? crypto.randomUUID(),

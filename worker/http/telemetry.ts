@@ -1,0 +1,54 @@
+// The ingress of every request: opens its scope (observability/request-scope.ts)
+// with its trace (the caller's traceparent, or a new one) and the ingress
+// span, and queues the spans for export when the handler is done.
+import type { MiddlewareHandler } from "hono";
+import { loadConfig } from "../env.ts";
+import type { WaitUntil } from "../observability/audit.ts";
+import { runInScope } from "../observability/request-scope.ts";
+import { beginTrace, parseTraceparent } from "../observability/tracing.ts";
+import { getServices } from "../services.ts";
+
+/**
+ * Opens the request's scope: its trace (the caller's traceparent or a new
+ * one) and the ingress span; queues the spans for export when it is done.
+ */
+export function telemetry(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function telemetryMiddleware(c, next) {
+    const { tracer, metrics } = getServices(c.env);
+    const settings = loadConfig(c.env).observability.tracing;
+    const headers = c.req.raw.headers;
+    const incoming = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
+    const trace = beginTrace(incoming, settings.sampleRatio, tracer.exporting);
+    const span = trace.start(`${c.req.method} ${routeName(c.req.path)}`, null, "server", {
+      "http.request.method": c.req.method,
+      "url.path": c.req.path,
+    });
+    const waitUntil = executionContext(c);
+    try {
+      await runInScope({ waitUntil: waitUntil ?? NO_WAIT, trace, span, metrics }, () => next());
+    } finally {
+      span.end({ "http.response.status_code": c.res.status }, c.res.status >= 500 ? "server_error" : null);
+      tracer.finish(trace, waitUntil);
+    }
+  };
+}
+
+const NO_WAIT: WaitUntil = { waitUntil: () => {} };
+
+/** Low-cardinality span names: registered paths are not part of the name. */
+function routeName(path: string): string {
+  if (path === "/mcp" || path.startsWith("/api/") || path.startsWith("/.well-known/") || path === "/metrics") {
+    return path.startsWith("/api/v1/servers/") ? "/api/v1/servers/{id}" : path;
+  }
+  const match = /^\/[^/]+\/(mcp|sse|message)$/.exec(path);
+  return match ? `/{path}/${match[1]}` : path;
+}
+
+function executionContext(c: { executionCtx: WaitUntil }): WaitUntil | null {
+  try {
+    return c.executionCtx;
+  } catch {
+    return null; // app.request() in unit tests has none
+  }
+}
+
