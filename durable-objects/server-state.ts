@@ -9,6 +9,12 @@
 // survives eviction. RPC only.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/env.ts";
+import {
+  recordCatalogChanges,
+  recordCircuitOpened,
+  recordHealthCheck,
+  type ServerEventSink,
+} from "../worker/observability/hooks.ts";
 import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/proxy/egress.ts";
 import type { CatalogChange } from "../worker/registry/catalog-diff.ts";
 import {
@@ -34,12 +40,6 @@ import type {
   ServerStateView,
   StateSnapshot,
 } from "../worker/resilience/state-types.ts";
-import {
-  recordCatalogChanges,
-  recordCircuitOpened,
-  recordHealthCheck,
-  type ServerEventSink,
-} from "../worker/observability/hooks.ts";
 import { getServices } from "../worker/services.ts";
 import type { HealthSummary, ServerRecord, UpstreamEndpoint } from "../worker/store/registry-store.ts";
 import { UNKNOWN_HEALTH } from "../worker/store/registry-store.ts";

@@ -74,7 +74,9 @@ export function getServices(env: Env): Services {
     access,
     metrics,
     tracer: new TraceExporter(config.observability.tracing),
-    auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) => metrics.recordAudit(ctx, events)),
+    auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) =>
+      metrics.recordAudit(ctx, events),
+    ),
     ...identityServices(config, new D1TokenStore(env.DB)),
     servers: new ServerService({
       store,

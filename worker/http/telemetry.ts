@@ -37,7 +37,12 @@ const NO_WAIT: WaitUntil = { waitUntil: () => {} };
 
 /** Low-cardinality span names: registered paths are not part of the name. */
 function routeName(path: string): string {
-  if (path === "/mcp" || path.startsWith("/api/") || path.startsWith("/.well-known/") || path === "/metrics") {
+  if (
+    path === "/mcp" ||
+    path.startsWith("/api/") ||
+    path.startsWith("/.well-known/") ||
+    path === "/metrics"
+  ) {
     return path.startsWith("/api/v1/servers/") ? "/api/v1/servers/{id}" : path;
   }
   const match = /^\/[^/]+\/(mcp|sse|message)$/.exec(path);
@@ -51,4 +56,3 @@ function executionContext(c: { executionCtx: WaitUntil }): WaitUntil | null {
     return null; // app.request() in unit tests has none
   }
 }
-

@@ -4,10 +4,11 @@
 // request of the body before the SDK dispatches it; handlers fill in the
 // server, tool, decision and outcome; one event per request is written once
 // the response body has been sent (arguments are never recorded).
-import { observePolicy } from "../observability/hooks.ts";
+
 import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { AuditInput, WaitUntil } from "../observability/audit.ts";
+import { observePolicy } from "../observability/hooks.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import { type SecretSource, secretsFromEnv } from "../proxy/egress.ts";
 import type { Services } from "../services.ts";

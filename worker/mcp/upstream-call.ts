@@ -6,10 +6,11 @@
 // provably never received the request, progress passed back as it arrives,
 // and, inside a client session, the upstream session reused from one call to
 // the next.
-import { tracedFetch } from "../observability/hooks.ts";
+
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
+import { tracedFetch } from "../observability/hooks.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";

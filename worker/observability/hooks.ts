@@ -102,10 +102,15 @@ export function tracedFetch(base: typeof fetch, labels: { tenant: string; server
     try {
       const response = await base(input, { ...init, headers });
       const statusClass = `${Math.floor(response.status / 100)}xx`;
-      finish(statusClass, { "http.response.status_code": response.status }, response.status >= 500 ? statusClass : null);
+      finish(
+        statusClass,
+        { "http.response.status_code": response.status },
+        response.status >= 500 ? statusClass : null,
+      );
       return response;
     } catch (error) {
-      const aborted = error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+      const aborted =
+        error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
       finish(aborted ? "timeout" : "unreachable", {}, aborted ? "timeout" : "unreachable");
       throw error;
     }
@@ -121,15 +126,33 @@ export interface ServerEventSink {
 }
 
 export function recordHealthCheck(sink: ServerEventSink, status: string): void {
-  sink.metrics.count(METRICS.healthChecks, { tenant: sink.tenant, server: sink.server, status }, 1, sink.waitUntil);
+  sink.metrics.count(
+    METRICS.healthChecks,
+    { tenant: sink.tenant, server: sink.server, status },
+    1,
+    sink.waitUntil,
+  );
 }
 
 export function recordCircuitOpened(sink: ServerEventSink): void {
-  sink.metrics.count(METRICS.circuitOpenings, { tenant: sink.tenant, server: sink.server }, 1, sink.waitUntil);
+  sink.metrics.count(
+    METRICS.circuitOpenings,
+    { tenant: sink.tenant, server: sink.server },
+    1,
+    sink.waitUntil,
+  );
 }
 
-export function recordCatalogChanges(sink: ServerEventSink, changes: { kind: string; change: string }[]): void {
+export function recordCatalogChanges(
+  sink: ServerEventSink,
+  changes: { kind: string; change: string }[],
+): void {
   for (const { kind, change } of changes) {
-    sink.metrics.count(METRICS.catalogChanges, { tenant: sink.tenant, server: sink.server, kind, change }, 1, sink.waitUntil);
+    sink.metrics.count(
+      METRICS.catalogChanges,
+      { tenant: sink.tenant, server: sink.server, kind, change },
+      1,
+      sink.waitUntil,
+    );
   }
 }

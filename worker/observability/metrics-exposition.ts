@@ -2,8 +2,8 @@
 // buckets are stored per bucket and made cumulative here; `_count` is the
 // +Inf bucket, so count and buckets always agree.
 import type { SeriesRow } from "../store/metrics-store.ts";
-import { ALL_METRICS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "./metrics-catalog.ts";
 import { escapeLabelValue } from "./metrics.ts";
+import { ALL_METRICS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "./metrics-catalog.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -96,7 +96,8 @@ export class MetricsRecorder {
       const outcome = event.outcome;
       const seconds = (event.durationMs ?? 0) / 1000;
       this.count(METRICS.requests, { tenant, server, method, outcome }, 1, waitUntil);
-      if (!SUCCESS_OUTCOMES.has(outcome)) this.count(METRICS.errors, { tenant, server, method, outcome }, 1, waitUntil);
+      if (!SUCCESS_OUTCOMES.has(outcome))
+        this.count(METRICS.errors, { tenant, server, method, outcome }, 1, waitUntil);
       this.observe(METRICS.requestLatency, { tenant, server, method }, seconds, waitUntil);
       if (method === "tools/call" && event.tool) {
         const tool = event.tool;
@@ -119,7 +120,9 @@ export class MetricsRecorder {
     this.series = new Map();
     this.usageRows = new Map();
     const previous = this.writing;
-    this.writing = previous.then(() => (series.length > 0 || usage.length > 0 ? this.write(series, usage) : undefined));
+    this.writing = previous.then(() =>
+      series.length > 0 || usage.length > 0 ? this.write(series, usage) : undefined,
+    );
     await this.writing;
   }
 

@@ -54,7 +54,12 @@ export class TraceExporter {
         if (!response.ok) throw new Error(`collector answered ${response.status}`);
       } catch (error) {
         console.error(
-          JSON.stringify({ level: "error", event: "trace_export_failed", lost: spans.length, error: String(error) }),
+          JSON.stringify({
+            level: "error",
+            event: "trace_export_failed",
+            lost: spans.length,
+            error: String(error),
+          }),
         );
       }
     }

@@ -18,7 +18,9 @@ export const ObservabilitySettingsShape = {
   /** Secret: `GET /metrics` with `Authorization: Bearer <token>` (for Prometheus). */
   METRICS_SCRAPE_TOKEN: optional(z.string().min(24, "must be at least 24 characters")),
   /** OTLP/HTTP traces endpoint (JSON), e.g. https://otel.example.com/v1/traces; unset: no export. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  ),
   /** Secret: extra export headers, `name=value` pairs separated by commas (e.g. an API key). */
   OTEL_EXPORTER_OTLP_HEADERS: optional(z.string()),
   /** Share of new traces recorded (0..1); a sampled parent (traceparent flag 01) is always followed. */

@@ -34,7 +34,10 @@ const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
 /** A valid traceparent (version 00, or a later version read as 00); null otherwise. */
-export function parseTraceparent(header: string | null | undefined, tracestate?: string | null): TraceContext | null {
+export function parseTraceparent(
+  header: string | null | undefined,
+  tracestate?: string | null,
+): TraceContext | null {
   if (!header) return null;
   const match = TRACEPARENT.exec(header.trim());
   if (!match) return null;
@@ -73,7 +76,12 @@ export class RequestTrace {
     return this.context.traceId;
   }
 
-  start(name: string, parent: Span | null, kind: SpanKind = "internal", attributes: Record<string, AttributeValue> = {}) {
+  start(
+    name: string,
+    parent: Span | null,
+    kind: SpanKind = "internal",
+    attributes: Record<string, AttributeValue> = {},
+  ) {
     return new Span(this, name, parent?.spanId ?? this.context.parentSpanId, kind, attributes);
   }
 }

@@ -4,7 +4,7 @@
 // `RateLimit`, plus `Retry-After` on refusals). Exact counting costs one
 // Durable Object round trip per request, so it happens only when a limit is
 // configured; the identity and tenant objects are asked in parallel.
-import { recordRateLimitRefusal } from "../observability/hooks.ts";
+
 import {
   type CounterRequest,
   type CounterState,
@@ -14,6 +14,7 @@ import {
 } from "../../durable-objects/rate-limiter.ts";
 import type { Principal } from "../auth/principal.ts";
 import { loadConfig } from "../env.ts";
+import { recordRateLimitRefusal } from "../observability/hooks.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { hash53 } from "./balancer.ts";
 import { effectiveServerRateLimit, type RateLimitRule } from "./settings.ts";

@@ -7,7 +7,11 @@ import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { authenticate, bearerToken } from "../auth/authenticate.ts";
 import { loadConfig } from "../env.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderExposition, tenantFilter } from "../observability/metrics-exposition.ts";
+import {
+  PROMETHEUS_CONTENT_TYPE,
+  renderExposition,
+  tenantFilter,
+} from "../observability/metrics-exposition.ts";
 import { getServices } from "../services.ts";
 
 type Env_ = { Bindings: Env; Variables: { metricsScraper: boolean } };

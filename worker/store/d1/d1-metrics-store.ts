@@ -56,7 +56,9 @@ export class D1MetricsStore implements MetricsStore {
   async add(series: SeriesDelta[], usage: UsageDelta[]): Promise<void> {
     const now = Date.now();
     const statements = [
-      ...series.map((delta) => this.db.prepare(UPSERT_SERIES).bind(delta.name, delta.labels, delta.value, now)),
+      ...series.map((delta) =>
+        this.db.prepare(UPSERT_SERIES).bind(delta.name, delta.labels, delta.value, now),
+      ),
       ...usage.map((delta) =>
         this.db
           .prepare(UPSERT_USAGE)

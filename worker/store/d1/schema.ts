@@ -178,7 +178,10 @@ export const metricSeries = sqliteTable(
     /** Epoch ms of the last increment (the upkeep drops series idle past retention). */
     updatedAt: integer("updated_at").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.name, table.labels] }), index("metric_series_updated").on(table.updatedAt)],
+  (table) => [
+    primaryKey({ columns: [table.name, table.labels] }),
+    index("metric_series_updated").on(table.updatedAt),
+  ],
 );
 
 /** Latency bucket columns of usage_rollups: lat_0 .. lat_12 (upper bounds in LATENCY_BUCKETS_MS, then +Inf). */
@@ -205,7 +208,9 @@ export const usageRollups = sqliteTable(
     ...latencyColumns,
   },
   (table) => [
-    primaryKey({ columns: [table.tenant, table.minute, table.server, table.method, table.tool, table.caller] }),
+    primaryKey({
+      columns: [table.tenant, table.minute, table.server, table.method, table.tool, table.caller],
+    }),
     index("usage_rollups_minute").on(table.minute),
   ],
 );
