@@ -109,9 +109,20 @@ async function openSession(headers: Record<string, string> = {}): Promise<string
   return response.headers.get("mcp-session-id") ?? "";
 }
 
-async function callTool(session: string, name: string, id: number, headers: Record<string, string> = {}) {
+async function callTool(
+  session: string,
+  name: string,
+  id: number,
+  headers: Record<string, string> = {},
+  meta?: Record<string, string>,
+) {
   const response = await post(
-    { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } },
+    {
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name, arguments: {}, ...(meta && { _meta: meta }) },
+    },
     { "mcp-session-id": session, ...headers },
   );
   expect(response.status).toBe(200);
@@ -201,6 +212,28 @@ describe("observability under wrangler dev", () => {
     // The upstream was told the gateway's upstream-call span as its parent.
     const call = spans.find((span) => span.name === "upstream call");
     expect(call?.spanId).toBe(upstream?.[2]);
+
+    // 2026-07-28 style: the trace context in `_meta` (no header) is joined the same way.
+    const metaTrace = "0af7651916cd43dd8448eb211c80319c";
+    const metaReply = await callTool(
+      session,
+      "echo_headers",
+      52,
+      {},
+      {
+        traceparent: `00-${metaTrace}-b7ad6b7169203331-01`,
+      },
+    );
+    const metaSeen = JSON.parse(metaReply.result.content[0]?.text ?? "{}") as Record<string, string>;
+    expect(metaSeen.traceparent?.split("-")[1]).toBe(metaTrace);
+    const metaSpans = await until(
+      async () => received.filter((span) => span.traceId === metaTrace),
+      (list) => list.some((span) => span.kind === 2),
+    );
+    expect(metaSpans.find((span) => span.kind === 2)?.parentSpanId).toBe("b7ad6b7169203331");
+    expect(metaSpans.map((span) => span.name)).toEqual(
+      expect.arrayContaining(["authenticate", "upstream call"]),
+    );
 
     // Every trace has exactly one ingress span: one trace per request.
     const traces = new Map<string, number>();

@@ -5,6 +5,7 @@
 // by a fresh gateway server on a session-less Streamable HTTP transport: the
 // session itself (identity binding, expiry, upstream sessions) is the Durable
 // Object's, so nothing the SDK keeps in memory has to survive eviction.
+
 import {
   type AuthInfo,
   createMcpHandler,
@@ -12,6 +13,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
+import { adoptTraceFromMessages } from "../observability/tracing.ts";
 import { GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
 import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "./jsonrpc.ts";
@@ -97,7 +99,9 @@ async function noteRequests(exchange: GatewayExchange, request: Request): Promis
     return;
   }
   try {
-    exchange.expect(parseJsonRpcBody(await request.clone().text()).messages);
+    const { messages } = parseJsonRpcBody(await request.clone().text());
+    adoptTraceFromMessages(messages); // 2026-07-28: trace context in `_meta`
+    exchange.expect(messages);
   } catch (error) {
     if (!(error instanceof JsonRpcParseError)) throw error;
     exchange.rejected(error.code === ErrorCode.ParseError ? "parse_error" : "invalid_request");

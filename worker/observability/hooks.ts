@@ -6,7 +6,7 @@ import type { WaitUntil } from "./audit.ts";
 import type { MetricsRecorder } from "./metrics.ts";
 import { METRICS } from "./metrics-catalog.ts";
 import { currentScope } from "./request-scope.ts";
-import { type AttributeValue, startUpstreamSpan, withSpan } from "./tracing.ts";
+import { type AttributeValue, rewriteMetaTraceparent, startUpstreamSpan, withSpan } from "./tracing.ts";
 
 /** Counts an authentication (success, or the refusal's reason class) with its latency, as a span too. */
 export async function observeAuthentication<T>(work: () => Promise<T>): Promise<T> {
@@ -89,10 +89,12 @@ export function tracedFetch(base: typeof fetch, labels: { tenant: string; server
     if (!scope) return base(input, init);
     const span = startUpstreamSpan({ "mcp.server": labels.server });
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    let body = init?.body;
     if (span) {
       headers.set("traceparent", span.traceparent);
       const state = span.trace.context.tracestate;
       if (state) headers.set("tracestate", state);
+      if (typeof body === "string") body = rewriteMetaTraceparent(body, span.traceparent, state);
     }
     const started = Date.now();
     const finish = (outcome: string, attributes: Record<string, AttributeValue>, error: string | null) => {
@@ -100,7 +102,7 @@ export function tracedFetch(base: typeof fetch, labels: { tenant: string; server
       scope.metrics.observe(METRICS.upstreamLatency, { ...labels, outcome }, (Date.now() - started) / 1000);
     };
     try {
-      const response = await base(input, { ...init, headers });
+      const response = await base(input, { ...init, headers, body });
       const statusClass = `${Math.floor(response.status / 100)}xx`;
       finish(
         statusClass,

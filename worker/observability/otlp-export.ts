@@ -30,7 +30,9 @@ export class TraceExporter {
   /** Queues a finished request's spans for export. */
   finish(trace: RequestTrace, waitUntil: WaitUntil | null): void {
     if (!trace.recording || trace.finished.length === 0) return;
-    if (this.buffer.length < MAX_BUFFERED) this.buffer.push(...trace.finished.splice(0));
+    // Spans finished before the trace adopted a `_meta` context still belong to the request's trace.
+    const spans = trace.finished.splice(0).map((span) => ({ ...span, traceId: trace.traceId }));
+    if (this.buffer.length < MAX_BUFFERED) this.buffer.push(...spans);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     const later = new Promise((resolve) => setTimeout(resolve, this.delayMs)).then(() => {

@@ -65,12 +65,21 @@ export function randomHex(bytes: number): string {
 /** One request's trace: the spans it opened (kept only when recording). */
 export class RequestTrace {
   readonly finished: FinishedSpan[] = [];
+  /** The first span without a parent in this process (the ingress span). */
+  private root: Span | null = null;
 
   constructor(
-    readonly context: TraceContext,
-    /** Sampled and an exporter configured: spans are kept. */
-    readonly recording: boolean,
+    public context: TraceContext,
+    /** Whether an exporter is configured. */
+    private readonly exporting: boolean,
+    /** The caller named the trace (a traceparent header): `_meta` cannot replace it. */
+    readonly fromCaller: boolean,
   ) {}
+
+  /** Sampled and an exporter configured: spans are kept. */
+  get recording(): boolean {
+    return this.exporting && this.context.sampled;
+  }
 
   get traceId(): string {
     return this.context.traceId;
@@ -82,7 +91,21 @@ export class RequestTrace {
     kind: SpanKind = "internal",
     attributes: Record<string, AttributeValue> = {},
   ) {
-    return new Span(this, name, parent?.spanId ?? this.context.parentSpanId, kind, attributes);
+    const span = new Span(this, name, parent?.spanId ?? this.context.parentSpanId, kind, attributes);
+    if (parent === null && this.root === null) this.root = span;
+    return span;
+  }
+
+  /**
+   * Joins the caller's trace found in a 2026-07-28 request's `_meta` (read
+   * after the ingress span began): spans already finished move to it at
+   * export (otlp-export.ts rewrites their trace id), and the root span's
+   * parent becomes the caller's span.
+   */
+  adopt(context: TraceContext): void {
+    if (this.fromCaller) return;
+    this.context = context;
+    if (this.root) this.root.parentSpanId = context.parentSpanId;
   }
 }
 
@@ -94,7 +117,7 @@ export class Span {
   constructor(
     readonly trace: RequestTrace,
     readonly name: string,
-    readonly parentSpanId: string | null,
+    public parentSpanId: string | null,
     readonly kind: SpanKind,
     readonly attributes: Record<string, AttributeValue>,
   ) {}
@@ -130,7 +153,7 @@ export function beginTrace(incoming: TraceContext | null, ratio: number, exporti
     sampled: ratio >= 1 || (ratio > 0 && Math.random() < ratio),
     tracestate: null,
   };
-  return new RequestTrace(context, exporting && context.sampled);
+  return new RequestTrace(context, exporting, incoming !== null);
 }
 
 /**
@@ -171,4 +194,42 @@ export function traceFromMeta(params: unknown): TraceContext | null {
   const { traceparent, tracestate } = meta as { traceparent?: unknown; tracestate?: unknown };
   if (typeof traceparent !== "string") return null;
   return parseTraceparent(traceparent, typeof tracestate === "string" ? tracestate : null);
+}
+
+/** A request's trace context from the first `_meta.traceparent` among its messages, when no header named one. */
+export function adoptTraceFromMessages(messages: readonly { message: unknown }[]): void {
+  const trace = currentScope()?.trace;
+  if (!trace || trace.fromCaller) return;
+  for (const { message } of messages) {
+    const context = traceFromMeta((message as { params?: unknown }).params);
+    if (context) {
+      trace.adopt(context);
+      return;
+    }
+  }
+}
+
+/**
+ * The body sent upstream with every `_meta.traceparent` a caller put in it
+ * replaced by `traceparent` (the gateway's span), so a 2026-07-28 upstream
+ * that reads `_meta` sees the same parent as one that reads the header.
+ */
+export function rewriteMetaTraceparent(body: string, traceparent: string, tracestate: string | null): string {
+  if (!body.includes('"traceparent"')) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  let changed = false;
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const meta = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+    if (meta && typeof meta === "object" && typeof meta.traceparent === "string") {
+      meta.traceparent = traceparent;
+      if (tracestate) meta.tracestate = tracestate;
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(parsed) : body;
 }

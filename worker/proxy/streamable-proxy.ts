@@ -3,6 +3,7 @@
 // upstream, and the answer streams back (JSON or SSE, event by event) with
 // tools/list cut to what the caller may call and the upstream's session id
 // sealed to the caller. GET streams and DELETE pass through the same seal.
+
 import {
   ErrorCode,
   errorResponse,
@@ -12,6 +13,7 @@ import {
 } from "../mcp/jsonrpc.ts";
 import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
 import { checkStandardHeaders } from "../mcp/standard-headers.ts";
+import { adoptTraceFromMessages } from "../observability/tracing.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "./leased-exchange.ts";
 import {
@@ -79,6 +81,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   const startedAt = Date.now();
   const body = await readClientBody(ctx.request);
   if (body instanceof Response) return body;
+  adoptTraceFromMessages(body.messages); // 2026-07-28: trace context in `_meta`
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
 
