@@ -1,6 +1,7 @@
 // Worker entry: the fetch handler is the Hono app. Durable Object classes are
 // re-exported here as they appear so that wrangler can bind them.
 import { buildApp } from "./app.ts";
+import { runScheduled } from "./scheduled.ts";
 
 export { HealthHub } from "../durable-objects/health-hub.ts";
 export { McpSession } from "../durable-objects/mcp-session.ts";
@@ -11,4 +12,5 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  scheduled: (controller, env, ctx) => runScheduled(env, controller, ctx),
 } satisfies ExportedHandler<Env>;
