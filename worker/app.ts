@@ -18,6 +18,7 @@ import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { usageRoutes } from "./routes/usage.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 
 export function buildApp() {
@@ -53,6 +54,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", usageRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

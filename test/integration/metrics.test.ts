@@ -145,6 +145,29 @@ describe("GET /metrics", () => {
     expect(counter(again, "mcp_tool_executions_total", { ...labels, outcome: "ok" })).toBe(2 * N);
   });
 
+  it("reports usage per tool from the rollups (GET /api/v1/usage)", async () => {
+    const response = await api(`/api/v1/usage?window=1h&server=${path}`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    const report = (await response.json()) as {
+      totals: { calls: number; p50Ms: number | null };
+      series: { calls: number }[];
+      servers: { server: string; calls: number }[];
+      tools: { tool: string; calls: number; errorRate: number; series: number[] }[];
+      callers: { caller: string; calls: number }[];
+    };
+    // The previous test made 2N = 14 calls of public_info (and initialize requests besides).
+    expect(report.tools).toHaveLength(1);
+    expect(report.tools[0]).toMatchObject({ tool: "public_info", calls: 14, errorRate: 0 });
+    expect(report.tools[0]?.series.reduce((sum, value) => sum + value, 0)).toBe(14);
+    expect(report.series).toHaveLength(60);
+    expect(report.series.reduce((sum, point) => sum + point.calls, 0)).toBe(report.totals.calls);
+    expect(report.servers.map((entry) => entry.server)).toEqual([path]);
+    expect(report.totals.p50Ms).not.toBeNull();
+    expect(report.callers[0]?.calls).toBe(report.totals.calls);
+    const bad = await api("/api/v1/usage?window=2y");
+    expect(bad.status).toBe(400);
+  });
+
   it("counts authentications by result and reason", async () => {
     const before = counter(await families(), "mcp_auth_requests_total", {
       success: "false",
