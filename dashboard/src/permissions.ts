@@ -11,7 +11,8 @@ export type Action =
   | "modify_service"
   | "delete_service"
   | "manage_scopes"
-  | "view_audit";
+  | "view_audit"
+  | "view_metrics";
 
 /** May the principal do `action` on the server at `path` (any server when omitted)? */
 export function can(who: WhoAmI | null, action: Action, path?: string): boolean {
