@@ -72,7 +72,14 @@ export function LineChart({ label, series }: { label: string; series: LineSeries
             value === null ? null : `${(index / steps) * WIDTH},${HEIGHT - 2 - (value / max) * (HEIGHT - 6)}`,
           )
           .filter((point): point is string => point !== null);
-        return <polyline key={line.label} className={line.className} points={points.join(" ")} fill="none" />;
+        // Dots too, so a window with a single point still shows it.
+        const dots = points.map((point) => `M${point.replace(",", " ")}h0.01`).join("");
+        return (
+          <g key={line.label} className={line.className}>
+            <polyline points={points.join(" ")} fill="none" />
+            <path d={dots} className="dots" />
+          </g>
+        );
       })}
     </svg>
   );
