@@ -6,7 +6,9 @@
 //   uncached    UPSTREAM_STATE_CACHE_MS=0: a ServerState round trip on every request
 //   rate-limit  cached, plus an exact per-identity limit (a RateLimiter round trip)
 import type { Principal } from "../worker/auth/principal.ts";
+import { loadConfig } from "../worker/env.ts";
 import { isLeaseRefusal, leaseUpstream } from "../worker/resilience/lease.ts";
+import type { ResilienceDeps } from "../worker/resilience/settings.ts";
 import type { ServerRecord } from "../worker/store/registry-store.ts";
 import { DEFAULT_LOAD_BALANCING, UNKNOWN_HEALTH } from "../worker/store/registry-store.ts";
 
@@ -94,9 +96,17 @@ export default {
     if (mode === "baseline") return new Response(null, { status: 204 });
     if (!SETTINGS[mode]) return new Response("unknown mode", { status: 400 });
     // `tools/list`: idempotent, so no TCP connect check (the replicas here are not real).
-    const lease = await leaseUpstream(variant(env, mode), ctx, server, { principal, method: "tools/list" });
+    const lease = await leaseUpstream(deps(variant(env, mode)), ctx, server, {
+      principal,
+      method: "tools/list",
+    });
     if (isLeaseRefusal(lease)) return new Response(lease.message, { status: 503 });
     lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
     return new Response(null, { status: 204 });
   },
 } satisfies ExportedHandler<Env>;
+
+/** The bench Worker is its own composition root. */
+function deps(bindings: Env): ResilienceDeps {
+  return { env: bindings, settings: loadConfig(bindings).resilience };
+}

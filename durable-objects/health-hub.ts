@@ -8,13 +8,10 @@
 // `list_service` the server. Pings are answered without waking the object.
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
+import type { GatewayConfig } from "../worker/env.ts";
+import { base64urlEncode, sha256Hex } from "../worker/platform/encoding.ts";
 import type { HealthEvent } from "../worker/resilience/state-types.ts";
-import { getServices } from "../worker/services.ts";
-
-/** Durable Object name of a tenant's hub: `health:{tenant}`. */
-export function healthHubName(tenant: string): string {
-  return `health:${tenant}`;
-}
+import { type Services, servicesFor } from "../worker/services.ts";
 
 export const HEALTH_HUB_STORAGE = {
   /** SQL: one-time tickets: SHA-256 of the ticket -> principal JSON, expiry (epoch ms). */
@@ -37,6 +34,14 @@ export interface LiveSnapshot {
 }
 
 export class HealthHub extends DurableObject<Env> {
+  private composition: { services: Services; config: GatewayConfig } | null = null;
+
+  /** A Durable Object is its own entry point: it composes its services once, on first use. */
+  private composed(): { services: Services; config: GatewayConfig } {
+    this.composition ??= servicesFor(this.env);
+    return this.composition;
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
@@ -50,11 +55,11 @@ export class HealthHub extends DurableObject<Env> {
   async issueTicket(principal: Principal): Promise<{ ticket: string; expiresAt: string }> {
     const now = Date.now();
     this.ctx.storage.sql.exec(`DELETE FROM ${HEALTH_HUB_STORAGE.ticketsTable} WHERE expires_at <= ?`, now);
-    const secret = randomToken();
+    const secret = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
     const expiresAt = now + TICKET_TTL_MS;
     this.ctx.storage.sql.exec(
       `INSERT INTO ${HEALTH_HUB_STORAGE.ticketsTable} (hash, principal, expires_at) VALUES (?, ?, ?)`,
-      await sha256(secret),
+      await sha256Hex(secret),
       JSON.stringify(principal),
       expiresAt,
     );
@@ -86,7 +91,7 @@ export class HealthHub extends DurableObject<Env> {
 
   /** Relays a health change to every socket allowed to see the server; answers how many got it. */
   async publish(event: HealthEvent): Promise<number> {
-    const access = getServices(this.env).access;
+    const access = this.composed().services.access;
     const message = JSON.stringify(event);
     let delivered = 0;
     for (const socket of this.ctx.getWebSockets()) {
@@ -131,7 +136,7 @@ export class HealthHub extends DurableObject<Env> {
 
   private async redeem(ticket: string): Promise<Principal | null> {
     if (!/^[A-Za-z0-9_-]{32,128}$/.test(ticket)) return null;
-    const hash = await sha256(ticket);
+    const hash = await sha256Hex(ticket);
     // One statement: a ticket is taken exactly once, even by concurrent upgrades.
     const row = this.ctx.storage.sql
       .exec<{ principal: string; expires_at: number }>(
@@ -147,7 +152,7 @@ export class HealthHub extends DurableObject<Env> {
     const servers: LiveSnapshot["servers"] = [];
     let cursor: string | undefined;
     do {
-      const page = await getServices(this.env).servers.list(principal, {
+      const page = await this.composed().services.servers.list(principal, {
         limit: 100,
         ...(cursor !== undefined && { cursor }),
       });
@@ -158,16 +163,4 @@ export class HealthHub extends DurableObject<Env> {
     } while (cursor !== undefined && servers.length < SNAPSHOT_LIMIT);
     return { type: "snapshot", servers: servers.slice(0, SNAPSHOT_LIMIT), truncated: cursor !== undefined };
   }
-}
-
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -7,21 +7,18 @@
 // isolate restarts; each request is served by a fresh gateway server.
 // RPC only: the Worker authenticates and calls open / handle / end.
 import { DurableObject } from "cloudflare:workers";
+import { GatewayExchange } from "../worker/aggregated/gateway-exchange.ts";
+import { serveSessionRequest } from "../worker/aggregated/gateway-serving.ts";
 import type { Principal } from "../worker/auth/principal.ts";
-import { loadConfig } from "../worker/env.ts";
-import { GatewayExchange } from "../worker/mcp/gateway-exchange.ts";
-import { serveSessionRequest } from "../worker/mcp/gateway-serving.ts";
-import { ErrorCode, errorResponse } from "../worker/mcp/jsonrpc.ts";
-import type { UpstreamSessionStore } from "../worker/mcp/upstream-call.ts";
-import { terminateUpstreamSession, type UpstreamSession } from "../worker/mcp/upstream-client.ts";
-import { applyEgress, secretsFromEnv } from "../worker/proxy/egress.ts";
+import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
+import type { GatewayConfig } from "../worker/env.ts";
+import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
+import { jsonRpcError, sessionNotFound } from "../worker/protocol/replies.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
-import { getServices } from "../worker/services.ts";
-
-/** Durable Object name of a session: `session:{id}`. */
-export function sessionObjectName(sessionId: string): string {
-  return `session:${sessionId}`;
-}
+import { type Services, servicesFor } from "../worker/services.ts";
+import { applyEgress, secretsFromEnv } from "../worker/upstream/egress.ts";
+import type { UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
+import { terminateUpstreamSession, type UpstreamSession } from "../worker/upstream/upstream-client.ts";
 
 /** Storage keys (see docs/storage.md). */
 export const SESSION_KEYS = {
@@ -58,24 +55,29 @@ export class McpSession extends DurableObject<Env> {
   /** undefined: not loaded yet; null: no session here. */
   private record: SessionRecord | null | undefined;
   private upstream = new Map<string, StoredUpstreamSession>();
+  private readonly services: Services;
+  private readonly config: GatewayConfig;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // A Durable Object is its own entry point: its constructor is its composition root.
+    ({ services: this.services, config: this.config } = servicesFor(env));
+  }
 
   /**
    * Serves the `initialize` request that creates session `sessionId` for
    * `principal`. The answer carries `Mcp-Session-Id`; nothing is stored
    * unless initialization succeeded.
    */
-  async open(
-    request: Request,
-    principal: Principal,
-    sessionId: string,
-    requestId: string,
-  ): Promise<Response> {
+  async open(snapshot: IngressSnapshot, sessionId: string): Promise<Response> {
     if ((await this.load()) !== null) {
-      return rpcError(409, ErrorCode.InvalidRequest, "Session already exists");
+      return jsonRpcError(409, ErrorCode.InvalidRequest, "Session already exists");
     }
-    const params = await initializeParams(request);
-    const exchange = this.exchange(principal, requestId, sessionId);
-    const response = await serveSessionRequest(exchange, request, { json: true });
+    const request = this.request(snapshot);
+    const principal = request.principal;
+    const params = initializeParams(request);
+    const exchange = this.exchange(request, sessionId);
+    const response = await serveSessionRequest(exchange, { json: true });
     const text = await response.text();
     const version = negotiatedVersion(text);
     if (response.status !== 200 || version === null) return new Response(text, response);
@@ -99,23 +101,23 @@ export class McpSession extends DurableObject<Env> {
   }
 
   /** A later request of the session (POST, or GET for the standalone stream). */
-  async handle(request: Request, principal: Principal, requestId: string): Promise<Response> {
-    const record = await this.ownedBy(principal);
+  async handle(snapshot: IngressSnapshot): Promise<Response> {
+    const record = await this.ownedBy(snapshot.principal);
     if (!record) return sessionNotFound();
     await this.touch(record);
-    if (request.method === "GET") {
+    if (snapshot.method === "GET") {
       // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
       return new Response(null, { status: 405, headers: { allow: ALLOW } });
     }
-    const exchange = this.exchange(principal, requestId, record.id);
-    return serveSessionRequest(exchange, request, { json: false });
+    const exchange = this.exchange(this.request(snapshot), record.id);
+    return serveSessionRequest(exchange, { json: false });
   }
 
   /** DELETE: ends the session and the upstream sessions it opened. */
-  async end(principal: Principal, requestId: string): Promise<Response> {
-    const record = await this.ownedBy(principal);
+  async end(snapshot: IngressSnapshot): Promise<Response> {
+    const record = await this.ownedBy(snapshot.principal);
     if (!record) return sessionNotFound();
-    const exchange = this.exchange(principal, requestId, record.id);
+    const exchange = this.exchange(this.request(snapshot), record.id);
     exchange.action("DELETE", "session_ended");
     exchange.record();
     await this.terminate(record);
@@ -171,7 +173,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async endUpstream(tenant: string, session: StoredUpstreamSession): Promise<void> {
-    const server = await getServices(this.env).store.getServer(tenant, session.serverId);
+    const server = await this.services.store.getServer(tenant, session.serverId);
     const endpoint = server?.endpoints.find((candidate) => candidate.url === session.endpointUrl);
     if (!server || !endpoint) return;
     try {
@@ -185,14 +187,16 @@ export class McpSession extends DurableObject<Env> {
     }
   }
 
-  private exchange(principal: Principal, requestId: string, sessionId: string): GatewayExchange {
+  /** The ingress's request, rebuilt here without reading or parsing the body again. */
+  private request(snapshot: IngressSnapshot): McpRequest {
+    return McpRequest.fromSnapshot(snapshot, {
+      deps: { services: this.services, config: this.config, env: this.env, waitUntil: this.ctx },
+    });
+  }
+
+  private exchange(request: McpRequest, sessionId: string): GatewayExchange {
     return new GatewayExchange({
-      services: getServices(this.env),
-      config: loadConfig(this.env),
-      env: this.env,
-      principal,
-      requestId,
-      waitUntil: this.ctx,
+      request,
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
@@ -223,7 +227,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private idleMs(): number {
-    return loadConfig(this.env).mcpSessionIdleMs;
+    return this.config.mcpSessionIdleMs;
   }
 }
 
@@ -238,13 +242,11 @@ interface InitializeParams {
   capabilities?: unknown;
 }
 
-async function initializeParams(request: Request): Promise<InitializeParams> {
-  try {
-    const body = (await request.clone().json()) as { params?: InitializeParams };
-    return body.params ?? {};
-  } catch {
-    return {};
-  }
+function initializeParams(request: McpRequest): InitializeParams {
+  const first = request.body?.messages[0];
+  return first !== undefined && first.type === "request"
+    ? ((first.message.params ?? {}) as InitializeParams)
+    : {};
 }
 
 /** The protocol version of a successful initialize answer, or null. */
@@ -256,13 +258,4 @@ function negotiatedVersion(text: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** 404 tells a 2025-era client that its session is gone and it should initialize again. */
-export function sessionNotFound(): Response {
-  return rpcError(404, ErrorCode.InvalidRequest, "Session not found");
-}
-
-function rpcError(status: number, code: number, message: string): Response {
-  return Response.json(errorResponse(null, code, message), { status });
 }

@@ -6,40 +6,12 @@
 // counter in one synchronous SQLite step, so concurrent requests can never
 // both take the last unit: N requests against a limit L get exactly L grants.
 import { DurableObject } from "cloudflare:workers";
-
-export function identityLimiterName(identity: string): string {
-  return `ratelimit:identity:${identity}`;
-}
-
-export function tenantLimiterName(tenant: string, shard: number): string {
-  return `ratelimit:tenant:${tenant}:${shard}`;
-}
+import type { CounterRequest, CounterState, TakeResult } from "../worker/resilience/state-types.ts";
 
 export const RATE_LIMITER_STORAGE = {
   /** SQL: one row per counter: key, current window start (epoch ms), count, expiry (epoch ms). */
   countersTable: "counters",
 } as const;
-
-export interface CounterRequest {
-  /** Names the counter within this object, e.g. `identity` or `identity-server:{serverId}`. */
-  key: string;
-  limit: number;
-  windowMs: number;
-}
-
-export interface CounterState {
-  key: string;
-  limit: number;
-  /** Units left in the current window after this request. */
-  remaining: number;
-  /** Epoch ms when the current window ends. */
-  resetAt: number;
-  windowStart: number;
-}
-
-export type TakeResult =
-  | { allowed: true; counters: CounterState[] }
-  | { allowed: false; counters: CounterState[]; retryAfterMs: number; exhausted: string[] };
 
 export class RateLimiter extends DurableObject<Env> {
   private alarmSet = false;

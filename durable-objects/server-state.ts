@@ -8,15 +8,15 @@
 // Everything lives in SQLite storage (layout in docs/storage.md), so the state
 // survives eviction. RPC only.
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../worker/env.ts";
+import type { GatewayConfig } from "../worker/env.ts";
 import {
   recordCatalogChanges,
   recordCircuitOpened,
   recordHealthCheck,
   type ServerEventSink,
 } from "../worker/observability/hooks.ts";
-import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/proxy/egress.ts";
-import type { CatalogChange } from "../worker/registry/catalog-diff.ts";
+import { healthHubStub } from "../worker/platform/durable-objects.ts";
+import type { CatalogChange } from "../worker/resilience/catalog-diff.ts";
 import {
   type Circuit,
   type CircuitSettings,
@@ -28,7 +28,6 @@ import {
   trip,
 } from "../worker/resilience/circuit-breaker.ts";
 import { checkConnect } from "../worker/resilience/connect-check.ts";
-import { probeReplica, summarizeChecks } from "../worker/resilience/health-probe.ts";
 import { effectiveCircuit, effectiveHealthCheck } from "../worker/resilience/settings.ts";
 import type {
   CatalogChangeRecord,
@@ -40,15 +39,11 @@ import type {
   ServerStateView,
   StateSnapshot,
 } from "../worker/resilience/state-types.ts";
-import { getServices } from "../worker/services.ts";
+import { type Services, servicesFor } from "../worker/services.ts";
 import type { HealthSummary, ServerRecord, UpstreamEndpoint } from "../worker/store/registry-store.ts";
 import { UNKNOWN_HEALTH } from "../worker/store/registry-store.ts";
-import { healthHubName } from "./health-hub.ts";
-
-/** Durable Object name of a server's state: `server:{id}`. */
-export function serverStateName(serverId: string): string {
-  return `server:${serverId}`;
-}
+import { applyEgress, MissingSecretError, secretsFromEnv } from "../worker/upstream/egress.ts";
+import { probeReplica, summarizeChecks } from "../worker/upstream/health-probe.ts";
 
 /** Keys of the synchronous KV store and the SQL tables (docs/storage.md). */
 export const SERVER_STATE_STORAGE = {
@@ -81,6 +76,14 @@ export interface ServerStateSnapshot extends StateSnapshot {
 }
 
 export class ServerState extends DurableObject<Env> {
+  private composition: { services: Services; config: GatewayConfig } | null = null;
+
+  /** A Durable Object is its own entry point: it composes its services once, on first use. */
+  private composed(): { services: Services; config: GatewayConfig } {
+    this.composition ??= servicesFor(this.env);
+    return this.composition;
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
@@ -128,7 +131,7 @@ export class ServerState extends DurableObject<Env> {
   /** Health check and catalog refresh now (POST /api/v1/servers/{id}/refresh). */
   async refresh(ref: ServerRef): Promise<ServerStateView> {
     this.remember(ref);
-    const server = await getServices(this.env).servers.recordFor(ref.tenant, ref.id);
+    const server = await this.composed().services.servers.recordFor(ref.tenant, ref.id);
     if (server) {
       await this.check(server, "manual", true);
       await this.ensureAlarm();
@@ -151,10 +154,10 @@ export class ServerState extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const ref = this.ref();
     if (!ref) return;
-    const config = loadConfig(this.env).resilience;
+    const config = this.composed().config.resilience;
     let intervalSeconds = config.healthCheck.intervalSeconds;
     try {
-      const server = await getServices(this.env).servers.recordFor(ref.tenant, ref.id);
+      const server = await this.composed().services.servers.recordFor(ref.tenant, ref.id);
       if (!server) {
         await this.forget();
         return;
@@ -200,7 +203,7 @@ export class ServerState extends DurableObject<Env> {
   private metricsSink(server?: { tenant: string; path: string }): ServerEventSink | null {
     const owner = server ?? this.ref();
     if (!owner) return null;
-    const metrics = getServices(this.env).metrics;
+    const metrics = this.composed().services.metrics;
     return { metrics, waitUntil: this.ctx, tenant: owner.tenant, server: owner.path };
   }
 
@@ -210,7 +213,7 @@ export class ServerState extends DurableObject<Env> {
 
   private async ensureAlarm(intervalSeconds?: number): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) !== null) return;
-    const config = loadConfig(this.env).resilience;
+    const config = this.composed().config.resilience;
     const seconds = intervalSeconds ?? config.healthCheck.intervalSeconds;
     await this.ctx.storage.setAlarm(Date.now() + seconds * 1000);
     if (this.ctx.storage.kv.get(SERVER_STATE_STORAGE.nextCatalogAt) === undefined) {
@@ -268,7 +271,7 @@ export class ServerState extends DurableObject<Env> {
     trigger: "schedule" | "manual",
     withCatalog: boolean,
   ): Promise<void> {
-    const config = loadConfig(this.env).resilience;
+    const config = this.composed().config.resilience;
     const settings = effectiveHealthCheck(server, config);
     const circuitSettings = effectiveCircuit(server, config);
     const checks = await Promise.all(
@@ -360,7 +363,7 @@ export class ServerState extends DurableObject<Env> {
   private async learnConnectChecks(checks: ReplicaCheck[]): Promise<void> {
     const known = this.ctx.storage.kv.get<Record<string, boolean>>(SERVER_STATE_STORAGE.connectCheck) ?? {};
     const next: Record<string, boolean> = {};
-    const timeoutMs = loadConfig(this.env).resilience.connectCheckTimeoutMs;
+    const timeoutMs = this.composed().config.resilience.connectCheckTimeoutMs;
     await Promise.all(
       checks.map(async (check) => {
         if (!check.ok) {
@@ -392,7 +395,7 @@ export class ServerState extends DurableObject<Env> {
   }
 
   private async refreshCatalog(server: ServerRecord, trigger: "schedule" | "manual"): Promise<void> {
-    const refreshed = await getServices(this.env).servers.refreshCatalogFor(server.tenant, server.id);
+    const refreshed = await this.composed().services.servers.refreshCatalogFor(server.tenant, server.id);
     if (!refreshed) return;
     const changes: CatalogChange[] = refreshed.changes;
     if (changes.length === 0 && refreshed.state.status === "ok") return;
@@ -417,7 +420,7 @@ export class ServerState extends DurableObject<Env> {
     const changed = healthChanged(previous, next);
     const savedAt = this.ctx.storage.kv.get<number>(SERVER_STATE_STORAGE.healthSavedAt) ?? 0;
     if (!changed && Date.now() - savedAt < HEALTH_SAVE_INTERVAL_MS) return;
-    await getServices(this.env).servers.recordHealth(server.tenant, server.id, next);
+    await this.composed().services.servers.recordHealth(server.tenant, server.id, next);
     this.ctx.storage.kv.put(SERVER_STATE_STORAGE.healthSavedAt, Date.now());
     if (changed) await this.publish(server.tenant, server.id, server.path, server.name, previous, next);
   }
@@ -438,7 +441,7 @@ export class ServerState extends DurableObject<Env> {
     if (!healthChanged(previous, next)) return;
     this.ctx.storage.kv.put(SERVER_STATE_STORAGE.health, next);
     try {
-      await getServices(this.env).servers.recordHealth(ref.tenant, ref.id, next);
+      await this.composed().services.servers.recordHealth(ref.tenant, ref.id, next);
       this.ctx.storage.kv.put(SERVER_STATE_STORAGE.healthSavedAt, Date.now());
       await this.publish(ref.tenant, ref.id, ref.path, ref.name, previous, next);
     } catch (error) {
@@ -469,7 +472,7 @@ export class ServerState extends DurableObject<Env> {
       health,
       previous: previous.checkedAt === null ? null : previous.status,
     };
-    const hub = this.env.HEALTH_HUB.get(this.env.HEALTH_HUB.idFromName(healthHubName(tenant)));
+    const hub = healthHubStub(this.env, tenant);
     await hub.publish(event);
   }
 

@@ -8,8 +8,8 @@ import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
-import { restRateLimit } from "./http/rate-limit.ts";
 import { telemetry } from "./http/telemetry.ts";
+import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -20,6 +20,7 @@ import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { provideServices } from "./services.ts";
 
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
@@ -32,6 +33,8 @@ export function buildApp() {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // Composition root: services and configuration on the context for everything below.
+  app.use(provideServices());
   app.route("/", wellKnownRoutes());
   // Prometheus exposition (scrape token or view_metrics).
   app.route("/", metricsRoutes());

@@ -1,10 +1,11 @@
 // Configuration: the Worker's bindings and string vars parsed once with zod,
 // so a misconfigured deployment fails on its first request with a message
 // that names the setting, instead of failing later somewhere deep.
-import type { JWK } from "jose";
 import { z } from "zod";
-import { AuthIssuersSetting, type IssuerConfig } from "./auth/issuers.ts";
+import { AuthIssuersSetting } from "./auth/issuers.ts";
+import type { AuthSettings } from "./auth/settings.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
+import { ConfigError } from "./http/errors.ts";
 import {
   type ObservabilitySettings,
   ObservabilitySettingsShape,
@@ -99,19 +100,6 @@ const ConfigSchema = z
     }
   });
 
-export interface AuthSettings {
-  /** External identity providers (the gateway's own issuer is added at run time). */
-  issuers: IssuerConfig[];
-  maxTokenBytes: number;
-  /** Private ES256 JWK; null: the gateway vends no tokens. */
-  signingKey: JWK | null;
-  previousSigningKey: JWK | null;
-  tokenMaxLifetimeSeconds: number;
-  tokenMintsPerMinute: number;
-  /** Set only with DEV_MODE on (never in production) and both secrets present. */
-  devLogin: { username: string; password: string } | null;
-}
-
 export interface GatewayConfig {
   environment: "development" | "production";
   allowPrivateUpstreams: boolean;
@@ -135,9 +123,8 @@ export interface GatewayConfig {
   observability: ObservabilitySettings;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export type { AuthSettings };
+export { ConfigError };
 
 // Bindings objects are stable per isolate, so parsing is done once per object.
 const parsed = new WeakMap<object, GatewayConfig>();

@@ -1,20 +1,19 @@
 // The one place that picks adapters from configuration and assembles services.
 // Routes get services from here; nothing else constructs adapters.
 
+import type { MiddlewareHandler } from "hono";
 import defaultScopesYaml from "../config/scopes.yml";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
-import { loadConfig } from "./env.ts";
-import { readCatalog } from "./mcp/catalog-reader.ts";
+import { type GatewayConfig, loadConfig } from "./env.ts";
 import { Auditor } from "./observability/audit.ts";
 import { MetricsRecorder } from "./observability/metrics.ts";
 import { TraceExporter } from "./observability/otlp-export.ts";
-import { secretsFromEnv } from "./proxy/egress.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
-import { serverStateObserver, serverStatePort } from "./resilience/server-state-port.ts";
+import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
@@ -24,6 +23,8 @@ import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
+import { readCatalog } from "./upstream/catalog-reader.ts";
+import { secretsFromEnv } from "./upstream/egress.ts";
 
 export interface Services {
   store: RegistryStore;
@@ -45,6 +46,14 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set once per request by `provideServices` (the composition root); read, never looked up. */
+    services: Services;
+    config: GatewayConfig;
+  }
 }
 
 const built = new WeakMap<object, Services>();
@@ -82,7 +91,7 @@ export function getServices(env: Env): Services {
       store,
       access,
       // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env), directory],
+      observers: [searchIndexer, serverStateObserver(env, config.resilience), directory],
       state: serverStatePort(env),
       readCatalog,
       secrets: secretsFromEnv(env),
@@ -93,4 +102,22 @@ export function getServices(env: Env): Services {
   };
   built.set(env, services);
   return services;
+}
+
+/**
+ * The composition root's middleware: every later middleware and route finds
+ * the services and the configuration on the context (`c.var.services`,
+ * `c.var.config`). A bad setting fails here, with the setting's name.
+ */
+export function provideServices(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function provideServicesMiddleware(c, next) {
+    c.set("config", loadConfig(c.env));
+    c.set("services", getServices(c.env));
+    await next();
+  };
+}
+
+/** For Durable Objects, whose constructors are their own composition roots. */
+export function servicesFor(env: Env): { services: Services; config: GatewayConfig } {
+  return { services: getServices(env), config: loadConfig(env) };
 }

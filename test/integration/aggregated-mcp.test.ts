@@ -15,13 +15,9 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/valida
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  type McpSession,
-  SESSION_KEYS,
-  type SessionRecord,
-  sessionObjectName,
-} from "../../durable-objects/mcp-session.ts";
+import { type McpSession, SESSION_KEYS, type SessionRecord } from "../../durable-objects/mcp-session.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
+import { sessionObjectName } from "../../worker/platform/durable-objects.ts";
 import { getServices } from "../../worker/services.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
@@ -354,7 +350,8 @@ describe("session-based clients (SDK 1.x client)", () => {
     const other = tokenFor(principal({ tenant: "default", groups: [LIMITED_GROUP] }));
     const stolen = await post(rpc("tools/list"), { token: other, session });
     expect(stolen.status).toBe(404);
-    expect((await messagesOf(stolen))[0]?.error?.code).toBe(-32600);
+    // Both MCP SDKs answer an unknown session with -32001 (one code on every endpoint).
+    expect((await messagesOf(stolen))[0]?.error?.code).toBe(-32001);
     const refusedDelete = await exports.default.fetch(MCP_URL, {
       method: "DELETE",
       headers: { authorization: `Bearer ${other}`, "mcp-session-id": session },
@@ -717,7 +714,7 @@ describe("bad input", () => {
   it("answers an unknown or malformed session id with 404 and a request without one with 400", async () => {
     const unknown = await post(rpc("tools/list"), { session: "a".repeat(64) });
     expect(unknown.status).toBe(404);
-    expect((await messagesOf(unknown))[0]?.error?.code).toBe(-32600);
+    expect((await messagesOf(unknown))[0]?.error?.code).toBe(-32001);
     const malformed = await post(rpc("tools/list"), { session: "not-a-session" });
     expect(malformed.status).toBe(404);
     const missing = await post(rpc("tools/list"));

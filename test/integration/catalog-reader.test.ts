@@ -9,7 +9,7 @@ import {
   type DiscoveredCatalog,
   readCatalog,
   type UpstreamTarget,
-} from "../../worker/mcp/catalog-reader.ts";
+} from "../../worker/upstream/catalog-reader.ts";
 
 const TIMEOUT_MS = 10_000;
 const SESSION_REVISIONS = ["2025-03-26", "2025-06-18", "2025-11-25"];

@@ -5,9 +5,8 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { healthHubName } from "../../durable-objects/health-hub.ts";
-import { serverStateName } from "../../durable-objects/server-state.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
+import { healthHubName, serverStateName } from "../../worker/platform/durable-objects.ts";
 import type { HealthEvent } from "../../worker/resilience/state-types.ts";
 import { BASE } from "../support/api.ts";
 import { fault, newReplica, type Replica } from "../support/fleet.ts";

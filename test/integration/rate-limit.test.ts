@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { ErrorCode } from "../../worker/mcp/jsonrpc.ts";
+import { ErrorCode } from "../../worker/protocol/jsonrpc.ts";
 import {
   isLeaseRefusal,
   type LeaseRefusal,
@@ -20,6 +20,7 @@ import { chargeRateLimits } from "../../worker/resilience/rate-limit.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { BASE } from "../support/api.ts";
 import { newReplica, registerOn } from "../support/fleet.ts";
+import { resilienceDeps } from "../support/resilience.ts";
 import { idpToken } from "../support/tokens.ts";
 
 const N = 200;
@@ -51,7 +52,7 @@ async function concurrentLeases(
   const ctx = createExecutionContext();
   const results = await Promise.all(
     Array.from({ length: N }, () =>
-      leaseUpstream(bindings, ctx, server, { principal: principals(), method: "tools/list" }),
+      leaseUpstream(resilienceDeps(bindings), ctx, server, { principal: principals(), method: "tools/list" }),
     ),
   );
   const granted = results.filter((result): result is UpstreamLease => !isLeaseRefusal(result));
@@ -108,7 +109,7 @@ describe("exactness under concurrency (N = 200, L = 50)", () => {
     const results = await Promise.all(
       Array.from({ length: N }, () => {
         const principal = people[next++ % people.length] as Principal;
-        return chargeRateLimits(bindings, principal, { charge: "all" });
+        return chargeRateLimits(resilienceDeps(bindings), principal, { charge: "all" });
       }),
     );
     await waitOnExecutionContext(ctx);
@@ -124,7 +125,7 @@ describe("exactness under concurrency (N = 200, L = 50)", () => {
     const { granted } = await concurrentLeases(bindings, server, () => principal);
     expect(granted).toHaveLength(5);
     // The identity-wide counter counted only the 5 grants: 995 left.
-    const check = await chargeRateLimits(bindings, principal, { charge: "all" });
+    const check = await chargeRateLimits(resilienceDeps(bindings), principal, { charge: "all" });
     expect(check).toMatchObject({ allowed: true, limits: [{ scope: "identity", remaining: 994 }] });
   });
 });
@@ -136,11 +137,11 @@ describe("answers", () => {
     });
     const principal = someone(server.tenant);
     const ctx = createExecutionContext();
-    const lease = await leaseUpstream(env, ctx, server, { principal });
+    const lease = await leaseUpstream(resilienceDeps(env), ctx, server, { principal });
     expect(isLeaseRefusal(lease)).toBe(false);
     expect((lease as UpstreamLease).headers["ratelimit-policy"]).toBe('"identity-server";q=1;w=3600');
     (lease as UpstreamLease).done({ ok: true, reachedUpstream: true, latencyMs: 1 });
-    const refusal = await leaseUpstream(env, ctx, server, { principal });
+    const refusal = await leaseUpstream(resilienceDeps(env), ctx, server, { principal });
     expect(refusal).toMatchObject({ refused: "rate_limited" });
     const rpc = refusalToJsonRpc(refusal as LeaseRefusal, "req-1");
     expect(rpc.status).toBe(429);
@@ -233,7 +234,10 @@ describe("answers", () => {
 
   it("no limit configured: no Durable Object is asked and no header is sent", async () => {
     const server = await registerOn([await newReplica()]);
-    const result = await chargeRateLimits(env, someone(server.tenant), { server, charge: "all" });
+    const result = await chargeRateLimits(resilienceDeps(env), someone(server.tenant), {
+      server,
+      charge: "all",
+    });
     expect(result).toEqual({ allowed: true, limits: [] });
   });
 });

@@ -6,9 +6,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { serverStateName } from "../../durable-objects/server-state.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { ErrorCode } from "../../worker/mcp/jsonrpc.ts";
+import { serverStateName } from "../../worker/platform/durable-objects.ts";
+import { ErrorCode } from "../../worker/protocol/jsonrpc.ts";
 import {
   isLeaseRefusal,
   type LeaseRefusal,
@@ -22,6 +22,7 @@ import { serverRef } from "../../worker/resilience/state-types.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { api } from "../support/api.ts";
 import { callTool, fault, newReplica, registerOn, stats } from "../support/fleet.ts";
+import { resilienceDeps } from "../support/resilience.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,7 +63,9 @@ describe("circuit breaker", () => {
 
     const ctx = createExecutionContext();
     for (let i = 0; i < 3; i++) {
-      const lease = expectLease(await leaseUpstream(env, ctx, server, { principal, method: "tools/call" }));
+      const lease = expectLease(
+        await leaseUpstream(resilienceDeps(env), ctx, server, { principal, method: "tools/call" }),
+      );
       const result = await callTool(lease);
       expect(result.ok).toBe(false);
       lease.done(result);
@@ -79,7 +82,10 @@ describe("circuit breaker", () => {
     // Open: refused at once, without a request to the replica.
     const before = (await stats(replica)).requests;
     const startedAt = Date.now();
-    const refusal = await leaseUpstream(env, ctx, server, { principal, method: "tools/call" });
+    const refusal = await leaseUpstream(resilienceDeps(env), ctx, server, {
+      principal,
+      method: "tools/call",
+    });
     expect(Date.now() - startedAt).toBeLessThan(200);
     expect(refusal).toMatchObject({ refused: "circuit_open" });
     expect((await stats(replica)).requests).toBe(before);
@@ -94,14 +100,16 @@ describe("circuit breaker", () => {
 
     // Another isolate (an empty cache) learns the open circuit from the ServerState object.
     resetResilienceCache();
-    expect(await leaseUpstream(env, ctx, server, { principal, method: "tools/call" })).toMatchObject({
+    expect(
+      await leaseUpstream(resilienceDeps(env), ctx, server, { principal, method: "tools/call" }),
+    ).toMatchObject({
       refused: "circuit_open",
     });
 
     // Still failing after the cool-down: the half-open probe fails and the circuit reopens.
     await sleep(1_050);
     const failedProbe = expectLease(
-      await leaseUpstream(env, ctx, server, { principal, method: "tools/call" }),
+      await leaseUpstream(resilienceDeps(env), ctx, server, { principal, method: "tools/call" }),
     );
     failedProbe.done(await callTool(failedProbe));
     await waitOnExecutionContext(ctx);
@@ -114,8 +122,12 @@ describe("circuit breaker", () => {
     await fault(replica, "ok");
     await sleep(1_050);
     const ctx2 = createExecutionContext();
-    const probe = expectLease(await leaseUpstream(env, ctx2, server, { principal, method: "tools/call" }));
-    expect(await leaseUpstream(env, ctx2, server, { principal, method: "tools/call" })).toMatchObject({
+    const probe = expectLease(
+      await leaseUpstream(resilienceDeps(env), ctx2, server, { principal, method: "tools/call" }),
+    );
+    expect(
+      await leaseUpstream(resilienceDeps(env), ctx2, server, { principal, method: "tools/call" }),
+    ).toMatchObject({
       refused: "circuit_open",
     });
     const result = await callTool(probe);
@@ -124,7 +136,9 @@ describe("circuit breaker", () => {
     await waitOnExecutionContext(ctx2);
     expect((await stateOf(server)).circuits[0]).toMatchObject({ phase: "closed", failures: 0 });
     resetResilienceCache();
-    const after = expectLease(await leaseUpstream(env, ctx2, server, { principal, method: "tools/call" }));
+    const after = expectLease(
+      await leaseUpstream(resilienceDeps(env), ctx2, server, { principal, method: "tools/call" }),
+    );
     after.done(await callTool(after));
   });
 
@@ -140,13 +154,15 @@ describe("circuit breaker", () => {
       reason: expect.stringContaining("health check failed"),
     });
     const ctx = createExecutionContext();
-    expect(await leaseUpstream(env, ctx, server, { principal })).toMatchObject({ refused: "circuit_open" });
+    expect(await leaseUpstream(resilienceDeps(env), ctx, server, { principal })).toMatchObject({
+      refused: "circuit_open",
+    });
 
     await fault(replica, "restart");
     await api(`/api/v1/servers/${server.id}/refresh`, { method: "POST" });
     // A passing check makes the circuit half-open at once; the next request is the probe.
     resetResilienceCache();
-    const probe = expectLease(await leaseUpstream(env, ctx, server, { principal }));
+    const probe = expectLease(await leaseUpstream(resilienceDeps(env), ctx, server, { principal }));
     probe.done(await callTool(probe));
     await waitOnExecutionContext(ctx);
     expect((await stateOf(server)).circuits[0]).toMatchObject({ phase: "closed" });
@@ -170,8 +186,12 @@ describe("failover", () => {
     const ctx = createExecutionContext();
     for (let i = 0; i < 200; i++) {
       if (i === 50) await fault(a, "kill");
-      const outcome = await withFailover(env, ctx, server, { principal, method: "tools/call" }, (lease) =>
-        callTool(lease),
+      const outcome = await withFailover(
+        resilienceDeps(env),
+        ctx,
+        server,
+        { principal, method: "tools/call" },
+        (lease) => callTool(lease),
       );
       if (isLeaseRefusal(outcome)) failures.push(outcome.message);
       else if (outcome.value.status !== 200) failures.push(outcome.value.text);
@@ -195,7 +215,9 @@ describe("failover", () => {
     // Find an identity that hashes to replica a, so the first attempt goes there.
     let principal = caller(server, "probe-0");
     for (let i = 1; ; i++) {
-      const lease = expectLease(await leaseUpstream(env, ctx, server, { principal, method: "tools/list" }));
+      const lease = expectLease(
+        await leaseUpstream(resilienceDeps(env), ctx, server, { principal, method: "tools/list" }),
+      );
       lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
       if (lease.endpoint.url === a.url) break;
       principal = caller(server, `probe-${i}`);
@@ -203,8 +225,12 @@ describe("failover", () => {
     // a reads each request and then resets the connection: the call may have been delivered.
     await fault(a, "reset");
     const callsBefore = (await stats(b)).calls;
-    const call = await withFailover(env, ctx, server, { principal, method: "tools/call" }, (lease) =>
-      callTool(lease),
+    const call = await withFailover(
+      resilienceDeps(env),
+      ctx,
+      server,
+      { principal, method: "tools/call" },
+      (lease) => callTool(lease),
     );
     expect(isLeaseRefusal(call)).toBe(false);
     expect(call).toMatchObject({ attempts: 1, value: { status: 0 } });
@@ -212,10 +238,16 @@ describe("failover", () => {
     expect((await stats(a)).calls).toBe(0); // reset before the tool ran, but a could not know that
 
     // A read (idempotent) goes on to the other replica.
-    const read = await withFailover(env, ctx, server, { principal, method: "tools/list" }, async (lease) => {
-      const result = await callTool(lease);
-      return result;
-    });
+    const read = await withFailover(
+      resilienceDeps(env),
+      ctx,
+      server,
+      { principal, method: "tools/list" },
+      async (lease) => {
+        const result = await callTool(lease);
+        return result;
+      },
+    );
     expect(read).toMatchObject({ attempts: 2, value: { status: 200, text: b.id } });
     await waitOnExecutionContext(ctx);
   });
@@ -226,7 +258,7 @@ describe("failover", () => {
     await fault(replica, "reset-mid-stream");
     const ctx = createExecutionContext();
     const outcome = await withFailover(
-      env,
+      resilienceDeps(env),
       ctx,
       server,
       { principal: caller(server), method: "tools/call" },
@@ -245,7 +277,7 @@ describe("streamed answers", () => {
     await fault(replica, "reset-mid-stream");
     const ctx = createExecutionContext();
     const outcome = await withFailover(
-      env,
+      resilienceDeps(env),
       ctx,
       server,
       { principal: caller(server), method: "tools/call" },
@@ -290,17 +322,26 @@ describe("replica choice through the lease", () => {
     const principal = caller(server);
     const ctx = createExecutionContext();
     for (let i = 0; i < 6; i++) {
-      const lease = expectLease(await leaseUpstream(env, ctx, server, { principal, pinnedUrl: b.url }));
+      const lease = expectLease(
+        await leaseUpstream(resilienceDeps(env), ctx, server, { principal, pinnedUrl: b.url }),
+      );
       expect(lease.endpoint.url).toBe(b.url);
       lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
     }
-    const lease = expectLease(await leaseUpstream(env, ctx, server, { principal, pinnedUrl: b.url }));
+    const lease = expectLease(
+      await leaseUpstream(resilienceDeps(env), ctx, server, { principal, pinnedUrl: b.url }),
+    );
     lease.done({ ok: false, reachedUpstream: true, latencyMs: 1, reason: "HTTP 502" });
-    expect(await leaseUpstream(env, ctx, server, { principal, pinnedUrl: b.url })).toMatchObject({
+    expect(
+      await leaseUpstream(resilienceDeps(env), ctx, server, { principal, pinnedUrl: b.url }),
+    ).toMatchObject({
       refused: "circuit_open",
     });
     expect(
-      await leaseUpstream(env, ctx, server, { principal, pinnedUrl: "http://127.0.0.1:1/gone" }),
+      await leaseUpstream(resilienceDeps(env), ctx, server, {
+        principal,
+        pinnedUrl: "http://127.0.0.1:1/gone",
+      }),
     ).toMatchObject({
       refused: "no_replica",
     });
@@ -313,10 +354,10 @@ describe("replica choice through the lease", () => {
     const server = await registerOn([a, b], { loadBalancing: { strategy: "least-connections" } });
     const principal = caller(server);
     const ctx = createExecutionContext();
-    const first = expectLease(await leaseUpstream(env, ctx, server, { principal }));
+    const first = expectLease(await leaseUpstream(resilienceDeps(env), ctx, server, { principal }));
     const others: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const lease = expectLease(await leaseUpstream(env, ctx, server, { principal }));
+      const lease = expectLease(await leaseUpstream(resilienceDeps(env), ctx, server, { principal }));
       others.push(lease.endpoint.url);
       lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
     }
@@ -337,7 +378,7 @@ describe("replica choice through the lease", () => {
       const principal = caller(server, `user-${user}`);
       const seen = new Set<string>();
       for (let i = 0; i < 3; i++) {
-        const lease = expectLease(await leaseUpstream(env, ctx, server, { principal }));
+        const lease = expectLease(await leaseUpstream(resilienceDeps(env), ctx, server, { principal }));
         seen.add(lease.endpoint.url);
         lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
       }
@@ -353,7 +394,10 @@ describe("replica choice through the lease", () => {
     const urls = new Set<string>();
     for (let session = 0; session < 20; session++) {
       const lease = expectLease(
-        await leaseUpstream(env, ctx, bySession, { principal, affinityKey: `session-${session}` }),
+        await leaseUpstream(resilienceDeps(env), ctx, bySession, {
+          principal,
+          affinityKey: `session-${session}`,
+        }),
       );
       urls.add(lease.endpoint.url);
       lease.done({ ok: true, reachedUpstream: true, latencyMs: 1 });
@@ -367,7 +411,7 @@ describe("replica choice through the lease", () => {
     const server = await registerOn([replica]);
     const ctx = createExecutionContext();
     expect(
-      await leaseUpstream(env, ctx, server, { principal: caller(server), transport: "sse" }),
+      await leaseUpstream(resilienceDeps(env), ctx, server, { principal: caller(server), transport: "sse" }),
     ).toMatchObject({
       refused: "no_replica",
       message: expect.stringContaining("no sse replica"),

@@ -9,8 +9,8 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { serverStateName } from "../../durable-objects/server-state.ts";
 import worker from "../../worker/index.ts";
+import { serverStateName } from "../../worker/platform/durable-objects.ts";
 import { api, uniquePath } from "../support/api.ts";
 
 const DAY = 24 * 3600 * 1000;

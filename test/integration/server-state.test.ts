@@ -5,11 +5,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  SERVER_STATE_STORAGE,
-  type ServerState,
-  serverStateName,
-} from "../../durable-objects/server-state.ts";
+import { SERVER_STATE_STORAGE, type ServerState } from "../../durable-objects/server-state.ts";
+import { serverStateName } from "../../worker/platform/durable-objects.ts";
 import type { ServerStateView } from "../../worker/resilience/state-types.ts";
 import type { HealthSummary, ServerRecord } from "../../worker/store/registry-store.ts";
 import { api } from "../support/api.ts";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { principalFromClaims, readClaim } from "../../worker/auth/claims.ts";
 import { AuthError } from "../../worker/auth/errors.ts";
 import { AuthIssuersSetting, type IssuerConfig } from "../../worker/auth/issuers.ts";
-import { defaultAudiences, metadataUrl, resourcePath } from "../../worker/auth/resource.ts";
+import { defaultAudiences, metadataUrl, resourcePath } from "../../worker/http/resource.ts";
 
 function issuer(entry: Record<string, unknown>): IssuerConfig {
   const [config] = AuthIssuersSetting.parse(JSON.stringify([entry]));

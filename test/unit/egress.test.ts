@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEgress, MissingSecretError, secretsFromEnv } from "../../worker/proxy/egress.ts";
+import { applyEgress, MissingSecretError, secretsFromEnv } from "../../worker/upstream/egress.ts";
 
 const secrets = secretsFromEnv({ TOKEN: "s3cret", EMPTY: "", NUMBER: 5 });
 const url = "https://upstream.example/mcp?x=1";

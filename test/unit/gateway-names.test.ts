@@ -1,7 +1,7 @@
 // The aggregated endpoint's naming schemes read back exactly what they wrote,
 // and the pure helpers around them (replica order, broadcast groups) behave.
 import { describe, expect, it } from "vitest";
-import { broadcastGroups, broadcastToolDefinitions } from "../../worker/mcp/broadcast.ts";
+import { broadcastGroups, broadcastToolDefinitions } from "../../worker/aggregated/broadcast.ts";
 import {
   qualifyName,
   splitQualifiedName,
@@ -11,8 +11,8 @@ import {
   wrapReadResultUris,
   wrapToolResultUris,
   wrapUri,
-} from "../../worker/mcp/gateway-names.ts";
-import type { GatewayView, ServerView } from "../../worker/mcp/gateway-view.ts";
+} from "../../worker/aggregated/gateway-names.ts";
+import type { GatewayView, ServerView } from "../../worker/aggregated/gateway-view.ts";
 import type { CatalogEntry, ServerRecord } from "../../worker/store/registry-store.ts";
 
 describe("tool and prompt names", () => {

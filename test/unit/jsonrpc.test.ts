@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "../../worker/mcp/jsonrpc.ts";
+import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "../../worker/protocol/jsonrpc.ts";
 
 function parseError(text: string): JsonRpcParseError {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseJsonRpcBody } from "../../worker/mcp/jsonrpc.ts";
-import type { McpGuard } from "../../worker/proxy/mcp-guard.ts";
+import type { McpGuard } from "../../worker/edge/access.ts";
+import { parseJsonRpcBody } from "../../worker/protocol/jsonrpc.ts";
 import {
   hasReservedId,
   prepareOutgoing,

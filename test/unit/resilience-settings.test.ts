@@ -1,12 +1,12 @@
 // Pure parts of the resilience work: catalog diffs, health summaries, rate-limit
 // settings, tenant budget shares and the IETF draft headers.
 import { describe, expect, it } from "vitest";
-import { diffCatalog } from "../../worker/registry/catalog-diff.ts";
-import { summarizeChecks } from "../../worker/resilience/health-probe.ts";
-import { isIdempotentMethod } from "../../worker/resilience/lease.ts";
+import { isIdempotentMethod } from "../../worker/protocol/methods.ts";
+import { diffCatalog } from "../../worker/resilience/catalog-diff.ts";
 import { rateLimitHeaders, shareOf } from "../../worker/resilience/rate-limit.ts";
 import { RateLimitSetting } from "../../worker/resilience/settings.ts";
 import type { CatalogEntry } from "../../worker/store/registry-store.ts";
+import { summarizeChecks } from "../../worker/upstream/health-probe.ts";
 
 const tool = (key: string, fingerprint: string): CatalogEntry => ({
   kind: "tool",

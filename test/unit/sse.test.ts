@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSseEvent, type SseEvent, SseParser, transformSseStream } from "../../worker/mcp/sse.ts";
+import { formatSseEvent, type SseEvent, SseParser, transformSseStream } from "../../worker/protocol/sse.ts";
 
 function parseAll(chunks: string[]): SseEvent[] {
   const parser = new SseParser();

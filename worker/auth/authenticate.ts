@@ -4,13 +4,11 @@
 // MCP clients can find where to get a token. Tokens in the query string are
 // refused outright (they end up in logs and browser history).
 import type { Context, MiddlewareHandler } from "hono";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
+import { baseUrl, metadataUrl } from "../http/resource.ts";
 import { observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
-import { getServices } from "../services.ts";
 import { AuthError } from "./errors.ts";
-import { baseUrl, metadataUrl } from "./resource.ts";
 
 // RFC 6750 §2.3 names the query parameter `access_token`.
 const QUERY_TOKEN_PARAMETERS = ["access_token"];
@@ -44,7 +42,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       );
     }
     try {
-      const authenticator = getServices(c.env).authenticator;
+      const authenticator = c.var.services.authenticator;
       const principal = await observeAuthentication(() => authenticator.authenticate(token, c.req.url));
       c.set("principal", principal);
     } catch (error) {
@@ -71,7 +69,7 @@ export interface ChallengeParameters {
 
 /** `Bearer resource_metadata="...", error="...", ...` for the resource the request addressed. */
 export function bearerChallenge(c: Context<{ Bindings: Env }>, parameters: ChallengeParameters = {}): string {
-  const base = baseUrl(loadConfig(c.env).publicUrl, c.req.url);
+  const base = baseUrl(c.var.config.publicUrl, c.req.url);
   const parts = [`Bearer resource_metadata="${metadataUrl(base, c.req.path)}"`];
   if (parameters.error) parts.push(`error="${parameters.error}"`);
   if (parameters.description) parts.push(`error_description="${quotable(parameters.description)}"`);

@@ -2,11 +2,12 @@
 // tokens and every configured IdP's), then map it. The gateway's tokens are
 // also checked against their stored row (revocation); IdP tokens are mapped
 // from their claims with the issuer's settings.
-import type { AuthSettings } from "../env.ts";
+
+import { baseUrl, defaultAudiences } from "../http/resource.ts";
 import { principalFromClaims } from "./claims.ts";
 import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
-import { baseUrl, defaultAudiences } from "./resource.ts";
+import type { AuthSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 import type { TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";

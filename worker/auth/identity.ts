@@ -1,10 +1,10 @@
 // Assembles the identity services from configuration and a TokenStore (the
 // adapter is chosen in services.ts). The JWKS cache lives at module level: one
 // per isolate, shared by every request the isolate serves.
-import type { GatewayConfig } from "../env.ts";
 import type { TokenStore } from "../store/token-store.ts";
 import { Authenticator } from "./authenticator.ts";
 import { JwksCache } from "./jwks-cache.ts";
+import type { AuthSettings } from "./settings.ts";
 import { type SigningKeys, signingKeys } from "./signing-keys.ts";
 import { TokenService } from "./token-service.ts";
 
@@ -15,7 +15,10 @@ export interface IdentityServices {
   authenticator: Authenticator;
 }
 
-export function identityServices(config: GatewayConfig, store: TokenStore): IdentityServices {
+export function identityServices(
+  config: { auth: AuthSettings; publicUrl: string | null },
+  store: TokenStore,
+): IdentityServices {
   const { auth } = config;
   const { signingKey, previousSigningKey } = auth;
   const keys = (): Promise<SigningKeys | null> =>

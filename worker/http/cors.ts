@@ -5,7 +5,6 @@
 // Authorization header, never in cookies, so Allow-Credentials is not sent.
 // Preflights are answered here, before authentication (they carry no token).
 import type { MiddlewareHandler } from "hono";
-import { loadConfig } from "../env.ts";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 const ALLOWED_HEADERS = "authorization, content-type, accept, if-match";
@@ -24,7 +23,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = "600";
 export function apiCors(): MiddlewareHandler<{ Bindings: Env }> {
   return async function apiCorsMiddleware(c, next) {
     const origin = c.req.header("origin");
-    const allowed = origin !== undefined && loadConfig(c.env).allowedOrigins.includes(origin) ? origin : null;
+    const allowed = origin !== undefined && c.var.config.allowedOrigins.includes(origin) ? origin : null;
     const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method");
     if (isPreflight) {
       if (allowed === null) return c.body(null, 403, { vary: "origin" });

@@ -81,3 +81,8 @@ export class GatewayError extends Error {
 export function problemType(kind: ProblemKind): string {
   return `urn:mcp-gateway:problem:${kind}`;
 }
+
+/** A missing or invalid setting: every request fails with a 500 whose log line names the setting. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}

@@ -3,7 +3,6 @@
 // would otherwise treat a form or text body as an empty object).
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "./errors.ts";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -11,10 +10,10 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 export function limitBodySize(): MiddlewareHandler<{ Bindings: Env }> {
   return async function limitBodySizeMiddleware(c, next) {
     const limit = bodyLimit({
-      maxSize: loadConfig(c.env).maxBodyBytes,
+      maxSize: c.var.config.maxBodyBytes,
       onError: () => {
         throw new GatewayError("payload-too-large", {
-          detail: `The body may be at most ${loadConfig(c.env).maxBodyBytes} bytes`,
+          detail: `The body may be at most ${c.var.config.maxBodyBytes} bytes`,
         });
       },
     });

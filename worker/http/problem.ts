@@ -3,9 +3,8 @@
 // 500 whose only clue is the request id (the cause is logged, never sent).
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { baseUrl, metadataUrl } from "../auth/resource.ts";
-import { ConfigError, loadConfig } from "../env.ts";
-import { GatewayError, problemType } from "./errors.ts";
+import { ConfigError, GatewayError, problemType } from "./errors.ts";
+import { baseUrl, metadataUrl } from "./resource.ts";
 
 export interface ProblemBody {
   type: string;
@@ -64,13 +63,12 @@ export function toGatewayError(error: unknown): GatewayError {
 function completeChallenge(error: GatewayError, c: Context): void {
   const challenge = error.headers["www-authenticate"];
   if (!challenge?.startsWith("Bearer ") || challenge.includes("resource_metadata=")) return;
-  try {
-    const base = baseUrl(loadConfig(c.env as Env).publicUrl, c.req.url);
-    error.headers["www-authenticate"] =
-      `Bearer resource_metadata="${metadataUrl(base, c.req.path)}", ${challenge.slice(7)}`;
-  } catch {
-    // Misconfigured: the challenge goes out as it was.
-  }
+  // Unset when the configuration failed to load: the challenge goes out as it was.
+  const config = c.get("config") as { publicUrl: string | null } | undefined;
+  if (config === undefined) return;
+  const base = baseUrl(config.publicUrl, c.req.url);
+  error.headers["www-authenticate"] =
+    `Bearer resource_metadata="${metadataUrl(base, c.req.path)}", ${challenge.slice(7)}`;
 }
 
 export function handleError(error: unknown, c: Context): Response {

@@ -5,24 +5,23 @@
 // forwards there. Answers travel on the stream, which another isolate may be
 // serving, so refused requests go upstream as a marked `ping` and the stream
 // turns its answer into the refusal (see message-rewrite.ts).
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
-import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
-import { leasedExchange } from "./leased-exchange.ts";
+import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
+import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import { leasedExchange } from "../upstream/leased-exchange.ts";
+import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 import { prepareOutgoing } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  jsonRpcReply,
+  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
-  readClientBody,
   refusalReply,
-  sessionNotFound,
   upstreamFailureReply,
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
 import { rewriteSseMessage } from "./streamable-proxy.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "./upstream-request.ts";
 
 function binding(ctx: ProxyContext): SessionBinding {
   return { purpose: "legacy-endpoint", serverId: ctx.server.id, principal: ctx.principal };
@@ -66,12 +65,11 @@ export async function proxyLegacyStream(ctx: ProxyContext): Promise<Response> {
 }
 
 export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
-  const startedAt = Date.now();
   const token = new URL(ctx.request.url).searchParams.get("session");
   const sealed = token === null ? null : await openSessionValue(ctx.sessionSecret, binding(ctx), token);
   if (sealed === null) return sessionNotFound();
   const [replicaUrl, messageUrl] = JSON.parse(sealed) as [string, string];
-  const body = await readClientBody(ctx.request);
+  const body = clientBody(ctx);
   if (body instanceof Response) return body;
   const prepared = prepareOutgoing(body.messages, ctx.guard, { substituteDenied: true });
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
@@ -85,12 +83,12 @@ export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
     return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs);
   });
   if ("refusal" in exchange) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
     return refusalReply(exchange.refusal, true);
   }
   const { result, lease } = exchange;
   if ("kind" in result) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("upstream_error"), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("upstream_error"), null);
     return upstreamFailureReply(result, ctx.server.timeoutMs);
   }
   const { response } = result;
@@ -99,7 +97,6 @@ export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
     prepared.verdicts,
     outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
     response.status,
-    startedAt,
   );
   if (response.status === 404) {
     await response.body?.cancel();

@@ -7,6 +7,9 @@
 // so a response is recognised wherever it arrives (the POST's own response,
 // the GET stream, or the legacy SSE stream served by another isolate) and its
 // original id is restored before the client sees it.
+
+import type { McpGuard } from "../edge/access.ts";
+import type { Decision } from "../policy/access-policy.ts";
 import {
   type ClassifiedMessage,
   ErrorCode,
@@ -14,9 +17,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcResponse,
-} from "../mcp/jsonrpc.ts";
-import type { Decision } from "../policy/access-policy.ts";
-import type { McpGuard } from "./mcp-guard.ts";
+} from "../protocol/jsonrpc.ts";
 
 const MARKER = "gw:";
 const TOOLS_LIST = `${MARKER}tl:`;

@@ -1,86 +1,70 @@
-// Everything one proxied MCP exchange needs, gathered once by the route.
+// Everything one proxied MCP exchange needs: the ingress's request value
+// plus the server found for it, gathered once by the route.
 import type { Principal } from "../auth/principal.ts";
+import type { McpGuard } from "../edge/access.ts";
+import type { McpRequest } from "../edge/ingress.ts";
 import {
   ErrorCode,
   errorResponse,
   type JsonRpcId,
-  JsonRpcParseError,
   type JsonRpcResponse,
   type ParsedBody,
-  parseJsonRpcBody,
-} from "../mcp/jsonrpc.ts";
-import type { AuditInput } from "../observability/audit.ts";
+} from "../protocol/jsonrpc.ts";
+import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type LeaseRefusal, refusalToJsonRpc, type WaitUntil } from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
-import type { SecretSource } from "./egress.ts";
-import type { McpGuard } from "./mcp-guard.ts";
+import type { SecretSource } from "../upstream/egress.ts";
+import type { UpstreamFailure } from "../upstream/upstream-request.ts";
 import { hasReservedId, type MessageVerdict } from "./message-rewrite.ts";
-import type { UpstreamFailure } from "./upstream-request.ts";
 
 export interface ProxyContext {
+  /** The request as the ingress read it (body parsed once, audit trail). */
+  mcp: McpRequest;
+  /** Method, URL and headers of the client's request (its body is in `mcp`). */
   request: Request;
   server: ServerRecord;
   /** The transport of the entry the client used; replicas are leased among those speaking it. */
   transport: Transport;
   env: Env;
+  /** The bindings and settings replicas are leased with. */
+  resilience: ResilienceDeps;
   waitUntil: WaitUntil;
   principal: Principal;
   guard: McpGuard;
   secrets: SecretSource;
   sessionSecret: string;
   requestId: string;
-  /** Queues audit events for after the response. */
-  audit: (events: AuditInput[]) => void;
 }
 
-/** A JSON-RPC reply produced by the gateway itself. */
-export function jsonRpcReply(
-  body: JsonRpcResponse | JsonRpcResponse[],
-  status: number,
-  headers?: Headers,
-): Response {
-  const response = new Response(JSON.stringify(body), { status, headers });
-  response.headers.set("content-type", "application/json");
-  return response;
-}
-
-/** One audit event per message of the exchange. */
+/** One audit event per message of the exchange, written now. */
 export function auditVerdicts(
   ctx: ProxyContext,
   verdicts: MessageVerdict[],
   outcome: (verdict: MessageVerdict) => string,
   upstreamStatus: number | null,
-  startedAt: number,
 ): void {
-  const durationMs = Date.now() - startedAt;
-  ctx.audit(
-    verdicts.map((verdict) => ({
-      tenant: ctx.principal.tenant,
-      requestId: ctx.requestId,
-      category: "mcp" as const,
-      subject: ctx.principal.subject,
-      issuer: ctx.principal.issuer,
+  for (const verdict of verdicts) {
+    ctx.mcp.audit.add({
       serverId: ctx.server.id,
       serverPath: ctx.server.path,
       method: verdict.method,
       tool: verdict.tool,
-      decision: verdict.decision === null || verdict.decision.allow ? ("allow" as const) : ("deny" as const),
+      decision: verdict.decision === null || verdict.decision.allow ? "allow" : "deny",
       reason: verdict.decision?.reason ?? null,
       outcome: outcome(verdict),
       upstreamStatus,
-      durationMs,
       detail: verdict.decision && !verdict.decision.allow ? { policy: verdict.decision.detail } : null,
-    })),
-  );
+    });
+  }
+  ctx.mcp.audit.record();
 }
 
-/** Reads a client's JSON-RPC body; a ready error reply when it must be refused. */
-export async function readClientBody(request: Request): Promise<ParsedBody | Response> {
-  let body: ParsedBody;
-  try {
-    body = parseJsonRpcBody(await request.text());
-  } catch (error) {
-    if (!(error instanceof JsonRpcParseError)) throw error;
+/** The client's JSON-RPC body as the ingress parsed it; a ready error reply when it must be refused. */
+export function clientBody(ctx: ProxyContext): ParsedBody | Response {
+  const { body, bodyError } = ctx.mcp;
+  if (bodyError !== null || body === null) {
+    const error = bodyError ?? { id: null, code: ErrorCode.ParseError, message: "Parse error: no body" };
     return jsonRpcReply(errorResponse(error.id, error.code, error.message), 400);
   }
   const reserved = hasReservedId(body.messages);
@@ -113,11 +97,6 @@ export function upstreamFailureReply(
 /** Audit outcome: "denied" for refused messages, `forwarded` for the rest. */
 export function outcomeUnlessDenied(forwarded: string): (verdict: MessageVerdict) => string {
   return (verdict) => (verdict.decision && !verdict.decision.allow ? "denied" : forwarded);
-}
-
-/** The answer to a session id the caller may not (or can no longer) use. */
-export function sessionNotFound(): Response {
-  return jsonRpcReply(errorResponse(null, ErrorCode.SessionNotFound, "Session not found"), 404);
 }
 
 /** A refused lease as a reply; a session whose replica is gone is reported as ended. */

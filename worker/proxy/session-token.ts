@@ -3,7 +3,9 @@
 // URL), only a token carrying it together with an HMAC over
 // (purpose, server, caller, value). A token presented by another identity, for
 // another server, or altered in any way does not verify, so it is refused.
+
 import type { Principal } from "../auth/principal.ts";
+import { base64urlDecode, base64urlEncode } from "../platform/encoding.ts";
 
 export type SessionTokenPurpose = "streamable-session" | "legacy-endpoint";
 
@@ -26,23 +28,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 /** The caller as the binding sees it: issuer, subject and tenant. */
 export function callerKey(principal: Principal): string {
   return JSON.stringify([principal.tenant, principal.issuer, principal.subject]);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (char) =>
-      char.charCodeAt(0),
-    );
-  } catch {
-    return null;
-  }
 }
 
 function signedInput(
@@ -68,7 +53,7 @@ export async function sealSessionValue(
   const key = await hmacKey(secret);
   const input = signedInput(binding.purpose, binding.serverId, callerKey(binding.principal), value);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, input));
-  return `${VERSION}.${base64url(encoder.encode(value))}.${base64url(mac)}`;
+  return `${VERSION}.${base64urlEncode(encoder.encode(value))}.${base64urlEncode(mac)}`;
 }
 
 /** The bound value, or null when the token is not valid for this caller and server. */
@@ -81,8 +66,8 @@ export async function openSessionValue(
   const [version, encodedValue, encodedMac, extra] = token.split(".");
   if (version !== VERSION || encodedValue === undefined || encodedMac === undefined || extra !== undefined)
     return null;
-  const valueBytes = fromBase64url(encodedValue);
-  const mac = fromBase64url(encodedMac);
+  const valueBytes = base64urlDecode(encodedValue);
+  const mac = base64urlDecode(encodedMac);
   if (!valueBytes || !mac) return null;
   const value = new TextDecoder().decode(valueBytes);
   const key = await hmacKey(secret);

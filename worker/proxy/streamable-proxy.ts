@@ -10,12 +10,13 @@ import {
   type JsonRpcId,
   type JsonRpcResponse,
   type ParsedBody,
-} from "../mcp/jsonrpc.ts";
-import { type SseEvent, transformSseStream } from "../mcp/sse.ts";
-import { checkStandardHeaders } from "../mcp/standard-headers.ts";
-import { adoptTraceFromMessages } from "../observability/tracing.ts";
+} from "../protocol/jsonrpc.ts";
+import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
+import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
-import { leasedExchange, type SendResult } from "./leased-exchange.ts";
+import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
+import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -25,17 +26,14 @@ import {
 } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  jsonRpcReply,
+  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
-  readClientBody,
   refusalReply,
-  sessionNotFound,
   upstreamFailureReply,
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "./upstream-request.ts";
 
 const ACCEPT_BOTH = "application/json, text/event-stream";
 
@@ -78,10 +76,8 @@ export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
 }
 
 async function proxyPost(ctx: ProxyContext): Promise<Response> {
-  const startedAt = Date.now();
-  const body = await readClientBody(ctx.request);
+  const body = clientBody(ctx);
   if (body instanceof Response) return body;
-  adoptTraceFromMessages(body.messages); // 2026-07-28: trace context in `_meta`
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
 
@@ -93,7 +89,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
 
   if (prepared.forward.length === 0) {
-    auditVerdicts(ctx, prepared.verdicts, () => "denied", null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, () => "denied", null);
     return reply(prepared.refusals, 200);
   }
 
@@ -112,7 +108,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   if ("refusal" in exchange) {
     // A pinned session whose replica is gone is over: the client starts again.
     if (session && exchange.refusal.refused === "no_replica") return sessionNotFound();
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
     const refused = (forwardedIds.length > 0 ? forwardedIds : [null]).map((id) =>
       refusalToJsonRpc(exchange.refusal, id),
     );
@@ -120,7 +116,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const post: PostExchange = { body, prepared, forwardedIds, session, startedAt };
+  const post: PostExchange = { body, prepared, forwardedIds, session };
   return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
 }
 
@@ -131,12 +127,11 @@ interface PostExchange {
   /** Ids of the requests that went upstream. */
   forwardedIds: JsonRpcId[];
   session: UpstreamSession | null;
-  startedAt: number;
 }
 
 async function answerPost(
   ctx: ProxyContext,
-  { body, prepared, forwardedIds, session, startedAt }: PostExchange,
+  { body, prepared, forwardedIds, session }: PostExchange,
   result: SendResult,
   replicaUrl: string,
 ): Promise<Response> {
@@ -144,7 +139,7 @@ async function answerPost(
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
   if ("kind" in result) {
     const outcome = result.kind === "timeout" ? "timeout" : "upstream_error";
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null, startedAt);
+    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null);
     return upstreamFailureReply(result, ctx.server.timeoutMs, {
       ids: forwardedIds,
       also: prepared.refusals,
@@ -163,7 +158,6 @@ async function answerPost(
     prepared.verdicts,
     outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
     response.status,
-    startedAt,
   );
 
   if (!response.ok)

@@ -12,6 +12,7 @@ import {
   type Decision,
   type DecisionReason,
   decide,
+  effectiveScopes,
   type RegistryAction,
   type ResourceGrant,
 } from "../policy/access-policy.ts";
@@ -103,6 +104,19 @@ export class AccessService implements AccessGuard {
 
   async decide(principal: Principal, request: AccessRequest): Promise<Decision> {
     return decide(await this.policyFor(principal.tenant), principal, request);
+  }
+
+  /**
+   * A caller's own effective scopes (group_mappings applied to its groups,
+   * plus the scopes its token carries): what a token it mints may carry.
+   */
+  async effectiveScopesOf(principal: Principal): Promise<string[]> {
+    return effectiveScopes(await this.policyFor(principal.tenant), principal);
+  }
+
+  /** The scope names the tenant's policy defines (advertised in protected-resource metadata). */
+  async supportedScopes(tenant: string): Promise<string[]> {
+    return [...(await this.policyFor(tenant)).knownScopes].sort();
   }
 
   async require(principal: Principal, request: AccessRequest): Promise<void> {

@@ -1,8 +1,9 @@
 // Turns what an MCP server listed into stored catalog entries and the summary
 // kept on its record. Entries keep the server's own order; a key listed twice
 // keeps its first definition and the duplicate is reported as a warning.
-import type { DiscoveredCatalog } from "../mcp/catalog-reader.ts";
+
 import type { CatalogEntry, CatalogKind, CatalogState } from "../store/registry-store.ts";
+import type { DiscoveredCatalog } from "../upstream/catalog-reader.ts";
 import { fingerprint } from "./fingerprint.ts";
 
 const KEY_FIELD: Record<CatalogKind, string> = {

@@ -1,6 +1,7 @@
 // Fingerprints of catalog entries: SHA-256 over a canonical JSON of the fields
 // that define what a tool (resource, prompt) is and does. A changed fingerprint
 // means the upstream changed the entry; tool pinning builds on this later.
+import { hex } from "../platform/encoding.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
 
 const IDENTITY_FIELDS: Record<CatalogKind, readonly string[]> = {
@@ -26,5 +27,5 @@ export async function fingerprint(kind: CatalogKind, definition: Record<string, 
   const identity: Record<string, unknown> = { kind };
   for (const field of IDENTITY_FIELDS[kind]) identity[field] = definition[field];
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(identity)));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(digest);
 }

@@ -3,13 +3,8 @@
 // refresh. Talks to storage only through RegistryStore; knows nothing of HTTP.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
-import {
-  CatalogUnavailableError,
-  type DiscoveredCatalog,
-  type UpstreamTarget,
-} from "../mcp/catalog-reader.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
 import {
   type CatalogEntry,
@@ -24,9 +19,14 @@ import {
   type ToolSummary,
   UNKNOWN_HEALTH,
 } from "../store/registry-store.ts";
+import {
+  CatalogUnavailableError,
+  type DiscoveredCatalog,
+  type UpstreamTarget,
+} from "../upstream/catalog-reader.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
-import { type CatalogChange, diffCatalog } from "./catalog-diff.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 

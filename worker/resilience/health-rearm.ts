@@ -2,8 +2,9 @@
 // alarm that stopped (an object reset, a failed deploy) would leave a server's
 // health frozen, so servers whose recorded check is older than a few
 // intervals get `track` again, which sets the alarm only if none is pending.
-import { serverStateName } from "../../durable-objects/server-state.ts";
+
 import { loadConfig } from "../env.ts";
+import { serverStateName } from "../platform/durable-objects.ts";
 import type { ScheduledTask } from "../scheduled.ts";
 import { D1UpkeepStore } from "../store/d1/d1-upkeep-store.ts";
 import { serverRef } from "./state-types.ts";

@@ -5,19 +5,13 @@
 // Durable Object round trip per request, so it happens only when a limit is
 // configured; the identity and tenant objects are asked in parallel.
 
-import {
-  type CounterRequest,
-  type CounterState,
-  identityLimiterName,
-  type TakeResult,
-  tenantLimiterName,
-} from "../../durable-objects/rate-limiter.ts";
 import type { Principal } from "../auth/principal.ts";
-import { loadConfig } from "../env.ts";
 import { recordRateLimitRefusal } from "../observability/hooks.ts";
+import { identityLimiterName, tenantLimiterName } from "../platform/durable-objects.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { hash53 } from "./balancer.ts";
-import { effectiveServerRateLimit, type RateLimitRule } from "./settings.ts";
+import { effectiveServerRateLimit, type RateLimitRule, type ResilienceDeps } from "./settings.ts";
+import type { CounterRequest, CounterState, TakeResult } from "./state-types.ts";
 
 export type LimitScope = "identity" | "identity-server" | "tenant";
 
@@ -53,13 +47,13 @@ export function identityKey(principal: Principal): string {
  * gives back what the other granted.
  */
 export async function chargeRateLimits(
-  env: Env,
+  deps: ResilienceDeps,
   principal: Principal,
   options: { server?: ServerRecord; charge?: RateLimitCharge; waitUntil?: (work: Promise<unknown>) => void },
 ): Promise<RateLimitResult> {
   const charge = options.charge ?? "all";
   if (charge === "none") return { allowed: true, limits: [] };
-  const config = loadConfig(env).resilience;
+  const { env, settings: config } = deps;
   const identity = identityKey(principal);
   const identityCounters: Planned[] = [];
   if (charge === "all" && config.rateLimits.identity) {

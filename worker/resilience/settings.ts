@@ -94,3 +94,9 @@ export function effectiveServerRateLimit(
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
+
+/** What the resilience layer runs on: the bindings (its Durable Objects) and its settings, passed in. */
+export interface ResilienceDeps {
+  env: Env;
+  settings: ResilienceConfig;
+}

@@ -1,7 +1,8 @@
 // Shapes exchanged between isolates and the resilience Durable Objects
 // (ServerState, HealthHub). Types (and one constructor), so both sides can import them.
-import type { CatalogChange } from "../registry/catalog-diff.ts";
+
 import type { CatalogStatus, HealthStatus, HealthSummary } from "../store/registry-store.ts";
+import type { CatalogChange } from "./catalog-diff.ts";
 import type { Circuit, CircuitSettings } from "./circuit-breaker.ts";
 
 /** Names a server for its ServerState object (which may not have seen it yet). */
@@ -95,3 +96,26 @@ export interface HealthEvent {
   health: HealthSummary;
   previous: HealthStatus | null;
 }
+
+// --- RateLimiter (durable-objects/rate-limiter.ts) -------------------------
+
+export interface CounterRequest {
+  /** Names the counter within this object, e.g. `identity` or `identity-server:{serverId}`. */
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+export interface CounterState {
+  key: string;
+  limit: number;
+  /** Units left in the current window after this request. */
+  remaining: number;
+  /** Epoch ms when the current window ends. */
+  resetAt: number;
+  windowStart: number;
+}
+
+export type TakeResult =
+  | { allowed: true; counters: CounterState[] }
+  | { allowed: false; counters: CounterState[]; retryAfterMs: number; exhausted: string[] };

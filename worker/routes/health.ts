@@ -6,11 +6,11 @@
 // no Authorization header. The ticket names the tenant's HealthHub object.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { healthHubName } from "../../durable-objects/health-hub.ts";
 import { GatewayError } from "../http/errors.ts";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { validationHook } from "../http/validation.ts";
-import { getServices } from "../services.ts";
+import { healthHubStub } from "../platform/durable-objects.ts";
+import { base64urlDecode, base64urlEncode } from "../platform/encoding.ts";
 import { HealthSummary } from "./api-schemas.ts";
 import { problem } from "./openapi-parts.ts";
 
@@ -106,16 +106,16 @@ export function healthRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(stateRoute, async (c) => {
-    const state = await getServices(c.env).servers.state(c.get("principal"), c.req.valid("param").id);
+    const state = await c.var.services.servers.state(c.get("principal"), c.req.valid("param").id);
     return c.json(state, 200);
   });
 
   app.openapi(ticketRoute, async (c) => {
     const principal = c.get("principal");
-    const hub = c.env.HEALTH_HUB.get(c.env.HEALTH_HUB.idFromName(healthHubName(principal.tenant)));
+    const hub = healthHubStub(c.env, principal.tenant);
     const issued = await hub.issueTicket(principal);
     // The tenant rides in the ticket so the upgrade finds the right hub without a lookup.
-    const ticket = `${base64url(principal.tenant)}.${issued.ticket}`;
+    const ticket = `${base64urlEncode(new TextEncoder().encode(principal.tenant))}.${issued.ticket}`;
     return c.json({ ticket, expiresAt: issued.expiresAt, url: `${LIVE_HEALTH_PATH}?ticket=${ticket}` }, 201);
   });
 
@@ -128,7 +128,7 @@ export function healthRoutes() {
       });
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, c.env)) {
+    if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, c.var.config)) {
       throw new GatewayError("forbidden", { detail: "Origin not allowed" });
     }
     const [encodedTenant, secret] = (c.req.query("ticket") ?? "").split(".");
@@ -138,7 +138,7 @@ export function healthRoutes() {
         detail: "A ticket from POST /api/v1/health/tickets is required",
       });
     }
-    const hub = c.env.HEALTH_HUB.get(c.env.HEALTH_HUB.idFromName(healthHubName(tenant)));
+    const hub = healthHubStub(c.env, tenant);
     const url = new URL(c.req.url);
     url.search = `?ticket=${encodeURIComponent(secret)}`;
     return hub.fetch(new Request(url, c.req.raw));
@@ -147,19 +147,12 @@ export function healthRoutes() {
   return app;
 }
 
-function base64url(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
+/** The tenant travels in the ticket as base64url of its UTF-8 text. */
 function fromBase64url(text: string): string | null {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) return null;
+  const bytes = base64urlDecode(text, 400);
+  if (bytes === null || bytes.length === 0) return null;
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(binary, (char) => char.charCodeAt(0)),
-    );
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return null;
   }

@@ -7,7 +7,6 @@ import { z } from "zod";
 import { GatewayError } from "../http/errors.ts";
 import { ScopesDocumentSchema } from "../policy/scopes-document.ts";
 import type { ScopesFormat, ScopesView as StoredView } from "../registry/access-service.ts";
-import { getServices } from "../services.ts";
 import { problem } from "./openapi-parts.ts";
 
 const tag = ["scopes"];
@@ -92,7 +91,7 @@ export function scopeRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
 
   app.openapi(getRoute, async (c) => {
-    const access = getServices(c.env).access;
+    const access = c.var.services.access;
     c.header("vary", "accept");
     if (prefersYaml(c.req.header("accept"))) {
       const { yaml, revision } = await access.exportYaml(c.get("principal"));
@@ -103,12 +102,12 @@ export function scopeRoutes() {
   });
 
   app.openapi(exportRoute, async (c) => {
-    const { yaml, revision } = await getServices(c.env).access.exportYaml(c.get("principal"));
+    const { yaml, revision } = await c.var.services.access.exportYaml(c.get("principal"));
     return yamlResponse(c, yaml, revision);
   });
 
   app.openapi(putRoute, async (c) => {
-    const access = getServices(c.env).access;
+    const access = c.var.services.access;
     // Refuse non-admins before saying anything about their request.
     await access.requireManager(c.get("principal"));
     const format = bodyFormat(c.req.header("content-type"));

@@ -9,7 +9,7 @@ import { validationHook } from "../http/validation.ts";
 import { decide } from "../policy/access-policy.ts";
 import { SearchQuery } from "../search/search-input.ts";
 import type { SearchPermission } from "../search/search-service.ts";
-import { getServices, type Services } from "../services.ts";
+import type { Services } from "../services.ts";
 import { problem } from "./openapi-parts.ts";
 
 /**
@@ -107,7 +107,7 @@ export function searchRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(searchRoute, async (c) => {
-    const services = getServices(c.env);
+    const services = c.var.services;
     const principal = c.get("principal");
     const params = c.req.valid("query");
     const outcome = await services.search.search({
@@ -136,7 +136,7 @@ export function searchRoutes() {
   });
 
   app.openapi(reindexRoute, async (c) => {
-    const services = getServices(c.env);
+    const services = c.var.services;
     const principal = c.get("principal");
     const grant = await services.access.resources(principal, "modify_service");
     if (!grant.all) {

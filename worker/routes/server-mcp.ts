@@ -1,58 +1,64 @@
 // Routes of the per-server MCP endpoints: `/{path}/mcp` (Streamable HTTP),
-// `/{path}/sse` and `/{path}/message` (legacy HTTP+SSE). Thin: find the
-// server, gather the exchange's context, hand it to the proxy.
+// `/{path}/sse` and `/{path}/message` (legacy HTTP+SSE). Thin: the ingress
+// reads the request once, the usable-server rule finds the server, the proxy
+// wing answers.
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
-import { ConfigError, loadConfig } from "../env.ts";
+import { McpRequest } from "../edge/ingress.ts";
+import { findUsableServer } from "../edge/usable-servers.ts";
+import { ConfigError } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
-import { observePolicy } from "../observability/hooks.ts";
-import { secretsFromEnv } from "../proxy/egress.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { jsonRpcError } from "../protocol/replies.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
-import { mcpGuardFor } from "../proxy/mcp-guard.ts";
-import { jsonRpcReply, type ProxyContext } from "../proxy/proxy-context.ts";
+import type { ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
-import { getServices } from "../services.ts";
 import type { Transport } from "../store/registry-store.ts";
+import { secretsFromEnv } from "../upstream/egress.ts";
 
 type Env_ = { Bindings: Env };
 
 const ENTRY_FOR: Record<Transport, string> = { "streamable-http": "mcp", sse: "sse" };
 
 async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<ProxyContext | Response> {
-  const config = loadConfig(c.env);
+  const { config, services } = c.var;
   if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
-  const services = getServices(c.env);
   const principal = c.get("principal");
   const path = c.req.param("path") ?? "";
-  const server = await services.directory.byPath(path);
-  if (server === null || server.tenant !== principal.tenant || !server.enabled) {
-    return jsonRpcReply(
-      errorResponse(null, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`),
-      404,
-    );
+  const server = await findUsableServer(services.directory, principal, path);
+  if (server === null) {
+    return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }
   if (!server.endpoints.some((candidate) => candidate.transport === transport)) {
     const other = server.endpoints[0]?.transport ?? "streamable-http";
-    return jsonRpcReply(
-      errorResponse(null, ErrorCode.InvalidRequest, `This server is reached at /${path}/${ENTRY_FOR[other]}`),
+    return jsonRpcError(
       404,
+      ErrorCode.InvalidRequest,
+      `This server is reached at /${path}/${ENTRY_FOR[other]}`,
     );
   }
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  const mcp = await McpRequest.read(c.req.raw, {
+    principal,
+    requestId,
+    deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+  });
+  const access = await mcp.access();
   return {
-    request: c.req.raw,
+    mcp,
+    request: mcp.http,
     server,
     transport,
     env: c.env,
+    resilience: { env: c.env, settings: config.resilience },
     waitUntil: c.executionCtx,
     principal,
-    guard: await observePolicy(() => mcpGuardFor(services, principal, server.path)),
+    guard: access.forServer(server.path),
     secrets: secretsFromEnv(c.env),
     sessionSecret: config.sessionSecret,
-    requestId: c.get("requestId") ?? crypto.randomUUID(),
-    audit: (events) => services.auditor.record(c.executionCtx, events),
+    requestId,
   };
 }
 

@@ -5,7 +5,6 @@ import { z } from "zod";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
 import { ServerCreateInput, ServerListQuery, ServerUpdateInput } from "../registry/server-input.ts";
-import { getServices } from "../services.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
 import { CatalogItems, ServerPage, ServerView } from "./api-schemas.ts";
 import { json, jsonBody, problem } from "./openapi-parts.ts";
@@ -117,53 +116,49 @@ export function serverRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(registerRoute, async (c) => {
-    const server = await getServices(c.env).servers.register(c.get("principal"), c.req.valid("json"));
+    const server = await c.var.services.servers.register(c.get("principal"), c.req.valid("json"));
     c.header("location", `/api/v1/servers/${server.id}`);
     return c.json(server, 201);
   });
 
   app.openapi(listRoute, async (c) => {
-    const page = await getServices(c.env).servers.list(c.get("principal"), c.req.valid("query"));
+    const page = await c.var.services.servers.list(c.get("principal"), c.req.valid("query"));
     return c.json(page, 200);
   });
 
   app.openapi(getRoute, async (c) => {
-    const server = await getServices(c.env).servers.get(c.get("principal"), c.req.valid("param").id);
+    const server = await c.var.services.servers.get(c.get("principal"), c.req.valid("param").id);
     return c.json(server, 200);
   });
 
   app.openapi(updateRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const server = await getServices(c.env).servers.update(c.get("principal"), id, c.req.valid("json"));
+    const server = await c.var.services.servers.update(c.get("principal"), id, c.req.valid("json"));
     return c.json(server, 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    await getServices(c.env).servers.delete(c.get("principal"), c.req.valid("param").id);
+    await c.var.services.servers.delete(c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   });
 
   for (const action of ["enable", "disable"] as const) {
     app.openapi(enablementRoute(action), async (c) => {
       const { id } = c.req.valid("param");
-      const server = await getServices(c.env).servers.setEnabled(c.get("principal"), id, action === "enable");
+      const server = await c.var.services.servers.setEnabled(c.get("principal"), id, action === "enable");
       return c.json(server, 200);
     });
   }
 
   app.openapi(refreshRoute, async (c) => {
-    const server = await getServices(c.env).servers.refresh(c.get("principal"), c.req.valid("param").id);
+    const server = await c.var.services.servers.refresh(c.get("principal"), c.req.valid("param").id);
     return c.json(server, 200);
   });
 
   for (const segment of ["tools", "resources", "prompts"] as const) {
     app.openapi(catalogRoute(segment), async (c) => {
       const { id } = c.req.valid("param");
-      const entries = await getServices(c.env).servers.catalog(
-        c.get("principal"),
-        id,
-        CATALOG_KINDS[segment],
-      );
+      const entries = await c.var.services.servers.catalog(c.get("principal"), id, CATALOG_KINDS[segment]);
       return c.json({ items: entries }, 200);
     });
   }

@@ -7,15 +7,13 @@ import { z } from "zod";
 import { unauthorized } from "../auth/authenticate.ts";
 import { devCredentialsMatch } from "../auth/dev-login.ts";
 import { AuthError } from "../auth/errors.ts";
-import { ownScopes } from "../auth/policy-link.ts";
 import { DEFAULT_TENANT, type Principal } from "../auth/principal.ts";
 import type { MintedToken } from "../auth/token-service.ts";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
 import { REGISTRY_ACTIONS, type RegistryAction } from "../policy/scopes-document.ts";
-import { getServices } from "../services.ts";
+import type { AccessService } from "../registry/access-service.ts";
 import type { VendedTokenRecord } from "../store/token-store.ts";
 import { json, jsonBody, problem } from "./openapi-parts.ts";
 
@@ -189,7 +187,7 @@ function audit(
     detail?: Record<string, unknown>;
   },
 ): void {
-  getServices(c.env).auditor.record(c.executionCtx, [
+  c.var.services.auditor.record(c.executionCtx, [
     {
       tenant: event.tenant,
       requestId: c.get("requestId") ?? "",
@@ -212,10 +210,9 @@ function audit(
 
 /** Every registry action with where the principal holds it (nowhere: `{all: false, names: []}`). */
 async function permissionsOf(
-  env: Env,
+  access: AccessService,
   principal: Principal,
 ): Promise<Record<RegistryAction, { all: boolean; names: string[] }>> {
-  const access = getServices(env).access;
   const entries = await Promise.all(
     REGISTRY_ACTIONS.map(async (action) => {
       const grant = await access.resources(principal, action);
@@ -247,11 +244,11 @@ export function tokenRoutes() {
 
   app.openapi(mintRoute, async (c) => {
     const principal = c.get("principal");
-    const services = getServices(c.env);
+    const services = c.var.services;
     const minted = await services.tokens.mint(
       principal,
       c.req.valid("json"),
-      await ownScopes(c.env, principal),
+      await services.access.effectiveScopesOf(principal),
       services.authenticator.issuerFor(c.req.url),
     );
     audit(c, {
@@ -267,7 +264,7 @@ export function tokenRoutes() {
   });
 
   app.openapi(listRoute, async (c) => {
-    const records = await getServices(c.env).tokens.list(c.get("principal"));
+    const records = await c.var.services.tokens.list(c.get("principal"));
     const now = Date.now();
     return c.json({ items: records.map((record) => view(record, now)) }, 200);
   });
@@ -275,7 +272,7 @@ export function tokenRoutes() {
   app.openapi(revokeRoute, async (c) => {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
-    await getServices(c.env).tokens.revoke(principal, id);
+    await c.var.services.tokens.revoke(principal, id);
     audit(c, {
       tenant: principal.tenant,
       subject: principal.subject,
@@ -290,20 +287,20 @@ export function tokenRoutes() {
   app.openapi(whoamiRoute, async (c) => {
     const { tokenId: _tokenId, ...principal } = c.get("principal");
     const [effectiveScopes, permissions] = await Promise.all([
-      ownScopes(c.env, c.get("principal")),
-      permissionsOf(c.env, c.get("principal")),
+      c.var.services.access.effectiveScopesOf(c.get("principal")),
+      permissionsOf(c.var.services.access, c.get("principal")),
     ]);
     return c.json({ ...principal, effectiveScopes, permissions }, 200);
   });
 
   app.openapi(methodsRoute, (c) => {
-    const { devLogin, issuers } = loadConfig(c.env).auth;
+    const { devLogin, issuers } = c.var.config.auth;
     const identityProviders = issuers.map(({ issuer, displayName }) => ({ issuer, displayName }));
     return c.json({ devLogin: devLogin !== null, identityProviders }, 200);
   });
 
   app.openapi(devLoginRoute, async (c) => {
-    const devLogin = loadConfig(c.env).auth.devLogin;
+    const devLogin = c.var.config.auth.devLogin;
     if (!devLogin) throw new GatewayError("not-found", { detail: "Development login is not enabled" });
     const { username, password } = c.req.valid("json");
     if (!(await devCredentialsMatch(devLogin, username, password))) {
@@ -319,7 +316,7 @@ export function tokenRoutes() {
         new AuthError("wrong user name or password", { code: "invalid_request" }),
       ) as never;
     }
-    const services = getServices(c.env);
+    const services = c.var.services;
     const minted = await services.tokens.devLogin(
       devLogin.username,
       DEFAULT_TENANT,

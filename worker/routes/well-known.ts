@@ -2,13 +2,12 @@
 // for the gateway, the aggregated `/mcp` endpoint and each server's
 // `/{path}/mcp`, and the public keys of the gateway's own tokens.
 import { Hono } from "hono";
-import { supportedScopes } from "../auth/policy-link.ts";
 import { DEFAULT_TENANT } from "../auth/principal.ts";
-import { baseUrl } from "../auth/resource.ts";
 import { signingKeys } from "../auth/signing-keys.ts";
-import { loadConfig } from "../env.ts";
+import type { GatewayConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
-import { getServices } from "../services.ts";
+import { baseUrl } from "../http/resource.ts";
+import type { Services } from "../services.ts";
 
 const PRM = "/.well-known/oauth-protected-resource";
 
@@ -29,19 +28,19 @@ export function wellKnownRoutes() {
     c.header("access-control-allow-origin", "*");
   });
 
-  app.get(PRM, async (c) => c.json(await metadata(c.env, c.req.url, "", "MCP Gateway", DEFAULT_TENANT)));
+  app.get(PRM, async (c) => c.json(await metadata(c.var, c.req.url, "", "MCP Gateway", DEFAULT_TENANT)));
   app.get(`${PRM}/mcp`, async (c) =>
-    c.json(await metadata(c.env, c.req.url, "/mcp", "MCP Gateway (all servers)", DEFAULT_TENANT)),
+    c.json(await metadata(c.var, c.req.url, "/mcp", "MCP Gateway (all servers)", DEFAULT_TENANT)),
   );
   app.get(`${PRM}/:path/mcp`, async (c) => {
     const path = c.req.param("path");
-    const server = await getServices(c.env).store.getServerByPath(path);
+    const server = await c.var.services.store.getServerByPath(path);
     if (!server) throw new GatewayError("not-found", { detail: "No server is registered at this path" });
-    return c.json(await metadata(c.env, c.req.url, `/${server.path}/mcp`, server.name, server.tenant));
+    return c.json(await metadata(c.var, c.req.url, `/${server.path}/mcp`, server.name, server.tenant));
   });
 
   app.get("/.well-known/jwks.json", async (c) => {
-    const { signingKey, previousSigningKey } = loadConfig(c.env).auth;
+    const { signingKey, previousSigningKey } = c.var.config.auth;
     const jwks = signingKey ? (await signingKeys(signingKey, previousSigningKey)).jwks : { keys: [] };
     c.header("cache-control", "public, max-age=300");
     return c.json(jwks);
@@ -51,13 +50,12 @@ export function wellKnownRoutes() {
 }
 
 async function metadata(
-  env: Env,
+  { config, services }: { config: GatewayConfig; services: Services },
   requestUrl: string,
   resourcePath: string,
   name: string,
   tenant: string,
 ): Promise<ProtectedResourceMetadata> {
-  const config = loadConfig(env);
   const base = baseUrl(config.publicUrl, requestUrl);
   const servers = config.auth.issuers.map((issuer) => issuer.issuer);
   // The gateway issues tokens of its own (personal access tokens) when it can sign.
@@ -65,7 +63,7 @@ async function metadata(
   return {
     resource: `${base}${resourcePath}`,
     authorization_servers: servers,
-    scopes_supported: await supportedScopes(env, tenant),
+    scopes_supported: await services.access.supportedScopes(tenant),
     bearer_methods_supported: ["header"],
     resource_name: name,
   };

@@ -3,13 +3,9 @@
 // used when a server is registered or refreshed. Failures become a
 // CatalogUnavailableError with a reason safe to show to an admin.
 import type { Client } from "@modelcontextprotocol/client";
+import { deadline as startDeadline, untilAborted } from "../platform/deadline.ts";
 import { type CatalogKind, listAll } from "./catalog-pages.ts";
-import {
-  UpstreamConnection,
-  type UpstreamTarget,
-  untilAborted,
-  upstreamUrlProblem,
-} from "./upstream-client.ts";
+import { UpstreamConnection, type UpstreamTarget, upstreamUrlProblem } from "./upstream-client.ts";
 import { explainFailure, type Phase } from "./upstream-failure.ts";
 
 export type { UpstreamTarget, UpstreamTransport } from "./upstream-client.ts";
@@ -72,8 +68,7 @@ export async function readCatalog(
   const problem = upstreamUrlProblem(target.url);
   if (problem !== null) throw new CatalogUnavailableError(problem);
 
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  const deadline = startDeadline(timeoutMs);
   // The plain 2025 `initialize` handshake, understood by every session-based server.
   const connection = new UpstreamConnection(target, {
     signal: deadline.signal,
@@ -91,7 +86,7 @@ export async function readCatalog(
     }
     throw new CatalogUnavailableError(explainFailure(error, progress.phase, connection.observed.failure));
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     await connection.close(true);
   }
 }

@@ -6,9 +6,9 @@
 // are charged where a replica is leased (worker/resilience/lease.ts); the
 // per-server endpoints charge all three limits there.
 import type { MiddlewareHandler } from "hono";
-import { ErrorCode, errorResponse } from "../mcp/jsonrpc.ts";
-import { chargeRateLimits, rateLimitHeaders } from "../resilience/rate-limit.ts";
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../http/errors.ts";
+import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
+import { chargeRateLimits, rateLimitHeaders } from "./rate-limit.ts";
 
 export interface RestRateLimitOptions {
   /** Full request paths that are not counted (those without a principal). */
@@ -33,7 +33,7 @@ function requestRateLimit(
     if (except.has(c.req.path)) return next();
     const principal = c.get("principal");
     if (!principal) return next();
-    const result = await chargeRateLimits(c.env, principal, {
+    const result = await chargeRateLimits({ env: c.env, settings: c.var.config.resilience }, principal, {
       charge: "all",
       waitUntil: (work) => c.executionCtx.waitUntil(work),
     });

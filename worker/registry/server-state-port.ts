@@ -1,15 +1,15 @@
 // Connects the registry to the ServerState Durable Objects: the port that
 // ServerService uses for refresh and live state, and the observer that starts
 // health checks when a server is saved and drops the state when it is deleted.
-import { serverStateName } from "../../durable-objects/server-state.ts";
-import { loadConfig } from "../env.ts";
-import type { RegistryObserver, ServerStatePort } from "../registry/server-service.ts";
+
+import { serverStateStub } from "../platform/durable-objects.ts";
+import { effectiveHealthCheck, type ResilienceConfig } from "../resilience/settings.ts";
+import { serverRef } from "../resilience/state-types.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
-import { effectiveHealthCheck } from "./settings.ts";
-import { serverRef } from "./state-types.ts";
+import type { RegistryObserver, ServerStatePort } from "./server-service.ts";
 
 function stateStub(env: Env, serverId: string) {
-  return env.SERVER_STATE.get(env.SERVER_STATE.idFromName(serverStateName(serverId)));
+  return serverStateStub(env, serverId);
 }
 
 export function serverStatePort(env: Env): ServerStatePort {
@@ -23,10 +23,10 @@ export function serverStatePort(env: Env): ServerStatePort {
   };
 }
 
-export function serverStateObserver(env: Env): RegistryObserver {
+export function serverStateObserver(env: Env, settings: ResilienceConfig): RegistryObserver {
   return {
     async serverSaved(server: ServerRecord) {
-      const interval = effectiveHealthCheck(server, loadConfig(env).resilience).intervalSeconds;
+      const interval = effectiveHealthCheck(server, settings).intervalSeconds;
       await stateStub(env, server.id).track(serverRef(server), interval);
     },
     async serverDeleted(_tenant: string, id: string) {

@@ -2,10 +2,12 @@
 // (the initialize handshake, then ping) over the same connection code the
 // catalog reader and the aggregated endpoint use, bounded by a timeout. The
 // latency is the time to the ping's answer; closing is not counted.
-import { UpstreamConnection, type UpstreamTarget, untilAborted } from "../mcp/upstream-client.ts";
-import { explainFailure } from "../mcp/upstream-failure.ts";
+
+import { deadline as startDeadline, untilAborted } from "../platform/deadline.ts";
+import type { ReplicaCheck } from "../resilience/state-types.ts";
 import type { HealthStatus } from "../store/registry-store.ts";
-import type { ReplicaCheck } from "./state-types.ts";
+import { UpstreamConnection, type UpstreamTarget } from "./upstream-client.ts";
+import { explainFailure } from "./upstream-failure.ts";
 
 export interface ProbeOptions {
   timeoutMs: number;
@@ -17,11 +19,7 @@ export interface ProbeOptions {
 
 export async function probeReplica(target: UpstreamTarget, options: ProbeOptions): Promise<ReplicaCheck> {
   const now = options.now ?? Date.now;
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new Error(`timed out after ${options.timeoutMs} ms`)),
-    options.timeoutMs,
-  );
+  const deadline = startDeadline(options.timeoutMs);
   const startedAt = now();
   let phase = "initialize";
   let connection: UpstreamConnection | null = null;
@@ -42,7 +40,7 @@ export async function probeReplica(target: UpstreamTarget, options: ProbeOptions
       : explainFailure(error, phase, connection?.observed.failure);
     return { url: options.url, ok: false, latencyMs: null, error: reason };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     // Ends the upstream session too: a health check must not leave sessions behind.
     await connection?.close(true);
   }

@@ -11,9 +11,9 @@ import {
   type ParsedBody,
   SUPPORTED_VERSIONS,
 } from "./jsonrpc.ts";
+import { methodFacts } from "./methods.ts";
 
 const VERSION_META = "io.modelcontextprotocol/protocolVersion";
-const NAMED_METHODS = new Set(["tools/call", "resources/read", "prompts/get"]);
 
 /** Decodes the `=?base64?...?=` sentinel form; null when malformed. */
 export function decodeHeaderValue(value: string): string | null {
@@ -76,7 +76,7 @@ export function checkStandardHeaders(headers: Headers, body: ParsedBody): JsonRp
         `Mcp-Method header '${methodHeader}' does not match body method '${classified.method}'`,
       );
     }
-    if (classified.type !== "request" || !NAMED_METHODS.has(classified.method)) continue;
+    if (classified.type !== "request" || !methodFacts(classified.method).nameHeader) continue;
     const nameHeader = headers.get("mcp-name");
     if (nameHeader === null) {
       if (stateless) return mismatch(id, "Mcp-Name header is required");

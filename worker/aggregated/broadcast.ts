@@ -5,10 +5,10 @@
 // reported on its own, so one failing server never hides the others.
 import type { Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { deadline } from "../platform/deadline.ts";
 import type { CatalogEntry, ServerRecord } from "../store/registry-store.ts";
 import { BROADCAST_BY_TAG_PREFIX, BROADCAST_PREFIX, tagToolSuffix } from "./gateway-names.ts";
 import type { GatewayView, ServerView } from "./gateway-view.ts";
-import { deadline } from "./upstream-client.ts";
 
 export const DEFAULT_BROADCAST_DEADLINE_MS = 30_000;
 export const MAX_BROADCAST_DEADLINE_MS = 120_000;

@@ -2,6 +2,7 @@
 // classified messages (request, notification, response; method, tool or
 // resource name, id), and build error objects with the specification's codes.
 // Pure: no I/O, no HTTP.
+import { methodFacts } from "./methods.ts";
 
 export type JsonRpcId = string | number;
 
@@ -13,7 +14,7 @@ export const ErrorCode = {
   InternalError: -32603,
   /** Implementation-defined range (-32000..-32019): the gateway's own conditions. */
   Forbidden: -32003,
-  /** The SDKs' convention for an unknown or expired session (sent with HTTP 404). */
+  /** Both MCP SDKs' code for an unknown or expired session (sent with HTTP 404). */
   SessionNotFound: -32001,
   UpstreamUnavailable: -32010,
   UpstreamTimeout: -32011,
@@ -86,12 +87,37 @@ export const MAX_BATCH_SIZE = 100;
 
 /** Parses and classifies a JSON-RPC body. Throws JsonRpcParseError with the spec's code. */
 export function parseJsonRpcBody(text: string): ParsedBody {
+  const read = readJsonRpcBody(text);
+  if ("error" in read) throw read.error;
+  return read.body;
+}
+
+/**
+ * Parses a body once and classifies it: the JSON value (for the SDK, which
+ * takes it as `parsedBody`) with either the classified messages or the error.
+ */
+export function readJsonRpcBody(
+  text: string,
+): { json: unknown; body: ParsedBody } | { json: unknown; error: JsonRpcParseError } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new JsonRpcParseError(ErrorCode.ParseError, "Parse error: the body is not valid JSON");
+    return {
+      json: undefined,
+      error: new JsonRpcParseError(ErrorCode.ParseError, "Parse error: the body is not valid JSON"),
+    };
   }
+  try {
+    return { json: value, body: classifyBody(value) };
+  } catch (error) {
+    if (!(error instanceof JsonRpcParseError)) throw error;
+    return { json: value, error };
+  }
+}
+
+/** Classifies an already parsed JSON body. Throws JsonRpcParseError with the spec's code. */
+export function classifyBody(value: unknown): ParsedBody {
   if (Array.isArray(value)) {
     if (value.length === 0)
       throw new JsonRpcParseError(ErrorCode.InvalidRequest, "Invalid Request: empty batch");
@@ -154,14 +180,10 @@ function classify(value: unknown): ClassifiedMessage {
 }
 
 function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
-  if (!params) return undefined;
-  if (method === "tools/call" || method === "prompts/get") {
-    return typeof params.name === "string" ? params.name : undefined;
-  }
-  if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
-    return typeof params.uri === "string" ? params.uri : undefined;
-  }
-  return undefined;
+  const param = methodFacts(method).target;
+  if (!params || param === undefined) return undefined;
+  const value = params[param];
+  return typeof value === "string" ? value : undefined;
 }
 
 export function errorResponse(

@@ -10,9 +10,11 @@
 //   registry tools, whose names cannot be taken by a server (`broadcast` is a
 //   reserved path; registry tool names have no `__`).
 
+import { BROADCAST_SERVER } from "../edge/usable-servers.ts";
+
 export const NAME_SEPARATOR = "__";
 export const RESOURCE_SCHEME = "mcpgw";
-export const BROADCAST_SERVER = "broadcast";
+export { BROADCAST_SERVER };
 export const BROADCAST_PREFIX = `${BROADCAST_SERVER}${NAME_SEPARATOR}`;
 export const BROADCAST_BY_TAG_PREFIX = `${BROADCAST_PREFIX}by_tag${NAME_SEPARATOR}`;
 

@@ -11,13 +11,17 @@ import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../proxy/egress.ts";
+import { deadline } from "../platform/deadline.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
-import { deadline, type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
+import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
+import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure } from "./upstream-failure.ts";
 
-export type UpstreamMethod = "tools/call" | "resources/read" | "prompts/get";
+export type { UpstreamMethod };
 
 export interface UpstreamRequest {
   method: UpstreamMethod;
@@ -40,7 +44,7 @@ export interface UpstreamSessionStore {
 
 /** Who calls, and where the resilience layer keeps its state. */
 export interface UpstreamLeaseContext {
-  env: Env;
+  resilience: ResilienceDeps;
   waitUntil: WaitUntil;
   principal: Principal;
 }
@@ -111,9 +115,9 @@ export async function callUpstream(
     combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
   };
   try {
-    const { env, waitUntil, principal } = context.lease;
+    const { resilience, waitUntil, principal } = context.lease;
     const outcome = await withFailover<Attempt>(
-      env,
+      resilience,
       waitUntil,
       server,
       // Identity limits are charged once per /mcp request by the route; each call charges the server's.
@@ -136,7 +140,7 @@ export async function callUpstream(
     );
     if (isLeaseRefusal(outcome)) {
       throw new UpstreamCallError("refused", `server "${server.path}": ${outcome.message}`, null, {
-        code: outcome.refused === "rate_limited" ? -32012 : -32010,
+        code: outcome.refused === "rate_limited" ? ErrorCode.RateLimited : ErrorCode.UpstreamUnavailable,
         message: outcome.message,
         data: { reason: outcome.refused, retryAfterMs: outcome.retryAfterMs },
       });

@@ -4,6 +4,7 @@
 // circuit. A streamed answer is reported when its stream ends or breaks, so a
 // cut stream counts against the replica that cut it.
 
+import type { Principal } from "../auth/principal.ts";
 import {
   type AttemptResult,
   isLeaseRefusal,
@@ -11,10 +12,11 @@ import {
   type LeaseRefusal,
   NEVER_REACHED_STATUSES,
   type UpstreamLease,
+  type WaitUntil,
   withFailover,
 } from "../resilience/lease.ts";
-import type { UpstreamEndpoint } from "../store/registry-store.ts";
-import type { ProxyContext } from "./proxy-context.ts";
+import type { ResilienceDeps } from "../resilience/settings.ts";
+import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
 export type SendResult = { response: Response } | UpstreamFailure;
@@ -28,14 +30,24 @@ export interface ExchangeOptions {
   pinnedUrl?: string;
 }
 
+/** What a leased exchange needs to know of the request (the per-server proxy's context has it all). */
+export interface LeasedExchangeContext {
+  request: Request;
+  server: ServerRecord;
+  transport: Transport;
+  principal: Principal;
+  resilience: ResilienceDeps;
+  waitUntil: WaitUntil;
+}
+
 export async function leasedExchange(
-  ctx: ProxyContext,
+  ctx: LeasedExchangeContext,
   options: ExchangeOptions,
   send: (endpoint: UpstreamEndpoint) => Promise<SendResult>,
 ): Promise<Exchange> {
   const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
   const outcome = await withFailover(
-    ctx.env,
+    ctx.resilience,
     ctx.waitUntil,
     ctx.server,
     {

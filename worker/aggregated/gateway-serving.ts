@@ -5,7 +5,8 @@
 // by a fresh gateway server on a session-less Streamable HTTP transport: the
 // session itself (identity binding, expiry, upstream sessions) is the Durable
 // Object's, so nothing the SDK keeps in memory has to survive eviction.
-
+// The SDK gets the body the ingress already parsed (`parsedBody`): it never
+// reads or parses the body again.
 import {
   type AuthInfo,
   createMcpHandler,
@@ -13,10 +14,9 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
-import { adoptTraceFromMessages } from "../observability/tracing.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
-import { ErrorCode, JsonRpcParseError, parseJsonRpcBody } from "./jsonrpc.ts";
 
 const EXCHANGE_KEY = "mcpGatewayExchange";
 
@@ -54,10 +54,12 @@ function statelessHandler(config: GatewayConfig): McpHttpHandler {
 }
 
 /** A 2026-07-28 request, answered without any session. */
-export async function serveStateless(exchange: GatewayExchange, request: Request): Promise<Response> {
-  await noteRequests(exchange, request);
-  const response = await statelessHandler(exchange.config).fetch(request, {
+export async function serveStateless(exchange: GatewayExchange): Promise<Response> {
+  noteRequests(exchange);
+  const { request } = exchange;
+  const response = await statelessHandler(exchange.config).fetch(request.http, {
     authInfo: authInfoFor(exchange),
+    ...(request.json !== undefined && { parsedBody: request.json }),
   });
   return exchange.recordAfter(response);
 }
@@ -69,10 +71,10 @@ export async function serveStateless(exchange: GatewayExchange, request: Request
  */
 export async function serveSessionRequest(
   exchange: GatewayExchange,
-  request: Request,
   options: { json: boolean },
 ): Promise<Response> {
-  await noteRequests(exchange, request);
+  noteRequests(exchange);
+  const { request } = exchange;
   const server = createGatewayServer(exchange);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
@@ -81,31 +83,27 @@ export async function serveSessionRequest(
   });
   transport.onerror = (error) => logError("mcp_session_transport_error", error);
   await server.connect(transport);
-  const response = await transport.handleRequest(request, { authInfo: authInfoFor(exchange) });
+  const response = await transport.handleRequest(request.http, {
+    authInfo: authInfoFor(exchange),
+    ...(request.json !== undefined && { parsedBody: request.json }),
+  });
   return exchange.recordAfter(response, () => {
     server.close().catch(() => {});
   });
 }
 
-/** Registers the body's JSON-RPC requests for the audit (the SDK reads the body itself). */
-async function noteRequests(exchange: GatewayExchange, request: Request): Promise<void> {
+/** Registers the body's JSON-RPC requests for the audit (from the ingress's one parse). */
+function noteRequests(exchange: GatewayExchange): void {
+  const { request } = exchange;
   if (request.method !== "POST") {
     exchange.rejected("not_a_post", request.method);
     return;
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > exchange.config.maxBodyBytes) {
-    exchange.rejected("body_too_large");
+  if (request.bodyError !== null) {
+    exchange.rejected(request.bodyError.code === ErrorCode.ParseError ? "parse_error" : "invalid_request");
     return;
   }
-  try {
-    const { messages } = parseJsonRpcBody(await request.clone().text());
-    adoptTraceFromMessages(messages); // 2026-07-28: trace context in `_meta`
-    exchange.expect(messages);
-  } catch (error) {
-    if (!(error instanceof JsonRpcParseError)) throw error;
-    exchange.rejected(error.code === ErrorCode.ParseError ? "parse_error" : "invalid_request");
-  }
+  if (request.body !== null) exchange.expect(request.body.messages);
 }
 
 function logError(event: string, error: Error): void {

@@ -15,8 +15,15 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { describeRefusal } from "../registry/access-service.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
+import {
+  callUpstream,
+  UpstreamCallError,
+  type UpstreamProgress,
+  type UpstreamRequest,
+} from "../upstream/upstream-call.ts";
 import {
   BroadcastTagInput,
   type BroadcastTarget,
@@ -40,8 +47,7 @@ import {
   wrapToolResultUris,
   wrapUri,
 } from "./gateway-names.ts";
-import { callerAccess, findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
-import { ErrorCode } from "./jsonrpc.ts";
+import { findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
 import {
   DEFAULT_DISCOVER_LIMIT,
   DiscoverToolsInput,
@@ -55,12 +61,6 @@ import {
   serverHealth,
   structured,
 } from "./registry-tools.ts";
-import {
-  callUpstream,
-  UpstreamCallError,
-  type UpstreamProgress,
-  type UpstreamRequest,
-} from "./upstream-call.ts";
 
 export const GATEWAY_SERVER_INFO = { name: "mcp-gateway", title: "MCP Gateway", version: "0.1.0" };
 
@@ -115,8 +115,7 @@ class GatewayHandlers {
   constructor(private readonly exchange: GatewayExchange) {}
 
   private access() {
-    const { services, principal } = this.exchange;
-    return this.exchange.callerAccess(() => callerAccess(services, principal));
+    return this.exchange.access();
   }
 
   private loadView(): Promise<GatewayView> {
@@ -201,7 +200,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(this.exchange.services.store, this.exchange.principal, path);
+    const server = await findExposedServer(this.exchange.services.directory, this.exchange.principal, path);
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
@@ -221,7 +220,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
     const server = await findExposedServer(
-      this.exchange.services.store,
+      this.exchange.services.directory,
       this.exchange.principal,
       target.server,
     );
@@ -242,7 +241,7 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
     const server = await findExposedServer(
-      this.exchange.services.store,
+      this.exchange.services.directory,
       this.exchange.principal,
       qualified.server,
     );

@@ -1,0 +1,157 @@
+// One HTTP exchange with the aggregated endpoint `/mcp`: the ingress's
+// request value (who calls, the parsed body, the caller's access, the audit
+// trail) plus what the gateway's MCP handlers need to call upstreams. The
+// route registers every JSON-RPC request of the body before the SDK
+// dispatches it; handlers fill in the server, tool, decision and outcome;
+// one event per request is written once the response body has been sent
+// (arguments are never recorded).
+import type { Principal } from "../auth/principal.ts";
+import type { McpAccess } from "../edge/access.ts";
+import type { AuditNote } from "../edge/audit-trail.ts";
+import type { Generation, McpRequest } from "../edge/ingress.ts";
+import type { GatewayConfig } from "../env.ts";
+import type { Decision } from "../policy/access-policy.ts";
+import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
+import type { Services } from "../services.ts";
+import { type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
+import type { UpstreamLeaseContext, UpstreamSessionStore } from "../upstream/upstream-call.ts";
+
+export type { AuditNote, Generation };
+
+export interface ExchangeInit {
+  request: McpRequest;
+  generation: Generation;
+  /** The client session (session-based clients only). */
+  sessionId?: string;
+  /** Upstream sessions of the client session, reused across calls. */
+  upstreamSessions?: UpstreamSessionStore;
+}
+
+export class GatewayExchange {
+  readonly request: McpRequest;
+  readonly services: Services;
+  readonly config: GatewayConfig;
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly generation: Generation;
+  readonly sessionId: string | undefined;
+  readonly upstreamSessions: UpstreamSessionStore | undefined;
+  readonly secrets: SecretSource;
+  /** What upstream calls need to lease replicas (load balancing, circuits, rate limits). */
+  readonly lease: UpstreamLeaseContext;
+
+  constructor(init: ExchangeInit) {
+    const { request } = init;
+    this.request = request;
+    this.services = request.deps.services;
+    this.config = request.deps.config;
+    this.principal = request.principal;
+    this.requestId = request.requestId;
+    this.generation = init.generation;
+    this.sessionId = init.sessionId;
+    this.upstreamSessions = init.upstreamSessions;
+    this.secrets = secretsFromEnv(request.deps.env);
+    this.lease = {
+      resilience: { env: request.deps.env, settings: request.deps.config.resilience },
+      waitUntil: request.deps.waitUntil,
+      principal: request.principal,
+    };
+    request.audit.setContext({
+      endpoint: "/mcp",
+      generation: init.generation,
+      ...(init.sessionId && { session: init.sessionId.slice(0, 8) }),
+    });
+  }
+
+  /** The caller's permissions, loaded once per request. */
+  access(): Promise<McpAccess> {
+    return this.request.access();
+  }
+
+  /** Registers the requests of the body (notifications and responses leave no event). */
+  expect(messages: ClassifiedMessage[]): void {
+    this.request.audit.expect(messages);
+  }
+
+  /** A body that could not be read as JSON-RPC: one event for the whole exchange. */
+  rejected(reason: string, method: string | null = null): void {
+    this.request.audit.rejected(reason, method);
+  }
+
+  /** An exchange without JSON-RPC requests that is still worth an event (e.g. ending a session). */
+  action(method: string, reason: string): void {
+    this.request.audit.action(method, reason);
+  }
+
+  /** The note of request `id`, for its handler to fill in. */
+  note(id: JsonRpcId): AuditNote {
+    return this.request.audit.note(id);
+  }
+
+  /** Records a policy decision on the note of request `id`. */
+  decided(id: JsonRpcId, decision: Decision): void {
+    this.request.audit.decided(id, decision);
+  }
+
+  /** Work to finish after the response (closing upstream sessions, audit writes). */
+  defer(work: Promise<unknown>): void {
+    this.request.deps.waitUntil.waitUntil(work.catch(() => {}));
+  }
+
+  /**
+   * Writes the audit events once `response`'s body has been sent (or right
+   * away for an empty body), then runs `finished` (e.g. closing the SDK server).
+   */
+  recordAfter(response: Response, finished?: () => void): Response {
+    const done = () => {
+      this.record();
+      finished?.();
+    };
+    if (!response.body) {
+      done();
+      return response;
+    }
+    const body = afterBody(response.body, done);
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+
+  /** Writes the audit events now (at most once per exchange). */
+  record(): void {
+    this.request.audit.record();
+  }
+}
+
+/** Passes `body` through and calls `done` once when it ends, fails or is cancelled by the reader. */
+export function afterBody(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          controller.close();
+          finish();
+          return;
+        }
+        controller.enqueue(chunk.value);
+      } catch (error) {
+        controller.error(error);
+        finish();
+      }
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}

@@ -1,0 +1,33 @@
+// The one policy adapter of the MCP edge: the caller's compiled policy,
+// loaded once per request, turned into decisions with the one `decide()`.
+// The aggregated endpoint asks per server; the per-server proxy holds a
+// guard bound to its server.
+import type { Principal } from "../auth/principal.ts";
+import { type CompiledPolicy, type Decision, decide } from "../policy/access-policy.ts";
+
+export interface McpAccess {
+  decide(server: string, method: string, tool?: string): Decision;
+  /** The guard of one server (the per-server proxy's view of the same policy). */
+  forServer(server: string): McpGuard;
+}
+
+/** Policy for one caller on one server: a decision per request and the tools/list filter. */
+export interface McpGuard {
+  decide(method: string, tool?: string): Decision;
+  mayCall(tool: string): boolean;
+}
+
+export function mcpAccess(policy: CompiledPolicy, principal: Principal): McpAccess {
+  const access: McpAccess = {
+    decide: (server, method, tool) =>
+      decide(policy, principal, { kind: "mcp", server, method, ...(tool === undefined ? {} : { tool }) }),
+    forServer: (server) => {
+      const guard: McpGuard = {
+        decide: (method, tool) => access.decide(server, method, tool),
+        mayCall: (tool) => access.decide(server, "tools/call", tool).allow,
+      };
+      return guard;
+    },
+  };
+  return access;
+}

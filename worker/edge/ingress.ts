@@ -1,0 +1,175 @@
+// The one ingress of every MCP endpoint (`/{path}/mcp`, `/{path}/sse`,
+// `/{path}/message`, `/mcp` and the McpSession Durable Object): each HTTP
+// request is read and classified once into an McpRequest: who calls, the
+// JSON-RPC message(s) with method, target and id (the body is read and
+// parsed exactly once, here), the protocol version, the session, an access
+// helper over the one `decide()` (policy loaded at most once), and the audit
+// trail. Both wings (worker/proxy/, worker/aggregated/) consume this value;
+// the SDK is handed the parsed body, so it never reads the body again.
+import { isLegacyRequest } from "@modelcontextprotocol/server";
+import type { Principal } from "../auth/principal.ts";
+import type { GatewayConfig } from "../env.ts";
+import type { WaitUntil } from "../observability/audit.ts";
+import { observePolicy } from "../observability/hooks.ts";
+import { adoptTraceFromMessages } from "../observability/tracing.ts";
+import { type JsonRpcParseError, type ParsedBody, readJsonRpcBody } from "../protocol/jsonrpc.ts";
+import type { Services } from "../services.ts";
+import { type McpAccess, mcpAccess } from "./access.ts";
+import { AuditTrail } from "./audit-trail.ts";
+
+/** What the edge needs from the composition root (services.ts), passed in, never looked up. */
+export interface EdgeDeps {
+  services: Services;
+  config: GatewayConfig;
+  env: Env;
+  waitUntil: WaitUntil;
+}
+
+export type Generation = "stateless" | "session";
+
+/** The part of an McpRequest that crosses into the session Durable Object (structured-clonable). */
+export interface IngressSnapshot {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  principal: Principal;
+  requestId: string;
+  startedAt: number;
+  /** The body as parsed JSON (handed to the SDK as `parsedBody`). */
+  json: unknown;
+  body: ParsedBody | null;
+  bodyError: { code: number; message: string; id: string | number | null } | null;
+}
+
+export interface McpRequestInit {
+  principal: Principal;
+  requestId: string;
+  deps: EdgeDeps;
+}
+
+export class McpRequest {
+  /** Method, URL and headers of the HTTP request (its body was consumed by the ingress). */
+  readonly http: Request;
+  readonly method: string;
+  readonly principal: Principal;
+  readonly tenant: string;
+  readonly requestId: string;
+  readonly deps: EdgeDeps;
+  /** `MCP-Protocol-Version` as sent (null when absent). */
+  readonly protocolVersion: string | null;
+  /** `Mcp-Session-Id` as sent (sealed on the per-server endpoints, raw on /mcp). */
+  readonly sessionId: string | null;
+  /** The parsed JSON body (undefined without a body or when it is not JSON). */
+  readonly json: unknown;
+  /** The classified JSON-RPC messages (null without a body or when it could not be read). */
+  readonly body: ParsedBody | null;
+  /** Why the body could not be read as JSON-RPC (the reply uses its code). */
+  readonly bodyError: IngressSnapshot["bodyError"];
+  readonly audit: AuditTrail;
+  private accessLoad: Promise<McpAccess> | null = null;
+  private generationOf: Promise<Generation> | null = null;
+
+  private constructor(snapshot: IngressSnapshot, init: McpRequestInit) {
+    this.http = new Request(snapshot.url, { method: snapshot.method, headers: snapshot.headers });
+    this.method = snapshot.method;
+    this.principal = snapshot.principal;
+    this.tenant = snapshot.principal.tenant;
+    this.requestId = snapshot.requestId;
+    this.deps = init.deps;
+    this.protocolVersion = this.http.headers.get("mcp-protocol-version");
+    this.sessionId = this.http.headers.get("mcp-session-id");
+    this.json = snapshot.json;
+    this.body = snapshot.body;
+    this.bodyError = snapshot.bodyError;
+    const auditor = init.deps.services.auditor;
+    this.audit = new AuditTrail({
+      principal: snapshot.principal,
+      requestId: snapshot.requestId,
+      startedAt: snapshot.startedAt,
+      sink: (events) => auditor.record(init.deps.waitUntil, events),
+    });
+  }
+
+  /** Reads `request` (its body, once) into an McpRequest. */
+  static async read(request: Request, init: McpRequestInit): Promise<McpRequest> {
+    const startedAt = Date.now();
+    let json: unknown;
+    let body: ParsedBody | null = null;
+    let bodyError: IngressSnapshot["bodyError"] = null;
+    if (request.method === "POST") {
+      const read = readJsonRpcBody(await request.text());
+      json = read.json;
+      if ("error" in read) bodyError = errorOf(read.error);
+      else {
+        body = read.body;
+        adoptTraceFromMessages(body.messages); // 2026-07-28: trace context in `_meta`
+      }
+    }
+    return new McpRequest(
+      {
+        method: request.method,
+        url: request.url,
+        headers: [...request.headers],
+        principal: init.principal,
+        requestId: init.requestId,
+        startedAt,
+        json,
+        body,
+        bodyError,
+      },
+      init,
+    );
+  }
+
+  /** Rebuilds the request on the other side of a Durable Object call, without reading anything again. */
+  static fromSnapshot(
+    snapshot: IngressSnapshot,
+    init: Omit<McpRequestInit, "principal" | "requestId">,
+  ): McpRequest {
+    return new McpRequest(snapshot, {
+      ...init,
+      principal: snapshot.principal,
+      requestId: snapshot.requestId,
+    });
+  }
+
+  snapshot(): IngressSnapshot {
+    return {
+      method: this.method,
+      url: this.http.url,
+      headers: [...this.http.headers],
+      principal: this.principal,
+      requestId: this.requestId,
+      startedAt: this.audit.startedAt,
+      json: this.json,
+      body: this.body,
+      bodyError: this.bodyError,
+    };
+  }
+
+  /** The caller's MCP permissions; the tenant's policy is loaded at most once per request. */
+  access(): Promise<McpAccess> {
+    this.accessLoad ??= observePolicy(() =>
+      this.deps.services.access.policyFor(this.tenant).then((policy) => mcpAccess(policy, this.principal)),
+    );
+    return this.accessLoad;
+  }
+
+  /** 2026-07-28 (stateless) or 2025-era (session-based), by the SDK's own classifier on the parsed body. */
+  generation(): Promise<Generation> {
+    this.generationOf ??= isLegacyRequest(this.http, this.json, {
+      maxRequestBodySize: this.deps.config.maxBodyBytes,
+    }).then((legacy) => (legacy ? "session" : "stateless"));
+    return this.generationOf;
+  }
+
+  /** The first message's method (for refusals and the audit). */
+  firstMethod(): string | null {
+    const first = this.body?.messages[0];
+    return first !== undefined && first.type !== "response" ? first.method : null;
+  }
+}
+
+function errorOf(error: JsonRpcParseError): IngressSnapshot["bodyError"] {
+  return { code: error.code, message: error.message, id: error.id };
+}
