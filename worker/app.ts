@@ -10,9 +10,11 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { telemetry } from "./http/telemetry.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
+import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { ratingRoutes } from "./routes/ratings.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
@@ -58,6 +60,8 @@ export function buildApp() {
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
   api.route("/", usageRoutes());
+  api.route("/", agentRoutes());
+  api.route("/", ratingRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -68,6 +72,8 @@ export function buildApp() {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.route("/api/v1", api);
+  // A2A: each registered agent's card at its well-known URL (before `/:path/...`).
+  app.route("/", wellKnownAgentCardRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.

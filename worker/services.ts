@@ -11,14 +11,18 @@ import { Auditor } from "./observability/audit.ts";
 import { MetricsRecorder } from "./observability/metrics.ts";
 import { TraceExporter } from "./observability/otlp-export.ts";
 import { AccessService } from "./registry/access-service.ts";
+import { AgentService } from "./registry/agent-service.ts";
+import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
 import { D1MetricsStore } from "./store/d1/d1-metrics-store.ts";
+import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
@@ -46,6 +50,10 @@ export interface Services {
   search: SearchService;
   /** Keeps the search index in step with the registry (a registry observer); reindex. */
   searchIndexer: SearchIndexer;
+  /** A2A agents (issue 12). */
+  agents: AgentService;
+  /** Star ratings of servers and agents. */
+  ratings: RatingService;
 }
 
 declare module "hono" {
@@ -75,6 +83,16 @@ export function getServices(env: Env): Services {
     // Bound in [env.production] only (wrangler types sees top-level bindings).
     analytics: (env as { ANALYTICS?: AnalyticsEngineDataset }).ANALYTICS ?? null,
   });
+  const agentStore = new D1AgentStore(env.DB);
+  // Ratings read the entity through its service (visibility and scopes), set below.
+  const ratings = new RatingService({
+    store: new D1RatingStore(env.DB),
+    access,
+    readable: (principal, kind, id) =>
+      kind === "server"
+        ? services.servers.visibleReadable(principal, id)
+        : services.agents.get(principal, id),
+  });
   const services: Services = {
     store,
     directory,
@@ -91,14 +109,29 @@ export function getServices(env: Env): Services {
       store,
       access,
       // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [searchIndexer, serverStateObserver(env, config.resilience), directory],
+      observers: [
+        searchIndexer,
+        serverStateObserver(env, config.resilience),
+        directory,
+        ratingCleanup(ratings, "server"),
+      ],
       state: serverStatePort(env),
       readCatalog,
       secrets: secretsFromEnv(env),
       allowPrivateUpstreams: config.allowPrivateUpstreams,
       discoveryTimeoutMs: config.discoveryTimeoutMs,
       defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+      ratings,
     }),
+    agents: new AgentService({
+      store: agentStore,
+      access,
+      serverHoldsPath: async (path) => (await store.getServerByPath(path)) !== null,
+      ratings,
+      observers: [ratingCleanup(ratings, "agent")],
+    }),
+    ratings,
   };
   built.set(env, services);
   return services;
@@ -120,4 +153,18 @@ export function provideServices(): MiddlewareHandler<{ Bindings: Env }> {
 /** For Durable Objects, whose constructors are their own composition roots. */
 export function servicesFor(env: Env): { services: Services; config: GatewayConfig } {
   return { services: getServices(env), config: loadConfig(env) };
+}
+
+/** Ratings of a deleted entity go with it. */
+function ratingCleanup(ratings: RatingService, kind: "server" | "agent") {
+  return {
+    async agentSaved() {},
+    async agentDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+    async serverSaved() {},
+    async serverDeleted(tenant: string, id: string) {
+      await ratings.forget({ tenant, kind, id });
+    },
+  };
 }

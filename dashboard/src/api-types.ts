@@ -44,8 +44,56 @@ export interface Server {
   };
   health: HealthSummary;
   tools: { name: string; title: string | null; description: string | null }[];
+  visibility?: Visibility;
+  rating: RatingSummary;
   createdAt: string;
   updatedAt: string;
+}
+
+export type Visibility = "public" | "private" | "group";
+export type TrustLevel = "unverified" | "community" | "verified";
+
+/** Star ratings of a server or agent (at most 100 kept). */
+export interface RatingSummary {
+  mean: number | null;
+  count: number;
+}
+
+export interface MyRating extends RatingSummary {
+  mine: number | null;
+}
+
+export interface AgentSkill {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+}
+
+/** An A2A agent as the registry shows it. */
+export interface Agent {
+  id: string;
+  path: string;
+  card: { name: string; description: string; url: string; version: string; skills: AgentSkill[] } & Record<
+    string,
+    unknown
+  >;
+  tags: string[];
+  visibility: Visibility;
+  groups: string[];
+  trustLevel: TrustLevel;
+  enabled: boolean;
+  owner: string;
+  rating: RatingSummary;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentInput {
+  path: string;
+  card: unknown;
+  visibility: Visibility;
+  tags?: string[];
 }
 
 /** What the register and edit forms send (a subset of the API's fields). */

@@ -4,10 +4,13 @@
 // The token travels only in the Authorization header.
 
 import type {
+  Agent,
+  AgentInput,
   AuthMethods,
   CatalogItem,
   FieldError,
   MintedToken,
+  MyRating,
   Problem,
   ScopesYaml,
   SearchResponse,
@@ -130,6 +133,46 @@ export class GatewayApi {
   async listTools(id: string): Promise<CatalogItem[]> {
     const body = await this.request<{ items: CatalogItem[] }>(`/servers/${encodeURIComponent(id)}/tools`);
     return body.items;
+  }
+
+  // --- Agents ---
+
+  async listAgents(): Promise<Agent[]> {
+    const agents: Agent[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page: { items: Agent[]; nextCursor: string | null } = await this.request(
+        `/agents?limit=100${query}`,
+      );
+      agents.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return agents;
+  }
+
+  registerAgent(input: AgentInput): Promise<Agent> {
+    return this.request("/agents", { method: "POST", json: input });
+  }
+
+  setAgentEnabled(id: string, enabled: boolean): Promise<Agent> {
+    return this.request(`/agents/${encodeURIComponent(id)}/${enabled ? "enable" : "disable"}`, {
+      method: "POST",
+    });
+  }
+
+  deleteAgent(id: string): Promise<void> {
+    return this.request(`/agents/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  // --- Ratings ---
+
+  myRating(kind: "servers" | "agents", id: string): Promise<MyRating> {
+    return this.request(`/${kind}/${encodeURIComponent(id)}/rating`);
+  }
+
+  rate(kind: "servers" | "agents", id: string, rating: number): Promise<MyRating> {
+    return this.request(`/${kind}/${encodeURIComponent(id)}/rating`, { method: "POST", json: { rating } });
   }
 
   // --- Live health ---

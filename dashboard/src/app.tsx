@@ -4,6 +4,7 @@
 import { useEffect } from "react";
 import { Sidebar } from "./components/sidebar.tsx";
 import { AccessPage } from "./pages/access.tsx";
+import { AgentsPage } from "./pages/agents.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { SearchPage } from "./pages/search.tsx";
@@ -36,6 +37,7 @@ function Page() {
   if (edit?.id) return <ServerEditPage id={edit.id} />;
   const tools = match("/servers/:id/tools", path);
   if (tools?.id) return <ServerToolsPage id={tools.id} />;
+  if (path === "/agents") return <AgentsPage />;
   if (path === "/search") return <SearchPage />;
   if (path === "/access") return <AccessPage />;
   if (path === "/tokens") return <TokensPage />;

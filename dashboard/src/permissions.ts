@@ -10,6 +10,11 @@ export type Action =
   | "toggle_service"
   | "modify_service"
   | "delete_service"
+  | "list_agents"
+  | "get_agent"
+  | "publish_agent"
+  | "modify_agent"
+  | "delete_agent"
   | "manage_scopes"
   | "view_audit"
   | "view_metrics";

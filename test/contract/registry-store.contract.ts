@@ -30,6 +30,7 @@ export function sampleServer(overrides: Partial<ServerRecord> = {}): ServerRecor
     metadata: { team: "platform", nested: { a: [1, 2] } },
     enabled: true,
     visibility: "public",
+    groups: ["platform"],
     owner: "alice",
     source: "local",
     lifecycle: "active",
@@ -354,6 +355,33 @@ export function describeRegistryStoreContract(adapter: string, makeStore: () => 
       expect(await store.deleteServer(server.tenant, server.id)).toBe(false);
       // The path is free again.
       await store.insertServer(sampleServer({ path: server.path }), []);
+    });
+
+    it("lists only what a viewer may see: public, own, or a shared group; admins everything", async () => {
+      const tenant = unique("visibility");
+      const make = (name: string, visibility: ServerRecord["visibility"], owner: string, groups: string[]) =>
+        sampleServer({ tenant, path: unique(name), visibility, owner, groups });
+      const open = make("a-public", "public", "alice", []);
+      const secret = make("b-private", "private", "alice", []);
+      const team = make("c-group", "group", "alice", ["team-x"]);
+      const bobs = make("d-private", "private", "bob", []);
+      for (const server of [open, secret, team, bobs]) await store.insertServer(server, []);
+      const paths = async (viewer: { subject: string; groups: string[]; seesEverything: boolean }) =>
+        (await store.listServers(tenant, { limit: 10, viewer })).items.map((server) => server.path);
+      expect(await paths({ subject: "bob", groups: [], seesEverything: false })).toEqual([
+        open.path,
+        bobs.path,
+      ]);
+      expect(await paths({ subject: "carol", groups: ["team-x"], seesEverything: false })).toEqual([
+        open.path,
+        team.path,
+      ]);
+      expect(await paths({ subject: "alice", groups: [], seesEverything: false })).toEqual([
+        open.path,
+        secret.path,
+        team.path,
+      ]);
+      expect(await paths({ subject: "root", groups: [], seesEverything: true })).toHaveLength(4);
     });
   });
 }

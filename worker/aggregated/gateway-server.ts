@@ -24,6 +24,7 @@ import {
   type UpstreamProgress,
   type UpstreamRequest,
 } from "../upstream/upstream-call.ts";
+import { discoverAgents } from "./agent-discovery.ts";
 import {
   BroadcastTagInput,
   type BroadcastTarget,
@@ -200,7 +201,12 @@ class GatewayHandlers {
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(this.exchange.services.directory, this.exchange.principal, path);
+    const server = await findExposedServer(
+      this.exchange.services.directory,
+      this.exchange.principal,
+      path,
+      await this.access(),
+    );
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
@@ -223,6 +229,7 @@ class GatewayHandlers {
       this.exchange.services.directory,
       this.exchange.principal,
       target.server,
+      await this.access(),
     );
     if (!server) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverId = server.id;
@@ -244,6 +251,7 @@ class GatewayHandlers {
       this.exchange.services.directory,
       this.exchange.principal,
       qualified.server,
+      await this.access(),
     );
     if (!server) throw unknownPrompt(name);
     note.serverId = server.id;
@@ -319,7 +327,15 @@ class GatewayHandlers {
       limit: input.limit ?? DEFAULT_DISCOVER_LIMIT,
       allow: (hit) => hit.kind === "tool" && callable.has(qualifyName(hit.serverPath, hit.name)),
     });
-    return discoveredTools(outcome);
+    // A2A agents the caller may see, with kind "agent" (mcp/agent-discovery.ts).
+    const { services, principal } = this.exchange;
+    const agents = await discoverAgents(
+      services.agents,
+      principal,
+      input.query,
+      input.limit ?? DEFAULT_DISCOVER_LIMIT,
+    );
+    return discoveredTools(outcome, agents);
   }
 
   private async broadcastTool(

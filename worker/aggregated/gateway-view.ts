@@ -37,7 +37,7 @@ export async function loadGatewayView(
     const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
     const catalogs = await Promise.all(chunk.map((server) => store.listCatalog(server.tenant, server.id)));
     chunk.forEach((server, index) => {
-      const view = permittedView(server, catalogs[index] ?? [], access);
+      const view = access.sees(server) ? permittedView(server, catalogs[index] ?? [], access) : null;
       if (view) views.push(view);
     });
   }
@@ -49,9 +49,10 @@ export async function findExposedServer(
   directory: ServerDirectory,
   principal: Principal,
   path: string,
+  access: McpAccess,
 ): Promise<ServerRecord | null> {
   const server = await findUsableServer(directory, principal, path);
-  return server !== null && isExposedServer(server) ? server : null;
+  return server !== null && access.sees(server) && isExposedServer(server) ? server : null;
 }
 
 function permittedView(server: ServerRecord, catalog: CatalogEntry[], access: McpAccess): ServerView | null {

@@ -9,6 +9,7 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { SearchOutcome } from "../search/search-service.ts";
 import type { CatalogStatus } from "../store/registry-store.ts";
+import type { DiscoveredAgent } from "./agent-discovery.ts";
 import { qualifyName, REGISTRY_TOOL_NAMES } from "./gateway-names.ts";
 import type { GatewayView, ServerView } from "./gateway-view.ts";
 
@@ -51,7 +52,8 @@ export const REGISTRY_TOOLS: Tool[] = [
     name: REGISTRY_TOOL_NAMES.discoverTools,
     title: "Discover tools",
     description:
-      "Finds tools for a task described in natural language, across every server you can use, best first. " +
+      "Finds tools for a task described in natural language, across every server you can use, best first " +
+      '(kind "tool"), and A2A agents you can see that fit it (kind "agent", after the tools, with their card\'s path). ' +
       "Call a tool it finds by its name here ({server}__{tool}) or with invoke_tool.",
     inputSchema: {
       type: "object",
@@ -150,8 +152,9 @@ export function serverHealth(view: GatewayView, input: z.infer<typeof ServerHeal
 export const DEFAULT_DISCOVER_LIMIT = 10;
 
 /** Search hits as tools the caller can call right away, by their aggregated name or through invoke_tool. */
-export function discoveredTools(outcome: SearchOutcome): CallToolResult {
+export function discoveredTools(outcome: SearchOutcome, agents: DiscoveredAgent[] = []): CallToolResult {
   const tools = outcome.results.map((hit) => ({
+    kind: "tool" as const,
     name: qualifyName(hit.serverPath, hit.name),
     server: hit.serverPath,
     tool: hit.name,
@@ -161,7 +164,11 @@ export function discoveredTools(outcome: SearchOutcome): CallToolResult {
     score: hit.score,
     matchedFields: hit.matchedFields,
   }));
-  return structured({ mode: outcome.mode, tools, ...(outcome.notice && { notice: outcome.notice }) });
+  return structured({
+    mode: outcome.mode,
+    tools: [...tools, ...agents],
+    ...(outcome.notice && { notice: outcome.notice }),
+  });
 }
 
 function haystack(entry: ServerView): string {

@@ -4,11 +4,15 @@
 // guard bound to its server.
 import type { Principal } from "../auth/principal.ts";
 import { type CompiledPolicy, type Decision, decide } from "../policy/access-policy.ts";
+import { canSee, viewerFor } from "../registry/visibility.ts";
+import type { ServerRecord } from "../store/registry-store.ts";
 
 export interface McpAccess {
   decide(server: string, method: string, tool?: string): Decision;
   /** The guard of one server (the per-server proxy's view of the same policy). */
   forServer(server: string): McpGuard;
+  /** Visibility (registry/visibility.ts): a server the caller may not see is treated as absent. */
+  sees(server: ServerRecord): boolean;
 }
 
 /** Policy for one caller on one server: a decision per request and the tools/list filter. */
@@ -18,7 +22,9 @@ export interface McpGuard {
 }
 
 export function mcpAccess(policy: CompiledPolicy, principal: Principal): McpAccess {
+  const viewer = viewerFor(policy, principal);
   const access: McpAccess = {
+    sees: (server) => canSee(viewer, server),
     decide: (server, method, tool) =>
       decide(policy, principal, { kind: "mcp", server, method, ...(tool === undefined ? {} : { tool }) }),
     forServer: (server) => {

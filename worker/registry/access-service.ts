@@ -18,7 +18,9 @@ import {
 } from "../policy/access-policy.ts";
 import { type ScopesDocument, validateScopesDocument } from "../policy/scopes-document.ts";
 import { locateIssues, parseScopesYaml, scopesToYaml } from "../policy/scopes-yaml.ts";
+import type { Viewer } from "../store/registry-store.ts";
 import type { ScopesStore, StoredScopes } from "../store/scopes-store.ts";
+import { viewerFor } from "./visibility.ts";
 
 /** What ServerService (and other registry services) need from access control. */
 export interface AccessGuard {
@@ -26,6 +28,10 @@ export interface AccessGuard {
   require(principal: Principal, request: AccessRequest): Promise<void>;
   /** Everything, or the finite set of names, on which `action` is allowed. */
   resources(principal: Principal, action: RegistryAction): Promise<ResourceGrant>;
+  /** Who is asking, for the visibility rule (registry/visibility.ts). */
+  viewer(principal: Principal): Promise<Viewer>;
+  /** Whether the action is allowed (no error). */
+  allows(principal: Principal, request: AccessRequest): Promise<boolean>;
 }
 
 export interface AccessServiceOptions {
@@ -126,6 +132,14 @@ export class AccessService implements AccessGuard {
 
   async resources(principal: Principal, action: RegistryAction): Promise<ResourceGrant> {
     return allowedResources(await this.policyFor(principal.tenant), principal, action);
+  }
+
+  async viewer(principal: Principal): Promise<Viewer> {
+    return viewerFor(await this.policyFor(principal.tenant), principal);
+  }
+
+  async allows(principal: Principal, request: AccessRequest): Promise<boolean> {
+    return (await this.decide(principal, request)).allow;
   }
 
   /** 403 unless the principal may read and replace the scopes configuration. */

@@ -37,7 +37,7 @@ export const PathSlug = z
   .refine((path) => !RESERVED_PATHS.has(path), "this path is reserved by the gateway")
   .meta({ description: "URL slug: the server is reached at /{path}/mcp", example: "github-tools" });
 
-const Tag = z
+export const Tag = z
   .string()
   .trim()
   .min(1)
@@ -145,6 +145,11 @@ const serverFields = {
   metadata: Metadata,
   enabled: z.boolean(),
   visibility: z.enum(["public", "private", "group"]),
+  groups: z
+    .array(z.string().trim().min(1).max(200))
+    .max(32)
+    .transform((groups) => [...new Set(groups)])
+    .meta({ description: "Who may see the server when visibility is `group`" }),
   lifecycle: z.enum(["active", "deprecated"]),
   loadBalancing: LoadBalancingInput,
   circuitBreaker: CircuitBreakerInput.nullable(),
@@ -166,6 +171,7 @@ export const ServerCreateInput = z
     metadata: serverFields.metadata.default({}),
     enabled: serverFields.enabled.default(true),
     visibility: serverFields.visibility.default("public"),
+    groups: serverFields.groups.default([]),
     lifecycle: serverFields.lifecycle.default("active"),
     loadBalancing: serverFields.loadBalancing.default({ strategy: "weighted", hashOn: "identity" }),
     circuitBreaker: serverFields.circuitBreaker.default(null),
@@ -188,6 +194,7 @@ export const ServerUpdateInput = z
     metadata: serverFields.metadata.optional(),
     enabled: serverFields.enabled.optional(),
     visibility: serverFields.visibility.optional(),
+    groups: serverFields.groups.optional(),
     lifecycle: serverFields.lifecycle.optional(),
     loadBalancing: serverFields.loadBalancing.optional(),
     circuitBreaker: serverFields.circuitBreaker.optional(),
@@ -201,7 +208,7 @@ export const ServerUpdateInput = z
   })
   .meta({ id: "ServerUpdate" });
 
-const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true");
+export const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true");
 
 export const ServerListQuery = z.strictObject({
   enabled: BooleanQuery.optional(),

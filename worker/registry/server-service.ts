@@ -6,13 +6,13 @@ import { GatewayError } from "../http/errors.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
 import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
+import { NO_RATINGS, type RatingSummary } from "../store/rating-store.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
   type CatalogState,
   DuplicatePathError,
   type HealthSummary,
-  InvalidCursorError,
   type Page,
   type RegistryStore,
   type ServerRecord,
@@ -27,8 +27,11 @@ import {
 import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
+import { definedFields, listingPage, notifyObservers } from "./listing.ts";
+import type { RatingSummaries } from "./rating-service.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
+import { canSee } from "./visibility.ts";
 
 export type CatalogReader = (
   target: UpstreamTarget,
@@ -75,12 +78,16 @@ export interface ServerServiceOptions {
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
   defaultTimeoutMs: number;
+  /** Whether an agent holds the path: servers and agents share one URL namespace. */
+  agentHoldsPath?: (path: string) => Promise<boolean>;
+  /** Rating summaries for every representation (absent: no ratings). */
+  ratings?: RatingSummaries;
   now?: () => Date;
   newId?: () => string;
 }
 
-/** A server as the API shows it: the record plus a short list of its tools. */
-export type ServerView = ServerRecord & { tools: ToolSummary[] };
+/** A server as the API shows it: the record plus a short list of its tools and its rating. */
+export type ServerView = ServerRecord & { groups: string[]; tools: ToolSummary[]; rating: RatingSummary };
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
 
@@ -102,7 +109,7 @@ export class ServerService {
     this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
-    if (await this.options.store.getServerByPath(input.path)) throw duplicatePath(input.path);
+    if (await this.pathTaken(input.path)) throw duplicatePath(input.path);
 
     const timestamp = this.now().toISOString();
     const draft: ServerRecord = {
@@ -120,6 +127,7 @@ export class ServerService {
       metadata: input.metadata,
       enabled: input.enabled,
       visibility: input.visibility,
+      groups: input.groups,
       owner: principal.subject,
       source: "local",
       lifecycle: input.lifecycle,
@@ -148,6 +156,11 @@ export class ServerService {
     return this.view(await this.require(principal, id, "list_service"));
   }
 
+  /** The server when the caller may see and read it (404/403 otherwise), e.g. before rating it. */
+  async visibleReadable(principal: Principal, id: string): Promise<ServerRecord> {
+    return this.require(principal, id, "list_service");
+  }
+
   /**
    * Only servers the caller may `list_service`. A finite grant goes into the
    * store query as a path filter, so pages are cut after filtering and a page
@@ -155,27 +168,32 @@ export class ServerService {
    */
   async list(principal: Principal, filters: ServerListFilters): Promise<Page<ServerView>> {
     const grant = await this.options.access.resources(principal, "list_service");
-    const query = grant.all ? filters : { ...filters, paths: grant.names };
-    let page: Page<ServerRecord>;
-    try {
-      page = await this.options.store.listServers(principal.tenant, query);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) {
-        throw new GatewayError("validation", {
-          status: 400,
-          errors: [{ field: "cursor", message: "not a cursor from a previous page" }],
-        });
-      }
-      throw error;
-    }
-    const tools = await this.options.store.toolSummaries(
-      principal.tenant,
-      page.items.map((server) => server.id),
-    );
-    return {
-      items: page.items.map((server) => ({ ...server, tools: tools.get(server.id) ?? [] })),
-      nextCursor: page.nextCursor,
-    };
+    const viewer = await this.options.access.viewer(principal);
+    const query = { ...filters, viewer, ...(grant.all ? {} : { paths: grant.names }) };
+    const page = await listingPage(() => this.options.store.listServers(principal.tenant, query));
+    return { items: await this.views(principal.tenant, page.items), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Ids of the tenant's servers the caller may not see (private and group
+   * servers are few, so this is cheaper than listing the visible ones); for
+   * search results, which are not read through the store's listing.
+   */
+  async hiddenServerIds(principal: Principal): Promise<Set<string>> {
+    const viewer = await this.options.access.viewer(principal);
+    const hidden = new Set<string>();
+    if (viewer.seesEverything) return hidden;
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.store.listServers(principal.tenant, {
+        visibilities: ["private", "group"],
+        limit: 100,
+        ...(cursor && { cursor }),
+      });
+      for (const server of page.items) if (!canSee(viewer, server)) hidden.add(server.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return hidden;
   }
 
   /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
@@ -189,7 +207,7 @@ export class ServerService {
       });
     }
     if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
-    if (patch.path && patch.path !== current.path && (await this.options.store.getServerByPath(patch.path))) {
+    if (patch.path && patch.path !== current.path && (await this.pathTaken(patch.path))) {
       throw duplicatePath(patch.path);
     }
     const timestamp = this.now().toISOString();
@@ -310,27 +328,45 @@ export class ServerService {
    * so a later save or a reindex repairs what was missed.
    */
   private async notify(call: (observer: RegistryObserver) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled((this.options.observers ?? []).map(call));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        console.error(
-          JSON.stringify({ level: "error", event: "registry_observer_failed", error: String(result.reason) }),
-        );
-      }
-    }
+    await notifyObservers(this.options.observers ?? [], call, "registry_observer_failed");
   }
 
-  /** The record, if it exists in the caller's tenant and `action` is allowed on its path (403 otherwise). */
-  private async require(principal: Principal, id: string, action: RegistryAction): Promise<ServerRecord> {
+  /** The server if it exists in the caller's tenant and is visible to them (404 otherwise: existence does not leak). */
+  async visible(principal: Principal, id: string): Promise<ServerRecord> {
     const server = await this.options.store.getServer(principal.tenant, id);
-    if (!server) throw serverNotFound(id);
+    if (!server || !canSee(await this.options.access.viewer(principal), server)) throw serverNotFound(id);
+    return server;
+  }
+
+  /** The record, if it exists and is visible (404 otherwise) and `action` is allowed on its path (403 otherwise). */
+  private async require(principal: Principal, id: string, action: RegistryAction): Promise<ServerRecord> {
+    const server = await this.visible(principal, id);
     await this.options.access.require(principal, { kind: "registry", action, resource: server.path });
     return server;
   }
 
   private async view(server: ServerRecord): Promise<ServerView> {
-    const tools = await this.options.store.toolSummaries(server.tenant, [server.id]);
-    return { ...server, tools: tools.get(server.id) ?? [] };
+    const [view] = await this.views(server.tenant, [server]);
+    return view ?? { ...server, groups: server.groups ?? [], tools: [], rating: NO_RATINGS };
+  }
+
+  private async views(tenant: string, servers: ServerRecord[]): Promise<ServerView[]> {
+    const ids = servers.map((server) => server.id);
+    const [tools, ratings] = await Promise.all([
+      this.options.store.toolSummaries(tenant, ids),
+      this.options.ratings?.summaries(tenant, "server", ids) ?? new Map<string, RatingSummary>(),
+    ]);
+    return servers.map((server) => ({
+      ...server,
+      groups: server.groups ?? [],
+      tools: tools.get(server.id) ?? [],
+      rating: ratings.get(server.id) ?? NO_RATINGS,
+    }));
+  }
+
+  private async pathTaken(path: string): Promise<boolean> {
+    if (await this.options.store.getServerByPath(path)) return true;
+    return (await this.options.agentHoldsPath?.(path)) ?? false;
   }
 
   private checkUrls(urls: string[]): void {
@@ -363,11 +399,6 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   const catalog =
     outcome.entries === null ? unreachableState(server.catalog, outcome.reason, timestamp) : outcome.state;
   return { ...server, catalog };
-}
-
-/** Drops keys whose value is undefined so a partial update never erases a field. */
-function definedFields<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function serverNotFound(id: string): GatewayError {

@@ -9,6 +9,7 @@ import {
   RateLimitInput,
   UpstreamEndpointInput,
 } from "../registry/server-input.ts";
+import { RatingSummarySchema } from "./rating-schemas.ts";
 
 export const Problem = z
   .object({
@@ -77,6 +78,7 @@ export const ServerView = z
     metadata: z.record(z.string(), z.unknown()),
     enabled: z.boolean(),
     visibility: z.enum(["public", "private", "group"]),
+    groups: z.array(z.string()),
     owner: z.string(),
     source: z.enum(["local", "federated"]),
     lifecycle: z.enum(["active", "deprecated", "deleted"]),
@@ -89,6 +91,7 @@ export const ServerView = z
     tools: z.array(
       z.object({ name: z.string(), title: z.string().nullable(), description: z.string().nullable() }),
     ),
+    rating: RatingSummarySchema,
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -15,6 +15,7 @@ import { jsonRpcError } from "../protocol/replies.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
 import type { ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
+import { canSee } from "../registry/visibility.ts";
 import type { Transport } from "../store/registry-store.ts";
 import { secretsFromEnv } from "../upstream/egress.ts";
 
@@ -27,7 +28,9 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
   if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
   const principal = c.get("principal");
   const path = c.req.param("path") ?? "";
-  const server = await findUsableServer(services.directory, principal, path);
+  const found = await findUsableServer(services.directory, principal, path);
+  // Visibility (registry/visibility.ts): a server the caller may not see is answered as absent.
+  const server = found !== null && canSee(await services.access.viewer(principal), found) ? found : null;
   if (server === null) {
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }

@@ -1,28 +1,35 @@
 // The search API's input: `GET /api/v1/search` query parameters. Unknown
 // parameters are refused (a misspelt filter must not silently widen a search).
 import { z } from "zod";
+import type { AgentHitKind } from "./agent-search.ts";
 import { DOCUMENT_KINDS, type DocumentKind } from "./ports.ts";
 import { MAX_SEARCH_LIMIT } from "./search-service.ts";
 
 /** Longest query accepted; a request is a sentence or a paragraph, not a document. */
 export const MAX_QUERY_CHARS = 1_000;
 
+/** Tools and servers come from the index; agents and their skills from the agent registry. */
+export const SEARCH_TYPES: readonly (DocumentKind | AgentHitKind)[] = [...DOCUMENT_KINDS, "agent", "skill"];
+
 const TypeList = z
   .string()
   .transform((value, ctx) => {
     const kinds = [...new Set(value.split(",").map((kind) => kind.trim()))];
     for (const kind of kinds) {
-      if (!(DOCUMENT_KINDS as readonly string[]).includes(kind)) {
+      if (!(SEARCH_TYPES as readonly string[]).includes(kind)) {
         ctx.addIssue({
           code: "custom",
-          message: `unknown type "${kind}"; expected ${DOCUMENT_KINDS.join(" or ")}`,
+          message: `unknown type "${kind}"; expected ${SEARCH_TYPES.join(", ")}`,
         });
         return z.NEVER;
       }
     }
-    return kinds as DocumentKind[];
+    return kinds as (DocumentKind | AgentHitKind)[];
   })
-  .meta({ description: "`tool`, `server`, or both comma-separated (default both)", example: "tool" });
+  .meta({
+    description: "`tool`, `server`, `agent`, `skill`, comma-separated (default tool,server)",
+    example: "tool",
+  });
 
 export const SearchQuery = z.strictObject({
   q: z
@@ -45,6 +52,10 @@ export const SearchQuery = z.strictObject({
     .optional()
     .meta({ description: "Only this server (its path) and its tools" }),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(10),
+  sort: z
+    .enum(["relevance", "rating"])
+    .default("relevance")
+    .meta({ description: "`rating`: the relevant results ordered by mean rating (unrated last)" }),
 });
 
 export type SearchParameters = z.output<typeof SearchQuery>;

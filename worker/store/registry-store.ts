@@ -133,6 +133,8 @@ export interface ServerRecord {
   metadata: Record<string, unknown>;
   enabled: boolean;
   visibility: Visibility;
+  /** Groups that may see the server when `visibility` is `group` (absent: none). */
+  groups?: string[];
   owner: string;
   source: ServerSource;
   lifecycle: LifecycleStatus;
@@ -164,6 +166,14 @@ export interface ToolSummary {
   description: string | null;
 }
 
+/** Who is asking, for listings that must hide what the viewer may not see (see registry/visibility.ts). */
+export interface Viewer {
+  subject: string;
+  groups: string[];
+  /** Admins see private and group entries of everyone. */
+  seesEverything: boolean;
+}
+
 export interface ServerQuery {
   enabled?: boolean;
   tag?: string;
@@ -172,6 +182,10 @@ export interface ServerQuery {
   path?: string;
   /** Only servers with one of these paths (the caller's access grant); [] matches none. */
   paths?: string[];
+  /** Only servers this viewer may see (visibility); absent: no visibility filter. */
+  viewer?: Viewer;
+  /** Only servers with one of these visibilities. */
+  visibilities?: Visibility[];
   limit: number;
   /** Opaque; from a previous page's `nextCursor`. */
   cursor?: string;

@@ -15,6 +15,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { to: "/servers", label: "Servers", icon: "servers", needs: "list_service" },
+  { to: "/agents", label: "Agents", icon: "agents", needs: "list_agents" },
   { to: "/search", label: "Search", icon: "search" },
   { to: "/connect", label: "Connect", icon: "connect" },
   { to: "/tokens", label: "Tokens", icon: "tokens" },

@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import type { HealthSummary, Server } from "../api.ts";
 import { HealthBadge, HealthDetails } from "../components/health-badge.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { StarRating } from "../components/star-rating.tsx";
 import { Switch } from "../components/switch.tsx";
 import { can } from "../permissions.ts";
 import { Link } from "../router.tsx";
@@ -98,6 +99,13 @@ export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardP
           </div>
         ) : null}
       </dl>
+      <StarRating
+        kind="servers"
+        id={server.id}
+        name={server.name}
+        summary={server.rating}
+        onRated={(rating) => onChanged({ ...server, rating })}
+      />
       <ProblemAlert error={error} />
       <footer className="server-card-actions">
         {can(who, "toggle_service", server.path) ? (

@@ -3,8 +3,10 @@
 import { useCallback, useEffect, useState } from "react";
 import type { HealthSummary, Server } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { SortSelect } from "../components/sort-select.tsx";
 import { useLiveHealth } from "../live-health.ts";
 import { can } from "../permissions.ts";
+import { type SortOrder, sortItems } from "../rating-order.ts";
 import { Link, navigate, useLocation } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import { useNow } from "../use-now.ts";
@@ -38,6 +40,7 @@ export function ServersPage() {
   const { api, who } = useSession();
   const { query } = useLocation();
   const filter = (FILTERS.find((item) => item.id === query.get("filter"))?.id ?? "all") as Filter;
+  const [order, setOrder] = useState<SortOrder>("name");
   const [servers, setServers] = useState<Server[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
@@ -76,7 +79,11 @@ export function ServersPage() {
   const totals = Object.fromEntries(
     FILTERS.map(({ id }) => [id, all.filter((server) => matches(id, server, healthOf(server))).length]),
   ) as Record<Filter, number>;
-  const shown = all.filter((server) => matches(filter, server, healthOf(server)));
+  const shown = sortItems(
+    all.filter((server) => matches(filter, server, healthOf(server))),
+    order,
+    (server) => server.name,
+  );
 
   return (
     <section aria-labelledby="servers-title" className="stack">
@@ -86,6 +93,7 @@ export function ServersPage() {
           <span className="health-dot" aria-hidden="true" /> {LIVE_LABEL[live.status]}
         </span>
         <span className="spacer" />
+        <SortSelect value={order} onChange={setOrder} />
         <button type="button" className="button" onClick={() => void load()} disabled={loading}>
           {loading ? "Reloading…" : "Reload"}
         </button>

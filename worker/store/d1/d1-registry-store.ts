@@ -10,13 +10,13 @@ import {
   type CatalogState,
   DuplicatePathError,
   type HealthSummary,
-  InvalidCursorError,
   type Page,
   type RegistryStore,
   type ServerQuery,
   type ServerRecord,
   type ToolSummary,
 } from "../registry-store.ts";
+import { decodeCursor, errorText, pageByPath, visibleTo } from "./d1-common.ts";
 import { catalogEntries, servers } from "./schema.ts";
 
 // D1 allows at most 100 bound parameters per statement.
@@ -70,6 +70,15 @@ export class D1RegistryStore implements RegistryStore {
       const haystack = sql`lower(${servers.name} || ' ' || ${servers.path} || ' ' || ${servers.description})`;
       conditions.push(sql`instr(${haystack}, lower(${query.text})) > 0`);
     }
+    if (query.visibilities !== undefined) {
+      conditions.push(
+        sql`${servers.visibility} in (select value from json_each(${JSON.stringify(query.visibilities)}))`,
+      );
+    }
+    if (query.viewer !== undefined) {
+      const visible = visibleTo(servers, query.viewer);
+      if (visible) conditions.push(visible);
+    }
     if (query.cursor !== undefined) conditions.push(gt(servers.path, decodeCursor(query.cursor)));
 
     const rows = await this.db
@@ -78,12 +87,7 @@ export class D1RegistryStore implements RegistryStore {
       .where(and(...conditions))
       .orderBy(asc(servers.path))
       .limit(query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(fromRow),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.path) : null,
-    };
+    return pageByPath(rows, query.limit, fromRow);
   }
 
   async updateServer(server: ServerRecord, catalog?: CatalogEntry[]): Promise<boolean> {
@@ -266,6 +270,7 @@ function toRow(server: ServerRecord): ServerRow {
     metadata: server.metadata,
     enabled: server.enabled,
     visibility: server.visibility,
+    visibilityGroups: server.groups ?? [],
     owner: server.owner,
     source: server.source,
     lifecycle: server.lifecycle,
@@ -299,6 +304,7 @@ function fromRow(row: ServerRow): ServerRecord {
     metadata: row.metadata,
     enabled: row.enabled,
     visibility: row.visibility,
+    groups: row.visibilityGroups,
     owner: row.owner,
     source: row.source,
     lifecycle: row.lifecycle,
@@ -321,35 +327,6 @@ function healthDetailOf(health: HealthSummary): Omit<HealthSummary, "status"> {
 function stringField(object: Record<string, unknown>, field: string): string | null {
   const value = object[field];
   return typeof value === "string" ? value : null;
-}
-
-function encodeCursor(path: string): string {
-  const bytes = new TextEncoder().encode(JSON.stringify({ after: path }));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-    const value: unknown = JSON.parse(json);
-    if (typeof value === "object" && value !== null && "after" in value && typeof value.after === "string") {
-      return value.after;
-    }
-  } catch {
-    // fall through: any decoding failure means the cursor is not one of ours
-  }
-  throw new InvalidCursorError("the cursor is not valid");
-}
-
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  for (let current: unknown = error; current instanceof Error; current = current.cause)
-    parts.push(current.message);
-  return parts.join(" | ");
 }
 
 function isUniquePathViolation(error: unknown): boolean {

@@ -2,6 +2,8 @@
 // into SQL migrations under migrations/. Layout and reasons: docs/storage.md.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { TrustLevel } from "../agent-store.ts";
+import type { RatedKind } from "../rating-store.ts";
 import type {
   CatalogKind,
   CatalogState,
@@ -43,6 +45,11 @@ export const servers = sqliteTable(
       .default(sql`'{}'`),
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
     visibility: text("visibility").$type<Visibility>().notNull(),
+    /** Groups that may see a `group`-visibility server (migration 0005). */
+    visibilityGroups: text("visibility_groups", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     owner: text("owner").notNull(),
     source: text("source").$type<ServerSource>().notNull(),
     lifecycle: text("lifecycle").$type<LifecycleStatus>().notNull(),
@@ -212,5 +219,55 @@ export const usageRollups = sqliteTable(
       columns: [table.tenant, table.minute, table.server, table.method, table.tool, table.caller],
     }),
     index("usage_rollups_minute").on(table.minute),
+  ],
+);
+
+// --- Agents and ratings (migration 0005) ------------------------------------
+
+/** One row per registered A2A agent; the card is stored exactly as validated. */
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    /** Shares one URL namespace with servers.path (checked by the services). */
+    path: text("path").notNull(),
+    /** Copied from the card for listings and filters. */
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    card: text("card", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    visibility: text("visibility").$type<Visibility>().notNull(),
+    visibilityGroups: text("visibility_groups", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    trustLevel: text("trust_level").$type<TrustLevel>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    owner: text("owner").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("agents_path_unique").on(table.path),
+    index("agents_tenant_path").on(table.tenant, table.path),
+  ],
+);
+
+/** Star ratings, one per rater and entity; `seq` orders them so the oldest can be dropped. */
+export const ratings = sqliteTable(
+  "ratings",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenant: text("tenant").notNull(),
+    entityKind: text("entity_kind").$type<RatedKind>().notNull(),
+    entityId: text("entity_id").notNull(),
+    rater: text("rater").notNull(),
+    rating: integer("rating").notNull(),
+    ratedAt: text("rated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("ratings_one_per_rater").on(table.tenant, table.entityKind, table.entityId, table.rater),
+    index("ratings_entity_order").on(table.tenant, table.entityKind, table.entityId, table.seq),
   ],
 );
