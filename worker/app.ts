@@ -27,8 +27,6 @@ import { provideServices } from "./services.ts";
 export function buildApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>();
   app.use(requestId({ headerName: "x-request-id" }));
-  // Trace context, ingress span and the request scope metrics and spans use.
-  app.use(telemetry());
   app.onError(handleError);
   app.notFound(() => {
     throw new GatewayError("not-found", { detail: "No such route" });
@@ -37,6 +35,8 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok" }));
   // Composition root: services and configuration on the context for everything below.
   app.use(provideServices());
+  // Trace context, ingress span and the request scope metrics and spans use.
+  app.use(telemetry());
   app.route("/", wellKnownRoutes());
   // Prometheus exposition (scrape token or view_metrics).
   app.route("/", metricsRoutes());

@@ -1,13 +1,21 @@
 // worker/scheduled.ts: the Cron Trigger handler runs every registered task.
+// It is the composition root for scheduled work: tasks get their settings and
+// services from here, as arguments, never by looking them up.
+import { loadConfig } from "./env.ts";
 import { observabilityUpkeep } from "./observability/upkeep.ts";
+import type { ScheduledTask } from "./platform/scheduled-task.ts";
 import { healthCheckRearm } from "./resilience/health-rearm.ts";
+import { getServices } from "./services.ts";
 
-export interface ScheduledTask {
-  name: string;
-  run(env: Env, controller: ScheduledController, ctx: ExecutionContext): Promise<void>;
-}
+export type { ScheduledTask } from "./platform/scheduled-task.ts";
 
-export const scheduledTasks: ScheduledTask[] = [observabilityUpkeep, healthCheckRearm];
+export const scheduledTasks: ScheduledTask[] = [
+  observabilityUpkeep({
+    retention: (env) => loadConfig(env).observability.retention,
+    metricsStore: (env) => getServices(env).metrics.store,
+  }),
+  healthCheckRearm((env) => loadConfig(env).resilience.healthCheck.intervalSeconds),
+];
 
 export async function runScheduled(env: Env, controller: ScheduledController, ctx: ExecutionContext) {
   // Tasks are independent: one failing must not keep the others from running.

@@ -2,11 +2,9 @@
 // with its trace (the caller's traceparent, or a new one) and the ingress
 // span, and queues the spans for export when the handler is done.
 import type { MiddlewareHandler } from "hono";
-import { loadConfig } from "../env.ts";
 import type { WaitUntil } from "../observability/audit.ts";
 import { runInScope } from "../observability/request-scope.ts";
 import { beginTrace, parseTraceparent } from "../observability/tracing.ts";
-import { getServices } from "../services.ts";
 
 /**
  * Opens the request's scope: its trace (the caller's traceparent or a new
@@ -14,8 +12,9 @@ import { getServices } from "../services.ts";
  */
 export function telemetry(): MiddlewareHandler<{ Bindings: Env }> {
   return async function telemetryMiddleware(c, next) {
-    const { tracer, metrics } = getServices(c.env);
-    const settings = loadConfig(c.env).observability.tracing;
+    // Services and configuration come from the composition root (provideServices runs first).
+    const { tracer, metrics } = c.var.services;
+    const settings = c.var.config.observability.tracing;
     const headers = c.req.raw.headers;
     const incoming = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
     const trace = beginTrace(incoming, settings.sampleRatio, tracer.exporting);

@@ -13,11 +13,8 @@ export interface MetricDefinition<L extends string = string> {
   labels: readonly L[];
 }
 
-/** Histogram upper bounds in seconds (then +Inf); the usage rollups use the same bounds in ms. */
-export const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
-export const LATENCY_BUCKETS_MS = LATENCY_BUCKETS_SECONDS.map((seconds) => Math.round(seconds * 1000));
-/** Buckets including +Inf. */
-export const LATENCY_BUCKET_COUNT = LATENCY_BUCKETS_SECONDS.length + 1;
+// The latency buckets are part of the stored rollup shape, so they live with the store port.
+export { LATENCY_BUCKET_COUNT, LATENCY_BUCKETS_MS, LATENCY_BUCKETS_SECONDS } from "../store/metrics-store.ts";
 
 function define<L extends string>(
   name: string,

@@ -2,9 +2,7 @@
 // more than TOKEN_RETENTION_DAYS ago, audit rows older than
 // AUDIT_RETENTION_DAYS, usage rollups older than METRICS_RETENTION_DAYS and
 // metric series not incremented for that long.
-import { loadConfig } from "../env.ts";
-import type { ScheduledTask } from "../scheduled.ts";
-import { getServices } from "../services.ts";
+import type { ScheduledTask } from "../platform/scheduled-task.ts";
 import { D1UpkeepStore } from "../store/d1/d1-upkeep-store.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
 import type { UpkeepStore } from "../store/upkeep-store.ts";
@@ -35,14 +33,22 @@ export async function purgeExpired(
   return { tokens, audit, usage: metrics.usage, series: metrics.series };
 }
 
-export const observabilityUpkeep: ScheduledTask = {
-  name: "observability-upkeep",
-  async run(env, controller) {
-    const report = await purgeExpired(
-      { upkeep: new D1UpkeepStore(env.DB), metrics: getServices(env).metrics.store },
-      loadConfig(env).observability.retention,
-      controller.scheduledTime,
-    );
-    console.log(JSON.stringify({ level: "info", event: "upkeep", ...report }));
-  },
-};
+/** What the task needs from the composition root (worker/scheduled.ts), per environment. */
+export interface UpkeepDeps {
+  retention(env: Env): ObservabilitySettings["retention"];
+  metricsStore(env: Env): MetricsStore;
+}
+
+export function observabilityUpkeep(deps: UpkeepDeps): ScheduledTask {
+  return {
+    name: "observability-upkeep",
+    async run(env, controller) {
+      const report = await purgeExpired(
+        { upkeep: new D1UpkeepStore(env.DB), metrics: deps.metricsStore(env) },
+        deps.retention(env),
+        controller.scheduledTime,
+      );
+      console.log(JSON.stringify({ level: "info", event: "upkeep", ...report }));
+    },
+  };
+}

@@ -6,20 +6,18 @@
 import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { authenticate, bearerToken } from "../auth/authenticate.ts";
-import { loadConfig } from "../env.ts";
 import {
   PROMETHEUS_CONTENT_TYPE,
   renderExposition,
   tenantFilter,
 } from "../observability/metrics-exposition.ts";
-import { getServices } from "../services.ts";
 
 type Env_ = { Bindings: Env; Variables: { metricsScraper: boolean } };
 
 export function metricsRoutes() {
   const app = new Hono<Env_>();
   app.get("/metrics", scraperOrPrincipal(), async (c) => {
-    const services = getServices(c.env);
+    const services = c.var.services;
     const scraper = c.get("metricsScraper") === true;
     if (!scraper) {
       await services.access.require(c.get("principal"), { kind: "registry", action: "view_metrics" });
@@ -37,7 +35,7 @@ export function metricsRoutes() {
 function scraperOrPrincipal(): MiddlewareHandler<Env_> {
   const authenticated = authenticate();
   return async (c, next) => {
-    const expected = loadConfig(c.env).observability.scrapeToken;
+    const expected = c.var.config.observability.scrapeToken;
     const presented = bearerToken(c.req.header("authorization"));
     if (expected !== null && presented !== null && (await sameSecret(presented, expected))) {
       c.set("metricsScraper", true);

@@ -5,7 +5,6 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { validationHook } from "../http/validation.ts";
 import { USAGE_WINDOWS, type UsageWindow, usageReport, windowRange } from "../observability/usage-report.ts";
-import { getServices } from "../services.ts";
 import { json, problem } from "./openapi-parts.ts";
 
 const UsageQuery = z
@@ -76,7 +75,7 @@ const usageRoute = createRoute({
 export function usageRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
   app.openapi(usageRoute, async (c) => {
-    const services = getServices(c.env);
+    const services = c.var.services;
     const principal = c.get("principal");
     await services.access.require(principal, { kind: "registry", action: "view_metrics" });
     const { window, server, tool } = c.req.valid("query");

@@ -1,7 +1,7 @@
 // MetricsStore on D1. Every delta is an upsert that adds to the stored value
 // (`value = value + excluded.value`); D1 runs a batch as one transaction on a
 // single writer, so concurrent isolates' increments never lose each other.
-import { LATENCY_BUCKET_COUNT } from "../../observability/metrics-catalog.ts";
+
 import type {
   MetricsStore,
   PurgeResult,
@@ -10,6 +10,7 @@ import type {
   UsageDelta,
   UsageQuery,
 } from "../metrics-store.ts";
+import { LATENCY_BUCKET_COUNT } from "../metrics-store.ts";
 
 const LATENCY_COLUMNS = Array.from({ length: LATENCY_BUCKET_COUNT }, (_, index) => `lat_${index}`);
 const USAGE_COLUMNS = [
