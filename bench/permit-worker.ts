@@ -60,6 +60,9 @@ const server: ServerRecord = {
   visibility: "public",
   owner: "bench",
   source: "local",
+  registryName: null,
+  registryDetails: null,
+  provenance: null,
   lifecycle: "active",
   catalog: {
     status: "ok",

@@ -49,12 +49,27 @@ const ALLOWED: Record<string, string[]> = {
     "worker/upstream/",
   ],
   "worker/search/": ["worker/observability/", "worker/registry/", "worker/store/"],
+  // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
+  "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
+  // The MCP Registry API (/v0.1) and federation (issue 13).
+  "worker/registry-api/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
+  "worker/federation/": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/platform/",
+    "worker/registry/",
+    "worker/registry-api/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
   "worker/env.ts": [
     "worker/auth/",
     "worker/http/",
     "worker/observability/",
+    "worker/registry/",
     "worker/resilience/",
     "worker/search/",
+    "worker/security/",
   ],
   "worker/search-adapters.ts": ["worker/env.ts", "worker/search/"],
   "worker/services.ts": [
@@ -66,7 +81,21 @@ const ALLOWED: Record<string, string[]> = {
     "worker/search/",
     "worker/store/",
     "worker/upstream/",
+    "worker/security/",
+    "worker/registry-api/",
+    "worker/federation/",
   ],
+  // The Cron Trigger: one task module per feature, each composing through services.ts.
+  // The Cron Trigger's composition root: tasks get settings and services as arguments.
+  "worker/scheduled.ts": [
+    "worker/env.ts",
+    "worker/federation-sync-task.ts",
+    "worker/observability/",
+    "worker/platform/",
+    "worker/resilience/",
+    "worker/services.ts",
+  ],
+  "worker/federation-sync-task.ts": ["worker/services.ts"],
   "worker/edge/": [
     "worker/auth/",
     "worker/env.ts",
@@ -76,6 +105,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/registry/",
     "worker/services.ts",
     "worker/store/",
+    "worker/security/",
   ],
   "worker/proxy/": [
     "worker/auth/",
@@ -100,6 +130,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/services.ts",
     "worker/store/",
     "worker/upstream/",
+    "worker/security/",
   ],
   "worker/routes/": [
     "worker/aggregated/",
@@ -118,20 +149,13 @@ const ALLOWED: Record<string, string[]> = {
     "worker/services.ts",
     "worker/store/",
     "worker/upstream/",
+    "worker/federation/",
   ],
   "worker/app.ts": [
     "worker/auth/",
     "worker/http/",
     "worker/resilience/",
     "worker/routes/",
-    "worker/services.ts",
-  ],
-  // The Cron Trigger's composition root: tasks get settings and services as arguments.
-  "worker/scheduled.ts": [
-    "worker/env.ts",
-    "worker/observability/",
-    "worker/platform/",
-    "worker/resilience/",
     "worker/services.ts",
   ],
   "worker/index.ts": ["durable-objects", "worker/app.ts", "worker/scheduled.ts"],

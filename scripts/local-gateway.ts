@@ -38,12 +38,12 @@ export interface LocalGateway {
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const CONFIG = join(ROOT, "wrangler.toml");
 
 // Never prompt, never phone home, never load the developer's shell environment
 // into the Worker. CI=true is what makes `d1 migrations apply` skip its prompt.
-const QUIET_ENV: Record<string, string> = {
+export const QUIET_ENV: Record<string, string> = {
   CI: "true",
   WRANGLER_SEND_METRICS: "false",
   WRANGLER_SEND_ERROR_REPORTS: "false",

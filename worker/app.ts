@@ -12,11 +12,16 @@ import { telemetry } from "./http/telemetry.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
+import { approvalRoutes } from "./routes/approvals.ts";
+import { federationRoutes } from "./routes/federation.ts";
+import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { ratingRoutes } from "./routes/ratings.ts";
+import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
 import { searchRoutes } from "./routes/search.ts";
+import { serverJsonRoutes } from "./routes/server-json.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -54,6 +59,7 @@ export function buildApp() {
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
   api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
+  api.route("/", serverJsonRoutes());
   api.route("/", serverRoutes());
   api.route("/", scopeRoutes());
   api.route("/", tokenRoutes());
@@ -62,6 +68,9 @@ export function buildApp() {
   api.route("/", usageRoutes());
   api.route("/", agentRoutes());
   api.route("/", ratingRoutes());
+  api.route("/", findingRoutes());
+  api.route("/", approvalRoutes());
+  api.route("/", federationRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -74,6 +83,8 @@ export function buildApp() {
   app.route("/api/v1", api);
   // A2A: each registered agent's card at its well-known URL (before `/:path/...`).
   app.route("/", wellKnownAgentCardRoutes());
+  // The MCP Registry API (/v0.1, /v0): its own authentication (optionally public).
+  app.route("/", registryApiRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.

@@ -11,6 +11,7 @@ import {
   ObservabilitySettingsShape,
   observabilitySettings,
 } from "./observability/settings.ts";
+import { defaultNamespace, RegistryNamespaceSetting } from "./registry/registry-names.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
   checkSearchValues,
@@ -18,6 +19,7 @@ import {
   SearchSettingsShape,
   searchSettings,
 } from "./search/search-settings.ts";
+import { SecurityConfigShape, type SecuritySettings, securitySettings } from "./security/scan-settings.ts";
 
 const flag = z
   .enum(["true", "false"])
@@ -74,12 +76,18 @@ const ConfigSchema = z
     TOKEN_MAX_LIFETIME_SECONDS: positiveInt(90 * 24 * 3600),
     TOKEN_MINTS_PER_MINUTE: positiveInt(10),
     DEV_MODE: flag,
+    // Security scanner (worker/security/): see README "Security".
+    ...SecurityConfigShape,
     DEV_ADMIN_USERNAME: optional(z.string().regex(/^[\w.@-]{1,100}$/, "must be 1-100 of [A-Za-z0-9_.@-]")),
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
     // Metrics, traces, retention (worker/observability/): see README "Observability".
     ...ObservabilitySettingsShape,
+    // MCP Registry API and federation (worker/registry-api/, worker/federation/): README "Registry API".
+    REGISTRY_NAMESPACE: optional(RegistryNamespaceSetting),
+    REGISTRY_API_PUBLIC: flag,
+    FEDERATION_SYNC_TIMEOUT_MS: positiveInt(60_000),
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
@@ -121,6 +129,19 @@ export interface GatewayConfig {
   search: SearchSettings;
   /** Metrics, tracing, retention of the scheduled upkeep. */
   observability: ObservabilitySettings;
+  /** Scanner policy (default and per tenant). */
+  security: SecuritySettings;
+  /** The MCP Registry API (/v0.1) and federation. */
+  registry: RegistrySettings;
+}
+
+export interface RegistrySettings {
+  /** Reverse-DNS namespace of servers without an explicit registryName (`{namespace}/{path}`). */
+  namespace: string;
+  /** true: /v0.1 and /v0 answer without a token (public servers only). */
+  publicApi: boolean;
+  /** Upper bound for reading one federation source (all pages). */
+  syncTimeoutMs: number;
 }
 
 export type { AuthSettings };
@@ -176,6 +197,12 @@ export function loadConfig(env: Env): GatewayConfig {
     },
     search: searchSettings(values),
     observability: observabilitySettings(values),
+    security: securitySettings(values),
+    registry: {
+      namespace: values.REGISTRY_NAMESPACE ?? defaultNamespace(values.PUBLIC_URL ?? null),
+      publicApi: values.REGISTRY_API_PUBLIC,
+      syncTimeoutMs: values.FEDERATION_SYNC_TIMEOUT_MS,
+    },
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

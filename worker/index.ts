@@ -12,5 +12,6 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  // The Cron Trigger: Workers call scheduled(controller, env, ctx).
   scheduled: (controller, env, ctx) => runScheduled(env, controller, ctx),
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@ import type { Authenticator } from "./auth/authenticator.ts";
 import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { type GatewayConfig, loadConfig } from "./env.ts";
+import { FederationService } from "./federation/federation-service.ts";
 import { Auditor } from "./observability/audit.ts";
 import { MetricsRecorder } from "./observability/metrics.ts";
 import { TraceExporter } from "./observability/otlp-export.ts";
@@ -16,16 +17,26 @@ import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
+import { RegistryApiService } from "./registry-api/registry-api-service.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
 import { searchAdapters } from "./search-adapters.ts";
+import { ApprovalService } from "./security/approval-service.ts";
+import { CatalogScanner } from "./security/catalog-scanner.ts";
+import { FindingService } from "./security/finding-service.ts";
+import { RuleAnalyzer } from "./security/rule-analyzer.ts";
+import { policyFor } from "./security/scan-settings.ts";
 import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
+import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
+import { D1FederationStore } from "./store/d1/d1-federation-store.ts";
+import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
 import { D1MetricsStore } from "./store/d1/d1-metrics-store.ts";
 import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
@@ -54,6 +65,17 @@ export interface Services {
   agents: AgentService;
   /** Star ratings of servers and agents. */
   ratings: RatingService;
+  /** Security scan of catalogs (rule-based analyzer; findings in D1). */
+  scanner: CatalogScanner;
+  findings: FindingStore;
+  /** Findings with the caller's permissions (REST). */
+  findingService: FindingService;
+  /** Tool pinning: approvals, and the approved tools the MCP edge serves. */
+  approvals: ApprovalService;
+  /** The MCP Registry API (/v0.1) and server.json export. */
+  registryApi: RegistryApiService;
+  /** Federation sources and their synchronisation (manual and on the Cron Trigger). */
+  federation: FederationService;
 }
 
 declare module "hono" {
@@ -93,7 +115,45 @@ export function getServices(env: Env): Services {
         ? services.servers.visibleReadable(principal, id)
         : services.agents.get(principal, id),
   });
+  const findings = new D1FindingStore(env.DB);
+  const scanner = new CatalogScanner({
+    analyzer: new RuleAnalyzer(),
+    store: findings,
+    policyFor: (tenant) => policyFor(config.security, tenant),
+  });
+  const approvals = new ApprovalService({
+    approvals: new D1ApprovalStore(env.DB),
+    store,
+    access,
+    settings: config.security,
+  });
+  const servers = new ServerService({
+    approvals,
+    store,
+    access,
+    // serverStateObserver: health checks start on registration, state goes with the server.
+    observers: [
+      searchIndexer,
+      serverStateObserver(env, config.resilience),
+      directory,
+      ratingCleanup(ratings, "server"),
+    ],
+    state: serverStatePort(env),
+    readCatalog,
+    scanner,
+    secrets: secretsFromEnv(env),
+    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    discoveryTimeoutMs: config.discoveryTimeoutMs,
+    defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+    agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+    ratings,
+    registryNamespace: config.registry.namespace,
+  });
   const services: Services = {
+    approvals,
+    findingService: new FindingService({ findings, servers, store, access }),
+    scanner,
+    findings,
     store,
     directory,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
@@ -105,31 +165,25 @@ export function getServices(env: Env): Services {
       metrics.recordAudit(ctx, events),
     ),
     ...identityServices(config, new D1TokenStore(env.DB)),
-    servers: new ServerService({
-      store,
-      access,
-      // serverStateObserver: health checks start on registration, state goes with the server.
-      observers: [
-        searchIndexer,
-        serverStateObserver(env, config.resilience),
-        directory,
-        ratingCleanup(ratings, "server"),
-      ],
-      state: serverStatePort(env),
-      readCatalog,
-      secrets: secretsFromEnv(env),
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
-      discoveryTimeoutMs: config.discoveryTimeoutMs,
-      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
-      agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
-      ratings,
-    }),
+    servers,
     agents: new AgentService({
       store: agentStore,
       access,
       serverHoldsPath: async (path) => (await store.getServerByPath(path)) !== null,
       ratings,
       observers: [ratingCleanup(ratings, "agent")],
+    }),
+    registryApi: new RegistryApiService({ store, access, servers, namespace: config.registry.namespace }),
+    federation: new FederationService({
+      sources: new D1FederationStore(env.DB),
+      store,
+      servers,
+      access,
+      secrets: secretsFromEnv(env),
+      namespace: config.registry.namespace,
+      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
+      syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
   };

@@ -46,6 +46,11 @@ export interface Server {
   tools: { name: string; title: string | null; description: string | null }[];
   visibility?: Visibility;
   rating: RatingSummary;
+  lifecycle: "active" | "deprecated" | "deleted";
+  /** Name in the MCP Registry API; null: the gateway's namespace plus the path. */
+  registryName: string | null;
+  /** Set for servers imported from a federation source (read-only except local settings). */
+  provenance: Provenance | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,6 +99,53 @@ export interface AgentInput {
   card: unknown;
   visibility: Visibility;
   tags?: string[];
+}
+
+export interface Provenance {
+  sourceId: string;
+  sourceName: string;
+  sourceUrl: string;
+  upstreamName: string;
+  upstreamVersion: string;
+  origin: string;
+  lastSyncedAt: string;
+}
+
+export type SyncOutcome = "imported" | "updated" | "unchanged" | "deleted" | "skipped";
+
+export interface SyncReport {
+  startedAt: string;
+  finishedAt: string;
+  status: "ok" | "partial" | "failed";
+  error: string | null;
+  trigger: "manual" | "scheduled";
+  counts: Record<SyncOutcome, number> & { seen: number };
+  entries: {
+    name: string;
+    version: string | null;
+    outcome: SyncOutcome;
+    reason: string | null;
+    serverId: string | null;
+  }[];
+}
+
+export interface FederationSource {
+  id: string;
+  name: string;
+  url: string;
+  mode: "all" | "selected";
+  servers: string[];
+  syncIntervalMinutes: number | null;
+  auth: { secret: string } | null;
+  lastSyncAt: string | null;
+  lastSync: SyncReport | null;
+}
+
+export interface FederationSourceInput {
+  name: string;
+  url: string;
+  syncIntervalMinutes: number | null;
+  auth: { secret: string } | null;
 }
 
 /** What the register and edit forms send (a subset of the API's fields). */

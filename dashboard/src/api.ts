@@ -8,6 +8,8 @@ import type {
   AgentInput,
   AuthMethods,
   CatalogItem,
+  FederationSource,
+  FederationSourceInput,
   FieldError,
   MintedToken,
   MyRating,
@@ -173,6 +175,29 @@ export class GatewayApi {
 
   rate(kind: "servers" | "agents", id: string, rating: number): Promise<MyRating> {
     return this.request(`/${kind}/${encodeURIComponent(id)}/rating`, { method: "POST", json: { rating } });
+  }
+
+  /** The server as a server.json document (remotes at this gateway). */
+  exportServerJson(id: string): Promise<Record<string, unknown>> {
+    return this.request(`/servers/${encodeURIComponent(id)}/server.json`);
+  }
+
+  // --- Federation ---
+
+  async listSources(): Promise<FederationSource[]> {
+    return (await this.request<{ items: FederationSource[] }>("/federation/sources")).items;
+  }
+
+  addSource(input: FederationSourceInput): Promise<FederationSource> {
+    return this.request("/federation/sources", { method: "POST", json: input });
+  }
+
+  syncSource(id: string): Promise<FederationSource> {
+    return this.request(`/federation/sources/${encodeURIComponent(id)}/sync`, { method: "POST" });
+  }
+
+  deleteSource(id: string): Promise<void> {
+    return this.request(`/federation/sources/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
   // --- Live health ---

@@ -6,6 +6,7 @@ import { Sidebar } from "./components/sidebar.tsx";
 import { AccessPage } from "./pages/access.tsx";
 import { AgentsPage } from "./pages/agents.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
+import { FederationPage } from "./pages/federation.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { SearchPage } from "./pages/search.tsx";
 import { ServerEditPage, ServerRegisterPage } from "./pages/server-form.tsx";
@@ -43,6 +44,7 @@ function Page() {
   if (path === "/tokens") return <TokensPage />;
   if (path === "/connect") return <ConnectPage />;
   if (path === "/usage") return <UsagePage />;
+  if (path === "/federation") return <FederationPage />;
   return <NotFoundPage />;
 }
 

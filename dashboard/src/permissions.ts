@@ -17,7 +17,8 @@ export type Action =
   | "delete_agent"
   | "manage_scopes"
   | "view_audit"
-  | "view_metrics";
+  | "view_metrics"
+  | "manage_federation";
 
 /** May the principal do `action` on the server at `path` (any server when omitted)? */
 export function can(who: WhoAmI | null, action: Action, path?: string): boolean {

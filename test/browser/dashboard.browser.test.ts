@@ -278,6 +278,10 @@ describe("dashboard", () => {
       `claude mcp add --transport http everything '${stack.gateway.url}/everything/mcp'`,
     );
     expect(claudeCode).toContain("'Authorization: Bearer tok123'");
+    // The same configuration from the command line (cli/, the same snippet code).
+    await expect
+      .poll(() => page.getByRole("region", { name: "Claude Code" }).textContent())
+      .toContain("npx mcpgw config claude-code --server everything");
     const vscode = JSON.parse(
       (await page.getByRole("region", { name: "VS Code" }).locator("pre").textContent()) ?? "",
     );

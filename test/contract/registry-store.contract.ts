@@ -58,6 +58,9 @@ export function sampleServer(overrides: Partial<ServerRecord> = {}): ServerRecor
       ],
     },
     createdAt: timestamp,
+    registryName: null,
+    registryDetails: null,
+    provenance: null,
     updatedAt: timestamp,
     ...overrides,
   };

@@ -1,7 +1,6 @@
 // The stack the end-to-end tests run against: the gateway under `wrangler
 // dev` (fresh local state and secrets), real MCP servers on loopback, and a
 // development-login token. Also runs the MCP Inspector CLI from node_modules.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -10,7 +9,7 @@ import { expect } from "vitest";
 import { type DemoServer, startDemoServer } from "../../demo/server.ts";
 import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
-import { freePort, type RunningProcess } from "../../scripts/processes.ts";
+import { freePort, type RunningProcess, runToCompletion } from "../../scripts/processes.ts";
 import { startEverything } from "../support/upstreams.ts";
 
 const require = createRequire(import.meta.url);
@@ -21,6 +20,8 @@ export const PUBLIC_URL = "http://mcp-gateway.e2e";
 export interface Stack {
   gateway: LocalGateway;
   token: string;
+  /** The development admin's password (for tests of the development login itself). */
+  devPassword: string;
   everythingStreamableUrl: string;
   everythingSseUrl: string;
   demo: DemoServer;
@@ -50,6 +51,7 @@ export async function startStack(): Promise<Stack> {
   return {
     gateway,
     token,
+    devPassword: secrets.DEV_ADMIN_PASSWORD,
     everythingStreamableUrl: streamable.url,
     everythingSseUrl: sse.url,
     demo,
@@ -76,28 +78,27 @@ export function runInspector(
   transport: "http" | "sse",
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runInspectorWithHeaders(url, { Authorization: `Bearer ${token}` }, transport, args);
+}
+
+/** `mcp-inspector --cli <url> --header "<name>: <value>"... ...` (e.g. the headers of a client's config file). */
+export function runInspectorWithHeaders(
+  url: string,
+  headers: Record<string, string>,
+  transport: "http" | "sse",
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]);
   const launcher = join(
     dirname(require.resolve("@modelcontextprotocol/inspector/package.json")),
     "clients/launcher/build/index.js",
   );
-  const child = spawn(
+  return runToCompletion(
     process.execPath,
-    [launcher, "--cli", url, "--transport", transport, "--header", `Authorization: Bearer ${token}`, ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    [launcher, "--cli", url, "--transport", transport, ...headerArgs, ...args],
+    {
+      env: { ...process.env, NO_COLOR: "1" },
+      timeoutMs: 30_000,
+    },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }

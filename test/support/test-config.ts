@@ -28,5 +28,7 @@ export async function testBindings(idp: TestIdp): Promise<Record<string, string>
     PROBE_EGRESS_TOKEN: "probe-egress-secret-value",
     // Prometheus' bearer token for GET /metrics (observability tests).
     METRICS_SCRAPE_TOKEN: TEST_SCRAPE_TOKEN,
+    // One tenant blocks registrations the security scan flags (security-findings test).
+    SECURITY_SCAN_TENANTS: JSON.stringify({ "scan-block": { action: "block", threshold: "high" } }),
   };
 }

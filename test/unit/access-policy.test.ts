@@ -254,7 +254,7 @@ describe("tools x servers (tools/call, and so tools/list filtering)", () => {
 
 describe("the tables", () => {
   it("cover every combination and both outcomes", () => {
-    expect(registryCases).toHaveLength(NAMES.length * (6 * 8 + 5 * 4 + 3));
+    expect(registryCases).toHaveLength(NAMES.length * (6 * 8 + 5 * 4 + GATEWAY_ACTIONS.length));
     expect(methodCases).toHaveLength(NAMES.length * SERVERS.length * METHODS.length);
     expect(toolCases).toHaveLength(NAMES.length * TOOL_SERVERS.length * TOOLS.length);
     const reasons = new Set([...registryCases, ...methodCases, ...toolCases].map((entry) => entry.expected));

@@ -2,7 +2,12 @@
 // principal may press, and the client configuration it hands out.
 import { describe, expect, it } from "vitest";
 import type { WhoAmI } from "../../dashboard/src/api-types.ts";
-import { clientName, snippets } from "../../dashboard/src/connect-snippets.ts";
+import {
+  clientName,
+  clientSnippet,
+  mergeClientConfig,
+  snippets,
+} from "../../dashboard/src/connect-snippets.ts";
 import { FieldErrors } from "../../dashboard/src/field-errors.ts";
 import { can } from "../../dashboard/src/permissions.ts";
 
@@ -72,5 +77,36 @@ describe("client configuration", () => {
     const desktop = JSON.parse(byClient["Claude Desktop"] ?? "").mcpServers.Everything;
     expect(desktop.args).toContain(target.url);
     expect(desktop.env.AUTH_HEADER).toBe("Bearer t'k");
+  });
+
+  it("lists several endpoints in one configuration, one claude mcp add line each", () => {
+    const other = { name: "mcp-gateway", url: "https://gw.example.com/mcp", token: "u" };
+    expect(Object.keys(JSON.parse(clientSnippet("cursor", [target, other]).text).mcpServers)).toEqual([
+      "Everything",
+      "mcp-gateway",
+    ]);
+    expect(
+      clientSnippet("claude-code", [target, other])
+        .text.split("\n")
+        .filter((line) => line.startsWith("claude")),
+    ).toHaveLength(2);
+  });
+
+  it("merges into a client's existing file, replacing same-named entries and keeping the rest", () => {
+    const existing = {
+      theme: "dark",
+      servers: { Everything: { type: "http", url: "https://old.example.com/mcp" }, mine: { command: "x" } },
+    };
+    const merged = mergeClientConfig("vscode", existing, [target]) as {
+      theme: string;
+      servers: Record<string, { url?: string }>;
+    };
+    expect(merged.theme).toBe("dark");
+    expect(Object.keys(merged.servers)).toEqual(["Everything", "mine"]);
+    expect(merged.servers.Everything?.url).toBe(target.url);
+    expect(existing.servers.Everything.url).toBe("https://old.example.com/mcp");
+    expect(mergeClientConfig("cursor", { mcpServers: [] }, [target])).toEqual({
+      mcpServers: { Everything: { url: target.url, headers: { Authorization: "Bearer t'k" } } },
+    });
   });
 });

@@ -17,6 +17,7 @@ import {
 import type { z } from "zod";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { describeRefusal } from "../registry/access-service.ts";
+import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import {
   callUpstream,
@@ -121,7 +122,9 @@ class GatewayHandlers {
 
   private loadView(): Promise<GatewayView> {
     this.view ??= this.access().then((access) =>
-      loadGatewayView(this.exchange.services.store, this.exchange.principal, access),
+      loadGatewayView(this.exchange.services.store, this.exchange.principal, access, (server, entries) =>
+        approvedCatalog(this.exchange.services.approvals, server, entries),
+      ),
     );
     return this.view;
   }
@@ -211,8 +214,14 @@ class GatewayHandlers {
     note.serverId = server.id;
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
     if (!tools.some((entry) => entry.key === tool)) throw unknownTool(qualifyName(path, tool));
+    // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
+    const pinned = await pinnedCall(this.exchange.services.approvals, server, tool, args);
+    if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));
 
-    const request: UpstreamRequest = { method: "tools/call", params: { name: tool, arguments: args } };
+    const request: UpstreamRequest = {
+      method: "tools/call",
+      params: { name: tool, arguments: pinned.arguments },
+    };
     const result = await this.forward(server, request, note, relayed(ctx));
     return wrapToolResultUris(path, result) as CallToolResult;
   }

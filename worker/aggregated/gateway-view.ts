@@ -30,12 +30,16 @@ export async function loadGatewayView(
   store: RegistryStore,
   principal: Principal,
   access: McpAccess,
+  /** Tool pinning: cuts a stored catalog to approved entries. */
+  approved: (server: ServerRecord, entries: CatalogEntry[]) => Promise<CatalogEntry[]> = async (_s, e) => e,
 ): Promise<GatewayView> {
   const records = await listUsableServers(store, principal);
   const views: ServerView[] = [];
   for (let start = 0; start < records.length; start += PARALLEL_CATALOG_READS) {
     const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
-    const catalogs = await Promise.all(chunk.map((server) => store.listCatalog(server.tenant, server.id)));
+    const catalogs = await Promise.all(
+      chunk.map(async (server) => approved(server, await store.listCatalog(server.tenant, server.id))),
+    );
     chunk.forEach((server, index) => {
       const view = access.sees(server) ? permittedView(server, catalogs[index] ?? [], access) : null;
       if (view) views.push(view);

@@ -4,6 +4,7 @@
 // guard bound to its server.
 import type { Principal } from "../auth/principal.ts";
 import { type CompiledPolicy, type Decision, decide } from "../policy/access-policy.ts";
+import type { JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { canSee, viewerFor } from "../registry/visibility.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 
@@ -19,6 +20,13 @@ export interface McpAccess {
 export interface McpGuard {
   decide(method: string, tool?: string): Decision;
   mayCall(tool: string): boolean;
+  /** Tool pinning (security/pinned-edge.ts): cuts a tools/list answer to approved definitions. */
+  listTools?(tools: unknown[]): unknown[];
+  /** Tool pinning: a refusal for a held tool or undeclared arguments, or the arguments to send. */
+  checkCall?(
+    tool: string,
+    args: unknown,
+  ): { refusal: JsonRpcResponse; reason: string } | { arguments: unknown };
 }
 
 export function mcpAccess(policy: CompiledPolicy, principal: Principal): McpAccess {

@@ -91,6 +91,18 @@ export function prepareOutgoing(
     }
     if (method === "tools/list") {
       prepared.forward.push({ ...message, id: mark(TOOLS_LIST, message.id) });
+    } else if (method === "tools/call" && tool !== null && guard.checkCall) {
+      // Tool pinning: held tools and undeclared arguments never reach the upstream.
+      const params = (message as { params?: { arguments?: unknown } }).params;
+      const check = guard.checkCall(tool, params?.arguments);
+      if ("refusal" in check && options.substituteDenied) {
+        prepared.forward.push({ jsonrpc: "2.0", id: mark(DENIED, message.id, check.reason), method: "ping" });
+      } else if ("refusal" in check) prepared.refusals.push({ ...check.refusal, id: message.id });
+      else
+        prepared.forward.push({
+          ...message,
+          params: { ...params, arguments: check.arguments },
+        } as JsonRpcMessage);
     } else {
       prepared.forward.push(message);
     }
@@ -153,7 +165,7 @@ function filterTools(result: unknown, guard: McpGuard): unknown {
       typeof (tool as { name?: unknown }).name === "string" &&
       guard.mayCall((tool as { name: string }).name),
   );
-  return { ...result, tools };
+  return { ...result, tools: guard.listTools ? guard.listTools(tools) : tools };
 }
 
 /** Rewrites a JSON body (one message or a batch). */

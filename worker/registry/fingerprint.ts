@@ -1,7 +1,7 @@
 // Fingerprints of catalog entries: SHA-256 over a canonical JSON of the fields
 // that define what a tool (resource, prompt) is and does. A changed fingerprint
 // means the upstream changed the entry; tool pinning builds on this later.
-import { hex } from "../platform/encoding.ts";
+import { sha256Hex } from "../platform/encoding.ts";
 import type { CatalogKind } from "../store/registry-store.ts";
 
 const IDENTITY_FIELDS: Record<CatalogKind, readonly string[]> = {
@@ -23,9 +23,13 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export async function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
+/** The canonical JSON of the fields a fingerprint covers (comparable without hashing). */
+export function identityJson(kind: CatalogKind, definition: Record<string, unknown>): string {
   const identity: Record<string, unknown> = { kind };
   for (const field of IDENTITY_FIELDS[kind]) identity[field] = definition[field];
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(identity)));
-  return hex(digest);
+  return canonicalJson(identity);
+}
+
+export function fingerprint(kind: CatalogKind, definition: Record<string, unknown>): Promise<string> {
+  return sha256Hex(identityJson(kind, definition));
 }

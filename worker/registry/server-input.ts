@@ -3,6 +3,7 @@
 // disagree. Rules that need configuration (which hosts are allowed) live in
 // upstream-url-policy.ts.
 import { z } from "zod";
+import { RegistryName } from "./registry-names.ts";
 
 /** Paths the gateway itself serves; a server cannot take them. */
 export const RESERVED_PATHS = new Set([
@@ -44,7 +45,7 @@ export const Tag = z
   .max(50)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:-]*$/u, "tags are letters, digits, spaces and . _ : -");
 
-const SecretName = z
+export const SecretName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]{0,127}$/, "name a secret (UPPER_SNAKE_CASE), never its value")
   .meta({ description: "Name of a Worker secret holding the value" });
@@ -155,6 +156,7 @@ const serverFields = {
   circuitBreaker: CircuitBreakerInput.nullable(),
   healthCheck: HealthCheckInput.nullable(),
   rateLimit: RateLimitInput.nullable(),
+  registryName: RegistryName.nullable(),
 };
 
 export const ServerCreateInput = z
@@ -177,6 +179,7 @@ export const ServerCreateInput = z
     circuitBreaker: serverFields.circuitBreaker.default(null),
     healthCheck: serverFields.healthCheck.default(null),
     rateLimit: serverFields.rateLimit.default(null),
+    registryName: serverFields.registryName.default(null),
   })
   .meta({ id: "ServerCreate" });
 
@@ -200,6 +203,7 @@ export const ServerUpdateInput = z
     circuitBreaker: serverFields.circuitBreaker.optional(),
     healthCheck: serverFields.healthCheck.optional(),
     rateLimit: serverFields.rateLimit.optional(),
+    registryName: serverFields.registryName.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     message: "send at least one field to change",

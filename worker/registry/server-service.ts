@@ -6,14 +6,18 @@ import { GatewayError } from "../http/errors.ts";
 import type { RegistryAction } from "../policy/access-policy.ts";
 import { type CatalogChange, diffCatalog } from "../resilience/catalog-diff.ts";
 import type { ServerStateView } from "../resilience/state-types.ts";
+import type { Finding } from "../store/finding-model.ts";
 import { NO_RATINGS, type RatingSummary } from "../store/rating-store.ts";
 import {
   type CatalogEntry,
   type CatalogKind,
   type CatalogState,
   DuplicatePathError,
+  DuplicateRegistryNameError,
   type HealthSummary,
   type Page,
+  type Provenance,
+  type RegistryDetails,
   type RegistryStore,
   type ServerRecord,
   type ToolSummary,
@@ -29,9 +33,28 @@ import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
 import { definedFields, listingPage, notifyObservers } from "./listing.ts";
 import type { RatingSummaries } from "./rating-service.ts";
+import { registryNameOf } from "./registry-names.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
 import { checkUpstreamUrls } from "./upstream-url-policy.ts";
 import { canSee } from "./visibility.ts";
+
+/** A finding the registration answer shows. */
+export type SecurityWarning = Finding & { kind: string; key: string };
+
+/** What a security scan of a catalog says (implemented by security/catalog-scanner.ts). */
+export interface CatalogScan {
+  policy: { action: "warn" | "hold" | "block"; threshold: string };
+  /** Findings at or above the policy's threshold. */
+  warnings: SecurityWarning[];
+  /** `kind:key` of entries with such a finding. */
+  flagged: string[];
+}
+
+/** The security scanner as the registry uses it. */
+export interface CatalogScanPort {
+  inspect(tenant: string, serverId: string, entries: CatalogEntry[]): Promise<CatalogScan>;
+  record(scan: CatalogScan): Promise<void>;
+}
 
 export type CatalogReader = (
   target: UpstreamTarget,
@@ -74,6 +97,14 @@ export interface ServerServiceOptions {
   /** Absent: refresh reads the catalog inline and no live state is kept. */
   state?: ServerStatePort;
   readCatalog: CatalogReader;
+  /** Scans every catalog read for poisoned metadata (worker/security/); absent: no scanning. */
+  scanner?: CatalogScanPort;
+  /** Tool pinning: approvals follow every stored catalog (worker/security/approval-service.ts). */
+  approvals?: {
+    reconcile(server: ServerRecord, entries: CatalogEntry[], scan: CatalogScan | null): Promise<void>;
+    /** Drops this isolate's cached approvals of a server (changed elsewhere, e.g. in its ServerState object). */
+    forget(serverId: string): void;
+  };
   secrets: SecretSource;
   allowPrivateUpstreams: boolean;
   discoveryTimeoutMs: number;
@@ -82,14 +113,38 @@ export interface ServerServiceOptions {
   agentHoldsPath?: (path: string) => Promise<boolean>;
   /** Rating summaries for every representation (absent: no ratings). */
   ratings?: RatingSummaries;
+  /** Namespace of Registry API names (`{namespace}/{path}` unless a server has a registryName). */
+  registryNamespace: string;
   now?: () => Date;
   newId?: () => string;
 }
 
-/** A server as the API shows it: the record plus a short list of its tools and its rating. */
-export type ServerView = ServerRecord & { groups: string[]; tools: ToolSummary[]; rating: RatingSummary };
+export type ServerView = ServerRecord & {
+  groups: string[];
+  tools: ToolSummary[];
+  rating: RatingSummary;
+  warnings?: SecurityWarning[];
+};
 
 type CatalogOutcome = ReadCatalog | { entries: null; reason: string };
+
+/** What a server.json import adds to a registration (fields the create input has no place for). */
+export interface RegistrationExtras {
+  registryDetails?: RegistryDetails | null;
+}
+
+/**
+ * Fields a federated server keeps from its source; the rest may be changed
+ * here (enablement, tags, visibility, and how the gateway reaches it: egress
+ * credential and rate limit).
+ */
+export const LOCALLY_EDITABLE_IMPORTED_FIELDS = [
+  "enabled",
+  "tags",
+  "visibility",
+  "egress",
+  "rateLimit",
+] as const;
 
 export class ServerService {
   private readonly now: () => Date;
@@ -100,7 +155,11 @@ export class ServerService {
     this.newId = options.newId ?? (() => crypto.randomUUID());
   }
 
-  async register(principal: Principal, input: ServerCreate): Promise<ServerView> {
+  async register(
+    principal: Principal,
+    input: ServerCreate,
+    extras: RegistrationExtras = {},
+  ): Promise<ServerView> {
     await this.options.access.require(principal, {
       kind: "registry",
       action: "register_service",
@@ -110,6 +169,7 @@ export class ServerService {
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
     if (await this.pathTaken(input.path)) throw duplicatePath(input.path);
+    await this.checkRegistryName(principal.tenant, { path: input.path, registryName: input.registryName });
 
     const timestamp = this.now().toISOString();
     const draft: ServerRecord = {
@@ -137,19 +197,63 @@ export class ServerService {
       healthCheck: input.healthCheck,
       rateLimit: input.rateLimit,
       health: UNKNOWN_HEALTH,
+      registryName: input.registryName,
+      registryDetails: extras.registryDetails ?? null,
+      provenance: null,
       createdAt: timestamp,
       updatedAt: timestamp,
     };
+    return this.create(draft);
+  }
+
+  // --- For federation (worker/federation/): the caller has checked its own permission ---
+
+  /** Stores a server imported from a federation source (catalog read first, like a registration). */
+  async createImported(draft: ServerRecord): Promise<ServerView> {
+    this.checkUrls(draft.endpoints.map((endpoint) => endpoint.url));
+    return this.create(draft);
+  }
+
+  /**
+   * Replaces an imported server with what its source now says; the catalog is
+   * read again when `rereadCatalog` (the entry changed upstream).
+   */
+  async replaceImported(next: ServerRecord, rereadCatalog: boolean): Promise<ServerView> {
+    let saved = next;
+    let outcome: CatalogOutcome | null = null;
+    if (rereadCatalog) {
+      this.checkUrls(next.endpoints.map((endpoint) => endpoint.url));
+      outcome = await this.readCatalog(next);
+      saved = withCatalogOutcome(next, outcome, next.updatedAt);
+    }
+    await this.save(saved, outcome?.entries ?? undefined);
+    return this.view(saved);
+  }
+
+  private async create(draft: ServerRecord): Promise<ServerView> {
     const outcome = await this.readCatalog(draft);
-    const server = withCatalogOutcome(draft, outcome, timestamp);
+    const scan = await this.inspect(draft, outcome);
+    if (scan?.policy.action === "block" && scan.flagged.length > 0) throw blockedByScan(scan);
+    const server = withScanWarnings(withCatalogOutcome(draft, outcome, draft.createdAt), scan);
     try {
       await this.options.store.insertServer(server, outcome.entries ?? []);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
+    await this.catalogStored(server, outcome.entries, scan);
     await this.notify((observer) => observer.serverSaved(server, outcome.entries ?? []));
-    return this.view(server);
+    return { ...(await this.view(server)), warnings: scan?.warnings ?? [] };
+  }
+
+  /** 409 when another server already answers to this Registry API name. */
+  private async checkRegistryName(
+    tenant: string,
+    server: { id?: string; path: string; registryName: string | null },
+  ): Promise<void> {
+    const namespace = this.options.registryNamespace;
+    const name = registryNameOf(server, namespace);
+    const holder = await this.options.store.getServerByRegistryName(tenant, name, namespace);
+    if (holder && holder.id !== server.id) throw duplicateRegistryName(name);
   }
 
   async get(principal: Principal, id: string): Promise<ServerView> {
@@ -199,6 +303,7 @@ export class ServerService {
   /** Renaming needs `modify_service` on the new path too, so nobody moves a server into another's name. */
   async update(principal: Principal, id: string, patch: ServerUpdate): Promise<ServerView> {
     const current = await this.require(principal, id, "modify_service");
+    if (current.provenance) refuseSourceOwnedFields(current.provenance, patch);
     if (patch.path !== undefined && patch.path !== current.path) {
       await this.options.access.require(principal, {
         kind: "registry",
@@ -210,17 +315,27 @@ export class ServerService {
     if (patch.path && patch.path !== current.path && (await this.pathTaken(patch.path))) {
       throw duplicatePath(patch.path);
     }
+    if (patch.path !== undefined || patch.registryName !== undefined) {
+      await this.checkRegistryName(current.tenant, {
+        id: current.id,
+        path: patch.path ?? current.path,
+        registryName: patch.registryName === undefined ? current.registryName : patch.registryName,
+      });
+    }
     const timestamp = this.now().toISOString();
     let next: ServerRecord = { ...current, ...definedFields(patch), updatedAt: timestamp };
     // A different upstream may serve a different catalog: read it again.
     const upstreamChanged = patch.endpoints !== undefined || patch.egress !== undefined;
     let outcome: CatalogOutcome | null = null;
+    let scan: CatalogScan | null = null;
     if (upstreamChanged) {
       outcome = await this.readCatalog(next);
-      next = withCatalogOutcome(next, outcome, timestamp);
+      scan = await this.inspect(next, outcome);
+      next = withScanWarnings(withCatalogOutcome(next, outcome, timestamp), scan);
     }
     await this.save(next, outcome?.entries ?? undefined);
-    return this.view(next);
+    if (outcome) await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), ...(scan ? { warnings: scan.warnings } : {}) };
   }
 
   async setEnabled(principal: Principal, id: string, enabled: boolean): Promise<ServerView> {
@@ -253,15 +368,18 @@ export class ServerService {
     const current = await this.require(principal, id, "health_check_service");
     if (this.options.state) {
       await this.options.state.refreshNow(current);
+      this.options.approvals?.forget(current.id);
       const refreshed = await this.options.store.getServer(current.tenant, current.id);
       if (!refreshed) throw serverNotFound(id);
       return this.view(refreshed);
     }
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const next = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const next = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     await this.save(next, outcome.entries ?? undefined);
-    return this.view(next);
+    await this.catalogStored(next, outcome.entries, scan);
+    return { ...(await this.view(next)), warnings: scan?.warnings ?? [] };
   }
 
   /** Health with history, circuits and recent catalog changes (`list_service`, like reading the server). */
@@ -297,9 +415,11 @@ export class ServerService {
     const before = await this.options.store.listCatalog(tenant, id);
     const timestamp = this.now().toISOString();
     const outcome = await this.readCatalog(current);
-    const { catalog: state } = withCatalogOutcome(current, outcome, timestamp);
+    const scan = await this.inspect(current, outcome);
+    const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
     if (!(await this.options.store.updateCatalog(tenant, id, state, entries))) return null;
+    await this.catalogStored(current, outcome.entries, scan);
     const changes = entries ? diffCatalog(before, entries) : [];
     if (changes.length > 0 || state.status !== current.catalog.status) {
       const saved = { ...current, catalog: state };
@@ -313,12 +433,13 @@ export class ServerService {
   }
 
   private async save(server: ServerRecord, catalog?: CatalogEntry[]): Promise<void> {
+    let updated: boolean;
     try {
-      if (!(await this.options.store.updateServer(server, catalog))) throw serverNotFound(server.id);
+      updated = await this.options.store.updateServer(server, catalog);
     } catch (error) {
-      if (error instanceof DuplicatePathError) throw duplicatePath(error.path);
-      throw error;
+      throw storeConflict(error);
     }
+    if (!updated) throw serverNotFound(server.id);
     await this.notify((observer) => observer.serverSaved(server, catalog));
   }
 
@@ -369,6 +490,23 @@ export class ServerService {
     return (await this.options.agentHoldsPath?.(path)) ?? false;
   }
 
+  /** After a catalog read was stored: its findings replace the old ones, approvals follow (pinning). */
+  private async catalogStored(
+    server: ServerRecord,
+    entries: CatalogEntry[] | null,
+    scan: CatalogScan | null,
+  ): Promise<void> {
+    if (entries === null) return;
+    if (scan) await this.options.scanner?.record(scan);
+    await this.options.approvals?.reconcile(server, entries, scan);
+  }
+
+  /** Scans a catalog that was read (null when nothing was read or no scanner is configured). */
+  private async inspect(server: ServerRecord, outcome: CatalogOutcome): Promise<CatalogScan | null> {
+    if (!this.options.scanner || outcome.entries === null) return null;
+    return this.options.scanner.inspect(server.tenant, server.id, outcome.entries);
+  }
+
   private checkUrls(urls: string[]): void {
     const errors = checkUpstreamUrls(urls, this.options.allowPrivateUpstreams);
     if (errors.length > 0) throw new GatewayError("validation", { errors });
@@ -401,8 +539,75 @@ function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, times
   return { ...server, catalog };
 }
 
+/** The catalog's warnings name each entry the scanner flagged. */
+function withScanWarnings(server: ServerRecord, scan: CatalogScan | null): ServerRecord {
+  if (!scan || scan.warnings.length === 0) return server;
+  return {
+    ...server,
+    catalog: { ...server.catalog, warnings: [...server.catalog.warnings, ...warningLines(scan)] },
+  };
+}
+
+/** One line per flagged entry for the catalog's warnings. */
+function warningLines(scan: CatalogScan): string[] {
+  const byEntry = new Map<string, SecurityWarning[]>();
+  for (const warning of scan.warnings) {
+    const ref = `${warning.kind}:${warning.key}`;
+    byEntry.set(ref, [...(byEntry.get(ref) ?? []), warning]);
+  }
+  return [...byEntry.values()].map((warnings) => {
+    const first = warnings[0] as SecurityWarning;
+    const rules = [...new Set(warnings.map((warning) => `${warning.ruleId} (${warning.severity})`))].join(
+      ", ",
+    );
+    return `security: ${first.kind} "${first.key}": ${rules}`;
+  });
+}
+
+/** SECURITY_SCAN_ACTION=block: nothing is stored; the problem names each flagged entry. */
+function blockedByScan(scan: CatalogScan): GatewayError {
+  return new GatewayError("validation", {
+    detail: `The security scan flagged ${scan.flagged.length} catalog entr${scan.flagged.length === 1 ? "y" : "ies"} at or above "${scan.policy.threshold}"; registration is blocked by policy`,
+    errors: scan.warnings.slice(0, 50).map((warning) => ({
+      field: `catalog.${warning.kind}.${warning.key}.${warning.field}`,
+      message: `${warning.ruleId} (${warning.severity}): ${warning.message}`,
+    })),
+  });
+}
+
 function serverNotFound(id: string): GatewayError {
   return new GatewayError("not-found", { detail: `No server with id "${id}"` });
+}
+
+/** A unique index of the store refused the write: the 409 that names the field. */
+function storeConflict(error: unknown): unknown {
+  if (error instanceof DuplicatePathError) return duplicatePath(error.path);
+  if (error instanceof DuplicateRegistryNameError) return duplicateRegistryName(error.registryName);
+  return error;
+}
+
+function duplicateRegistryName(name: string): GatewayError {
+  return new GatewayError("conflict", {
+    detail: `A server named "${name}" already exists in the registry`,
+    errors: [{ field: "registryName", message: "already taken (set another registryName or path)" }],
+  });
+}
+
+/** Imported servers follow their source: only the locally editable fields may change (422 otherwise). */
+function refuseSourceOwnedFields(provenance: Provenance, patch: ServerUpdate): void {
+  const editable = new Set<string>(LOCALLY_EDITABLE_IMPORTED_FIELDS);
+  const refused = Object.entries(patch)
+    .filter(([field, value]) => value !== undefined && !editable.has(field))
+    .map(([field]) => ({
+      field,
+      message: `read-only: this server is synchronised from the federation source "${provenance.sourceName}"`,
+    }));
+  if (refused.length > 0) {
+    throw new GatewayError("validation", {
+      detail: `Imported servers can change only ${LOCALLY_EDITABLE_IMPORTED_FIELDS.join(", ")}`,
+      errors: refused,
+    });
+  }
 }
 
 function duplicatePath(path: string): GatewayError {

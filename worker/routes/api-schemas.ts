@@ -9,6 +9,7 @@ import {
   RateLimitInput,
   UpstreamEndpointInput,
 } from "../registry/server-input.ts";
+import { FINDING_CATEGORIES, SEVERITIES } from "../store/finding-model.ts";
 import { RatingSummarySchema } from "./rating-schemas.ts";
 
 export const Problem = z
@@ -62,6 +63,23 @@ export const HealthSummary = z
   })
   .meta({ id: "HealthSummary", description: "The server's health as last recorded by its health checks" });
 
+export const SecurityFinding = z
+  .object({
+    ruleId: z.string().meta({ description: "`<category>.<rule>`, e.g. `credential-harvest.secret-file`" }),
+    category: z.enum(FINDING_CATEGORIES),
+    severity: z.enum(SEVERITIES),
+    field: z
+      .string()
+      .meta({ description: "Path in the definition, e.g. `inputSchema.properties.city.description`" }),
+    excerpt: z
+      .string()
+      .meta({ description: "Text around the match; invisible characters shown as \\u{...}" }),
+    message: z.string(),
+    kind: z.string().meta({ description: "tool, resource, resource_template or prompt" }),
+    key: z.string().meta({ description: "The entry's name or URI" }),
+  })
+  .meta({ id: "SecurityFinding" });
+
 export const ServerView = z
   .object({
     id: z.string(),
@@ -88,12 +106,33 @@ export const ServerView = z
     healthCheck: HealthCheckInput.nullable(),
     rateLimit: RateLimitInput.nullable(),
     health: HealthSummary,
+    registryName: z.string().nullable(),
+    registryDetails: z.record(z.string(), z.unknown()).nullable(),
+    provenance: z
+      .object({
+        sourceId: z.string(),
+        sourceName: z.string(),
+        sourceUrl: z.string(),
+        upstreamName: z.string(),
+        upstreamVersion: z.string(),
+        origin: z.string(),
+        upstreamDigest: z.string(),
+        lastSyncedAt: z.string(),
+      })
+      .nullable()
+      .meta({
+        description: "Where an imported (federated) server came from; null for servers registered here",
+      }),
     tools: z.array(
       z.object({ name: z.string(), title: z.string().nullable(), description: z.string().nullable() }),
     ),
     rating: RatingSummarySchema,
     createdAt: z.string(),
     updatedAt: z.string(),
+    warnings: z.array(SecurityFinding).optional().meta({
+      description:
+        "Security findings at or above the tenant's threshold (SECURITY_SCAN_THRESHOLD); only on answers that read the catalog",
+    }),
   })
   .meta({ id: "Server" });
 

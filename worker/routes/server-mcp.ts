@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
 import { McpRequest } from "../edge/ingress.ts";
+import { pinnedGuard } from "../edge/pinned-guard.ts";
 import { findUsableServer } from "../edge/usable-servers.ts";
 import { ConfigError } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
@@ -58,7 +59,11 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
     resilience: { env: c.env, settings: config.resilience },
     waitUntil: c.executionCtx,
     principal,
-    guard: access.forServer(server.path),
+    // Tool pinning (issue 14): tools/list and tools/call held to the approved catalog.
+    guard: pinnedGuard(
+      access.forServer(server.path),
+      await services.approvals.pinsFor(server.tenant, server.id),
+    ),
     secrets: secretsFromEnv(c.env),
     sessionSecret: config.sessionSecret,
     requestId,

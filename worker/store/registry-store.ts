@@ -145,8 +145,93 @@ export interface ServerRecord {
   rateLimit: RateLimitOverride | null;
   /** Recorded by the server's ServerState object; never written by record updates. */
   health: HealthSummary;
+  /**
+   * The server's name in the MCP Registry API (reverse-DNS `namespace/name`);
+   * null: the gateway's namespace plus the path (worker/registry/registry-names.ts).
+   */
+  registryName: string | null;
+  /** server.json display fields the record has no column for (kept from an import). */
+  registryDetails: RegistryDetails | null;
+  /** Where an imported server came from; null for servers registered here. */
+  provenance: Provenance | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** server.json fields without a column of their own (shapes as in server.schema.json). */
+export interface RegistryDetails {
+  title?: string;
+  websiteUrl?: string;
+  repository?: { url: string; source: string; id?: string; subfolder?: string };
+  icons?: { src: string; mimeType?: string; sizes?: string[]; theme?: "light" | "dark" }[];
+}
+
+/** Where a federated server came from and when it was last synchronised. */
+export interface Provenance {
+  /** The federation source (federation_sources.id) that imported it. */
+  sourceId: string;
+  sourceName: string;
+  sourceUrl: string;
+  /** Name and version of the entry in the source registry. */
+  upstreamName: string;
+  upstreamVersion: string;
+  /**
+   * The registry namespace where the server is registered locally (carried
+   * along when a registry re-publishes imported servers), so federation in a
+   * loop recognises its own servers; the source URL when the source does not say.
+   */
+  origin: string;
+  /** SHA-256 of the source's entry as last imported: a different digest means it changed upstream. */
+  upstreamDigest: string;
+  /** When a sync last found the entry at its source. */
+  lastSyncedAt: string;
+}
+
+/** One published version of a server, as the MCP Registry API lists it. */
+export interface ServerVersionSnapshot {
+  title: string;
+  description: string;
+  details: RegistryDetails | null;
+}
+
+/** What a server's version row holds; the store writes it with every insert/update of the record. */
+export function versionSnapshot(server: ServerRecord): ServerVersionSnapshot {
+  return { title: server.name, description: server.description, details: server.registryDetails };
+}
+
+/** The version a server is published under in the Registry API (server.json requires one). */
+export function publishedVersion(server: Pick<ServerRecord, "version">): string {
+  return server.version ?? DEFAULT_PUBLISHED_VERSION;
+}
+
+export const DEFAULT_PUBLISHED_VERSION = "0.0.0";
+
+export interface ServerVersion {
+  server: ServerRecord;
+  version: string;
+  snapshot: ServerVersionSnapshot;
+  publishedAt: string;
+  updatedAt: string;
+  /** The version the server currently has. */
+  isLatest: boolean;
+}
+
+export interface RegistryEntryQuery {
+  /** Effective names are `coalesce(registryName, namespace + "/" + path)`. */
+  namespace: string;
+  /** Only servers with one of these paths (the caller's access grant). */
+  paths?: string[];
+  /** Only servers with one of these visibilities. */
+  visibilities?: Visibility[];
+  /** Case-insensitive substring of the effective name. */
+  search?: string;
+  /** Versions updated at or after this ISO timestamp. */
+  updatedSince?: string;
+  /** "latest" or an exact version. */
+  version?: string;
+  includeDeleted: boolean;
+  limit: number;
+  cursor?: string;
 }
 
 export interface CatalogEntry {
@@ -203,12 +288,22 @@ export class DuplicatePathError extends Error {
   }
 }
 
+export class DuplicateRegistryNameError extends Error {
+  override readonly name = "DuplicateRegistryNameError";
+  constructor(readonly registryName: string) {
+    super(`a server named "${registryName}" already exists`);
+  }
+}
+
 export class InvalidCursorError extends Error {
   override readonly name = "InvalidCursorError";
 }
 
 export interface RegistryStore {
-  /** Inserts a server and its catalog atomically. Throws DuplicatePathError. */
+  /**
+   * Inserts a server, its catalog and its version row atomically. Throws
+   * DuplicatePathError, DuplicateRegistryNameError.
+   */
   insertServer(server: ServerRecord, catalog: CatalogEntry[]): Promise<void>;
   getServer(tenant: string, id: string): Promise<ServerRecord | null>;
   /** Paths are unique across tenants: they share one URL space. */
@@ -238,4 +333,19 @@ export interface RegistryStore {
   listCatalog(tenant: string, id: string, kind?: CatalogKind): Promise<CatalogEntry[]>;
   /** Tool summaries for several servers at once (for listings). */
   toolSummaries(tenant: string, serverIds: string[]): Promise<Map<string, ToolSummary[]>>;
+
+  // --- MCP Registry API (version history is written by insertServer/updateServer) ---
+  /**
+   * Published versions of enabled servers (and deleted ones with
+   * `includeDeleted`), ordered by path, then publication. Throws InvalidCursorError.
+   */
+  listVersions(tenant: string, query: RegistryEntryQuery): Promise<Page<ServerVersion>>;
+  /** The server with this effective registry name, or null. */
+  getServerByRegistryName(tenant: string, name: string, namespace: string): Promise<ServerRecord | null>;
+  /** Every published version of one server, newest publication first. */
+  versionsOf(tenant: string, serverId: string): Promise<ServerVersion[]>;
+  /** Servers imported by one federation source. */
+  serversFromSource(tenant: string, sourceId: string): Promise<ServerRecord[]>;
+  /** Sets provenance.lastSyncedAt of these imported servers; nothing else changes (no version row). */
+  markSynced(tenant: string, ids: string[], at: string): Promise<void>;
 }

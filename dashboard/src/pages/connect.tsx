@@ -91,6 +91,13 @@ export function ConnectPage() {
             <h2 id={`snippet-${snippet.client.replaceAll(" ", "-")}`}>{snippet.client}</h2>
             <p className="muted">{snippet.where}</p>
             <CodeBlock label={`${snippet.client} configuration`} text={snippet.text} />
+            <p className="muted small">
+              From a terminal (same output, your own token; <code>--write</code> puts it in the file):{" "}
+              <code>
+                npx mcpgw config {snippet.id}
+                {chosen === AGGREGATED ? "" : ` --server ${chosen}`}
+              </code>
+            </p>
             {snippet.note ? <p className="muted small">{snippet.note}</p> : null}
           </section>
         ))}

@@ -2,6 +2,7 @@
 // the user may take on it (enable switch, refresh, edit, delete, connect).
 import { useId, useState } from "react";
 import type { HealthSummary, Server } from "../api.ts";
+import { CodeBlock } from "../components/code-block.tsx";
 import { HealthBadge, HealthDetails } from "../components/health-badge.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
 import { StarRating } from "../components/star-rating.tsx";
@@ -9,6 +10,7 @@ import { Switch } from "../components/switch.tsx";
 import { can } from "../permissions.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { useAction } from "../use-action.ts";
 
 interface ServerCardProps {
   server: Server;
@@ -20,21 +22,9 @@ interface ServerCardProps {
 export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardProps) {
   const { api, who } = useSession();
   const titleId = useId();
-  const [busy, setBusy] = useState<null | "toggle" | "refresh" | "delete">(null);
+  const { busy, error, run } = useAction<"toggle" | "refresh" | "delete" | "export">();
+  const [serverJson, setServerJson] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  async function run(kind: "toggle" | "refresh" | "delete", action: () => Promise<void>) {
-    setBusy(kind);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(null);
-    }
-  }
 
   const toggle = (enabled: boolean) =>
     run("toggle", async () => onChanged(await api.setEnabled(server.id, enabled)));
@@ -45,7 +35,15 @@ export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardP
       onDeleted(server.id);
     });
 
+  const exportJson = () =>
+    serverJson !== null
+      ? setServerJson(null)
+      : run("export", async () =>
+          setServerJson(JSON.stringify(await api.exportServerJson(server.id), null, 2)),
+        );
+
   const toolCount = server.catalog.counts.tools;
+  const { provenance } = server;
   return (
     <article className="card server-card" aria-labelledby={titleId} data-enabled={server.enabled}>
       <header className="server-card-head">
@@ -55,6 +53,19 @@ export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardP
         </div>
         <HealthBadge health={health} />
       </header>
+      {provenance || server.lifecycle === "deleted" ? (
+        <ul className="tags" aria-label="Origin">
+          {provenance ? (
+            <li
+              className="tag provenance"
+              title={`${provenance.upstreamName} ${provenance.upstreamVersion} from ${provenance.sourceUrl}, last synced ${provenance.lastSyncedAt}`}
+            >
+              Imported from {provenance.sourceName}: {provenance.upstreamName}@{provenance.upstreamVersion}
+            </li>
+          ) : null}
+          {server.lifecycle === "deleted" ? <li className="tag deleted">Deleted upstream</li> : null}
+        </ul>
+      ) : null}
       {server.description ? <p className="server-description">{server.description}</p> : null}
       {server.tags.length > 0 ? (
         <ul className="tags" aria-label="Tags">
@@ -130,7 +141,10 @@ export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardP
         <Link className="button small" to={`/connect?server=${encodeURIComponent(server.path)}`}>
           Connect
         </Link>
-        {can(who, "modify_service", server.path) ? (
+        <button type="button" className="button small" onClick={exportJson} disabled={busy !== null}>
+          {serverJson !== null ? "Hide server.json" : "server.json"}
+        </button>
+        {can(who, "modify_service", server.path) && !provenance ? (
           <Link className="button small" to={`/servers/${encodeURIComponent(server.id)}/edit`}>
             Edit
           </Link>
@@ -141,6 +155,7 @@ export function ServerCard({ server, health, onChanged, onDeleted }: ServerCardP
           </button>
         ) : null}
       </footer>
+      {serverJson !== null ? <CodeBlock text={serverJson} label={`server.json of ${server.name}`} /> : null}
       {confirming ? (
         <fieldset className="confirm">
           <legend className="visually-hidden">Confirm deleting {server.name}</legend>

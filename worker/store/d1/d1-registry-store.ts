@@ -1,7 +1,7 @@
 // RegistryStore on Cloudflare D1 through drizzle. Multi-statement writes go
 // through `db.batch`, which D1 runs as one transaction: a server is never
 // stored without its catalog, nor a catalog without its state.
-import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import {
@@ -9,15 +9,21 @@ import {
   type CatalogKind,
   type CatalogState,
   DuplicatePathError,
+  DuplicateRegistryNameError,
   type HealthSummary,
+  InvalidCursorError,
   type Page,
+  publishedVersion,
+  type RegistryEntryQuery,
   type RegistryStore,
   type ServerQuery,
   type ServerRecord,
+  type ServerVersion,
   type ToolSummary,
+  versionSnapshot,
 } from "../registry-store.ts";
 import { decodeCursor, errorText, pageByPath, visibleTo } from "./d1-common.ts";
-import { catalogEntries, servers } from "./schema.ts";
+import { catalogEntries, servers, serverVersions } from "./schema.ts";
 
 // D1 allows at most 100 bound parameters per statement.
 const MAX_BOUND_PARAMETERS = 100;
@@ -26,6 +32,7 @@ const CATALOG_ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / CATALOG_COLUMN
 const IDS_PER_QUERY = MAX_BOUND_PARAMETERS - 2;
 
 type ServerRow = typeof servers.$inferSelect;
+type VersionRow = typeof serverVersions.$inferSelect;
 type Statement = BatchItem<"sqlite">;
 
 export class D1RegistryStore implements RegistryStore {
@@ -36,9 +43,12 @@ export class D1RegistryStore implements RegistryStore {
   }
 
   async insertServer(server: ServerRecord, catalog: CatalogEntry[]): Promise<void> {
-    const statements: Statement[] = [this.db.insert(servers).values(toRow(server))];
+    const statements: Statement[] = [
+      this.db.insert(servers).values(toRow(server)),
+      this.versionUpsert(server),
+    ];
     statements.push(...this.catalogInserts(server.id, catalog));
-    await this.runBatch(statements, server.path);
+    await this.runBatch(statements, server);
   }
 
   async getServer(tenant: string, id: string): Promise<ServerRecord | null> {
@@ -100,13 +110,15 @@ export class D1RegistryStore implements RegistryStore {
         .set(changes)
         .where(and(eq(servers.tenant, tenant), eq(servers.id, id)))
         .returning({ id: servers.id }),
+      // After the update: if the server vanished meanwhile, the foreign key refuses this row.
+      this.versionUpsert(server),
     ];
     if (catalog) {
       statements.push(this.db.delete(catalogEntries).where(eq(catalogEntries.serverId, id)));
       statements.push(...this.catalogInserts(id, catalog));
     }
     try {
-      const [updated] = (await this.runBatch(statements, server.path)) as [{ id: string }[]];
+      const [updated] = (await this.runBatch(statements, server)) as [{ id: string }[]];
       return updated.length > 0;
     } catch (error) {
       // The server vanished meanwhile: the foreign key refused the catalog
@@ -160,12 +172,10 @@ export class D1RegistryStore implements RegistryStore {
 
   async deleteServer(tenant: string, id: string): Promise<boolean> {
     const owned = and(eq(servers.tenant, tenant), eq(servers.id, id));
-    const [, deleted] = await this.db.batch([
-      this.db
-        .delete(catalogEntries)
-        .where(
-          inArray(catalogEntries.serverId, this.db.select({ id: servers.id }).from(servers).where(owned)),
-        ),
+    const ownedIds = this.db.select({ id: servers.id }).from(servers).where(owned);
+    const [, , deleted] = await this.db.batch([
+      this.db.delete(catalogEntries).where(inArray(catalogEntries.serverId, ownedIds)),
+      this.db.delete(serverVersions).where(inArray(serverVersions.serverId, ownedIds)),
       this.db.delete(servers).where(owned).returning({ id: servers.id }),
     ]);
     return deleted.length > 0;
@@ -214,6 +224,132 @@ export class D1RegistryStore implements RegistryStore {
     return summaries;
   }
 
+  async listVersions(tenant: string, query: RegistryEntryQuery): Promise<Page<ServerVersion>> {
+    const current = sql`coalesce(${servers.version}, ${publishedVersion({ version: null })})`;
+    const conditions: SQL[] = [eq(serverVersions.tenant, tenant)];
+    const live = and(eq(servers.enabled, true), sql`${servers.lifecycle} <> 'deleted'`) as SQL;
+    conditions.push(query.includeDeleted ? (or(live, eq(servers.lifecycle, "deleted")) as SQL) : live);
+    if (query.paths !== undefined) {
+      conditions.push(sql`${servers.path} in (select value from json_each(${JSON.stringify(query.paths)}))`);
+    }
+    if (query.visibilities !== undefined) {
+      conditions.push(
+        sql`${servers.visibility} in (select value from json_each(${JSON.stringify(query.visibilities)}))`,
+      );
+    }
+    if (query.search !== undefined) {
+      conditions.push(sql`instr(lower(${effectiveName(query.namespace)}), lower(${query.search})) > 0`);
+    }
+    if (query.updatedSince !== undefined) {
+      // The latest version also counts as updated when its record changed (status, enablement).
+      conditions.push(
+        sql`(${serverVersions.updatedAt} >= ${query.updatedSince} or (${serverVersions.version} = ${current} and ${servers.updatedAt} >= ${query.updatedSince}))`,
+      );
+    }
+    if (query.version === "latest") conditions.push(sql`${serverVersions.version} = ${current}`);
+    else if (query.version !== undefined) conditions.push(eq(serverVersions.version, query.version));
+    if (query.cursor !== undefined) {
+      const after = decodeVersionCursor(query.cursor);
+      conditions.push(
+        sql`(${servers.path}, ${serverVersions.publishedAt}, ${serverVersions.version}) > (${after.path}, ${after.publishedAt}, ${after.version})`,
+      );
+    }
+    const rows = await this.db
+      .select({ server: servers, version: serverVersions })
+      .from(serverVersions)
+      .innerJoin(servers, eq(servers.id, serverVersions.serverId))
+      .where(and(...conditions))
+      .orderBy(asc(servers.path), asc(serverVersions.publishedAt), asc(serverVersions.version))
+      .limit(query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => versionFromRows(row.server, row.version)),
+      nextCursor:
+        rows.length > query.limit && last
+          ? encodeJsonCursor({
+              path: last.server.path,
+              publishedAt: last.version.publishedAt,
+              version: last.version.version,
+            })
+          : null,
+    };
+  }
+
+  async getServerByRegistryName(
+    tenant: string,
+    name: string,
+    namespace: string,
+  ): Promise<ServerRecord | null> {
+    const prefix = `${namespace}/`;
+    const byName: SQL[] = [eq(servers.registryName, name)];
+    if (name.startsWith(prefix)) {
+      byName.push(and(isNull(servers.registryName), eq(servers.path, name.slice(prefix.length))) as SQL);
+    }
+    const rows = await this.db
+      .select()
+      .from(servers)
+      .where(and(eq(servers.tenant, tenant), or(...byName)))
+      .limit(1);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async versionsOf(tenant: string, serverId: string): Promise<ServerVersion[]> {
+    const rows = await this.db
+      .select({ server: servers, version: serverVersions })
+      .from(serverVersions)
+      .innerJoin(servers, eq(servers.id, serverVersions.serverId))
+      .where(and(eq(serverVersions.tenant, tenant), eq(serverVersions.serverId, serverId)))
+      .orderBy(desc(serverVersions.publishedAt), desc(serverVersions.version));
+    return rows.map((row) => versionFromRows(row.server, row.version));
+  }
+
+  async serversFromSource(tenant: string, sourceId: string): Promise<ServerRecord[]> {
+    const rows = await this.db
+      .select()
+      .from(servers)
+      .where(and(eq(servers.tenant, tenant), eq(servers.federationSourceId, sourceId)))
+      .orderBy(asc(servers.path));
+    return rows.map(fromRow);
+  }
+
+  async markSynced(tenant: string, ids: string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(servers)
+      .set({ provenance: sql`json_set(${servers.provenance}, '$.lastSyncedAt', ${at})` })
+      .where(
+        and(
+          eq(servers.tenant, tenant),
+          isNotNull(servers.provenance),
+          sql`${servers.id} in (select value from json_each(${JSON.stringify(ids)}))`,
+        ),
+      );
+  }
+
+  /**
+   * The row of the server's current version: inserted the first time the
+   * version is seen (published then), rewritten only when its content changes.
+   * Rows of earlier versions are never touched, so they stay listed.
+   */
+  private versionUpsert(server: ServerRecord): Statement {
+    return this.db
+      .insert(serverVersions)
+      .values({
+        serverId: server.id,
+        tenant: server.tenant,
+        version: publishedVersion(server),
+        detail: versionSnapshot(server),
+        publishedAt: server.updatedAt,
+        updatedAt: server.updatedAt,
+      })
+      .onConflictDoUpdate({
+        target: [serverVersions.serverId, serverVersions.version],
+        set: { detail: sql`excluded.detail`, updatedAt: sql`excluded.updated_at` },
+        setWhere: sql`${serverVersions.detail} is not excluded.detail`,
+      });
+  }
+
   private async owns(tenant: string, id: string): Promise<boolean> {
     const rows = await this.db
       .select({ id: servers.id })
@@ -243,11 +379,14 @@ export class D1RegistryStore implements RegistryStore {
     return statements;
   }
 
-  private async runBatch(statements: Statement[], path: string): Promise<unknown[]> {
+  private async runBatch(statements: Statement[], server: ServerRecord): Promise<unknown[]> {
     try {
       return await this.db.batch(statements as [Statement, ...Statement[]]);
     } catch (error) {
-      if (isUniquePathViolation(error)) throw new DuplicatePathError(path);
+      if (isUniquePathViolation(error)) throw new DuplicatePathError(server.path);
+      if (/UNIQUE constraint failed: servers\.tenant, servers\.registry_name/.test(errorText(error))) {
+        throw new DuplicateRegistryNameError(server.registryName ?? "");
+      }
       throw error;
     }
   }
@@ -285,6 +424,10 @@ function toRow(server: ServerRecord): ServerRow {
     healthDetail: healthDetailOf(server.health),
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,
+    registryName: server.registryName,
+    registryDetails: server.registryDetails,
+    provenance: server.provenance,
+    federationSourceId: server.provenance?.sourceId ?? null,
   };
 }
 
@@ -314,9 +457,29 @@ function fromRow(row: ServerRow): ServerRecord {
     healthCheck: row.healthCheck ?? null,
     rateLimit: row.rateLimit ?? null,
     health: { status: row.healthStatus, ...row.healthDetail },
+    registryName: row.registryName,
+    registryDetails: row.registryDetails ?? null,
+    provenance: row.provenance ?? null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+function versionFromRows(serverRow: ServerRow, row: VersionRow): ServerVersion {
+  const server = fromRow(serverRow);
+  return {
+    server,
+    version: row.version,
+    snapshot: row.detail,
+    publishedAt: row.publishedAt,
+    updatedAt: row.updatedAt,
+    isLatest: row.version === publishedVersion(server),
+  };
+}
+
+/** `coalesce(registry_name, namespace || '/' || path)`: the name the Registry API shows. */
+function effectiveName(namespace: string): SQL {
+  return sql`coalesce(${servers.registryName}, ${`${namespace}/`} || ${servers.path})`;
 }
 
 function healthDetailOf(health: HealthSummary): Omit<HealthSummary, "status"> {
@@ -327,6 +490,37 @@ function healthDetailOf(health: HealthSummary): Omit<HealthSummary, "status"> {
 function stringField(object: Record<string, unknown>, field: string): string | null {
   const value = object[field];
   return typeof value === "string" ? value : null;
+}
+
+function decodeVersionCursor(cursor: string): { path: string; publishedAt: string; version: string } {
+  const { path, publishedAt, version } = decodeJsonCursor(cursor);
+  if (typeof path === "string" && typeof publishedAt === "string" && typeof version === "string") {
+    return { path, publishedAt, version };
+  }
+  throw new InvalidCursorError("the cursor is not valid");
+}
+
+/** Cursors are base64url JSON: opaque to clients, checked on the way back in. */
+function encodeJsonCursor(value: Record<string, string>): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+function decodeJsonCursor(cursor: string): Record<string, unknown> {
+  try {
+    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    const value: unknown = JSON.parse(json);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+  } catch {
+    // fall through: any decoding failure means the cursor is not one of ours
+  }
+  throw new InvalidCursorError("the cursor is not valid");
 }
 
 function isUniquePathViolation(error: unknown): boolean {

@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { TrustLevel } from "../agent-store.ts";
+import type { SyncReport } from "../federation-store.ts";
 import type { RatedKind } from "../rating-store.ts";
 import type {
   CatalogKind,
@@ -14,8 +15,11 @@ import type {
   HealthSummary,
   LifecycleStatus,
   LoadBalancing,
+  Provenance,
   RateLimitOverride,
+  RegistryDetails,
   ServerSource,
+  ServerVersionSnapshot,
   UpstreamEndpoint,
   Visibility,
 } from "../registry-store.ts";
@@ -73,10 +77,62 @@ export const servers = sqliteTable(
       .default(sql`'{"latencyMs":null,"checkedAt":null,"changedAt":null,"error":null,"replicas":[]}'`),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    // MCP Registry API and federation (migration 0006).
+    registryName: text("registry_name"),
+    registryDetails: text("registry_details", { mode: "json" }).$type<RegistryDetails | null>(),
+    provenance: text("provenance", { mode: "json" }).$type<Provenance | null>(),
+    /** provenance.sourceId as a column, so a source's servers are one indexed read. */
+    federationSourceId: text("federation_source_id"),
   },
   (table) => [
     uniqueIndex("servers_path_unique").on(table.path),
     index("servers_tenant_path").on(table.tenant, table.path),
+    uniqueIndex("servers_tenant_registry_name").on(table.tenant, table.registryName),
+    index("servers_federation_source").on(table.tenant, table.federationSourceId),
+  ],
+);
+
+/** One row per published version of a server (the Registry API's version history). */
+export const serverVersions = sqliteTable(
+  "server_versions",
+  {
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    tenant: text("tenant").notNull(),
+    version: text("version").notNull(),
+    detail: text("detail", { mode: "json" }).$type<ServerVersionSnapshot>().notNull(),
+    publishedAt: text("published_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.serverId, table.version] }),
+    index("server_versions_updated").on(table.tenant, table.updatedAt),
+  ],
+);
+
+/** Registries this gateway imports servers from (worker/federation/). */
+export const federationSources = sqliteTable(
+  "federation_sources",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    mode: text("mode").$type<"all" | "selected">().notNull(),
+    // Names of the selected servers (mode "selected"); always read with the source.
+    servers: text("servers", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    syncIntervalMinutes: integer("sync_interval_minutes"),
+    auth: text("auth", { mode: "json" }).$type<{ secret: string } | null>(),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    lastSyncAt: text("last_sync_at"),
+    lastSync: text("last_sync", { mode: "json" }).$type<SyncReport | null>(),
+  },
+  (table) => [
+    uniqueIndex("federation_sources_tenant_name").on(table.tenant, table.name),
+    index("federation_sources_due").on(table.lastSyncAt),
   ],
 );
 
@@ -269,5 +325,64 @@ export const ratings = sqliteTable(
   (table) => [
     uniqueIndex("ratings_one_per_rater").on(table.tenant, table.entityKind, table.entityId, table.rater),
     index("ratings_entity_order").on(table.tenant, table.entityKind, table.entityId, table.seq),
+  ],
+);
+
+// --- Security findings (migration 0007) ------------------------------------
+
+/** What the security scanner found in catalog entries; replaced whole per server on every scan. */
+export const securityFindings = sqliteTable(
+  "security_findings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    ruleId: text("rule_id").notNull(),
+    category: text("category").notNull(),
+    severity: text("severity").notNull(),
+    /** 0 info .. 4 critical: filters "at least medium" use the index. */
+    severityRank: integer("severity_rank").notNull(),
+    field: text("field").notNull(),
+    excerpt: text("excerpt").notNull(),
+    message: text("message").notNull(),
+    analyzer: text("analyzer").notNull(),
+    entryFingerprint: text("entry_fingerprint").notNull(),
+    foundAt: text("found_at").notNull(),
+  },
+  (table) => [
+    index("security_findings_server").on(table.tenant, table.serverId, table.kind, table.key),
+    index("security_findings_tenant").on(table.tenant, table.severityRank, table.id),
+  ],
+);
+
+/** Tool pinning: the approved definition per tool and a pending one awaiting an admin (migration 0007). */
+export const toolApprovals = sqliteTable(
+  "tool_approvals",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** `approved`, `pending` or `rejected`. */
+    status: text("status").notNull(),
+    /** Why it waits: `new`, `changed` or `flagged` (by the security scan). */
+    reason: text("reason").notNull(),
+    approvedFingerprint: text("approved_fingerprint"),
+    approvedDefinition: text("approved_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    pendingFingerprint: text("pending_fingerprint"),
+    pendingDefinition: text("pending_definition", { mode: "json" }).$type<Record<string, unknown>>(),
+    updatedAt: text("updated_at").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+  },
+  (table) => [
+    uniqueIndex("tool_approvals_server_key").on(table.serverId, table.key),
+    index("tool_approvals_tenant_status").on(table.tenant, table.status, table.updatedAt),
   ],
 );

@@ -1,0 +1,26 @@
+// Runs the real mcpgw (cli/bin.js) as a child process for the e2e tests:
+// its own config directory, optional stdin, exit code and both streams.
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type FinishedProcess, runToCompletion } from "../../scripts/processes.ts";
+
+const BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), "../.."), "cli", "bin.js");
+
+export type CliRun = FinishedProcess;
+
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliRun> {
+  // No MCPGW_* or XDG_CONFIG_HOME from the developer's shell (Node drops undefined values).
+  const unset = {
+    MCPGW_URL: undefined,
+    MCPGW_TOKEN: undefined,
+    MCPGW_PASSWORD: undefined,
+    XDG_CONFIG_HOME: undefined,
+  };
+  return runToCompletion(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...unset, NO_COLOR: "1", ...options.env },
+    ...(options.stdin !== undefined && { stdin: options.stdin }),
+  });
+}
