@@ -18,15 +18,20 @@ export function telemetry(): MiddlewareHandler<{ Bindings: Env }> {
     const headers = c.req.raw.headers;
     const incoming = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
     const trace = beginTrace(incoming, settings.sampleRatio, tracer.exporting);
-    const span = trace.start(`${c.req.method} ${routeName(c.req.path)}`, null, "server", {
-      "http.request.method": c.req.method,
-      "url.path": c.req.path,
-    });
+    // Name and attributes only matter when spans can be kept (an exporter is configured).
+    const span = trace.exporting
+      ? trace.start(`${c.req.method} ${routeName(c.req.path)}`, null, "server", {
+          "http.request.method": c.req.method,
+          "url.path": c.req.path,
+        })
+      : trace.start("ingress", null, "server");
     const waitUntil = executionContext(c);
     try {
       await runInScope({ waitUntil: waitUntil ?? NO_WAIT, trace, span, metrics }, () => next());
     } finally {
-      span.end({ "http.response.status_code": c.res.status }, c.res.status >= 500 ? "server_error" : null);
+      if (trace.exporting) {
+        span.end({ "http.response.status_code": c.res.status }, c.res.status >= 500 ? "server_error" : null);
+      }
       tracer.finish(trace, waitUntil);
     }
   };

@@ -57,9 +57,14 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
   return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Random ids on the request path: a table lookup per byte, no intermediate arrays. */
 export function randomHex(bytes: number): string {
   const buffer = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const byte of buffer) hex += HEX[byte];
+  return hex;
 }
 
 /** One request's trace: the spans it opened (kept only when recording). */
@@ -70,8 +75,8 @@ export class RequestTrace {
 
   constructor(
     public context: TraceContext,
-    /** Whether an exporter is configured. */
-    private readonly exporting: boolean,
+    /** Whether an exporter is configured (without one no span is ever kept). */
+    readonly exporting: boolean,
     /** The caller named the trace (a traceparent header): `_meta` cannot replace it. */
     readonly fromCaller: boolean,
   ) {}
@@ -110,7 +115,8 @@ export class RequestTrace {
 }
 
 export class Span {
-  readonly spanId = randomHex(8);
+  /** Drawn on first use: most spans of an unrecorded trace never need an id. */
+  private id: string | null = null;
   readonly startMs = Date.now();
   private ended = false;
 
@@ -121,6 +127,11 @@ export class Span {
     readonly kind: SpanKind,
     readonly attributes: Record<string, AttributeValue>,
   ) {}
+
+  get spanId(): string {
+    this.id ??= randomHex(8);
+    return this.id;
+  }
 
   /** The traceparent naming this span (what an upstream receives). */
   get traceparent(): string {
@@ -166,7 +177,9 @@ export async function withSpan<T>(
   work: (span: Span | null) => Promise<T>,
 ): Promise<T> {
   const scope = currentScope();
-  if (!scope?.trace) return work(null);
+  // Without an exporter no span is kept and internal spans name nothing
+  // upstream: no span object, no child scope (the cheap path of every request).
+  if (!scope?.trace?.exporting) return work(null);
   const span = scope.trace.start(name, scope.span, "internal", attributes);
   const child: RequestScope = { ...scope, span };
   try {
