@@ -1,7 +1,12 @@
-// `tools/call` through the gateway's per-server endpoint (/{path}/mcp) against
-// (a) the backend directly and (b) a bare pass-through Worker on the same
-// local runtime (bench/passthrough-worker.ts), with the same load in one run.
-// Prints requests per second and p50/p99 latency for each, and the ratios.
+// `tools/call` of the demo backend's word_count through five targets, with the
+// same load in one run, rounds interleaved: (1) the backend directly, (2) a
+// bare pass-through Worker on the same local runtime
+// (bench/passthrough-worker.ts), (3) the gateway's per-server endpoint
+// /{path}/mcp, (4) /mcp as a session-based (2025-06-18) client sees it (the
+// McpSession Durable Object), (5) /mcp as a stateless 2026-07-28 client sees
+// it. The clients are raw HTTP, identical for every target, so client-side
+// SDK work is not measured. Prints req/s, p50/p99 latency and ratios against
+// the pass-through Worker (computed within the run).
 //
 //   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3]
 //
@@ -34,6 +39,10 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The tools/call body for request `id` (the tool's name differs on /mcp). */
+  body?: (id: number) => string;
+  /** Stateless targets have no initialize. */
+  stateless?: boolean;
 }
 
 interface Run {
@@ -44,6 +53,7 @@ interface Run {
 }
 
 async function initialize(target: Target): Promise<Target> {
+  if (target.stateless) return target;
   const response = await fetch(target.url, {
     method: "POST",
     headers: {
@@ -73,13 +83,15 @@ async function load(target: Target, count: number): Promise<Run> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
-  const body = (id: number) =>
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id,
-      method: "tools/call",
-      params: { name: "word_count", arguments: { text: "a b c" } },
-    });
+  const body =
+    target.body ??
+    ((id: number) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "word_count", arguments: { text: "a b c" } },
+      }));
   const worker = async () => {
     while (next < count) {
       const id = next++;
@@ -106,6 +118,34 @@ async function load(target: Target, count: number): Promise<Run> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+/** tools/call of the demo's word_count under its aggregated name. */
+function aggregatedCall(id: number): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "demo__word_count", arguments: { text: "a b c" } },
+  });
+}
+
+/** The same call as a stateless 2026-07-28 client sends it (no initialize; metadata in _meta). */
+function statelessCall(id: number): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: {
+      name: "demo__word_count",
+      arguments: { text: "a b c" },
+      _meta: {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" },
+      },
+    },
+  });
 }
 
 function median(values: number[]): number {
@@ -167,6 +207,22 @@ async function main() {
         headers: { authorization: `Bearer ${token}` },
       },
     ];
+    const auth = { authorization: `Bearer ${token}` };
+    plain.push(
+      { name: "gateway /mcp (session)", url: `${gateway.url}/mcp`, headers: auth, body: aggregatedCall },
+      {
+        name: "gateway /mcp (stateless)",
+        url: `${gateway.url}/mcp`,
+        stateless: true,
+        headers: {
+          ...auth,
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "demo__word_count",
+        },
+        body: statelessCall,
+      },
+    );
     const targets = await Promise.all(plain.map(initialize));
     const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
     for (const target of targets) await load(target, WARMUP);
@@ -188,20 +244,17 @@ async function main() {
     console.log(
       `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY} (medians of rounds)\n`,
     );
-    console.log("target                      req/s     p50 ms   p99 ms   errors");
+    const bare = summary[1];
+    console.log(
+      "target                        req/s     p50 ms   p99 ms   errors   req/s vs pass-through   p50 vs   p99 vs",
+    );
     for (const row of summary) {
+      const ratios = bare
+        ? `${(row.rps / bare.rps).toFixed(2).padStart(22)}x ${(row.p50 / bare.p50).toFixed(2).padStart(7)}x ${(row.p99 / bare.p99).toFixed(2).padStart(7)}x`
+        : "";
       console.log(
-        `${row.name.padEnd(26)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)}`,
+        `${row.name.padEnd(28)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)} ${ratios}`,
       );
-    }
-    const [direct, bare, gw] = summary;
-    if (direct && bare && gw) {
-      console.log("\nratios (gateway / baseline):");
-      for (const base of [direct, bare]) {
-        console.log(
-          `  vs ${base.name.padEnd(26)} req/s ${(gw.rps / base.rps).toFixed(2)}x   p50 ${(gw.p50 / base.p50).toFixed(2)}x   p99 ${(gw.p99 / base.p99).toFixed(2)}x`,
-        );
-      }
     }
   } finally {
     await Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);

@@ -13,7 +13,7 @@ import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
 import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
-import { jsonRpcError, sessionNotFound } from "../worker/protocol/replies.ts";
+import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../worker/protocol/replies.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
 import { type Services, servicesFor } from "../worker/services.ts";
 import { applyEgress, secretsFromEnv } from "../worker/upstream/egress.ts";
@@ -105,6 +105,11 @@ export class McpSession extends DurableObject<Env> {
     const record = await this.ownedBy(snapshot.principal);
     if (!record) return sessionNotFound();
     await this.touch(record);
+    // Within a session only the negotiated version is spoken (no header: the client predates it).
+    const version = new Headers(snapshot.headers).get("mcp-protocol-version");
+    if (version !== null && version !== record.protocolVersion) {
+      return unsupportedVersion(version, [record.protocolVersion]);
+    }
     if (snapshot.method === "GET") {
       // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
       return new Response(null, { status: 405, headers: { allow: ALLOW } });

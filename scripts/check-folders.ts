@@ -49,6 +49,8 @@ const ALLOWED: Record<string, string[]> = {
     "worker/upstream/",
   ],
   "worker/search/": ["worker/observability/", "worker/registry/", "worker/store/"],
+  // Issue 15: the gateway as OAuth authorization server and dashboard sign-in.
+  "worker/oauth/": ["worker/auth/", "worker/http/", "worker/platform/", "worker/registry/", "worker/store/"],
   // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
   "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
   // The MCP Registry API (/v0.1) and federation (issue 13).
@@ -70,6 +72,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/resilience/",
     "worker/search/",
     "worker/security/",
+    "worker/oauth/",
   ],
   "worker/search-adapters.ts": ["worker/env.ts", "worker/search/"],
   "worker/services.ts": [
@@ -84,6 +87,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/security/",
     "worker/registry-api/",
     "worker/federation/",
+    "worker/oauth/",
   ],
   // The Cron Trigger: one task module per feature, each composing through services.ts.
   // The Cron Trigger's composition root: tasks get settings and services as arguments.
@@ -150,6 +154,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
     "worker/federation/",
+    "worker/oauth/",
   ],
   "worker/app.ts": [
     "worker/auth/",

@@ -17,6 +17,7 @@ import { federationRoutes } from "./routes/federation.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { oauthRoutes } from "./routes/oauth.ts";
 import { ratingRoutes } from "./routes/ratings.ts";
 import { registryApiRoutes } from "./routes/registry-api.ts";
 import { scopeRoutes } from "./routes/scopes.ts";
@@ -24,6 +25,7 @@ import { searchRoutes } from "./routes/search.ts";
 import { serverJsonRoutes } from "./routes/server-json.ts";
 import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
+import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./routes/sso.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
@@ -45,16 +47,26 @@ export function buildApp() {
   app.route("/", wellKnownRoutes());
   // Prometheus exposition (scrape token or view_metrics).
   app.route("/", metricsRoutes());
+  // The gateway as OAuth authorization server (404 unless configured).
+  app.route("/", oauthRoutes());
 
   const api = new OpenAPIHono<{ Bindings: Env }>();
   // CORS first: preflights carry no token, and refusals must be readable by an allowed dashboard.
   api.use(apiCors());
   api.use(limitBodySize());
+  // Dashboard single sign-on: the session cookie (with CSRF) stands in for a bearer token.
+  api.use(sessionCookieAuth());
   // Every /api/v1 route needs a bearer token unless listed here.
   // (The live-health WebSocket authenticates with a one-time ticket instead.)
   api.use(
     authenticate({
-      except: ["/api/v1/openapi.json", "/api/v1/auth/dev-login", "/api/v1/auth/methods", LIVE_HEALTH_PATH],
+      except: [
+        "/api/v1/openapi.json",
+        "/api/v1/auth/dev-login",
+        "/api/v1/auth/methods",
+        LIVE_HEALTH_PATH,
+        ...Object.values(SSO_PATHS),
+      ],
     }),
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
@@ -71,6 +83,7 @@ export function buildApp() {
   api.route("/", findingRoutes());
   api.route("/", approvalRoutes());
   api.route("/", federationRoutes());
+  api.route("/", ssoRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -6,6 +6,7 @@ import { AuthIssuersSetting } from "./auth/issuers.ts";
 import type { AuthSettings } from "./auth/settings.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
 import { ConfigError } from "./http/errors.ts";
+import { checkOAuthValues, type OAuthSettings, OAuthSettingsShape, oauthSettings } from "./oauth/settings.ts";
 import {
   type ObservabilitySettings,
   ObservabilitySettingsShape,
@@ -88,9 +89,12 @@ const ConfigSchema = z
     REGISTRY_NAMESPACE: optional(RegistryNamespaceSetting),
     REGISTRY_API_PUBLIC: flag,
     FEDERATION_SYNC_TIMEOUT_MS: positiveInt(60_000),
+    // The gateway as OAuth authorization server (worker/oauth/): see README "OAuth".
+    ...OAuthSettingsShape,
   })
   .superRefine((values, ctx) => {
     checkSearchValues(values, ctx);
+    checkOAuthValues(values, ctx);
     if (values.ENVIRONMENT !== "production") return;
     if (values.DEV_MODE) {
       ctx.addIssue({
@@ -133,6 +137,8 @@ export interface GatewayConfig {
   security: SecuritySettings;
   /** The MCP Registry API (/v0.1) and federation. */
   registry: RegistrySettings;
+  /** The gateway as OAuth authorization server: upstream IdP, token lifetimes. */
+  oauth: OAuthSettings;
 }
 
 export interface RegistrySettings {
@@ -203,6 +209,7 @@ export function loadConfig(env: Env): GatewayConfig {
       publicApi: values.REGISTRY_API_PUBLIC,
       syncTimeoutMs: values.FEDERATION_SYNC_TIMEOUT_MS,
     },
+    oauth: oauthSettings(values),
     auth: {
       issuers: values.AUTH_ISSUERS,
       maxTokenBytes: values.AUTH_MAX_TOKEN_BYTES,

@@ -8,6 +8,7 @@ import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { type GatewayConfig, loadConfig } from "./env.ts";
 import { FederationService } from "./federation/federation-service.ts";
+import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
 import { MetricsRecorder } from "./observability/metrics.ts";
 import { TraceExporter } from "./observability/otlp-export.ts";
@@ -164,7 +165,7 @@ export function getServices(env: Env): Services {
     auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) =>
       metrics.recordAudit(ctx, events),
     ),
-    ...identityServices(config, new D1TokenStore(env.DB)),
+    ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
     servers,
     agents: new AgentService({
       store: agentStore,

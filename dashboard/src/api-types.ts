@@ -206,7 +206,7 @@ export interface WhoAmI {
   scopes: string[];
   kind: "user" | "machine";
   name?: string;
-  credential?: "idp" | "personal-token" | "dev-login";
+  credential?: "idp" | "personal-token" | "dev-login" | "oauth" | "session";
   effectiveScopes: string[];
   /** Registry actions and where the caller holds them. */
   permissions: Record<string, Grant>;
@@ -215,6 +215,8 @@ export interface WhoAmI {
 export interface AuthMethods {
   devLogin: boolean;
   identityProviders: { issuer: string; displayName: string }[];
+  /** Dashboard sign-in at the identity provider, when configured. */
+  singleSignOn: { displayName: string; loginUrl: string } | null;
 }
 
 export interface TokenRecord {

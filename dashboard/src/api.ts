@@ -52,7 +52,22 @@ function networkProblem(error: unknown): ApiError {
   });
 }
 
+/**
+ * A dashboard session (single sign-on) is held as the "token" `cookie:<CSRF token>`:
+ * requests then carry the HttpOnly session cookie (same origin only) and, when
+ * they change state, the CSRF token in `X-CSRF-Token`, never an Authorization header.
+ */
+export const COOKIE_SESSION_PREFIX = "cookie:";
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export interface DashboardSessionInfo {
+  signedIn: boolean;
+  csrfToken?: string;
+}
+
 export interface RequestOptions {
+  /** Send the session cookie although this client holds no session (the session probe). */
+  cookies?: boolean;
   method?: string;
   json?: unknown;
   body?: string;
@@ -76,6 +91,16 @@ export class GatewayApi {
 
   authMethods(): Promise<AuthMethods> {
     return this.request("/auth/methods");
+  }
+
+  /** Whether this browser has a single sign-on session cookie (never a 401). */
+  sessionInfo(): Promise<DashboardSessionInfo> {
+    return this.request("/auth/session", { cookies: true });
+  }
+
+  /** Ends the cookie session; the identity provider's logout URL when it has one. */
+  logout(): Promise<{ endSessionUrl: string | null }> {
+    return this.request("/auth/logout", { method: "POST" });
   }
 
   async devLogin(username: string, password: string): Promise<string> {
@@ -267,7 +292,15 @@ export class GatewayApi {
 
   private async send(path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const method = options.method ?? "GET";
+    const csrf = this.token?.startsWith(COOKIE_SESSION_PREFIX)
+      ? this.token.slice(COOKIE_SESSION_PREFIX.length)
+      : null;
+    if (csrf !== null) {
+      if (UNSAFE_METHODS.has(method)) headers["x-csrf-token"] = csrf;
+    } else if (this.token) {
+      headers.authorization = `Bearer ${this.token}`;
+    }
     let body = options.body;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
@@ -276,12 +309,12 @@ export class GatewayApi {
     let response: Response;
     try {
       response = await fetch(`${this.base}/api/v1${path}`, {
-        method: options.method ?? "GET",
+        method,
         headers,
         body: body ?? null,
         signal: options.signal ?? null,
-        // Never cookies: the bearer header is the only credential.
-        credentials: "omit",
+        // Cookies only for a single sign-on session (same origin); otherwise the bearer header is the only credential.
+        credentials: csrf !== null || options.cookies ? "same-origin" : "omit",
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === "AbortError") throw error;

@@ -4,11 +4,12 @@
 // the tab that holds it (closing the tab signs out, which matters on shared
 // machines) and should not leak into every other tab and window of the origin.
 // Script on the page can read either storage, so neither is a defence against
-// XSS; the gateway's short token lifetimes and revocation are. Cookies are not
-// used at all: the API takes only the Authorization header, so there is no
-// ambient credential for cross-site requests to ride on.
+// XSS; the gateway's short token lifetimes and revocation are. The one cookie
+// is the single sign-on session (HttpOnly, set by the gateway): then the
+// "token" is `cookie:<CSRF token>` and every state-changing request carries
+// the CSRF token (see api.ts), so the cookie alone cannot change anything.
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
-import { ApiError, GatewayApi, type WhoAmI } from "./api.ts";
+import { ApiError, COOKIE_SESSION_PREFIX, GatewayApi, type WhoAmI } from "./api.ts";
 import { API_BASE_URL } from "./config.ts";
 
 const TOKEN_KEY = "mcpgw.token";
@@ -48,13 +49,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | null>(storedToken);
   const [who, setWho] = useState<WhoAmI | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Without a stored token, ask once whether this browser has a single sign-on session
+  // (only when the gateway serves the dashboard: the cookie belongs to its origin).
+  const [probing, setProbing] = useState(token === null && API_BASE_URL === "");
 
-  const signOut = useCallback((why?: string) => {
-    storeToken(null);
-    setToken(null);
-    setWho(null);
-    setNotice(why ?? null);
-  }, []);
+  const signOut = useCallback(
+    (why?: string) => {
+      const cookieSession = token?.startsWith(COOKIE_SESSION_PREFIX) ?? false;
+      storeToken(null);
+      setToken(null);
+      setWho(null);
+      setNotice(why ?? null);
+      if (!cookieSession || why !== undefined) return;
+      // A deliberate sign-out ends the cookie session here and, when it can, at the identity provider.
+      new GatewayApi(API_BASE_URL, token)
+        .logout()
+        .then(({ endSessionUrl }) => {
+          if (endSessionUrl) window.location.assign(endSessionUrl);
+        })
+        .catch(() => {});
+    },
+    [token],
+  );
 
   const api = useMemo(
     () =>
@@ -81,6 +97,29 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
   }, [api, token, who, signOut]);
 
+  useEffect(() => {
+    if (!probing) return;
+    let cancelled = false;
+    new GatewayApi(API_BASE_URL, null)
+      .sessionInfo()
+      .then(async (info) => {
+        if (cancelled || !info.signedIn || !info.csrfToken) return;
+        const cookieToken = `${COOKIE_SESSION_PREFIX}${info.csrfToken}`;
+        const principal = await new GatewayApi(API_BASE_URL, cookieToken).whoami();
+        if (cancelled) return;
+        storeToken(cookieToken);
+        setWho(principal);
+        setToken(cookieToken);
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (!cancelled) setProbing(false);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [probing]);
+
   const signIn = useCallback(async (candidate: string) => {
     const trimmed = candidate.trim();
     // Throws ApiError (e.g. 401) to the sign-in form, which shows it.
@@ -91,7 +130,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setToken(trimmed);
   }, []);
 
-  const status: SessionStatus = token === null ? "signed-out" : who === null ? "checking" : "signed-in";
+  const status: SessionStatus =
+    token === null ? (probing ? "checking" : "signed-out") : who === null ? "checking" : "signed-in";
   const value = useMemo<Session>(
     () => ({ status, api, who, notice, signIn, signOut }),
     [status, api, who, notice, signIn, signOut],

@@ -7,6 +7,7 @@
 //   POST /garbage/mcp    answers 200 with a body that is not JSON-RPC
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
 //   POST /slow/mcp       never answers
+//   POST /redirect/mcp   answers 307 to /mcp
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readBody } from "./http-body.ts";
 
@@ -51,6 +52,12 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
       return;
     }
     if (url.pathname === "/slow/mcp") return; // never answers
+    if (url.pathname === "/redirect/mcp") {
+      await readBody(request);
+      response.writeHead(307, { location: "/mcp" });
+      response.end();
+      return;
+    }
     if (url.pathname === "/garbage/mcp") {
       await readBody(request);
       response.writeHead(200, { "content-type": "application/json" });

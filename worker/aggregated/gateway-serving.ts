@@ -106,6 +106,7 @@ function noteRequests(exchange: GatewayExchange): void {
   if (request.body !== null) exchange.expect(request.body.messages);
 }
 
+/** What the SDK reports while serving: almost always a client's bad request, so a warning. */
 function logError(event: string, error: Error): void {
-  console.error(JSON.stringify({ level: "error", event, error: error.message }));
+  console.warn(JSON.stringify({ level: "warn", event, error: error.message }));
 }

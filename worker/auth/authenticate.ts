@@ -22,6 +22,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
   const except = new Set(options.except ?? []);
   return async function authenticateMiddleware(c, next) {
     if (except.has(c.req.path)) return next();
+    // Already authenticated by the dashboard's session cookie (worker/routes/sso.ts).
+    if (c.get("principal") && c.req.header("authorization") === undefined) return next();
     const url = new URL(c.req.url);
     if (QUERY_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name))) {
       return unauthorized(

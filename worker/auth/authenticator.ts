@@ -19,7 +19,12 @@ export interface AuthenticatorDeps {
   tokens: TokenService;
   /** null when the gateway has no signing key (then it trusts no gateway tokens). */
   keys: () => Promise<SigningKeys | null>;
+  /** Opaque access tokens of the gateway's OAuth authorization server (worker/oauth/). */
+  oauthTokens?: ((token: string, requestUrl: string) => Promise<Principal>) | undefined;
 }
+
+/** The OAuth library's tokens are `{userId}:{grantId}:{secret}`; JWTs never contain `:`. */
+const OAUTH_TOKEN_SHAPE = /^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 export class Authenticator {
   readonly #deps: AuthenticatorDeps;
@@ -35,6 +40,10 @@ export class Authenticator {
 
   /** Throws AuthError for any token that must be refused. */
   async authenticate(token: string, requestUrl: string): Promise<Principal> {
+    const { oauthTokens } = this.#deps;
+    if (oauthTokens && token.length <= this.#deps.settings.maxTokenBytes && OAUTH_TOKEN_SHAPE.test(token)) {
+      return oauthTokens(token, requestUrl);
+    }
     const base = this.issuerFor(requestUrl);
     const audiences = defaultAudiences(base, new URL(requestUrl).pathname);
     const verified = await verifyToken(this.#setup(base), token, audiences);

@@ -4,6 +4,7 @@
 import type { TokenStore } from "../store/token-store.ts";
 import { Authenticator } from "./authenticator.ts";
 import { JwksCache } from "./jwks-cache.ts";
+import type { Principal } from "./principal.ts";
 import type { AuthSettings } from "./settings.ts";
 import { type SigningKeys, signingKeys } from "./signing-keys.ts";
 import { TokenService } from "./token-service.ts";
@@ -18,6 +19,7 @@ export interface IdentityServices {
 export function identityServices(
   config: { auth: AuthSettings; publicUrl: string | null },
   store: TokenStore,
+  oauthTokens?: (token: string, requestUrl: string) => Promise<Principal>,
 ): IdentityServices {
   const { auth } = config;
   const { signingKey, previousSigningKey } = auth;
@@ -35,6 +37,7 @@ export function identityServices(
     jwks: isolateJwksCache,
     tokens,
     keys,
+    oauthTokens,
   });
   return { tokens, authenticator };
 }

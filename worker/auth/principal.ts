@@ -5,7 +5,7 @@
 export type PrincipalKind = "user" | "machine";
 
 /** How the caller proved who it is. */
-export type CredentialKind = "idp" | "personal-token" | "dev-login";
+export type CredentialKind = "idp" | "personal-token" | "dev-login" | "oauth" | "session";
 
 export interface Principal {
   /** Stable identifier of the caller within its issuer. */

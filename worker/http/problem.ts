@@ -76,7 +76,9 @@ export function handleError(error: unknown, c: Context): Response {
   completeChallenge(gatewayError, c);
   const requestId = c.get("requestId") as string | undefined;
   if (gatewayError.status >= 500 || gatewayError.internal) {
-    console.error(
+    // A client's mistake (4xx) is a warning, not an error of the gateway.
+    const log = gatewayError.status >= 500 ? console.error : console.warn;
+    log(
       JSON.stringify({
         level: gatewayError.status >= 500 ? "error" : "warn",
         requestId,

@@ -73,13 +73,13 @@ export interface ParsedBody {
 
 export class JsonRpcParseError extends Error {
   override readonly name = "JsonRpcParseError";
-  constructor(
-    readonly code: number,
-    message: string,
-    /** The id of the offending message when it could be read. */
-    readonly id: JsonRpcId | null = null,
-  ) {
+  readonly code: number;
+  /** The id of the offending message when it could be read. */
+  readonly id: JsonRpcId | null;
+  constructor(code: number, message: string, id: JsonRpcId | null = null) {
     super(message);
+    this.code = code;
+    this.id = id;
   }
 }
 

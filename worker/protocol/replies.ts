@@ -37,3 +37,10 @@ export function jsonRpcError(
 export function sessionNotFound(): Response {
   return jsonRpcError(404, ErrorCode.SessionNotFound, "Session not found");
 }
+
+/** 400 with -32022: a MCP-Protocol-Version the endpoint (or, in a session, the session) does not speak. */
+export function unsupportedVersion(requested: string, supported: readonly string[]): Response {
+  return jsonRpcError(400, ErrorCode.UnsupportedProtocolVersion, "Unsupported protocol version", {
+    data: { requested, supported },
+  });
+}

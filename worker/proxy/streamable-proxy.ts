@@ -11,7 +11,7 @@ import {
   type JsonRpcResponse,
   type ParsedBody,
 } from "../protocol/jsonrpc.ts";
-import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
+import { jsonRpcError, jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
@@ -191,6 +191,15 @@ async function answerPost(
 }
 
 async function proxyStream(ctx: ProxyContext): Promise<Response> {
+  // The standalone stream is SSE only: a client that cannot take it gets 406 at once,
+  // and no upstream stream is opened on its behalf.
+  if (!ctx.request.headers.get("accept")?.includes("text/event-stream")) {
+    return jsonRpcError(
+      406,
+      ErrorCode.InvalidRequest,
+      "Not Acceptable: the GET stream needs Accept: text/event-stream",
+    );
+  }
   const session = await upstreamSession(ctx);
   if (session === "invalid") return sessionNotFound();
   const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
@@ -280,17 +289,16 @@ async function upstreamError(
 ): Promise<Response> {
   const text = await response.text().catch(() => "");
   if (response.status === 404 && hadSession) return sessionNotFound();
-  if (
-    response.status === 401 ||
-    response.status === 403 ||
-    (response.status >= 300 && response.status < 400)
-  ) {
-    const errors = ids.map((id) =>
-      errorResponse(id, ErrorCode.UpstreamUnavailable, "The upstream refused the gateway's credentials"),
-    );
+  const redirect = response.status >= 300 && response.status < 400;
+  if (response.status === 401 || response.status === 403 || redirect) {
+    // A redirect is not followed (it could lead the gateway's credential elsewhere) and is reported as what it is.
+    const message = redirect
+      ? `The upstream answered with a redirect (HTTP ${response.status}); the gateway does not follow redirects`
+      : "The upstream refused the gateway's credentials";
+    const errors = ids.map((id) => errorResponse(id, ErrorCode.UpstreamUnavailable, message));
     const all = [...errors, ...refusals];
     return jsonRpcReply(
-      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, "Upstream refused")),
+      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, message)),
       502,
     );
   }

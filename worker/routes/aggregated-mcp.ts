@@ -15,8 +15,8 @@ import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
-import { ErrorCode } from "../protocol/jsonrpc.ts";
-import { jsonRpcError, sessionNotFound } from "../protocol/replies.ts";
+import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
+import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 
 type Env_ = { Bindings: Env };
@@ -54,6 +54,10 @@ async function serveAggregated(c: Context<Env_>): Promise<Response> {
     exchange.record();
     const { code, message, id } = request.bodyError;
     return jsonRpcError(400, code, message, { id });
+  }
+  const version = request.protocolVersion;
+  if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
+    return unsupportedVersion(version, SUPPORTED_VERSIONS);
   }
   if ((await request.generation()) === "stateless") return serveStateless(exchangeFor(request, "stateless"));
   return serveSessionLeg(c.env, request);

@@ -4,7 +4,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { validationHook } from "../http/validation.ts";
-import { getServices } from "../services.ts";
 import { json, problem } from "./openapi-parts.ts";
 
 const tag = ["security"];
@@ -82,13 +81,13 @@ export function approvalRoutes() {
 
   app.openapi(listRoute, async (c) => {
     const { server, ...query } = c.req.valid("query");
-    const items = await getServices(c.env).approvals.list(c.get("principal"), { ...query, serverId: server });
+    const items = await c.var.services.approvals.list(c.get("principal"), { ...query, serverId: server });
     return c.json({ items }, 200);
   });
 
   for (const verdict of ["approve", "reject"] as const) {
     app.openapi(decideRoute(verdict), async (c) => {
-      const approval = await getServices(c.env).approvals.decide(
+      const approval = await c.var.services.approvals.decide(
         c.get("principal"),
         c.req.valid("param").id,
         verdict,

@@ -5,7 +5,6 @@ import { z } from "zod";
 import { SourceCreateInput } from "../federation/source-input.ts";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
-import { getServices } from "../services.ts";
 import { json, jsonBody, problem } from "./openapi-parts.ts";
 
 const tag = ["federation"];
@@ -121,28 +120,28 @@ export function federationRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook });
 
   app.openapi(createSourceRoute, async (c) => {
-    const source = await getServices(c.env).federation.create(c.get("principal"), c.req.valid("json"));
+    const source = await c.var.services.federation.create(c.get("principal"), c.req.valid("json"));
     c.header("location", `/api/v1/federation/sources/${source.id}`);
     return c.json(source, 201);
   });
 
   app.openapi(listSourcesRoute, async (c) => {
-    const items = await getServices(c.env).federation.list(c.get("principal"));
+    const items = await c.var.services.federation.list(c.get("principal"));
     return c.json({ items }, 200);
   });
 
   app.openapi(getSourceRoute, async (c) => {
-    const source = await getServices(c.env).federation.get(c.get("principal"), c.req.valid("param").id);
+    const source = await c.var.services.federation.get(c.get("principal"), c.req.valid("param").id);
     return c.json(source, 200);
   });
 
   app.openapi(deleteSourceRoute, async (c) => {
-    await getServices(c.env).federation.delete(c.get("principal"), c.req.valid("param").id);
+    await c.var.services.federation.delete(c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   });
 
   app.openapi(syncSourceRoute, async (c) => {
-    const source = await getServices(c.env).federation.syncNow(c.get("principal"), c.req.valid("param").id);
+    const source = await c.var.services.federation.syncNow(c.get("principal"), c.req.valid("param").id);
     return c.json(source, 200);
   });
 

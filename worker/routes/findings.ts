@@ -3,7 +3,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { validationHook } from "../http/validation.ts";
-import { getServices } from "../services.ts";
 import { FINDING_CATEGORIES, SEVERITIES } from "../store/finding-model.ts";
 import { SecurityFinding } from "./api-schemas.ts";
 import { json, problem } from "./openapi-parts.ts";
@@ -65,7 +64,7 @@ export function findingRoutes() {
 
   app.openapi(listRoute, async (c) => {
     const { server, severity, rule, ...rest } = c.req.valid("query");
-    const page = await getServices(c.env).findingService.list(c.get("principal"), {
+    const page = await c.var.services.findingService.list(c.get("principal"), {
       ...rest,
       serverId: server,
       minSeverity: severity,
@@ -76,15 +75,11 @@ export function findingRoutes() {
 
   app.openapi(serverRoute, async (c) => {
     const { severity, rule, ...rest } = c.req.valid("query");
-    const page = await getServices(c.env).findingService.forServer(
-      c.get("principal"),
-      c.req.valid("param").id,
-      {
-        ...rest,
-        minSeverity: severity,
-        ruleId: rule,
-      },
-    );
+    const page = await c.var.services.findingService.forServer(c.get("principal"), c.req.valid("param").id, {
+      ...rest,
+      minSeverity: severity,
+      ruleId: rule,
+    });
     return c.json(page, 200);
   });
 

@@ -8,11 +8,9 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { authenticate } from "../auth/authenticate.ts";
 import { DEFAULT_TENANT, type Principal } from "../auth/principal.ts";
-import { loadConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { baseUrl } from "../http/resource.ts";
 import { fieldErrors } from "../http/validation.ts";
-import { getServices } from "../services.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -47,7 +45,7 @@ function parseQuery<T extends z.ZodType>(schema: T, c: Context<Env_>): z.output<
 function optionalAuthentication(): MiddlewareHandler<Env_> {
   const required = authenticate();
   return async function registryAuthentication(c, next) {
-    if (c.req.header("authorization") === undefined && loadConfig(c.env).registry.publicApi) return next();
+    if (c.req.header("authorization") === undefined && c.var.config.registry.publicApi) return next();
     return required(c, next);
   };
 }
@@ -63,7 +61,7 @@ function callerOf(c: Context<Env_>): Caller {
   return {
     principal,
     tenant: principal?.tenant ?? DEFAULT_TENANT,
-    base: baseUrl(loadConfig(c.env).publicUrl, c.req.url),
+    base: baseUrl(c.var.config.publicUrl, c.req.url),
   };
 }
 
@@ -83,7 +81,7 @@ export function registryApiRoutes() {
     app.get(`${prefix}/servers`, async (c) => {
       const query = parseQuery(ListQuery, c);
       const { principal, tenant, base } = callerOf(c);
-      const list = await getServices(c.env).registryApi.list(
+      const list = await c.var.services.registryApi.list(
         principal,
         tenant,
         {
@@ -103,7 +101,7 @@ export function registryApiRoutes() {
       app.get(`${prefix}/servers/${namePattern}/versions`, async (c) => {
         const { include_deleted } = parseQuery(DetailQuery, c);
         const { principal, tenant, base } = callerOf(c);
-        const list = await getServices(c.env).registryApi.versions(
+        const list = await c.var.services.registryApi.versions(
           principal,
           tenant,
           serverName(c),
@@ -116,7 +114,7 @@ export function registryApiRoutes() {
       app.get(`${prefix}/servers/${namePattern}/versions/:version`, async (c) => {
         const { include_deleted } = parseQuery(DetailQuery, c);
         const { principal, tenant, base } = callerOf(c);
-        const response = await getServices(c.env).registryApi.version(
+        const response = await c.var.services.registryApi.version(
           principal,
           tenant,
           serverName(c),

@@ -2,12 +2,10 @@
 // a server.json document, GET /api/v1/servers/{id}/server.json exports one.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { loadConfig } from "../env.ts";
 import { requireJsonBody } from "../http/json-body.ts";
 import { baseUrl } from "../http/resource.ts";
 import { validationHook } from "../http/validation.ts";
 import { PathSlug } from "../registry/server-input.ts";
-import { getServices } from "../services.ts";
 import { ServerView } from "./api-schemas.ts";
 import { json, jsonBody, problem } from "./openapi-parts.ts";
 
@@ -64,7 +62,7 @@ export function serverJsonRoutes() {
 
   app.openapi(importRoute, async (c) => {
     const { path, enabled } = c.req.valid("query");
-    const server = await getServices(c.env).registryApi.importServerJson(
+    const server = await c.var.services.registryApi.importServerJson(
       c.get("principal"),
       c.req.valid("json"),
       {
@@ -77,10 +75,10 @@ export function serverJsonRoutes() {
   });
 
   app.openapi(exportRoute, async (c) => {
-    const document = await getServices(c.env).registryApi.exportServerJson(
+    const document = await c.var.services.registryApi.exportServerJson(
       c.get("principal"),
       c.req.valid("param").id,
-      baseUrl(loadConfig(c.env).publicUrl, c.req.url),
+      baseUrl(c.var.config.publicUrl, c.req.url),
     );
     return c.json(document, 200);
   });

@@ -136,7 +136,7 @@ const WhoAmI = z
     scopes: z.array(z.string()),
     kind: z.enum(["user", "machine"]),
     name: z.string().optional(),
-    credential: z.enum(["idp", "personal-token", "dev-login"]).optional(),
+    credential: z.enum(["idp", "personal-token", "dev-login", "oauth", "session"]).optional(),
     effectiveScopes: z.array(z.string()).meta({ description: "Scopes from your groups plus your token's" }),
     permissions: z
       .record(z.enum(REGISTRY_ACTIONS), z.object({ all: z.boolean(), names: z.array(z.string()) }))
@@ -151,6 +151,10 @@ const AuthMethods = z
   .object({
     devLogin: z.boolean().meta({ description: "POST /api/v1/auth/dev-login is enabled (development only)" }),
     identityProviders: z.array(z.object({ issuer: z.string(), displayName: z.string() })),
+    singleSignOn: z
+      .object({ displayName: z.string(), loginUrl: z.string() })
+      .nullable()
+      .meta({ description: "Dashboard sign-in at the identity provider (OIDC_ISSUER), when configured" }),
   })
   .meta({ id: "AuthMethods" });
 
@@ -175,14 +179,14 @@ const whoamiRoute = createRoute({
 
 type TokenContext = Context<{ Bindings: Env }>;
 
-/** Token lifecycle events go to the audit log (category `auth`), after the response. */
-function audit(
+/** Token lifecycle and sign-in events go to the audit log (category `auth`), after the response. */
+export function auditAuth(
   c: TokenContext,
   event: {
     tenant: string;
     subject: string | null;
     issuer: string | null;
-    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login";
+    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login" | "oauth.authorize";
     decision: "allow" | "deny";
     detail?: Record<string, unknown>;
   },
@@ -251,7 +255,7 @@ export function tokenRoutes() {
       await services.access.effectiveScopesOf(principal),
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -273,7 +277,7 @@ export function tokenRoutes() {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
     await c.var.services.tokens.revoke(principal, id);
-    audit(c, {
+    auditAuth(c, {
       tenant: principal.tenant,
       subject: principal.subject,
       issuer: principal.issuer,
@@ -294,9 +298,19 @@ export function tokenRoutes() {
   });
 
   app.openapi(methodsRoute, (c) => {
-    const { devLogin, issuers } = c.var.config.auth;
+    const { auth, oauth } = c.var.config;
+    const { devLogin, issuers } = auth;
     const identityProviders = issuers.map(({ issuer, displayName }) => ({ issuer, displayName }));
-    return c.json({ devLogin: devLogin !== null, identityProviders }, 200);
+    const oidc = oauth.oidc;
+    const singleSignOn =
+      oidc && c.env.OAUTH_KV
+        ? {
+            displayName:
+              issuers.find((entry) => entry.issuer === oidc.issuer)?.displayName ?? new URL(oidc.issuer).host,
+            loginUrl: "/api/v1/auth/sso/login",
+          }
+        : null;
+    return c.json({ devLogin: devLogin !== null, identityProviders, singleSignOn }, 200);
   });
 
   app.openapi(devLoginRoute, async (c) => {
@@ -304,7 +318,7 @@ export function tokenRoutes() {
     if (!devLogin) throw new GatewayError("not-found", { detail: "Development login is not enabled" });
     const { username, password } = c.req.valid("json");
     if (!(await devCredentialsMatch(devLogin, username, password))) {
-      audit(c, {
+      auditAuth(c, {
         tenant: DEFAULT_TENANT,
         subject: null,
         issuer: null,
@@ -322,7 +336,7 @@ export function tokenRoutes() {
       DEFAULT_TENANT,
       services.authenticator.issuerFor(c.req.url),
     );
-    audit(c, {
+    auditAuth(c, {
       tenant: DEFAULT_TENANT,
       subject: devLogin.username,
       issuer: services.authenticator.issuerFor(c.req.url),

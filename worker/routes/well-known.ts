@@ -7,6 +7,7 @@ import { signingKeys } from "../auth/signing-keys.ts";
 import type { GatewayConfig } from "../env.ts";
 import { GatewayError } from "../http/errors.ts";
 import { baseUrl } from "../http/resource.ts";
+import { oauthEnabled } from "../oauth/authorization-server.ts";
 import type { Services } from "../services.ts";
 
 const PRM = "/.well-known/oauth-protected-resource";
@@ -28,15 +29,27 @@ export function wellKnownRoutes() {
     c.header("access-control-allow-origin", "*");
   });
 
-  app.get(PRM, async (c) => c.json(await metadata(c.var, c.req.url, "", "MCP Gateway", DEFAULT_TENANT)));
+  app.get(PRM, async (c) =>
+    c.json(await metadata({ ...c.var, env: c.env }, c.req.url, "", "MCP Gateway", DEFAULT_TENANT)),
+  );
   app.get(`${PRM}/mcp`, async (c) =>
-    c.json(await metadata(c.var, c.req.url, "/mcp", "MCP Gateway (all servers)", DEFAULT_TENANT)),
+    c.json(
+      await metadata(
+        { ...c.var, env: c.env },
+        c.req.url,
+        "/mcp",
+        "MCP Gateway (all servers)",
+        DEFAULT_TENANT,
+      ),
+    ),
   );
   app.get(`${PRM}/:path/mcp`, async (c) => {
     const path = c.req.param("path");
     const server = await c.var.services.store.getServerByPath(path);
     if (!server) throw new GatewayError("not-found", { detail: "No server is registered at this path" });
-    return c.json(await metadata(c.var, c.req.url, `/${server.path}/mcp`, server.name, server.tenant));
+    return c.json(
+      await metadata({ ...c.var, env: c.env }, c.req.url, `/${server.path}/mcp`, server.name, server.tenant),
+    );
   });
 
   app.get("/.well-known/jwks.json", async (c) => {
@@ -50,7 +63,7 @@ export function wellKnownRoutes() {
 }
 
 async function metadata(
-  { config, services }: { config: GatewayConfig; services: Services },
+  { config, services, env }: { config: GatewayConfig; services: Services; env: Env },
   requestUrl: string,
   resourcePath: string,
   name: string,
@@ -58,8 +71,9 @@ async function metadata(
 ): Promise<ProtectedResourceMetadata> {
   const base = baseUrl(config.publicUrl, requestUrl);
   const servers = config.auth.issuers.map((issuer) => issuer.issuer);
-  // The gateway issues tokens of its own (personal access tokens) when it can sign.
-  if (config.auth.signingKey) servers.push(base);
+  // The gateway is named only when it serves RFC 8414 metadata and the OAuth
+  // endpoints (worker/oauth/); first, since it is the one built for MCP clients.
+  if (oauthEnabled(env, config, base)) servers.unshift(base);
   return {
     resource: `${base}${resourcePath}`,
     authorization_servers: servers,

@@ -1,11 +1,26 @@
-// Sign-in: the development login (when the gateway has it on) or a pasted
-// token. Identity providers are listed for the OIDC login of a later version:
-// it will be one more method here, ending in the same `signIn(token)`.
+// Sign-in: single sign-on at the identity provider (when configured and the
+// dashboard is served by the gateway itself), the development login (when the
+// gateway has it on), or a pasted token.
 import { type FormEvent, useEffect, useState } from "react";
 import { ApiError, type AuthMethods } from "../api.ts";
 import { TextArea, TextField } from "../components/field.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { API_BASE_URL } from "../config.ts";
 import { useSession } from "../session.tsx";
+
+function SingleSignOn({ displayName, loginUrl }: { displayName: string; loginUrl: string }) {
+  const here = `${window.location.pathname}${window.location.search}`;
+  const href = `${API_BASE_URL}${loginUrl}?return=${encodeURIComponent(here)}`;
+  return (
+    <section className="card stack" aria-labelledby="sso-title">
+      <h2 id="sso-title">Single sign-on</h2>
+      <p className="muted">Sign in with your organisation's account.</p>
+      <a className="button primary" href={href}>
+        Sign in with {displayName}
+      </a>
+    </section>
+  );
+}
 
 function DevLoginForm() {
   const { api, signIn } = useSession();
@@ -121,6 +136,7 @@ export function SignInPage() {
         <ProblemAlert error={methodsError} />
       ) : null}
       <div className="sign-in-methods">
+        {methods?.singleSignOn && API_BASE_URL === "" ? <SingleSignOn {...methods.singleSignOn} /> : null}
         {methods?.devLogin ? <DevLoginForm /> : null}
         <TokenForm />
       </div>
