@@ -32,7 +32,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "mcpgw-oauth-home-"));
   secrets = newDevSecrets();
   [gateway, demo, browser] = await Promise.all([
-    (async () => startLocalGateway({ port: await freePort(), persistDir, secrets }))(),
+    (async () => startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } }))(),
     (async () => startDemoServer({ port: await freePort(), host: "127.0.0.1" }))(),
     launchChromium(),
   ]);
