@@ -6,6 +6,14 @@ import { testBindings } from "./test/support/test-config.ts";
 // in a setup file); `e2e` runs in Node against real processes (the gateway
 // under `wrangler dev`, real MCP servers and clients); `browser` drives the
 // dashboard in Chromium against such a gateway.
+/** Node suites of several minutes each: their own project and script (`npm run test:long`). */
+const LONG_E2E = [
+  "test/e2e/cli.e2e.test.ts",
+  "test/e2e/conformance*.e2e.test.ts",
+  "test/e2e/federation.e2e.test.ts",
+  "test/e2e/tool-poisoning.e2e.test.ts",
+];
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
@@ -45,8 +53,22 @@ export default defineConfig(async () => {
             name: "e2e",
             environment: "node",
             include: ["test/e2e/**/*.test.ts"],
+            exclude: LONG_E2E,
             testTimeout: 60_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          // The long Node suites (whole conformance runs, the CLI command by
+          // command, two federating gateways, the poisoning corpus through the
+          // API): `npm run test:long`, run by .ci/run after `npm test` so the
+          // README's test command stays under ten minutes on a 2-core machine.
+          test: {
+            name: "e2e-long",
+            environment: "node",
+            include: LONG_E2E,
+            testTimeout: 120_000,
+            hookTimeout: 300_000,
           },
         },
         {

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { CliError, UsageError } from "./command.ts";
 import type { CredentialStore } from "./credentials.ts";
 import { GatewayClient } from "./gateway-client.ts";
+import { needsRefresh, refreshLogin } from "./oauth-login.ts";
 import type { Output } from "./output.ts";
 
 export interface Context {
@@ -13,8 +14,12 @@ export interface Context {
   credentials: CredentialStore;
   /** The gateway origin (no trailing slash). */
   gateway(): Promise<string>;
-  /** The bearer token for the gateway. */
-  token(): Promise<string>;
+  /**
+   * The bearer token for the gateway. `mcpEndpoint` names the MCP endpoint it is
+   * for; without it the token is for the REST API. An OAuth login's token is
+   * bound to one MCP endpoint and is renewed here when it has expired.
+   */
+  token(mcpEndpoint?: string): Promise<string>;
   /** A REST client with the token. */
   api(): Promise<GatewayClient>;
   /** A REST client without a token (sign-in routes). */
@@ -51,11 +56,18 @@ export function createContext(
     }
     return normalizeGateway(chosen);
   };
-  const token = async () => {
+  const token = async (mcpEndpoint?: string) => {
     if (env.MCPGW_TOKEN) return env.MCPGW_TOKEN;
     const url = await gateway();
-    const stored = await credentials.get(url);
+    let stored = await credentials.get(url);
     if (!stored) throw new CliError(`not logged in to ${url}: run mcpgw login, or set MCPGW_TOKEN`);
+    if (stored.oauth) {
+      usableOAuthLogin(stored.oauth.resource, mcpEndpoint);
+      if (needsRefresh(stored)) {
+        stored = await refreshLogin(url, stored);
+        await credentials.save(url, stored);
+      }
+    }
     return stored.token;
   };
   return {
@@ -74,6 +86,27 @@ export function createContext(
       }
     },
   };
+}
+
+/**
+ * The gateway accepts its OAuth tokens only at the MCP endpoint they were
+ * issued for (RFC 8707), never on /api/v1: say so before sending a request
+ * that must fail.
+ */
+function usableOAuthLogin(resource: string, mcpEndpoint: string | undefined): void {
+  if (mcpEndpoint === undefined) {
+    throw new CliError(
+      "the stored login is a browser (OAuth) sign-in, which the gateway accepts on its MCP endpoints only; " +
+        "for this command sign in with mcpgw login --dev or --token, or set MCPGW_TOKEN",
+    );
+  }
+  if (mcpEndpoint !== resource) {
+    const path = new URL(mcpEndpoint).pathname;
+    const server = path === "/mcp" ? "" : ` --server ${decodeURIComponent(path.slice(1, -"/mcp".length))}`;
+    throw new CliError(
+      `the stored browser (OAuth) sign-in is for ${resource}, not ${mcpEndpoint}: run mcpgw login --oauth${server}`,
+    );
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -8,12 +8,21 @@ import { dirname, join } from "node:path";
 
 export interface StoredLogin {
   token: string;
-  /** How the token was obtained: "dev-login", "token", later "oauth". */
+  /** How the token was obtained: "dev-login", "token", "oauth". */
   method: string;
   savedAt: string;
   /** For logins that can be renewed without the user (OAuth refresh tokens, issue 15). */
   refreshToken?: string;
   expiresAt?: string;
+  /** Browser sign-ins (cli/oauth-login.ts): the registered client and the MCP endpoint the token is for. */
+  oauth?: OAuthLoginRecord;
+}
+
+export interface OAuthLoginRecord {
+  clientId: string;
+  clientSecret?: string;
+  /** The MCP endpoint (resource, RFC 8707) the token is bound to: /mcp or /{path}/mcp. */
+  resource: string;
 }
 
 interface CredentialsFile {

@@ -9,6 +9,12 @@
 // survives eviction. RPC only.
 import { DurableObject } from "cloudflare:workers";
 import type { GatewayConfig } from "../worker/env.ts";
+import {
+  recordCatalogChanges,
+  recordCircuitOpened,
+  recordHealthCheck,
+  type ServerEventSink,
+} from "../worker/observability/hooks.ts";
 import { healthHubStub } from "../worker/platform/durable-objects.ts";
 import type { CatalogChange } from "../worker/resilience/catalog-diff.ts";
 import {
@@ -191,6 +197,16 @@ export class ServerState extends DurableObject<Env> {
     });
   }
 
+  /** Where this object's metrics go (health checks, circuit openings, catalog changes). */
+  private metricsSink(server: { tenant: string; path: string }): ServerEventSink;
+  private metricsSink(): ServerEventSink | null;
+  private metricsSink(server?: { tenant: string; path: string }): ServerEventSink | null {
+    const owner = server ?? this.ref();
+    if (!owner) return null;
+    const metrics = this.composed().services.metrics;
+    return { metrics, waitUntil: this.ctx, tenant: owner.tenant, server: owner.path };
+  }
+
   private ref(): ServerRef | undefined {
     return this.ctx.storage.kv.get<ServerRef>(SERVER_STATE_STORAGE.ref);
   }
@@ -233,6 +249,10 @@ export class ServerState extends DurableObject<Env> {
   }
 
   private saveCircuit(url: string, circuit: Circuit): void {
+    if (circuit.phase === "open" && this.circuit(url).phase !== "open") {
+      const sink = this.metricsSink();
+      if (sink) recordCircuitOpened(sink);
+    }
     this.ctx.storage.sql.exec(
       `INSERT INTO ${SERVER_STATE_STORAGE.circuitsTable} (url, circuit) VALUES (?, ?)
        ON CONFLICT(url) DO UPDATE SET circuit = excluded.circuit`,
@@ -269,6 +289,7 @@ export class ServerState extends DurableObject<Env> {
       trigger,
     };
     this.appendBounded(SERVER_STATE_STORAGE.historyTable, record, HISTORY_LIMIT);
+    recordHealthCheck(this.metricsSink(server), summary.status);
 
     if (withCatalog) {
       await this.refreshCatalog(server, trigger);
@@ -386,6 +407,7 @@ export class ServerState extends DurableObject<Env> {
       changes,
     };
     this.appendBounded(SERVER_STATE_STORAGE.changesTable, record, CHANGES_LIMIT);
+    recordCatalogChanges(this.metricsSink(server), changes);
   }
 
   /** Writes health to the registry and tells dashboards when it changed (or every few minutes for latency). */

@@ -20,18 +20,20 @@ const ALLOWED: Record<string, string[]> = {
   "worker/protocol/": [],
   "worker/store/": [],
   "worker/policy/": ["worker/auth/"],
-  "worker/http/": ["worker/protocol/"],
-  "worker/auth/": ["worker/http/", "worker/store/"],
-  "worker/observability/": ["worker/store/"],
+  "worker/http/": ["worker/observability/", "worker/protocol/"],
+  "worker/auth/": ["worker/http/", "worker/observability/", "worker/store/"],
+  "worker/observability/": ["worker/platform/", "worker/store/"],
   "worker/resilience/": [
     "worker/auth/",
     "worker/http/",
+    "worker/observability/",
     "worker/platform/",
     "worker/protocol/",
     "worker/store/",
   ],
   "worker/upstream/": [
     "worker/auth/",
+    "worker/observability/",
     "worker/platform/",
     "worker/protocol/",
     "worker/resilience/",
@@ -46,7 +48,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
   ],
-  "worker/search/": ["worker/registry/", "worker/store/"],
+  "worker/search/": ["worker/observability/", "worker/registry/", "worker/store/"],
   // Issue 15: the gateway as OAuth authorization server and dashboard sign-in.
   "worker/oauth/": ["worker/auth/", "worker/http/", "worker/platform/", "worker/registry/", "worker/store/"],
   // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
@@ -67,6 +69,7 @@ const ALLOWED: Record<string, string[]> = {
   "worker/env.ts": [
     "worker/auth/",
     "worker/http/",
+    "worker/observability/",
     "worker/registry/",
     "worker/resilience/",
     "worker/search/",
@@ -90,7 +93,15 @@ const ALLOWED: Record<string, string[]> = {
     "worker/virtual/",
   ],
   // The Cron Trigger: one task module per feature, each composing through services.ts.
-  "worker/scheduled.ts": ["worker/federation-sync-task.ts"],
+  // The Cron Trigger's composition root: tasks get settings and services as arguments.
+  "worker/scheduled.ts": [
+    "worker/env.ts",
+    "worker/federation-sync-task.ts",
+    "worker/observability/",
+    "worker/platform/",
+    "worker/resilience/",
+    "worker/services.ts",
+  ],
   "worker/federation-sync-task.ts": ["worker/services.ts"],
   "worker/edge/": [
     "worker/auth/",
@@ -135,6 +146,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/edge/",
     "worker/env.ts",
     "worker/http/",
+    "worker/observability/",
     "worker/platform/",
     "worker/policy/",
     "worker/protocol/",
@@ -163,6 +175,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/auth/",
     "worker/edge/",
     "worker/env.ts",
+    "worker/observability/",
     "worker/platform/",
     "worker/policy/",
     "worker/protocol/",

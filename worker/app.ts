@@ -8,6 +8,7 @@ import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
+import { telemetry } from "./http/telemetry.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
@@ -15,6 +16,7 @@ import { approvalRoutes } from "./routes/approvals.ts";
 import { federationRoutes } from "./routes/federation.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
 import { ratingRoutes } from "./routes/ratings.ts";
 import { registryApiRoutes } from "./routes/registry-api.ts";
@@ -25,6 +27,7 @@ import { serverMcpRoutes } from "./routes/server-mcp.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./routes/sso.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { usageRoutes } from "./routes/usage.ts";
 import { virtualMcpRoutes } from "./routes/virtual-mcp.ts";
 import { virtualServerRoutes } from "./routes/virtual-servers.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
@@ -41,7 +44,11 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok" }));
   // Composition root: services and configuration on the context for everything below.
   app.use(provideServices());
+  // Trace context, ingress span and the request scope metrics and spans use.
+  app.use(telemetry());
   app.route("/", wellKnownRoutes());
+  // Prometheus exposition (scrape token or view_metrics).
+  app.route("/", metricsRoutes());
   // The gateway as OAuth authorization server (404 unless configured).
   app.route("/", oauthRoutes());
 
@@ -72,6 +79,7 @@ export function buildApp() {
   api.route("/", tokenRoutes());
   api.route("/", searchRoutes());
   api.route("/", healthRoutes());
+  api.route("/", usageRoutes());
   api.route("/", agentRoutes());
   api.route("/", ratingRoutes());
   api.route("/", findingRoutes());

@@ -14,5 +14,11 @@ declare namespace Cloudflare {
     AUTH_ISSUERS?: string;
     /** The gateway's public origin, e.g. https://mcp.example.com (required in production). */
     PUBLIC_URL?: string;
+    /** Bearer token Prometheus sends to GET /metrics (README "Observability"). */
+    METRICS_SCRAPE_TOKEN?: string;
+    /** Extra OTLP export headers, `name=value,...` (e.g. a vendor API key). */
+    OTEL_EXPORTER_OTLP_HEADERS?: string;
+    /** Workers Analytics Engine dataset ([env.production]): one data point per MCP request. */
+    ANALYTICS?: AnalyticsEngineDataset;
   }
 }

@@ -7,6 +7,11 @@ import type { AuthSettings } from "./auth/settings.ts";
 import { PreviousSigningKeySetting, SigningKeySetting } from "./auth/signing-keys.ts";
 import { ConfigError } from "./http/errors.ts";
 import { checkOAuthValues, type OAuthSettings, OAuthSettingsShape, oauthSettings } from "./oauth/settings.ts";
+import {
+  type ObservabilitySettings,
+  ObservabilitySettingsShape,
+  observabilitySettings,
+} from "./observability/settings.ts";
 import { defaultNamespace, RegistryNamespaceSetting } from "./registry/registry-names.ts";
 import { ConnectCheckSetting, RateLimitSetting, type ResilienceConfig } from "./resilience/settings.ts";
 import {
@@ -78,6 +83,8 @@ const ConfigSchema = z
     DEV_ADMIN_PASSWORD: optional(z.string().min(16, "must be at least 16 characters")),
     // Discovery (worker/search/): see README "Search".
     ...SearchSettingsShape,
+    // Metrics, traces, retention (worker/observability/): see README "Observability".
+    ...ObservabilitySettingsShape,
     // MCP Registry API and federation (worker/registry-api/, worker/federation/): README "Registry API".
     REGISTRY_NAMESPACE: optional(RegistryNamespaceSetting),
     REGISTRY_API_PUBLIC: flag,
@@ -124,6 +131,8 @@ export interface GatewayConfig {
   resilience: ResilienceConfig;
   /** Embedder, vector index and ranking settings. */
   search: SearchSettings;
+  /** Metrics, tracing, retention of the scheduled upkeep. */
+  observability: ObservabilitySettings;
   /** Scanner policy (default and per tenant). */
   security: SecuritySettings;
   /** The MCP Registry API (/v0.1) and federation. */
@@ -193,6 +202,7 @@ export function loadConfig(env: Env): GatewayConfig {
       },
     },
     search: searchSettings(values),
+    observability: observabilitySettings(values),
     security: securitySettings(values),
     registry: {
       namespace: values.REGISTRY_NAMESPACE ?? defaultNamespace(values.PUBLIC_URL ?? null),

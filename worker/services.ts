@@ -10,6 +10,8 @@ import { type GatewayConfig, loadConfig } from "./env.ts";
 import { FederationService } from "./federation/federation-service.ts";
 import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
+import { MetricsRecorder } from "./observability/metrics.ts";
+import { TraceExporter } from "./observability/otlp-export.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { AgentService } from "./registry/agent-service.ts";
 import { RatingService } from "./registry/rating-service.ts";
@@ -30,6 +32,7 @@ import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
 import { D1FederationStore } from "./store/d1/d1-federation-store.ts";
 import { D1FindingStore } from "./store/d1/d1-finding-store.ts";
+import { D1MetricsStore } from "./store/d1/d1-metrics-store.ts";
 import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
@@ -49,6 +52,10 @@ export interface Services {
   /** Scopes configuration and the one decision function, per tenant. */
   access: AccessService;
   auditor: Auditor;
+  /** Prometheus series and usage rollups, batched after responses (MCP ones derived from audit events). */
+  metrics: MetricsRecorder;
+  /** Batched OTLP export of sampled requests' spans. */
+  tracer: TraceExporter;
   /** Vended tokens: mint, list, revoke, development login. */
   tokens: TokenService;
   /** Bearer token -> Principal. */
@@ -98,6 +105,11 @@ export function getServices(env: Env): Services {
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
   const directory = new ServerDirectory(store);
+  const metrics = new MetricsRecorder(new D1MetricsStore(env.DB), {
+    enabled: config.observability.metricsEnabled,
+    // Bound in [env.production] only (wrangler types sees top-level bindings).
+    analytics: (env as { ANALYTICS?: AnalyticsEngineDataset }).ANALYTICS ?? null,
+  });
   const agentStore = new D1AgentStore(env.DB);
   const virtualServerStore = new D1VirtualServerStore(env.DB);
   // Ratings read the entity through its service (visibility and scopes), set below.
@@ -154,12 +166,16 @@ export function getServices(env: Env): Services {
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
     searchIndexer,
     access,
+    metrics,
+    tracer: new TraceExporter(config.observability.tracing),
+    auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) =>
+      metrics.recordAudit(ctx, events),
+    ),
     virtualServers: new VirtualServerService({
       store: virtualServerStore,
       registry: store,
       access,
     }),
-    auditor: new Auditor(new D1AuditLog(env.DB)),
     ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
     servers,
     agents: new AgentService({

@@ -60,7 +60,7 @@ const invoke: Command = {
     const [server = "", tool = ""] = exactArgs(positionals, ["server", "tool"]);
     const args = await toolArguments(ctx, values);
     const url = endpointUrl(await ctx.gateway(), server);
-    const result = (await withMcpClient(url, await ctx.token(), (client) =>
+    const result = (await withMcpClient(url, await ctx.token(url), (client) =>
       client.callTool({ name: tool, arguments: args }),
     )) as CallToolResult;
     if (result.isError === true) {
@@ -117,7 +117,7 @@ const broadcast: Command = {
     if (servers !== undefined) input.servers = servers;
     if (timeout !== undefined) input.timeout_ms = Number(timeout);
     const url = endpointUrl(await ctx.gateway());
-    const result = (await withMcpClient(url, await ctx.token(), (client) =>
+    const result = (await withMcpClient(url, await ctx.token(url), (client) =>
       client.callTool({ name: `broadcast__${tool}`, arguments: input }),
     )) as CallToolResult;
     const report = result.structuredContent as BroadcastReport | undefined;

@@ -1,14 +1,15 @@
 // login, logout, whoami. Sign-in methods are a list: each one says whether the
-// options ask for it and turns them into a token. The browser OAuth flow
-// (issue 15: the gateway as authorization server) is one more entry here,
-// e.g. `--browser`: discover /.well-known/oauth-authorization-server, PKCE,
-// open the authorize URL, receive the code on a loopback redirect, then
-// return { token, method: "oauth", refreshToken, expiresAt } for the store.
+// options ask for it and turns them into a token. The browser sign-in (`--oauth`,
+// cli/oauth-login.ts) gets a token for one MCP endpoint, which the gateway
+// refuses on /api/v1: it is checked by connecting to that endpoint instead of
+// by /auth/whoami.
 import type { AuthMethods, WhoAmI } from "../../dashboard/src/api-types.ts";
 import { type Command, stringOption, UsageError, type Values } from "../command.ts";
 import type { Context } from "../context.ts";
 import type { StoredLogin } from "../credentials.ts";
 import { GatewayClient } from "../gateway-client.ts";
+import { endpointUrl, withMcpClient } from "../mcp-connection.ts";
+import { browserLogin } from "../oauth-login.ts";
 
 interface LoginMethod {
   name: string;
@@ -49,8 +50,27 @@ const devLogin: LoginMethod = {
   },
 };
 
+const browserOAuth: LoginMethod = {
+  name: "oauth",
+  wanted: (values) => values.oauth === true,
+  async login(ctx, values) {
+    const gateway = await ctx.gateway();
+    const seconds = Number(stringOption(values, "timeout") ?? "300");
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError("--timeout must be a number of seconds");
+    return browserLogin({
+      gateway,
+      resource: endpointUrl(gateway, stringOption(values, "server")),
+      openBrowser: values["no-browser"] !== true,
+      timeoutMs: seconds * 1000,
+      // On stderr, so that --json output stays one JSON document.
+      announce: (url) => ctx.output.progress(`Open this URL in your browser to sign in:\n${url}`),
+    });
+  },
+};
+
 /** In order of preference; the first one the options ask for is used. */
-const LOGIN_METHODS: LoginMethod[] = [pastedToken, devLogin];
+const LOGIN_METHODS: LoginMethod[] = [pastedToken, devLogin, browserOAuth];
 
 const login: Command = {
   name: ["login"],
@@ -64,9 +84,19 @@ const login: Command = {
       type: "boolean",
       help: "read the development password from stdin (or MCPGW_PASSWORD)",
     },
+    oauth: {
+      type: "boolean",
+      help: "sign in in the browser (the gateway's OAuth); the token serves MCP commands only",
+    },
+    server: { type: "string", help: "<path> with --oauth: a token for /<path>/mcp (default: /mcp)" },
+    "no-browser": { type: "boolean", help: "with --oauth: only print the sign-in URL" },
+    timeout: { type: "string", help: "<seconds> with --oauth: how long to wait for the sign-in (300)" },
   },
   details:
-    'Examples:\n  mcpgw login --gateway http://127.0.0.1:8787 --dev --password-stdin < password.txt\n  mcpgw login --gateway https://gw.example.com --token "$TOKEN"',
+    'Examples:\n  mcpgw login --gateway http://127.0.0.1:8787 --dev --password-stdin < password.txt\n  mcpgw login --gateway https://gw.example.com --token "$TOKEN"\n  mcpgw login --gateway https://gw.example.com --oauth --server demo\n\n' +
+    "A browser (--oauth) login is bound to one MCP endpoint (/mcp, or /<path>/mcp with --server)\n" +
+    "and serves invoke and broadcast there; the gateway refuses it on the REST API\n" +
+    "(servers, tokens, search...). It is renewed with its refresh token when it expires.",
   async run(ctx, positionals, values) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const method = LOGIN_METHODS.find((candidate) => candidate.wanted(values));
@@ -75,11 +105,25 @@ const login: Command = {
       const offered = [
         "--token <token> or --token-stdin",
         ...(methods.devLogin ? ["--dev (development login)"] : []),
+        "--oauth (in the browser, MCP commands only)",
       ];
       throw new UsageError(`choose how to sign in: ${offered.join("; ")}`);
     }
     const gateway = await ctx.gateway();
     const obtained = await method.login(ctx, values);
+    if (obtained.oauth) {
+      const { resource } = obtained.oauth;
+      // Checked where it is valid: one MCP handshake at its endpoint.
+      const server = await withMcpClient(resource, obtained.token, async (client) =>
+        client.getServerVersion(),
+      );
+      await ctx.credentials.save(gateway, { ...obtained, savedAt: new Date().toISOString() });
+      ctx.output.result(
+        { gateway, method: obtained.method, resource, expiresAt: obtained.expiresAt ?? null },
+        () => ctx.output.line(`Logged in to ${resource} (oauth; ${server?.name ?? "MCP"} answered).`),
+      );
+      return;
+    }
     // Check the token before storing it: a typo should fail here, not on the next command.
     const who = await new GatewayClient(gateway, obtained.token).request<WhoAmI>("/auth/whoami");
     await ctx.credentials.save(gateway, { ...obtained, savedAt: new Date().toISOString() });

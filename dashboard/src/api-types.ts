@@ -257,6 +257,34 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+// --- Usage (GET /api/v1/usage) ---
+
+export type UsageWindow = "1h" | "24h" | "7d";
+
+export interface UsageStats {
+  calls: number;
+  errors: number;
+  denied: number;
+  rateLimited: number;
+  errorRate: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export interface UsageReport {
+  window: UsageWindow;
+  from: string;
+  to: string;
+  stepSeconds: number;
+  totals: UsageStats;
+  series: (UsageStats & { at: string })[];
+  servers: (UsageStats & { server: string; series: number[] })[];
+  tools: (UsageStats & { server: string; tool: string; series: number[] })[];
+  callers: (UsageStats & { caller: string })[];
+}
+
+// --- Virtual servers (/api/v1/virtual-servers) ---
+
 export interface VirtualToolRef {
   server: string;
   tool: string;

@@ -19,6 +19,8 @@ import type {
   Server,
   ServerInput,
   TokenRecord,
+  UsageReport,
+  UsageWindow,
   VirtualServer,
   VirtualServerInput,
   WhoAmI,
@@ -267,6 +269,14 @@ export class GatewayApi {
 
   revokeToken(id: string): Promise<void> {
     return this.request(`/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  // --- Usage (view_metrics) ---
+
+  usage(window: UsageWindow, server?: string): Promise<UsageReport> {
+    const query = new URLSearchParams({ window });
+    if (server) query.set("server", server);
+    return this.request(`/usage?${query}`);
   }
 
   // --- Virtual servers ---

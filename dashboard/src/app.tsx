@@ -14,6 +14,7 @@ import { ServerToolsPage } from "./pages/server-tools.tsx";
 import { ServersPage } from "./pages/servers.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TokensPage } from "./pages/tokens.tsx";
+import { UsagePage } from "./pages/usage.tsx";
 import { VirtualServersPage } from "./pages/virtual-servers.tsx";
 import { can } from "./permissions.ts";
 import { useSidebarCollapsed, useTheme } from "./preferences.ts";
@@ -43,6 +44,7 @@ function Page() {
   if (path === "/access") return <AccessPage />;
   if (path === "/tokens") return <TokensPage />;
   if (path === "/connect") return <ConnectPage />;
+  if (path === "/usage") return <UsagePage />;
   if (path === "/federation") return <FederationPage />;
   if (path === "/virtual-servers") return <VirtualServersPage />;
   return <NotFoundPage />;

@@ -17,6 +17,7 @@ export type Action =
   | "delete_agent"
   | "manage_scopes"
   | "view_audit"
+  | "view_metrics"
   | "manage_federation";
 
 /** May the principal do `action` on the server at `path` (any server when omitted)? */

@@ -12,6 +12,8 @@ async function signingKeyJson(kid: string): Promise<string> {
   return JSON.stringify({ ...(await exportJWK(privateKey)), kid });
 }
 
+export const TEST_SCRAPE_TOKEN = "test-scrape-token-0123456789abcdef";
+
 export async function testBindings(idp: TestIdp): Promise<Record<string, string>> {
   return {
     PUBLIC_URL: TEST_PUBLIC_URL,
@@ -24,6 +26,8 @@ export async function testBindings(idp: TestIdp): Promise<Record<string, string>
     SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
     // An egress secret the probe upstream can echo back (proxy tests).
     PROBE_EGRESS_TOKEN: "probe-egress-secret-value",
+    // Prometheus' bearer token for GET /metrics (observability tests).
+    METRICS_SCRAPE_TOKEN: TEST_SCRAPE_TOKEN,
     // One tenant blocks registrations the security scan flags (security-findings test).
     SECURITY_SCAN_TENANTS: JSON.stringify({ "scan-block": { action: "block", threshold: "high" } }),
   };

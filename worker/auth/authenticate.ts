@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 import { baseUrl, metadataUrl } from "../http/resource.ts";
+import { observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
 import { AuthError } from "./errors.ts";
 
 // RFC 6750 §2.3 names the query parameter `access_token`.
@@ -35,6 +36,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (token === null) {
+      recordAuthentication(false, header === undefined ? "no_credentials" : "malformed_header");
       if (header === undefined) return unauthorized(c, null);
       return unauthorized(
         c,
@@ -42,7 +44,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       );
     }
     try {
-      const principal = await c.var.services.authenticator.authenticate(token, c.req.url);
+      const authenticator = c.var.services.authenticator;
+      const principal = await observeAuthentication(() => authenticator.authenticate(token, c.req.url));
       c.set("principal", principal);
     } catch (error) {
       if (error instanceof AuthError) return unauthorized(c, error);

@@ -10,6 +10,8 @@ import { isLegacyRequest } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { WaitUntil } from "../observability/audit.ts";
+import { observePolicy } from "../observability/hooks.ts";
+import { adoptTraceFromMessages } from "../observability/tracing.ts";
 import { type JsonRpcParseError, type ParsedBody, readJsonRpcBody } from "../protocol/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { type McpAccess, mcpAccess } from "./access.ts";
@@ -98,7 +100,10 @@ export class McpRequest {
       const read = readJsonRpcBody(await request.text());
       json = read.json;
       if ("error" in read) bodyError = errorOf(read.error);
-      else body = read.body;
+      else {
+        body = read.body;
+        adoptTraceFromMessages(body.messages); // 2026-07-28: trace context in `_meta`
+      }
     }
     return new McpRequest(
       {
@@ -144,9 +149,9 @@ export class McpRequest {
 
   /** The caller's MCP permissions; the tenant's policy is loaded at most once per request. */
   access(): Promise<McpAccess> {
-    this.accessLoad ??= this.deps.services.access
-      .policyFor(this.tenant)
-      .then((policy) => mcpAccess(policy, this.principal));
+    this.accessLoad ??= observePolicy(() =>
+      this.deps.services.access.policyFor(this.tenant).then((policy) => mcpAccess(policy, this.principal)),
+    );
     return this.accessLoad;
   }
 

@@ -22,6 +22,8 @@ export class Auditor {
   constructor(
     private readonly log: AuditLog,
     private readonly flushDelayMs = AUDIT_FLUSH_DELAY_MS,
+    /** Told of every recorded event (metrics are derived from the audit trail). */
+    private readonly onRecord: ((ctx: WaitUntil, events: AuditEvent[]) => void) | null = null,
   ) {}
 
   /** Queues events to be written after the response. Never throws. */
@@ -29,6 +31,7 @@ export class Auditor {
     if (inputs.length === 0) return;
     const events = inputs.map(toEvent);
     for (const event of events) console.log(JSON.stringify({ level: "info", event: "audit", ...event }));
+    this.onRecord?.(ctx, events);
     this.buffer.push(...events);
     if (this.buffer.length >= MAX_BUFFERED) {
       ctx.waitUntil(this.flush());

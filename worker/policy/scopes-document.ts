@@ -21,7 +21,7 @@ export const AGENT_ACTIONS = [
   "delete_agent",
 ] as const;
 /** Gateway administration; these have no resource, so only `[all]` is meaningful. */
-export const GATEWAY_ACTIONS = ["manage_scopes", "view_audit", "manage_federation"] as const;
+export const GATEWAY_ACTIONS = ["manage_scopes", "view_audit", "view_metrics", "manage_federation"] as const;
 export const REGISTRY_ACTIONS = [...SERVER_ACTIONS, ...AGENT_ACTIONS, ...GATEWAY_ACTIONS] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 

@@ -3,6 +3,7 @@
 // upstream, and the answer streams back (JSON or SSE, event by event) with
 // tools/list cut to what the caller may call and the upstream's session id
 // sealed to the caller. GET streams and DELETE pass through the same seal.
+
 import {
   ErrorCode,
   errorResponse,

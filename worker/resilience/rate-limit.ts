@@ -6,6 +6,7 @@
 // configured; the identity and tenant objects are asked in parallel.
 
 import type { Principal } from "../auth/principal.ts";
+import { recordRateLimitRefusal } from "../observability/hooks.ts";
 import { identityLimiterName, tenantLimiterName } from "../platform/durable-objects.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { hash53 } from "./balancer.ts";
@@ -100,6 +101,7 @@ export async function chargeRateLimits(
     else await settled;
   }
   const worst = refusals.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+  recordRateLimitRefusal(principal.tenant, worst.scope);
   return { allowed: false, limits, retryAfterMs: worst.retryAfterMs, scope: worst.scope };
 }
 

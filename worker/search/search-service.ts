@@ -7,6 +7,7 @@
 // surfaces a deleted or disabled tool). The two are fused by weighted
 // reciprocal rank. The caller's permission predicate runs on candidates
 // before the list is cut; when it hides many, more candidates are read.
+import { observeDiscovery } from "../observability/hooks.ts";
 import { analyseQuery } from "./analysis.ts";
 import { reciprocalRankFusion } from "./fusion.ts";
 import { SYNONYMS } from "./lexicon.ts";
@@ -123,7 +124,13 @@ export class SearchService {
     return this.options.vectors ? "hybrid" : "keyword";
   }
 
-  async search(request: SearchRequest): Promise<SearchOutcome> {
+  /** Counted and traced as a discovery query (mcp_tool_discovery_total, a `search` span). */
+  search(request: SearchRequest): Promise<SearchOutcome> {
+    const type = request.types && request.types.length > 0 ? [...request.types].sort().join(",") : "all";
+    return observeDiscovery(request.tenant, type, () => this.run(request));
+  }
+
+  private async run(request: SearchRequest): Promise<SearchOutcome> {
     const started = this.clock();
     const { settings } = this.options;
     const types = request.types && request.types.length > 0 ? request.types : (["tool", "server"] as const);

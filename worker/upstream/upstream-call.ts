@@ -6,9 +6,11 @@
 // provably never received the request, progress passed back as it arrives,
 // and, inside a client session, the upstream session reused from one call to
 // the next.
+
 import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
+import { tracedFetch } from "../observability/hooks.ts";
 import { deadline } from "../platform/deadline.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import type { UpstreamMethod } from "../protocol/methods.ts";
@@ -187,7 +189,8 @@ async function callReplica(
     {
       signal,
       negotiation: negotiationFor(endpoint),
-      ...(context.fetch && { fetch: context.fetch }),
+      // Trace context and upstream latency (observability/hooks.ts).
+      fetch: tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path }),
       ...(resume && { resume }),
     },
   );

@@ -2,6 +2,7 @@
 // reading back which of its response headers a client may see. The client's
 // credentials, cookies and gateway headers never leave the gateway; the
 // server's own egress credential is added instead.
+import { tracedFetch } from "../observability/hooks.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { applyEgress, type SecretSource } from "./egress.ts";
 
@@ -25,6 +26,8 @@ const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version", "cac
 export interface UpstreamCall {
   url: string;
   headers: Headers;
+  /** Metric labels of the upstream latency (observability/hooks.ts `tracedFetch`). */
+  labels?: { tenant: string; server: string };
 }
 
 /**
@@ -55,7 +58,7 @@ export function upstreamCall(
   });
   if (options.upstreamSessionId) headers.set("mcp-session-id", options.upstreamSessionId);
   for (const [name, value] of Object.entries(egressHeaders)) headers.set(name, value);
-  return { url, headers };
+  return { url, headers, labels: { tenant: server.tenant, server: server.path } };
 }
 
 export function clientResponseHeaders(upstream: Headers): Headers {
@@ -86,7 +89,9 @@ export async function fetchUpstream(
     controller.abort();
   }, timeoutMs);
   try {
-    const response = await fetch(call.url, {
+    // Replaces the client's traceparent with the gateway's span; records upstream latency.
+    const send = call.labels ? tracedFetch(fetch, call.labels) : fetch;
+    const response = await send(call.url, {
       method: init.method,
       headers: call.headers,
       body: init.body,

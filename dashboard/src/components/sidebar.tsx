@@ -21,6 +21,7 @@ const NAV: NavItem[] = [
   { to: "/connect", label: "Connect", icon: "connect" },
   { to: "/tokens", label: "Tokens", icon: "tokens" },
   { to: "/access", label: "Access", icon: "access" },
+  { to: "/usage", label: "Usage", icon: "usage", needs: "view_metrics" },
   { to: "/federation", label: "Federation", icon: "federation", needs: "manage_federation" },
 ];
 

@@ -4,8 +4,10 @@ import { useEffect, useState } from "react";
 import type { CatalogItem, Server } from "../api.ts";
 import { CodeBlock } from "../components/code-block.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { can } from "../permissions.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { UsagePanel } from "./usage.tsx";
 
 interface JsonSchema {
   type?: string | string[];
@@ -79,7 +81,7 @@ function ToolEntry({ tool }: { tool: CatalogItem }) {
 }
 
 export function ServerToolsPage({ id }: { id: string }) {
-  const { api } = useSession();
+  const { api, who } = useSession();
   const [server, setServer] = useState<Server | null>(null);
   const [tools, setTools] = useState<CatalogItem[] | null>(null);
   const [filter, setFilter] = useState("");
@@ -133,6 +135,7 @@ export function ServerToolsPage({ id }: { id: string }) {
       {shown.map((tool) => (
         <ToolEntry key={tool.key} tool={tool} />
       ))}
+      {can(who, "view_metrics") ? <UsagePanel server={server.path} /> : null}
     </section>
   );
 }

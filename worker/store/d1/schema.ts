@@ -1,7 +1,7 @@
 // Drizzle schema of the D1 registry. `npm run db:generate` turns changes here
 // into SQL migrations under migrations/. Layout and reasons: docs/storage.md.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { TrustLevel } from "../agent-store.ts";
 import type { SyncReport } from "../federation-store.ts";
 import type { RatedKind } from "../rating-store.ts";
@@ -196,6 +196,7 @@ export const vendedTokens = sqliteTable(
   (table) => [
     index("vended_tokens_owner_issuer").on(table.tenant, table.ownerIssuer, table.subject, table.createdAt),
     index("vended_tokens_revoked").on(table.revokedAt),
+    index("vended_tokens_expires").on(table.expiresAt),
   ],
 );
 
@@ -230,6 +231,56 @@ export const auditEvents = sqliteTable(
   (table) => [
     index("audit_events_time").on(table.tenant, table.occurredAt),
     index("audit_events_subject").on(table.tenant, table.subject, table.occurredAt),
+    index("audit_events_occurred").on(table.occurredAt),
+  ],
+);
+
+// --- Observability (migration 0009) ------------------------------------------
+
+/** One Prometheus series: `labels` is the rendered label set (`a="x",b="y"`); counters only grow. */
+export const metricSeries = sqliteTable(
+  "metric_series",
+  {
+    name: text("name").notNull(),
+    labels: text("labels").notNull(),
+    value: real("value").notNull().default(0),
+    /** Epoch ms of the last increment (the upkeep drops series idle past retention). */
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.name, table.labels] }),
+    index("metric_series_updated").on(table.updatedAt),
+  ],
+);
+
+/** Latency bucket columns of usage_rollups: lat_0 .. lat_12 (upper bounds in LATENCY_BUCKETS_MS, then +Inf). */
+const latencyColumns = Object.fromEntries(
+  Array.from({ length: 13 }, (_, index) => [`lat${index}`, integer(`lat_${index}`).notNull().default(0)]),
+) as Record<`lat${number}`, ReturnType<typeof integer>>;
+
+/** MCP requests per tenant, minute, server, method, tool and caller: the usage charts' data. */
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    tenant: text("tenant").notNull(),
+    /** Epoch minute (ms / 60000). */
+    minute: integer("minute").notNull(),
+    server: text("server").notNull(),
+    method: text("method").notNull(),
+    tool: text("tool").notNull(),
+    caller: text("caller").notNull(),
+    calls: integer("calls").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    denied: integer("denied").notNull().default(0),
+    rateLimited: integer("rate_limited").notNull().default(0),
+    durationMsSum: real("duration_ms_sum").notNull().default(0),
+    ...latencyColumns,
+  },
+  (table) => [
+    primaryKey({
+      columns: [table.tenant, table.minute, table.server, table.method, table.tool, table.caller],
+    }),
+    index("usage_rollups_minute").on(table.minute),
   ],
 );
 

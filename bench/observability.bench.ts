@@ -1,0 +1,161 @@
+// The cost of metrics and tracing on the proxy path, in one run: `tools/call`
+// through a bare pass-through Worker and through two gateways on the same
+// local runtime, one with metrics and tracing off (METRICS_ENABLED=false, no
+// OTLP endpoint) and one with both on (every trace sampled and exported to a
+// loopback OTLP receiver). Rounds interleave the targets; prints medians and
+// each gateway's ratio to the pass-through.
+//
+//   npm run bench:observability [-- --requests 1000 --concurrency 8 --rounds 3]
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startDemoServer } from "../demo/server.ts";
+import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
+import { type LocalGateway, startLocalGateway } from "../scripts/local-gateway.ts";
+import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
+import { initialize, load, type Run, type Target } from "./mcp-load.ts";
+import { percentile } from "./metrics.ts";
+
+const { values: options } = parseArgs({
+  options: {
+    requests: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "8" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const REQUESTS = Number(options.requests);
+const CONCURRENCY = Number(options.concurrency);
+const ROUNDS = Number(options.rounds);
+const WARMUP = 200;
+
+async function main() {
+  const demo = await startDemoServer({ port: await freePort(), host: "127.0.0.1" });
+  let exportedSpans = 0;
+  const receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      exportedSpans += (
+        Buffer.concat(chunks)
+          .toString()
+          .match(/"spanId"/g) ?? []
+      ).length;
+      response.end("{}");
+    });
+  });
+  const receiverPort = await freePort();
+  await new Promise<void>((done) => receiver.listen(receiverPort, "127.0.0.1", done));
+
+  const passthroughPort = await freePort();
+  const passthrough = startProcess(
+    process.execPath,
+    [
+      resolve("node_modules/wrangler/bin/wrangler.js"),
+      "dev",
+      "--config",
+      resolve("bench/passthrough.wrangler.toml"),
+      "--env-file",
+      "/dev/null",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(passthroughPort),
+      "--inspector-port",
+      String(await freePort()),
+      "--var",
+      `BACKEND_ORIGIN:${new URL(demo.url).origin}`,
+    ],
+    {
+      CI: "true",
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+    },
+  );
+  const dirs: string[] = [];
+  const gateways: LocalGateway[] = [];
+  const startGateway = async (vars: Record<string, string>) => {
+    const secrets = newDevSecrets();
+    const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-obs-bench-"));
+    dirs.push(persistDir);
+    const gateway = await startLocalGateway({
+      port: await freePort(),
+      persistDir,
+      secrets: { ...secrets },
+      vars,
+    });
+    gateways.push(gateway);
+    const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
+    const registered = await fetch(`${gateway.url}/api/v1/servers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Demo", path: "demo", endpoints: [{ url: demo.url }] }),
+    });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    return { url: `${gateway.url}/demo/mcp`, headers: { authorization: `Bearer ${token}` } };
+  };
+  try {
+    const off = await startGateway({ METRICS_ENABLED: "false" });
+    const on = await startGateway({
+      METRICS_ENABLED: "true",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${receiverPort}/v1/traces`,
+      OTEL_TRACES_SAMPLER_RATIO: "1",
+    });
+    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
+      timeoutMs: 60_000,
+      process: passthrough,
+    });
+    const plain: Target[] = [
+      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      { name: "gateway, observability off", ...off },
+      { name: "gateway, metrics+tracing on", ...on },
+    ];
+    const targets = await Promise.all(plain.map(initialize));
+    const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
+    for (const target of targets) await load(target, WARMUP, CONCURRENCY);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS, CONCURRENCY));
+    }
+    const median = (values: number[]) => percentile(values, 50);
+    const summary = targets.map((target) => {
+      const list = runs.get(target.name) ?? [];
+      return {
+        name: target.name,
+        rps: median(list.map((run) => run.rps)),
+        p50: median(list.map((run) => run.p50)),
+        p99: median(list.map((run) => run.p99)),
+        errors: list.reduce((sum, run) => sum + run.errors, 0),
+      };
+    });
+    console.log(
+      `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY}\n`,
+    );
+    console.log("target                          req/s     p50 ms   p99 ms   errors");
+    for (const row of summary) {
+      console.log(
+        `${row.name.padEnd(30)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)}`,
+      );
+    }
+    const [bare, gwOff, gwOn] = summary;
+    if (bare && gwOff && gwOn) {
+      const offRatio = gwOff.rps / bare.rps;
+      const onRatio = gwOn.rps / bare.rps;
+      console.log(`\nreq/s ratio to pass-through: off ${offRatio.toFixed(3)}, on ${onRatio.toFixed(3)}`);
+      console.log(`drop with metrics+tracing on: ${(((offRatio - onRatio) / offRatio) * 100).toFixed(1)}%`);
+      console.log(`spans received by the OTLP receiver: ${exportedSpans}`);
+    }
+  } finally {
+    await Promise.allSettled([
+      ...gateways.map((gateway) => gateway.stop()),
+      passthrough.stop(),
+      demo.close(),
+    ]);
+    receiver.close();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+await main();

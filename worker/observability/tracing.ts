@@ -1,0 +1,248 @@
+// W3C Trace Context and spans. Every request gets a trace: the caller's
+// (`traceparent` header, or `_meta.traceparent` of a 2026-07-28 request) or a
+// new one. Upstream requests carry a traceparent naming the gateway's span,
+// whether or not spans are recorded; spans are recorded only for sampled
+// traces when an OTLP endpoint is configured, and exported after the
+// response (otlp-export.ts).
+import { currentScope, type RequestScope, runInScope } from "./request-scope.ts";
+
+export interface TraceContext {
+  traceId: string;
+  /** The caller's span; null for a trace the gateway started. */
+  parentSpanId: string | null;
+  sampled: boolean;
+  tracestate: string | null;
+}
+
+export type SpanKind = "internal" | "server" | "client";
+export type AttributeValue = string | number | boolean;
+
+export interface FinishedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  kind: SpanKind;
+  startMs: number;
+  endMs: number;
+  attributes: Record<string, AttributeValue>;
+  error: string | null;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE = "0".repeat(32);
+const ZERO_SPAN = "0".repeat(16);
+
+/** A valid traceparent (version 00, or a later version read as 00); null otherwise. */
+export function parseTraceparent(
+  header: string | null | undefined,
+  tracestate?: string | null,
+): TraceContext | null {
+  if (!header) return null;
+  const match = TRACEPARENT.exec(header.trim());
+  if (!match) return null;
+  const [, version, traceId, spanId, flags, rest] = match;
+  if (!version || !traceId || !spanId || !flags) return null;
+  if (version === "ff" || (version === "00" && rest !== undefined)) return null;
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
+  return {
+    traceId,
+    parentSpanId: spanId,
+    sampled: (Number.parseInt(flags, 16) & 1) === 1,
+    tracestate: tracestate?.trim() || null,
+  };
+}
+
+export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
+  return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Random ids on the request path: a table lookup per byte, no intermediate arrays. */
+export function randomHex(bytes: number): string {
+  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  let hex = "";
+  for (const byte of buffer) hex += HEX[byte];
+  return hex;
+}
+
+/** One request's trace: the spans it opened (kept only when recording). */
+export class RequestTrace {
+  readonly finished: FinishedSpan[] = [];
+  /** The first span without a parent in this process (the ingress span). */
+  private root: Span | null = null;
+
+  constructor(
+    public context: TraceContext,
+    /** Whether an exporter is configured (without one no span is ever kept). */
+    readonly exporting: boolean,
+    /** The caller named the trace (a traceparent header): `_meta` cannot replace it. */
+    readonly fromCaller: boolean,
+  ) {}
+
+  /** Sampled and an exporter configured: spans are kept. */
+  get recording(): boolean {
+    return this.exporting && this.context.sampled;
+  }
+
+  get traceId(): string {
+    return this.context.traceId;
+  }
+
+  start(
+    name: string,
+    parent: Span | null,
+    kind: SpanKind = "internal",
+    attributes: Record<string, AttributeValue> = {},
+  ) {
+    const span = new Span(this, name, parent?.spanId ?? this.context.parentSpanId, kind, attributes);
+    if (parent === null && this.root === null) this.root = span;
+    return span;
+  }
+
+  /**
+   * Joins the caller's trace found in a 2026-07-28 request's `_meta` (read
+   * after the ingress span began): spans already finished move to it at
+   * export (otlp-export.ts rewrites their trace id), and the root span's
+   * parent becomes the caller's span.
+   */
+  adopt(context: TraceContext): void {
+    if (this.fromCaller) return;
+    this.context = context;
+    if (this.root) this.root.parentSpanId = context.parentSpanId;
+  }
+}
+
+export class Span {
+  /** Drawn on first use: most spans of an unrecorded trace never need an id. */
+  private id: string | null = null;
+  readonly startMs = Date.now();
+  private ended = false;
+
+  constructor(
+    readonly trace: RequestTrace,
+    readonly name: string,
+    public parentSpanId: string | null,
+    readonly kind: SpanKind,
+    readonly attributes: Record<string, AttributeValue>,
+  ) {}
+
+  get spanId(): string {
+    this.id ??= randomHex(8);
+    return this.id;
+  }
+
+  /** The traceparent naming this span (what an upstream receives). */
+  get traceparent(): string {
+    return formatTraceparent(this.trace.traceId, this.spanId, this.trace.context.sampled);
+  }
+
+  end(attributes: Record<string, AttributeValue> = {}, error: string | null = null): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.trace.recording) return;
+    this.trace.finished.push({
+      traceId: this.trace.traceId,
+      spanId: this.spanId,
+      parentSpanId: this.parentSpanId,
+      name: this.name,
+      kind: this.kind,
+      startMs: this.startMs,
+      endMs: Date.now(),
+      attributes: { ...this.attributes, ...attributes },
+      error,
+    });
+  }
+}
+
+/** Starts a trace for an incoming request: the caller's context, or a new one sampled at `ratio`. */
+export function beginTrace(incoming: TraceContext | null, ratio: number, exporting: boolean): RequestTrace {
+  const context: TraceContext = incoming ?? {
+    traceId: randomHex(16),
+    parentSpanId: null,
+    sampled: ratio >= 1 || (ratio > 0 && Math.random() < ratio),
+    tracestate: null,
+  };
+  return new RequestTrace(context, exporting, incoming !== null);
+}
+
+/**
+ * Runs `work` in a child span of the current one (a no-op wrapper outside a
+ * traced request). The span ends when `work` settles; a throw marks it failed.
+ */
+export async function withSpan<T>(
+  name: string,
+  attributes: Record<string, AttributeValue>,
+  work: (span: Span | null) => Promise<T>,
+): Promise<T> {
+  const scope = currentScope();
+  // Without an exporter no span is kept and internal spans name nothing
+  // upstream: no span object, no child scope (the cheap path of every request).
+  if (!scope?.trace?.exporting) return work(null);
+  const span = scope.trace.start(name, scope.span, "internal", attributes);
+  const child: RequestScope = { ...scope, span };
+  try {
+    const result = await runInScope(child, () => work(span));
+    span.end();
+    return result;
+  } catch (error) {
+    span.end({}, error instanceof Error ? error.name : "error");
+    throw error;
+  }
+}
+
+/** A client span for an upstream request under the current span; null outside a traced request. */
+export function startUpstreamSpan(attributes: Record<string, AttributeValue>): Span | null {
+  const scope = currentScope();
+  if (!scope?.trace) return null;
+  return scope.trace.start("upstream call", scope.span, "client", attributes);
+}
+
+/** The trace context of a 2026-07-28 request's `params._meta` (SEP-414 keys). */
+export function traceFromMeta(params: unknown): TraceContext | null {
+  if (typeof params !== "object" || params === null) return null;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== "object" || meta === null) return null;
+  const { traceparent, tracestate } = meta as { traceparent?: unknown; tracestate?: unknown };
+  if (typeof traceparent !== "string") return null;
+  return parseTraceparent(traceparent, typeof tracestate === "string" ? tracestate : null);
+}
+
+/** A request's trace context from the first `_meta.traceparent` among its messages, when no header named one. */
+export function adoptTraceFromMessages(messages: readonly { message: unknown }[]): void {
+  const trace = currentScope()?.trace;
+  if (!trace || trace.fromCaller) return;
+  for (const { message } of messages) {
+    const context = traceFromMeta((message as { params?: unknown }).params);
+    if (context) {
+      trace.adopt(context);
+      return;
+    }
+  }
+}
+
+/**
+ * The body sent upstream with every `_meta.traceparent` a caller put in it
+ * replaced by `traceparent` (the gateway's span), so a 2026-07-28 upstream
+ * that reads `_meta` sees the same parent as one that reads the header.
+ */
+export function rewriteMetaTraceparent(body: string, traceparent: string, tracestate: string | null): string {
+  if (!body.includes('"traceparent"')) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  let changed = false;
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const meta = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+    if (meta && typeof meta === "object" && typeof meta.traceparent === "string") {
+      meta.traceparent = traceparent;
+      if (tracestate) meta.tracestate = tracestate;
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(parsed) : body;
+}
