@@ -7,8 +7,9 @@
 // isolate restarts; each request is served by a fresh gateway server.
 // RPC only: the Worker authenticates and calls open / handle / end.
 import { DurableObject } from "cloudflare:workers";
-import { GatewayExchange } from "../worker/aggregated/gateway-exchange.ts";
+import { type ExchangeInit, GatewayExchange } from "../worker/aggregated/gateway-exchange.ts";
 import { serveSessionRequest } from "../worker/aggregated/gateway-serving.ts";
+import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
@@ -39,6 +40,8 @@ export interface SessionRecord {
   createdAt: string;
   /** Epoch ms of the last request (refreshed at most once per TOUCH_INTERVAL_MS). */
   lastSeenAt: number;
+  /** The virtual server the session belongs to (`/v/{name}/mcp`); absent for `/mcp`. */
+  virtual?: string;
 }
 
 export interface StoredUpstreamSession extends UpstreamSession {
@@ -69,14 +72,15 @@ export class McpSession extends DurableObject<Env> {
    * `principal`. The answer carries `Mcp-Session-Id`; nothing is stored
    * unless initialization succeeded.
    */
-  async open(snapshot: IngressSnapshot, sessionId: string): Promise<Response> {
+  async open(snapshot: IngressSnapshot, sessionId: string, virtual: string | null = null): Promise<Response> {
     if ((await this.load()) !== null) {
       return jsonRpcError(409, ErrorCode.InvalidRequest, "Session already exists");
     }
     const request = this.request(snapshot);
     const principal = request.principal;
     const params = initializeParams(request);
-    const exchange = this.exchange(request, sessionId);
+    const exchange = await this.exchange(request, sessionId, virtual);
+    if (!exchange) return sessionNotFound();
     const response = await serveSessionRequest(exchange, { json: true });
     const text = await response.text();
     const version = negotiatedVersion(text);
@@ -92,6 +96,7 @@ export class McpSession extends DurableObject<Env> {
       clientCapabilities: params.capabilities ?? {},
       createdAt: new Date(now).toISOString(),
       lastSeenAt: now,
+      ...(virtual !== null && { virtual }),
     };
     await this.ctx.storage.put(SESSION_KEYS.session, this.record);
     await this.ctx.storage.setAlarm(now + this.idleMs());
@@ -101,8 +106,8 @@ export class McpSession extends DurableObject<Env> {
   }
 
   /** A later request of the session (POST, or GET for the standalone stream). */
-  async handle(snapshot: IngressSnapshot): Promise<Response> {
-    const record = await this.ownedBy(snapshot.principal);
+  async handle(snapshot: IngressSnapshot, virtual: string | null = null): Promise<Response> {
+    const record = await this.ownedBy(snapshot.principal, virtual);
     if (!record) return sessionNotFound();
     await this.touch(record);
     // Within a session only the negotiated version is spoken (no header: the client predates it).
@@ -114,15 +119,16 @@ export class McpSession extends DurableObject<Env> {
       // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
       return new Response(null, { status: 405, headers: { allow: ALLOW } });
     }
-    const exchange = this.exchange(this.request(snapshot), record.id);
+    const exchange = await this.exchange(this.request(snapshot), record.id, virtual);
+    if (!exchange) return sessionNotFound();
     return serveSessionRequest(exchange, { json: false });
   }
 
   /** DELETE: ends the session and the upstream sessions it opened. */
-  async end(snapshot: IngressSnapshot): Promise<Response> {
-    const record = await this.ownedBy(snapshot.principal);
+  async end(snapshot: IngressSnapshot, virtual: string | null = null): Promise<Response> {
+    const record = await this.ownedBy(snapshot.principal, virtual);
     if (!record) return sessionNotFound();
-    const exchange = this.exchange(this.request(snapshot), record.id);
+    const exchange = this.baseExchange(this.request(snapshot), record.id);
     exchange.action("DELETE", "session_ended");
     exchange.record();
     await this.terminate(record);
@@ -154,10 +160,15 @@ export class McpSession extends DurableObject<Env> {
     return this.record;
   }
 
-  /** The session, if `principal` is the identity that created it (an unknown and a foreign session look alike). */
-  private async ownedBy(principal: Principal): Promise<SessionRecord | null> {
+  /**
+   * The session, if `principal` is the identity that created it on the same
+   * endpoint (an unknown, a foreign and another endpoint's session look alike).
+   */
+  private async ownedBy(principal: Principal, virtual: string | null): Promise<SessionRecord | null> {
     const record = await this.load();
-    return record && record.owner === callerKey(principal) ? record : null;
+    return record && record.owner === callerKey(principal) && (record.virtual ?? null) === virtual
+      ? record
+      : null;
   }
 
   private async touch(record: SessionRecord): Promise<void> {
@@ -199,12 +210,28 @@ export class McpSession extends DurableObject<Env> {
     });
   }
 
-  private exchange(request: McpRequest, sessionId: string): GatewayExchange {
+  /** The exchange of a request; null when the session's virtual server is gone or disabled. */
+  private async exchange(
+    request: McpRequest,
+    sessionId: string,
+    virtual: string | null,
+  ): Promise<GatewayExchange | null> {
+    if (virtual === null) return this.baseExchange(request, sessionId);
+    const record = await this.services.virtualServers.servable(request.principal.tenant, virtual);
+    return record ? this.baseExchange(request, sessionId, virtualExchange(record)) : null;
+  }
+
+  private baseExchange(
+    request: McpRequest,
+    sessionId: string,
+    scope: Pick<ExchangeInit, "endpoint" | "createServer"> = {},
+  ): GatewayExchange {
     return new GatewayExchange({
       request,
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
+      ...scope,
     });
   }
 

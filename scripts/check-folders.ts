@@ -64,6 +64,8 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
   ],
+  // Issue 11: virtual servers' definitions and validation (their MCP side is in aggregated/).
+  "worker/virtual/": ["worker/auth/", "worker/http/", "worker/policy/", "worker/registry/", "worker/store/"],
   "worker/env.ts": [
     "worker/auth/",
     "worker/http/",
@@ -88,6 +90,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/registry-api/",
     "worker/federation/",
     "worker/oauth/",
+    "worker/virtual/",
   ],
   // The Cron Trigger: one task module per feature, each composing through services.ts.
   // The Cron Trigger's composition root: tasks get settings and services as arguments.
@@ -135,6 +138,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/store/",
     "worker/upstream/",
     "worker/security/",
+    "worker/virtual/",
   ],
   "worker/routes/": [
     "worker/aggregated/",
@@ -155,6 +159,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/upstream/",
     "worker/federation/",
     "worker/oauth/",
+    "worker/virtual/",
   ],
   "worker/app.ts": [
     "worker/auth/",

@@ -28,6 +28,8 @@ import { serverRoutes } from "./routes/servers.ts";
 import { SSO_PATHS, sessionCookieAuth, ssoRoutes } from "./routes/sso.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { virtualMcpRoutes } from "./routes/virtual-mcp.ts";
+import { virtualServerRoutes } from "./routes/virtual-servers.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { provideServices } from "./services.ts";
 
@@ -84,6 +86,7 @@ export function buildApp() {
   api.route("/", approvalRoutes());
   api.route("/", federationRoutes());
   api.route("/", ssoRoutes());
+  api.route("/", virtualServerRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -100,6 +103,8 @@ export function buildApp() {
   app.route("/", registryApiRoutes());
   // The aggregated endpoint /mcp before the per-server `/:path/...` routes.
   app.route("/", aggregatedMcpRoutes());
+  // Virtual servers (/v/{name}/mcp) before `/:path/...` too.
+  app.route("/", virtualMcpRoutes());
   // Per-server MCP endpoints last: `/:path/...` must not shadow fixed routes.
   app.route("/", serverMcpRoutes());
   return app;

@@ -37,10 +37,12 @@ import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import { D1VirtualServerStore } from "./store/d1/d1-virtual-server-store.ts";
 import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
+import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
   store: RegistryStore;
@@ -77,6 +79,8 @@ export interface Services {
   registryApi: RegistryApiService;
   /** Federation sources and their synchronisation (manual and on the Cron Trigger). */
   federation: FederationService;
+  /** Curated MCP endpoints at /v/{name}/mcp. */
+  virtualServers: VirtualServerService;
 }
 
 declare module "hono" {
@@ -107,6 +111,7 @@ export function getServices(env: Env): Services {
     analytics: (env as { ANALYTICS?: AnalyticsEngineDataset }).ANALYTICS ?? null,
   });
   const agentStore = new D1AgentStore(env.DB);
+  const virtualServerStore = new D1VirtualServerStore(env.DB);
   // Ratings read the entity through its service (visibility and scopes), set below.
   const ratings = new RatingService({
     store: new D1RatingStore(env.DB),
@@ -147,6 +152,7 @@ export function getServices(env: Env): Services {
     discoveryTimeoutMs: config.discoveryTimeoutMs,
     defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
     agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
+    virtualServerHoldsPath: async (path) => (await virtualServerStore.getVirtualServerByName(path)) !== null,
     ratings,
     registryNamespace: config.registry.namespace,
   });
@@ -165,6 +171,11 @@ export function getServices(env: Env): Services {
     auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) =>
       metrics.recordAudit(ctx, events),
     ),
+    virtualServers: new VirtualServerService({
+      store: virtualServerStore,
+      registry: store,
+      access,
+    }),
     ...identityServices(config, new D1TokenStore(env.DB), oauthTokenValidator(env, config)),
     servers,
     agents: new AgentService({

@@ -282,3 +282,34 @@ export interface UsageReport {
   tools: (UsageStats & { server: string; tool: string; series: number[] })[];
   callers: (UsageStats & { caller: string })[];
 }
+
+// --- Virtual servers (/api/v1/virtual-servers) ---
+
+export interface VirtualToolRef {
+  server: string;
+  tool: string;
+  name?: string;
+  description?: string;
+}
+
+export interface VirtualServer {
+  id: string;
+  name: string;
+  description: string;
+  mode: "tools" | "discovery";
+  tools: VirtualToolRef[];
+  resources: { server: string; uri: string }[];
+  prompts: { server: string; prompt: string; name?: string }[];
+  enabled: boolean;
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+  endpoint: string;
+}
+
+export interface VirtualServerInput {
+  name: string;
+  description: string;
+  mode: "tools" | "discovery";
+  tools: VirtualToolRef[];
+}

@@ -21,6 +21,8 @@ import type {
   TokenRecord,
   UsageReport,
   UsageWindow,
+  VirtualServer,
+  VirtualServerInput,
   WhoAmI,
 } from "./api-types.ts";
 
@@ -275,6 +277,25 @@ export class GatewayApi {
     const query = new URLSearchParams({ window });
     if (server) query.set("server", server);
     return this.request(`/usage?${query}`);
+  }
+
+  // --- Virtual servers ---
+
+  async listVirtualServers(): Promise<VirtualServer[]> {
+    return (await this.request<{ items: VirtualServer[] }>("/virtual-servers")).items;
+  }
+
+  createVirtualServer(input: VirtualServerInput): Promise<VirtualServer> {
+    return this.request("/virtual-servers", { method: "POST", json: input });
+  }
+
+  setVirtualServerEnabled(id: string, enabled: boolean): Promise<VirtualServer> {
+    const action = enabled ? "enable" : "disable";
+    return this.request(`/virtual-servers/${encodeURIComponent(id)}/${action}`, { method: "POST" });
+  }
+
+  deleteVirtualServer(id: string): Promise<void> {
+    return this.request(`/virtual-servers/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
   // --- Plumbing ---

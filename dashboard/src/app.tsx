@@ -15,6 +15,7 @@ import { ServersPage } from "./pages/servers.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TokensPage } from "./pages/tokens.tsx";
 import { UsagePage } from "./pages/usage.tsx";
+import { VirtualServersPage } from "./pages/virtual-servers.tsx";
 import { can } from "./permissions.ts";
 import { useSidebarCollapsed, useTheme } from "./preferences.ts";
 import { match, navigate, useLocation } from "./router.tsx";
@@ -45,6 +46,7 @@ function Page() {
   if (path === "/connect") return <ConnectPage />;
   if (path === "/usage") return <UsagePage />;
   if (path === "/federation") return <FederationPage />;
+  if (path === "/virtual-servers") return <VirtualServersPage />;
   return <NotFoundPage />;
 }
 

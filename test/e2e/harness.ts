@@ -30,7 +30,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** `vars`: extra Worker vars for this stack's gateway (e.g. resilience settings). */
+export async function startStack(options: { vars?: Record<string, string> } = {}): Promise<Stack> {
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-e2e-"));
   const processes: RunningProcess[] = [];
@@ -40,7 +41,7 @@ export async function startStack(): Promise<Stack> {
         port: await freePort(),
         persistDir,
         secrets: { ...secrets },
-        vars: { PUBLIC_URL },
+        vars: { PUBLIC_URL, ...options.vars },
       }))(),
     startEverything("streamableHttp"),
     startEverything("sse"),

@@ -169,6 +169,8 @@ function listen(replica: Replica): Promise<void> {
 function kill(replica: Replica): Promise<void> {
   if (!replica.listening) return Promise.resolve();
   replica.listening = false;
+  // A killed process forgets its sessions: after a restart, old session ids get 404.
+  replica.sessions.clear();
   for (const socket of replica.sockets) socket.destroy();
   return new Promise((resolve) => replica.server.close(() => resolve()));
 }

@@ -5,6 +5,7 @@
 // dispatches it; handlers fill in the server, tool, decision and outcome;
 // one event per request is written once the response body has been sent
 // (arguments are never recorded).
+import type { Server } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.ts";
 import type { McpAccess } from "../edge/access.ts";
 import type { AuditNote } from "../edge/audit-trail.ts";
@@ -25,7 +26,14 @@ export interface ExchangeInit {
   sessionId?: string;
   /** Upstream sessions of the client session, reused across calls. */
   upstreamSessions?: UpstreamSessionStore;
+  /** The endpoint's path for the audit (default `/mcp`; a virtual server's `/v/{name}/mcp`). */
+  endpoint?: string;
+  /** Builds the MCP server that answers this exchange (default: the aggregated gateway server). */
+  createServer?: ServerFactory;
 }
+
+/** Builds a fresh SDK server for one exchange (the SDK's factory contract). */
+export type ServerFactory = (exchange: GatewayExchange) => Server;
 
 export class GatewayExchange {
   readonly request: McpRequest;
@@ -39,6 +47,8 @@ export class GatewayExchange {
   readonly secrets: SecretSource;
   /** What upstream calls need to lease replicas (load balancing, circuits, rate limits). */
   readonly lease: UpstreamLeaseContext;
+  readonly endpoint: string;
+  readonly createServer: ServerFactory | undefined;
 
   constructor(init: ExchangeInit) {
     const { request } = init;
@@ -50,6 +60,8 @@ export class GatewayExchange {
     this.generation = init.generation;
     this.sessionId = init.sessionId;
     this.upstreamSessions = init.upstreamSessions;
+    this.endpoint = init.endpoint ?? "/mcp";
+    this.createServer = init.createServer;
     this.secrets = secretsFromEnv(request.deps.env);
     this.lease = {
       resilience: { env: request.deps.env, settings: request.deps.config.resilience },
@@ -57,7 +69,7 @@ export class GatewayExchange {
       principal: request.principal,
     };
     request.audit.setContext({
-      endpoint: "/mcp",
+      endpoint: this.endpoint,
       generation: init.generation,
       ...(init.sessionId && { session: init.sessionId.slice(0, 8) }),
     });

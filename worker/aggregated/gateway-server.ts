@@ -107,7 +107,7 @@ export function createGatewayServer(exchange: GatewayExchange): Server {
 }
 
 /** Every list fits in one page, so no cursor is ever handed out. */
-function rejectCursor(cursor: string | undefined): void {
+export function rejectCursor(cursor: string | undefined): void {
   if (cursor !== undefined) throw new ProtocolError(ErrorCode.InvalidParams, "Invalid cursor");
 }
 
@@ -275,29 +275,13 @@ class GatewayHandlers {
   }
 
   /** Sends `request` upstream; failures become JSON-RPC errors, progress is relayed as it arrives. */
-  private async forward(
+  private forward(
     server: ServerRecord,
     request: UpstreamRequest,
     note: AuditNote,
-    options: { signal: AbortSignal; onProgress?: (progress: UpstreamProgress) => void },
+    options: UpstreamCallOptions,
   ): Promise<Record<string, unknown>> {
-    try {
-      const outcome = await callUpstream(server, request, {
-        secrets: this.exchange.secrets,
-        lease: this.exchange.lease,
-        ...options,
-        ...(this.exchange.upstreamSessions && { sessions: this.exchange.upstreamSessions }),
-        defer: (work) => this.exchange.defer(work),
-      });
-      note.upstreamStatus = outcome.upstreamStatus;
-      if (outcome.result.isError === true) note.outcome = "tool_error";
-      return withoutProtocolFields(outcome.result);
-    } catch (error) {
-      if (!(error instanceof UpstreamCallError)) throw error;
-      note.upstreamStatus = error.upstreamStatus;
-      note.outcome = OUTCOME[error.failure];
-      throw asProtocolError(error);
-    }
+    return forwardUpstream(this.exchange, server, request, note, options);
   }
 
   private async registryTool(
@@ -425,6 +409,43 @@ class GatewayHandlers {
   }
 }
 
+/** Upstream call options for one request: its cancellation and progress relay. */
+export interface UpstreamCallOptions {
+  signal: AbortSignal;
+  onProgress?: (progress: UpstreamProgress) => void;
+}
+
+/**
+ * One request to `server` on behalf of the exchange's caller (policy already
+ * checked): egress credential, leased replica, the client session's upstream
+ * session; the audit note gets the upstream status and outcome.
+ */
+export async function forwardUpstream(
+  exchange: GatewayExchange,
+  server: ServerRecord,
+  request: UpstreamRequest,
+  note: AuditNote,
+  options: UpstreamCallOptions,
+): Promise<Record<string, unknown>> {
+  try {
+    const outcome = await callUpstream(server, request, {
+      secrets: exchange.secrets,
+      lease: exchange.lease,
+      ...options,
+      ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
+      defer: (work) => exchange.defer(work),
+    });
+    note.upstreamStatus = outcome.upstreamStatus;
+    if (outcome.result.isError === true) note.outcome = "tool_error";
+    return withoutProtocolFields(outcome.result);
+  } catch (error) {
+    if (!(error instanceof UpstreamCallError)) throw error;
+    note.upstreamStatus = error.upstreamStatus;
+    note.outcome = OUTCOME[error.failure];
+    throw asProtocolError(error);
+  }
+}
+
 const OUTCOME: Record<UpstreamCallError["failure"], string> = {
   rejected: "upstream_error",
   unavailable: "upstream_error",
@@ -471,10 +492,7 @@ function describeFailure(error: unknown): { kind: string; message: string; code?
 }
 
 /** Upstream call options for a request: its cancellation, and its progress relayed when the client asked for it. */
-function relayed(ctx: ServerContext): {
-  signal: AbortSignal;
-  onProgress?: (progress: UpstreamProgress) => void;
-} {
+export function relayed(ctx: ServerContext): UpstreamCallOptions {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return { signal: ctx.mcpReq.signal };
   return {
@@ -501,7 +519,11 @@ function withoutProtocolFields(result: Record<string, unknown>): Record<string, 
   return rest;
 }
 
-function parseInput<T extends z.ZodType>(schema: T, args: Record<string, unknown>, tool: string): z.infer<T> {
+export function parseInput<T extends z.ZodType>(
+  schema: T,
+  args: Record<string, unknown>,
+  tool: string,
+): z.infer<T> {
   const parsed = schema.safeParse(args);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map(
@@ -510,14 +532,14 @@ function parseInput<T extends z.ZodType>(schema: T, args: Record<string, unknown
   throw new ProtocolError(ErrorCode.InvalidParams, `Invalid arguments for ${tool}: ${issues.join("; ")}`);
 }
 
-function refused(reason: Parameters<typeof describeRefusal>[0]): ProtocolError {
+export function refused(reason: Parameters<typeof describeRefusal>[0]): ProtocolError {
   return new ProtocolError(ErrorCode.Forbidden, describeRefusal(reason), { reason });
 }
 
-function unknownTool(name: string): ProtocolError {
+export function unknownTool(name: string): ProtocolError {
   return new ProtocolError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
 }
 
-function unknownPrompt(name: string): ProtocolError {
+export function unknownPrompt(name: string): ProtocolError {
   return new ProtocolError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
 }

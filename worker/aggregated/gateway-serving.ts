@@ -43,7 +43,7 @@ const statelessHandlers = new WeakMap<GatewayConfig, McpHttpHandler>();
 function statelessHandler(config: GatewayConfig): McpHttpHandler {
   let handler = statelessHandlers.get(config);
   if (!handler) {
-    handler = createMcpHandler((ctx) => createGatewayServer(exchangeOf(ctx.authInfo)), {
+    handler = createMcpHandler((ctx) => serverFor(exchangeOf(ctx.authInfo)), {
       legacy: "reject",
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (error) => logError("mcp_stateless_error", error),
@@ -75,7 +75,7 @@ export async function serveSessionRequest(
 ): Promise<Response> {
   noteRequests(exchange);
   const { request } = exchange;
-  const server = createGatewayServer(exchange);
+  const server = serverFor(exchange);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: options.json,
@@ -90,6 +90,11 @@ export async function serveSessionRequest(
   return exchange.recordAfter(response, () => {
     server.close().catch(() => {});
   });
+}
+
+/** The exchange's own server (a virtual server's), else the aggregated gateway server. */
+function serverFor(exchange: GatewayExchange) {
+  return exchange.createServer ? exchange.createServer(exchange) : createGatewayServer(exchange);
 }
 
 /** Registers the body's JSON-RPC requests for the audit (from the ingress's one parse). */

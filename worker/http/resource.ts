@@ -4,16 +4,17 @@
 //
 // The base resource is PUBLIC_URL, or the request's origin when it is unset
 // (local runs; production requires PUBLIC_URL). MCP endpoints are resources
-// of their own: `/mcp` and `/{path}/mcp` (RFC 9728 path-suffixed metadata).
+// of their own: `/mcp`, `/{path}/mcp` and the virtual servers' `/v/{name}/mcp`
+// (RFC 9728 path-suffixed metadata).
 
-/** `/mcp...` or `/{slug}/mcp...`; slugs as in registry/server-input.ts. */
-const MCP_PATH = /^\/(?:([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)\/)?mcp(?:\/|$)/;
+/** `/mcp...`, `/{slug}/mcp...` or `/v/{slug}/mcp...`; slugs as in registry/server-input.ts. */
+const MCP_PATH = /^\/(?:((?:v\/)?[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)\/)?mcp(?:\/|$)/;
 
 export function baseUrl(publicUrl: string | null, requestUrl: string): string {
   return publicUrl ?? new URL(requestUrl).origin;
 }
 
-/** The resource path a request path belongs to: "" (the gateway), "/mcp" or "/{path}/mcp". */
+/** The resource path a request path belongs to: "" (the gateway), "/mcp", "/{path}/mcp" or "/v/{name}/mcp". */
 export function resourcePath(path: string): string {
   const match = MCP_PATH.exec(path);
   if (!match) return "";

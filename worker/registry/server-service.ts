@@ -111,6 +111,8 @@ export interface ServerServiceOptions {
   defaultTimeoutMs: number;
   /** Whether an agent holds the path: servers and agents share one URL namespace. */
   agentHoldsPath?: (path: string) => Promise<boolean>;
+  /** Whether a virtual server is named `path` (`/v/{name}/mcp` and `/{path}/mcp` would be confused). */
+  virtualServerHoldsPath?: (path: string) => Promise<boolean>;
   /** Rating summaries for every representation (absent: no ratings). */
   ratings?: RatingSummaries;
   /** Namespace of Registry API names (`{namespace}/{path}` unless a server has a registryName). */
@@ -487,7 +489,8 @@ export class ServerService {
 
   private async pathTaken(path: string): Promise<boolean> {
     if (await this.options.store.getServerByPath(path)) return true;
-    return (await this.options.agentHoldsPath?.(path)) ?? false;
+    if (await this.options.agentHoldsPath?.(path)) return true;
+    return (await this.options.virtualServerHoldsPath?.(path)) ?? false;
   }
 
   /** After a catalog read was stored: its findings replace the old ones, approvals follow (pinning). */

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange.ts";
 import { serveStateless } from "../aggregated/gateway-serving.ts";
+import { virtualExchange } from "../aggregated/virtual-exchange.ts";
 import { authenticate } from "../auth/authenticate.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
@@ -18,6 +19,7 @@ import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
+import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -27,7 +29,7 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
 export function aggregatedMcpRoutes() {
   const app = new Hono<Env_>();
   app.use("/mcp", mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
-  app.on(["GET", "POST", "DELETE"], "/mcp", serveAggregated);
+  app.on(["GET", "POST", "DELETE"], "/mcp", (c) => serveAggregated(c));
   app.all("/mcp", () =>
     jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {
       headers: { allow: "GET, POST, DELETE" },
@@ -36,7 +38,21 @@ export function aggregatedMcpRoutes() {
   return app;
 }
 
-async function serveAggregated(c: Context<Env_>): Promise<Response> {
+/**
+ * Which MCP server an endpoint serves: the aggregated gateway (`/mcp`) or a
+ * virtual server (`/v/{name}/mcp`, routes/virtual-mcp.ts), which shares this leg logic.
+ */
+export interface EndpointScope {
+  endpoint: string;
+  virtual: VirtualServerRecord | null;
+}
+
+const AGGREGATED: EndpointScope = { endpoint: "/mcp", virtual: null };
+
+export async function serveAggregated(
+  c: Context<Env_>,
+  scope: EndpointScope = AGGREGATED,
+): Promise<Response> {
   const raw = c.req.raw;
   if (raw.method === "POST" && !isJsonContentType(raw.headers.get("content-type"))) {
     return jsonRpcError(415, ErrorCode.InvalidRequest, "Unsupported Media Type: send application/json");
@@ -49,7 +65,7 @@ async function serveAggregated(c: Context<Env_>): Promise<Response> {
   });
   if (request.bodyError !== null) {
     const generation: Generation = request.sessionId === null ? "stateless" : "session";
-    const exchange = exchangeFor(request, generation);
+    const exchange = exchangeFor(request, generation, scope);
     exchange.rejected(request.bodyError.code === ErrorCode.ParseError ? "parse_error" : "invalid_request");
     exchange.record();
     const { code, message, id } = request.bodyError;
@@ -59,32 +75,40 @@ async function serveAggregated(c: Context<Env_>): Promise<Response> {
   if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
     return unsupportedVersion(version, SUPPORTED_VERSIONS);
   }
-  if ((await request.generation()) === "stateless") return serveStateless(exchangeFor(request, "stateless"));
-  return serveSessionLeg(c.env, request);
+  if ((await request.generation()) === "stateless") {
+    return serveStateless(exchangeFor(request, "stateless", scope));
+  }
+  return serveSessionLeg(c.env, request, scope);
 }
 
-function exchangeFor(request: McpRequest, generation: Generation): GatewayExchange {
-  return new GatewayExchange({ request, generation });
+function exchangeFor(request: McpRequest, generation: Generation, scope: EndpointScope): GatewayExchange {
+  return new GatewayExchange({
+    request,
+    generation,
+    endpoint: scope.endpoint,
+    ...(scope.virtual && virtualExchange(scope.virtual)),
+  });
 }
 
 /** Session-based clients: `initialize` opens a session; every other request names one. */
-async function serveSessionLeg(env: Env, request: McpRequest): Promise<Response> {
+async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointScope): Promise<Response> {
   const { sessionId } = request;
+  const virtual = scope.virtual?.name ?? null;
   if (sessionId === null) {
     const refusal = request.method === "POST" ? sessionlessRefusal(request) : MISSING_SESSION;
     if (refusal === null) {
       const id = randomHex(32);
-      return sessionStub(env, id).open(request.snapshot(), id);
+      return sessionStub(env, id).open(request.snapshot(), id, virtual);
     }
-    const exchange = exchangeFor(request, "session");
+    const exchange = exchangeFor(request, "session", scope);
     exchange.rejected(refusal.reason, refusal.method);
     exchange.record();
     return jsonRpcError(400, refusal.code, refusal.message);
   }
   if (!SESSION_ID.test(sessionId)) return sessionNotFound();
   const stub = sessionStub(env, sessionId);
-  if (request.method === "DELETE") return stub.end(request.snapshot());
-  return stub.handle(request.snapshot());
+  if (request.method === "DELETE") return stub.end(request.snapshot(), virtual);
+  return stub.handle(request.snapshot(), virtual);
 }
 
 interface Refusal {

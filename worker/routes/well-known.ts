@@ -1,6 +1,6 @@
 // Public discovery documents: OAuth protected-resource metadata (RFC 9728)
-// for the gateway, the aggregated `/mcp` endpoint and each server's
-// `/{path}/mcp`, and the public keys of the gateway's own tokens.
+// for the gateway, the aggregated `/mcp` endpoint, each server's `/{path}/mcp`
+// and each virtual server's `/v/{name}/mcp`, and the public keys of the gateway's own tokens.
 import { Hono } from "hono";
 import { DEFAULT_TENANT } from "../auth/principal.ts";
 import { signingKeys } from "../auth/signing-keys.ts";
@@ -49,6 +49,21 @@ export function wellKnownRoutes() {
     if (!server) throw new GatewayError("not-found", { detail: "No server is registered at this path" });
     return c.json(
       await metadata({ ...c.var, env: c.env }, c.req.url, `/${server.path}/mcp`, server.name, server.tenant),
+    );
+  });
+
+  // A virtual server is a protected resource of its own, like any MCP endpoint.
+  app.get(`${PRM}/v/:name/mcp`, async (c) => {
+    const record = await c.var.services.virtualServers.named(c.req.param("name"));
+    if (!record) throw new GatewayError("not-found", { detail: "No virtual server has this name" });
+    return c.json(
+      await metadata(
+        { ...c.var, env: c.env },
+        c.req.url,
+        `/v/${record.name}/mcp`,
+        record.name,
+        record.tenant,
+      ),
     );
   });
 

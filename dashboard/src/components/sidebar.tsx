@@ -17,6 +17,7 @@ const NAV: NavItem[] = [
   { to: "/servers", label: "Servers", icon: "servers", needs: "list_service" },
   { to: "/agents", label: "Agents", icon: "agents", needs: "list_agents" },
   { to: "/search", label: "Search", icon: "search" },
+  { to: "/virtual-servers", label: "Virtual servers", icon: "servers", needs: "list_service" },
   { to: "/connect", label: "Connect", icon: "connect" },
   { to: "/tokens", label: "Tokens", icon: "tokens" },
   { to: "/access", label: "Access", icon: "access" },

@@ -23,6 +23,12 @@ import type {
   UpstreamEndpoint,
   Visibility,
 } from "../registry-store.ts";
+import type {
+  VirtualPromptRef,
+  VirtualResourceRef,
+  VirtualServerMode,
+  VirtualToolRef,
+} from "../virtual-server-store.ts";
 
 type CatalogDetail = Omit<CatalogState, "status" | "checkedAt">;
 type HealthDetail = Omit<HealthSummary, "status">;
@@ -384,5 +390,32 @@ export const toolApprovals = sqliteTable(
   (table) => [
     uniqueIndex("tool_approvals_server_key").on(table.serverId, table.key),
     index("tool_approvals_tenant_status").on(table.tenant, table.status, table.updatedAt),
+  ],
+);
+
+// --- Virtual servers (migration 0010) ----------------------------------------
+
+/** Curated MCP endpoints at `/v/{name}/mcp`: references to items of registered servers. */
+export const virtualServers = sqliteTable(
+  "virtual_servers",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    /** URL slug, unique across tenants (one URL space). */
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    /** `tools` or `discovery`. */
+    mode: text("mode").$type<VirtualServerMode>().notNull().default("tools"),
+    tools: text("tools", { mode: "json" }).$type<VirtualToolRef[]>().notNull().default(sql`'[]'`),
+    resources: text("resources", { mode: "json" }).$type<VirtualResourceRef[]>().notNull().default(sql`'[]'`),
+    prompts: text("prompts", { mode: "json" }).$type<VirtualPromptRef[]>().notNull().default(sql`'[]'`),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    owner: text("owner").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("virtual_servers_name_unique").on(table.name),
+    index("virtual_servers_tenant_name").on(table.tenant, table.name),
   ],
 );

@@ -1,0 +1,404 @@
+// Virtual servers inside workerd with real D1 and real upstreams on loopback
+// (server-everything over Streamable HTTP, the demo backend): the REST API
+// and its refusals, and /v/{name}/mcp through real MCP clients, the SDK v2
+// client (stateless 2026-07-28) and the 1.x SDK client (session-based).
+import { exports } from "cloudflare:workers";
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+  ProtocolError,
+} from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import type { Principal } from "../../worker/auth/principal.ts";
+import { api, BASE, devAdminToken, problemOf, uniquePath } from "../support/api.ts";
+import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
+import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
+
+usePrincipalSeam();
+const upstreams = inject("upstreams");
+const gatewayFetch = (input: string | URL | Request, init?: RequestInit) =>
+  exports.default.fetch(input, init);
+const LIMITED_GROUP = "virtual-bot";
+
+let adminToken: string;
+let limitedToken: string;
+const paths = { everything: "", demo: "" };
+
+async function register(path: string, url: string) {
+  const response = await api("/api/v1/servers", {
+    method: "POST",
+    json: { name: path, path, endpoints: [{ url }] },
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+interface VirtualView {
+  id: string;
+  name: string;
+  endpoint: string;
+  enabled: boolean;
+  mode: string;
+  tools: { server: string; tool: string; name?: string }[];
+}
+
+async function createVirtual(body: Record<string, unknown>): Promise<VirtualView> {
+  const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return (await response.json()) as VirtualView;
+}
+
+async function listVirtual(): Promise<VirtualView[]> {
+  return ((await (await api("/api/v1/virtual-servers")).json()) as { items: VirtualView[] }).items;
+}
+
+beforeAll(async () => {
+  adminToken = await devAdminToken();
+  paths.everything = uniquePath("vev");
+  paths.demo = uniquePath("vdemo");
+  await Promise.all([
+    register(paths.everything, upstreams.everythingStreamableUrl),
+    register(paths.demo, upstreams.demoUrl),
+  ]);
+
+  // A bot that may call everything's echo only (and nothing of the demo server).
+  const current = (await (await api("/api/v1/scopes")).json()) as {
+    document: Record<string, Record<string, unknown>>;
+  };
+  const document = current.document;
+  document.group_mappings = { ...document.group_mappings, [LIMITED_GROUP]: ["virtual-limited"] };
+  document.server_scopes = {
+    ...document.server_scopes,
+    "virtual-limited": [{ server: paths.everything, methods: ["tools/call"], tools: ["echo"] }],
+  };
+  const replaced = await api("/api/v1/scopes", { method: "PUT", json: document });
+  expect(replaced.status, await replaced.clone().text()).toBe(200);
+  const limited: Principal = principal({ tenant: "default", groups: [LIMITED_GROUP] });
+  limitedToken = tokenFor(limited);
+});
+
+async function modernClient(endpoint: string, token = adminToken): Promise<ModernClient> {
+  const client = new ModernClient(
+    { name: "virtual-test-v2", version: "1.0.0" },
+    {
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+    },
+  );
+  await client.connect(
+    new ModernTransport(new URL(`${BASE}${endpoint}`), {
+      fetch: gatewayFetch,
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
+
+async function legacyClient(endpoint: string, token = adminToken) {
+  const client = new LegacyClient(
+    { name: "virtual-test-v1", version: "1.0.0" },
+    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+  );
+  const transport = new LegacyTransport(new URL(`${BASE}${endpoint}`), {
+    fetch: gatewayFetch,
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+function textOf(result: unknown): string {
+  return (((result as { content?: unknown }).content ?? []) as { text?: string }[])
+    .map((block) => block.text ?? "")
+    .join("\n");
+}
+
+function curated(name: string) {
+  return {
+    name,
+    description: "echo and word count",
+    tools: [
+      { server: paths.everything, tool: "echo" },
+      { server: paths.everything, tool: "get-sum", name: "add", description: "Adds two numbers" },
+      { server: paths.demo, tool: "word_count" },
+    ],
+    resources: [{ server: paths.everything, uri: "demo://resource/dynamic/text/{resourceId}" }],
+    prompts: [{ server: paths.everything, prompt: "simple-prompt", name: "hello" }],
+  };
+}
+
+describe("REST API", () => {
+  it("creates, reads, lists, changes, disables, enables and deletes a virtual server", async () => {
+    const name = uniquePath("vs");
+    const created = await createVirtual(curated(name));
+    expect(created).toMatchObject({ name, enabled: true, mode: "tools", endpoint: `/v/${name}/mcp` });
+    expect(created.tools[0]).toEqual({ server: paths.everything, tool: "echo" });
+
+    const fetched = await api(`/api/v1/virtual-servers/${created.id}`);
+    expect(await fetched.json()).toEqual(created);
+    expect((await listVirtual()).map((item) => item.id)).toContain(created.id);
+
+    const patched = await api(`/api/v1/virtual-servers/${created.id}`, {
+      method: "PATCH",
+      json: { mode: "discovery", description: "changed" },
+    });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({
+      mode: "discovery",
+      description: "changed",
+      tools: created.tools,
+    });
+
+    const disabled = await api(`/api/v1/virtual-servers/${created.id}/disable`, { method: "POST" });
+    expect(((await disabled.json()) as VirtualView).enabled).toBe(false);
+    const unreachable = await postMcp(`${BASE}/v/${name}/mcp`, rpc("tools/list"), {
+      token: adminToken,
+      headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+    });
+    expect(unreachable.status).toBe(404);
+    const enabled = await api(`/api/v1/virtual-servers/${created.id}/enable`, { method: "POST" });
+    expect(((await enabled.json()) as VirtualView).enabled).toBe(true);
+
+    expect((await api(`/api/v1/virtual-servers/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(`/api/v1/virtual-servers/${created.id}`)).status).toBe(404);
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const doc = (await (await api("/api/v1/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/virtual-servers",
+        "/virtual-servers/{id}",
+        "/virtual-servers/{id}/enable",
+        "/virtual-servers/{id}/disable",
+      ]),
+    );
+  });
+
+  it("has RFC 9728 metadata like any MCP endpoint", async () => {
+    const name = uniquePath("vsmeta");
+    await createVirtual(curated(name));
+    const response = await exports.default.fetch(
+      `${BASE}/.well-known/oauth-protected-resource/v/${name}/mcp`,
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ resource: `${BASE}/v/${name}/mcp`, resource_name: name });
+    const unknown = await exports.default.fetch(
+      `${BASE}/.well-known/oauth-protected-resource/v/nope-none/mcp`,
+    );
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe("bad input: refused with the item named, nothing stored", () => {
+  async function refusedWith(body: Record<string, unknown>, status: number) {
+    const before = await listVirtual();
+    const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
+    expect(response.status).toBe(status);
+    const problem = await problemOf(response);
+    expect(await listVirtual()).toEqual(before);
+    return problem;
+  }
+
+  it("an unknown server: 422 naming it", async () => {
+    const problem = await refusedWith(
+      { name: uniquePath("vsbad"), tools: [{ server: "no-such-server", tool: "echo" }] },
+      422,
+    );
+    expect(problem.errors).toEqual([{ field: "tools.0.server", message: 'no server "no-such-server"' }]);
+  });
+
+  it("an unknown tool: 422 naming it", async () => {
+    const problem = await refusedWith(
+      {
+        name: uniquePath("vsbad"),
+        tools: [
+          { server: paths.everything, tool: "echo" },
+          { server: paths.everything, tool: "no_such_tool" },
+        ],
+      },
+      422,
+    );
+    expect(problem.errors).toEqual([
+      { field: "tools.1.tool", message: `tool "no_such_tool" not found on "${paths.everything}"` },
+    ]);
+  });
+
+  it("two tools exposed under one name: 409 naming it", async () => {
+    const problem = await refusedWith(
+      {
+        name: uniquePath("vsbad"),
+        tools: [
+          { server: paths.everything, tool: "echo" },
+          { server: paths.demo, tool: "word_count", name: "echo" },
+        ],
+      },
+      409,
+    );
+    expect(problem.detail).toContain('"echo"');
+    expect(problem.errors?.[0]?.field).toBe("tools.1.name");
+  });
+
+  it("a name that is a server's path: 409", async () => {
+    const problem = await refusedWith({ name: paths.everything, tools: [] }, 409);
+    expect(problem.errors?.[0]).toMatchObject({ field: "name" });
+  });
+
+  it("a server path that is a virtual server's name: 409, no server stored", async () => {
+    const name = uniquePath("vsclash");
+    const created = await createVirtual({ name, tools: [] });
+    const body = { name, path: name, endpoints: [{ url: upstreams.everythingStreamableUrl }] };
+    const response = await api("/api/v1/servers", { method: "POST", json: body });
+    expect(response.status).toBe(409);
+    expect((await problemOf(response)).errors?.[0]).toMatchObject({ field: "path" });
+    // Nothing was stored: once the virtual server is gone the path is free.
+    expect((await api(`/api/v1/virtual-servers/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api("/api/v1/servers", { method: "POST", json: body })).status).toBe(201);
+  });
+
+  it("a taken name: 409; a bad field: 422 naming it", async () => {
+    const name = uniquePath("vsdup");
+    await createVirtual({ name, tools: [] });
+    await refusedWith({ name, tools: [] }, 409);
+    const problem = await refusedWith({ name: "Bad Name", tools: [], mode: "everything" }, 422);
+    expect(problem.errors?.map((error) => error.field)).toEqual(expect.arrayContaining(["name", "mode"]));
+  });
+
+  it("a PATCH that fails leaves the record unchanged", async () => {
+    const created = await createVirtual(curated(uniquePath("vspatch")));
+    const response = await api(`/api/v1/virtual-servers/${created.id}`, {
+      method: "PATCH",
+      json: { description: "lost", tools: [{ server: paths.everything, tool: "nope" }] },
+    });
+    expect(response.status).toBe(422);
+    expect(await (await api(`/api/v1/virtual-servers/${created.id}`)).json()).toEqual(created);
+  });
+});
+
+describe("/v/{name}/mcp", () => {
+  let name = "";
+  beforeAll(async () => {
+    name = uniquePath("vsmcp");
+    await createVirtual(curated(name));
+  });
+
+  it("an SDK v2 client (2026-07-28) lists exactly the exposed items and calls through", async () => {
+    const client = await modernClient(`/v/${name}/mcp`);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "echo", "word_count"]);
+    expect(tools.find((tool) => tool.name === "add")?.description).toBe("Adds two numbers");
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "virtual hi" } }))).toContain(
+      "virtual hi",
+    );
+    expect(textOf(await client.callTool({ name: "add", arguments: { a: 2, b: 3 } }))).toContain("5");
+    const counted = await client.callTool({ name: "word_count", arguments: { text: "a b c" } });
+    expect(counted.structuredContent).toMatchObject({ words: 3 });
+
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((entry) => entry.uriTemplate)).toEqual([
+      "demo://resource/dynamic/text/{resourceId}",
+    ]);
+    const read = await client.readResource({ uri: "demo://resource/dynamic/text/7" });
+    expect(read.contents[0]?.uri).toBe("demo://resource/dynamic/text/7");
+    await expect(client.readResource({ uri: "demo://resource/static/document/x" })).rejects.toThrow(
+      /not found/i,
+    );
+    expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual(["hello"]);
+    expect((await client.getPrompt({ name: "hello" })).messages.length).toBeGreaterThan(0);
+    await expect(client.callTool({ name: `${paths.everything}__echo`, arguments: {} })).rejects.toThrow(
+      /unknown tool/i,
+    );
+    await client.close();
+  });
+
+  it("an SDK 1.x client gets a session, lists and calls through", async () => {
+    const { client, transport } = await legacyClient(`/v/${name}/mcp`);
+    expect(transport.sessionId).toMatch(/^[0-9a-f]{64}$/);
+    expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
+      "add",
+      "echo",
+      "word_count",
+    ]);
+    const result = await client.callTool({ name: "echo", arguments: { message: "session hi" } });
+    expect(textOf(result)).toContain("session hi");
+    expect(client.getServerVersion()?.name).toBe(name);
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  it("a session opened at /mcp is not one of the virtual server's, and vice versa", async () => {
+    const { client, transport } = await legacyClient(`/v/${name}/mcp`);
+    const session = transport.sessionId ?? "";
+    const elsewhere = await postMcp(`${BASE}/mcp`, rpc("tools/list"), { token: adminToken, session });
+    expect(elsewhere.status).toBe(404);
+    const other = await postMcp(`${BASE}/v/${uniquePath("none")}/mcp`, rpc("tools/list"), {
+      token: adminToken,
+      session,
+    });
+    expect(other.status).toBe(404);
+    await client.close();
+  });
+
+  it("never widens access: a caller sees and calls only what its own grants allow", async () => {
+    const client = await modernClient(`/v/${name}/mcp`, limitedToken);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "ok" } }))).toContain("ok");
+    const refusal = await client
+      .callTool({ name: "word_count", arguments: { text: "a" } })
+      .catch((error) => error);
+    expect(refusal).toBeInstanceOf(ProtocolError);
+    expect((refusal as ProtocolError).code).toBe(-32003);
+    expect((await client.listResourceTemplates()).resourceTemplates).toEqual([]);
+    await expect(client.readResource({ uri: "demo://resource/dynamic/text/7" })).rejects.toThrow(
+      /not found/i,
+    );
+    await expect(client.getPrompt({ name: "hello" })).rejects.toThrow();
+    await client.close();
+
+    const session = await legacyClient(`/v/${name}/mcp`, limitedToken);
+    expect((await session.client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
+    await session.client.close();
+  });
+
+  it("discovery mode exposes discover_tools and invoke_tool, scoped to its tools", async () => {
+    const discovery = uniquePath("vsdisc");
+    await createVirtual({ ...curated(discovery), mode: "discovery" });
+    const client = await modernClient(`/v/${discovery}/mcp`);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual([
+      "discover_tools",
+      "invoke_tool",
+    ]);
+    const found = await client.callTool({
+      name: "discover_tools",
+      arguments: { query: "count the words in a text" },
+    });
+    const hits = (found.structuredContent as { tools: { name: string }[] }).tools.map((hit) => hit.name);
+    expect(hits).toContain("word_count");
+    // Tools of the same servers that the virtual server does not include are never found.
+    const other = await client.callTool({
+      name: "discover_tools",
+      arguments: { query: "long running operation" },
+    });
+    expect(JSON.stringify(other.structuredContent)).not.toContain("long-running");
+    const invoked = await client.callTool({
+      name: "invoke_tool",
+      arguments: { tool: "add", arguments: { a: 1, b: 1 } },
+    });
+    expect(textOf(invoked)).toContain("2");
+    await expect(
+      client.callTool({ name: "invoke_tool", arguments: { tool: "trigger-long-running-operation" } }),
+    ).rejects.toThrow(/unknown tool/i);
+    await client.close();
+  });
+
+  it("unknown virtual server: 404", async () => {
+    const response = await postMcp(`${BASE}/v/${uniquePath("none")}/mcp`, rpc("initialize", {}), {
+      token: adminToken,
+    });
+    expect(response.status).toBe(404);
+    const [reply] = await messagesOf(response).catch(() => [undefined]);
+    expect(reply?.error?.message ?? "").toMatch(/virtual server/i);
+  });
+});

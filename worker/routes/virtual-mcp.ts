@@ -1,0 +1,33 @@
+// Route of the virtual servers' MCP endpoints `/v/{name}/mcp`: the same legs
+// as `/mcp` (stateless 2026-07-28 in the Worker, session-based clients in
+// their McpSession object, both read once by the ingress) with the virtual
+// server's own view.
+import { Hono } from "hono";
+import { authenticate } from "../auth/authenticate.ts";
+import { limitBodySize } from "../http/json-body.ts";
+import { mcpOriginCheck } from "../http/origin.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { jsonRpcError } from "../protocol/replies.ts";
+import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
+import { virtualEndpoint } from "../virtual/virtual-server-service.ts";
+import { serveAggregated } from "./aggregated-mcp.ts";
+
+const ROUTE = "/v/:name/mcp";
+
+export function virtualMcpRoutes() {
+  const app = new Hono<{ Bindings: Env }>();
+  app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.on(["GET", "POST", "DELETE"], ROUTE, async (c) => {
+    const name = c.req.param("name");
+    const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
+    // Unknown, disabled and another tenant's virtual servers look alike.
+    if (!record) return jsonRpcError(404, ErrorCode.InvalidRequest, "No such virtual server");
+    return serveAggregated(c, { endpoint: virtualEndpoint(record.name), virtual: record });
+  });
+  app.all(ROUTE, () =>
+    jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {
+      headers: { allow: "GET, POST, DELETE" },
+    }),
+  );
+  return app;
+}
