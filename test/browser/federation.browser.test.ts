@@ -59,7 +59,7 @@ describe("federation page", () => {
     expect(await rows.filter({ hasText: "local-only" }).textContent()).toMatch(/skipped.*only packages/s);
     await screenshot(page, "federation-synced");
 
-    await page.getByRole("link", { name: "Servers" }).click();
+    await page.getByRole("link", { name: "Servers", exact: true }).click();
     const card = page.getByRole("article", { name: "everything" });
     await card.getByText("Imported from Acme registry: io.github.acme/everything@3.0.0").waitFor();
     expect(await card.getByRole("link", { name: "Edit" }).count()).toBe(0);
