@@ -163,7 +163,10 @@ describe("agents and ratings in the dashboard", () => {
       }),
     });
     expect(registered.status, await registered.clone().text()).toBe(201);
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Servers", exact: true }).click();
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Servers", exact: true })
+      .click();
     const server = card("Everything");
     await server.waitFor();
     await server.getByText("No ratings yet").waitFor();
