@@ -5,7 +5,7 @@
 // malformed input is logged below error level.
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { api, BASE, devAdminToken, registerServer, uniquePath } from "../support/api.ts";
 import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
 
 const { probeUrl, everythingStreamableUrl } = inject("upstreams");
@@ -14,20 +14,12 @@ let token: string;
 let streamablePath: string;
 let redirectPath: string;
 
-async function register(path: string, endpoint: Record<string, unknown>) {
-  const response = await api("/api/v1/servers", {
-    method: "POST",
-    json: { name: path, path, endpoints: [endpoint] },
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-}
-
 beforeAll(async () => {
   token = await devAdminToken();
   streamablePath = uniquePath("fix");
   redirectPath = uniquePath("redirect");
-  await register(streamablePath, { url: everythingStreamableUrl });
-  await register(redirectPath, { url: `${probeUrl}/redirect/mcp` });
+  await registerServer(streamablePath, { url: everythingStreamableUrl });
+  await registerServer(redirectPath, { url: `${probeUrl}/redirect/mcp` });
 });
 
 afterEach(() => {

@@ -6,7 +6,7 @@
 // every JSON.parse of the body text and every read of a Request body.
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { BASE, devAdminToken, registerServer, uniquePath } from "../support/api.ts";
 import { messagesOf, rpc } from "../support/mcp-http.ts";
 
 const { everythingStreamableUrl, everythingSseUrl } = inject("upstreams");
@@ -15,20 +15,12 @@ let token: string;
 let streamablePath: string;
 let legacyPath: string;
 
-async function register(path: string, endpoint: Record<string, unknown>) {
-  const response = await api("/api/v1/servers", {
-    method: "POST",
-    json: { name: path, path, endpoints: [endpoint] },
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-}
-
 beforeAll(async () => {
   token = await devAdminToken();
   streamablePath = uniquePath("once");
   legacyPath = uniquePath("once-sse");
-  await register(streamablePath, { url: everythingStreamableUrl });
-  await register(legacyPath, { url: everythingSseUrl, transport: "sse" });
+  await registerServer(streamablePath, { url: everythingStreamableUrl });
+  await registerServer(legacyPath, { url: everythingSseUrl, transport: "sse" });
 });
 
 /** Counts, per body text, how often it is parsed, and how often any Request body is read or cloned. */

@@ -1,5 +1,6 @@
 // Small helpers for calling the gateway's REST API from tests inside workerd.
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 
 export const BASE = "http://gateway.test";
 
@@ -64,4 +65,13 @@ export function fieldsOf(problem: Problem): string[] {
 let counter = 0;
 export function uniquePath(prefix = "srv"): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+}
+
+/** Registers a server at `path` with one endpoint as the development admin; fails the test unless 201. */
+export async function registerServer(path: string, endpoint: Record<string, unknown>): Promise<void> {
+  const response = await api("/api/v1/servers", {
+    method: "POST",
+    json: { name: path, path, endpoints: [endpoint] },
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
 }
