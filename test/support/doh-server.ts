@@ -71,7 +71,9 @@ export async function startDohServer(): Promise<{ url: string; close: () => Prom
       .filter((record) => record.type === 5 || record.type === type)
       .map((record) => ({ name, type: record.type, TTL: 60, data: record.data }));
     const finals = answers.filter((answer) => answer.type === type);
-    response.end(JSON.stringify({ Status: 0, Question: [{ name, type }], Answer: finals.length > 0 ? answers : [] }));
+    response.end(
+      JSON.stringify({ Status: 0, Question: [{ name, type }], Answer: finals.length > 0 ? answers : [] }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;

@@ -5,7 +5,7 @@
 // and the Host allowlist matcher.
 import { describe, expect, it } from "vitest";
 import { isAllowedHost } from "../../worker/http/host-allowlist.ts";
-import { blockedAddress, parseIp, parseIPv4, parseIPv6 } from "../../worker/platform/ip-address.ts";
+import { blockedAddress, parseIPv4, parseIPv6, parseIp } from "../../worker/platform/ip-address.ts";
 import { checkUpstreamUrls } from "../../worker/registry/upstream-url-policy.ts";
 import { checkUpstreamAddress } from "../../worker/upstream/address-policy.ts";
 import { EgressGuard, EgressRefusedError } from "../../worker/upstream/guarded-fetch.ts";

@@ -21,7 +21,10 @@ export interface AddressRefusal {
  * Null when `rawUrl` may be connected to, else why not. `resolver` is asked
  * only for DNS names; IP literals are judged directly.
  */
-export async function checkUpstreamAddress(rawUrl: string, resolver: HostResolver): Promise<AddressRefusal | null> {
+export async function checkUpstreamAddress(
+  rawUrl: string,
+  resolver: HostResolver,
+): Promise<AddressRefusal | null> {
   const url = URL.parse(rawUrl);
   if (url === null) return { reason: "invalid URL" };
   if (url.protocol !== "http:" && url.protocol !== "https:") {

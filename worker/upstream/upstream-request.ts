@@ -107,7 +107,8 @@ export async function fetchUpstream(
     return { response, abort: () => controller.abort() };
   } catch (error) {
     if (timedOut) return { kind: "timeout" };
-    if (error instanceof EgressRefusedError) return { kind: "unreachable", message: error.message, refused: true };
+    if (error instanceof EgressRefusedError)
+      return { kind: "unreachable", message: error.message, refused: true };
     return { kind: "unreachable", message: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
