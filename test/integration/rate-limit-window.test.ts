@@ -147,7 +147,7 @@ describe("the real path (real clock)", () => {
   it("REST refusals carry Retry-After and RateLimit from the sliding window", async () => {
     const bindings = { ...env, RATE_LIMIT_PER_IDENTITY: "2/60s" } as Env;
     const app = buildApp();
-    const token = await idpToken({ sub: `window-rest-${Date.now()}` });
+    const token = await idpToken({ claims: { sub: `window-rest-${Date.now()}` } });
     const send = async () => {
       const ctx = createExecutionContext();
       const response = await app.fetch(

@@ -200,15 +200,7 @@ describe("connection time in production policy", () => {
         endpoints: [{ ...(template.endpoints[0] as ServerRecord["endpoints"][number]), url }],
       };
       await services().store.insertServer(record, []);
-      const response = await call(production, `/${record.path}/mcp`, {
-        method: "POST",
-        headers: {
-          authorization: token,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify(rpc("initialize", initializeParams())),
-      });
+      const response = await initialize(production, record.path, token);
       expect(response.status, url).toBe(502);
       const [reply] = await messagesOf(response);
       expect(reply?.error?.code, url).toBe(-32010);
@@ -234,15 +226,7 @@ describe("a server registered in local mode, once production policy applies", ()
   });
 
   it("is refused on /{path}/mcp", async () => {
-    const response = await call(production, `/${server.path}/mcp`, {
-      method: "POST",
-      headers: {
-        authorization: token,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify(rpc("initialize", initializeParams())),
-    });
+    const response = await initialize(production, server.path, token);
     expect(response.status).toBe(502);
     const [reply] = await messagesOf(response);
     expect(reply?.error?.message).toBe(
@@ -297,15 +281,7 @@ describe("a server registered in local mode, once production policy applies", ()
   it("the replica never saw a request in production policy, and local mode still reaches it", async () => {
     const replica = replicaOf[0] as { id: string; url: string; port: number };
     expect((await stats(replica)).requests).toBe(before);
-    const local = await call(env, `/${server.path}/mcp`, {
-      method: "POST",
-      headers: {
-        authorization: token,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify(rpc("initialize", initializeParams())),
-    });
+    const local = await initialize(env, server.path, token);
     expect(local.status).toBe(200);
     expect((await stats(replica)).requests).toBeGreaterThan(before);
   });
@@ -343,10 +319,21 @@ describe("ALLOWED_HOSTS", () => {
   });
 });
 
-function initializeParams() {
-  return {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "ssrf-test", version: "1" },
-  };
+/** An MCP initialize on /{path}/mcp as the caller with `token` ("Bearer ..."). */
+function initialize(bindings: Env, path: string, token: string): Promise<Response> {
+  return call(bindings, `/${path}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: token,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify(
+      rpc("initialize", {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "ssrf-test", version: "1" },
+      }),
+    ),
+  });
 }
