@@ -9,17 +9,25 @@
 // refresh and health checks once production policy applies, and the replica
 // never sees a request. Public addresses stay allowed. ALLOWED_HOSTS refuses
 // other Host headers with 421.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import type { ServerState } from "../../durable-objects/server-state.ts";
 import { buildApp } from "../../worker/app.ts";
+import { serverStateName } from "../../worker/platform/durable-objects.ts";
 import { checkUpstreamUrls } from "../../worker/registry/upstream-url-policy.ts";
-import { getServices } from "../../worker/services.ts";
+import type { ServerStateView } from "../../worker/resilience/state-types.ts";
+import { getServices, servicesFor } from "../../worker/services.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { EgressGuard } from "../../worker/upstream/guarded-fetch.ts";
 import { probeReplica } from "../../worker/upstream/health-probe.ts";
 import { DohResolver } from "../../worker/upstream/host-resolver.ts";
-import { adminHeaders, BASE, type Problem, uniquePath } from "../support/api.ts";
+import { adminHeaders, api, BASE, type Problem, uniquePath } from "../support/api.ts";
 import { newReplica, registerOn, stats } from "../support/fleet.ts";
 import { messagesOf, rpc } from "../support/mcp-http.ts";
 
@@ -213,6 +221,7 @@ describe("a server registered in local mode, once production policy applies", ()
   let server: ServerRecord;
   let token: string;
   let before: number;
+  let afterLocal: number;
   const replicaOf: { id: string; url: string; port: number }[] = [];
 
   beforeAll(async () => {
@@ -283,7 +292,25 @@ describe("a server registered in local mode, once production policy applies", ()
     expect((await stats(replica)).requests).toBe(before);
     const local = await initialize(env, server.path, token);
     expect(local.status).toBe(200);
-    expect((await stats(replica)).requests).toBeGreaterThan(before);
+    afterLocal = (await stats(replica)).requests;
+    expect(afterLocal).toBeGreaterThan(before);
+  });
+
+  it("is refused by the ServerState object's scheduled health check", async () => {
+    const object = env.SERVER_STATE.get(env.SERVER_STATE.idFromName(serverStateName(server.id)));
+    // The object composes once from its own bindings; here it composes with production policy.
+    await runInDurableObject(object, (instance: ServerState) => {
+      (instance as unknown as { composition: unknown }).composition = servicesFor(production);
+    });
+    expect(await runDurableObjectAlarm(object)).toBe(true);
+    const view = await (await api(`/api/v1/servers/${server.id}/health`)).json<ServerStateView>();
+    expect(view.history[0]).toMatchObject({ status: "unhealthy", trigger: "schedule" });
+    expect(view.history[0]?.replicas[0]?.error).toMatch(
+      /upstream address not allowed: 127\.0\.0\.1 is a loopback address/,
+    );
+    // Counted before the local-mode request of the previous test: that one only.
+    const replica = replicaOf[0] as { id: string; url: string; port: number };
+    expect((await stats(replica)).requests).toBe(afterLocal);
   });
 });
 
