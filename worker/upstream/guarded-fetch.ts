@@ -21,8 +21,10 @@ import type { HostResolver } from "./host-resolver.ts";
 /** Thrown by the guarded fetch instead of connecting; `message` is safe to show. */
 export class EgressRefusedError extends Error {
   override readonly name = "EgressRefusedError";
-  constructor(readonly refusal: AddressRefusal) {
+  readonly refusal: AddressRefusal;
+  constructor(refusal: AddressRefusal) {
     super(`upstream address not allowed: ${refusal.reason}`);
+    this.refusal = refusal;
   }
 }
 

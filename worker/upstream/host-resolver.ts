@@ -34,19 +34,17 @@ interface DohAnswer {
 
 /** DNS-over-HTTPS, JSON form (`application/dns-json`): one GET per record type. */
 export class DohResolver implements HostResolver {
+  private readonly endpoint: string;
   private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
 
-  constructor(
-    private readonly endpoint: string,
-    options: { fetch?: typeof fetch; timeoutMs?: number } = {},
-  ) {
+  constructor(endpoint: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}) {
+    this.endpoint = endpoint;
     // The resolver is configuration, not an upstream: plain fetch (called as a function for workerd).
     const base = options.fetch ?? fetch;
     this.fetchFn = (input, init) => base(input, init);
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
-
-  private readonly timeoutMs: number;
 
   async resolve(name: string): Promise<Resolution> {
     const [v4, v6] = await Promise.all([this.query(name, A), this.query(name, AAAA)]);
@@ -102,11 +100,13 @@ export class TableResolver implements HostResolver {
 /** Shares lookups per isolate: one in flight per name, answers kept for their TTL. */
 export class CachingResolver implements HostResolver {
   private readonly entries = new Map<string, { expires: number; answer: Promise<Resolution> }>();
+  private readonly inner: HostResolver;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly inner: HostResolver,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(inner: HostResolver, now: () => number = Date.now) {
+    this.inner = inner;
+    this.now = now;
+  }
 
   resolve(name: string): Promise<Resolution> {
     const key = canonicalName(name);
