@@ -47,7 +47,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
   // Interleaved, so drift on a shared machine hits every case alike.
   for (const [name, send, url] of CASES) samples.get(name)?.push(await perRequestNs(send, url));
 }
-const baseline = quantile(samples.get(CASES[0][0]) as number[], 0.5);
+const baseline = quantile(samples.get("baseline (inner fetch)") as number[], 0.5);
 console.log(`egress guard, ${ITERATIONS} requests x ${ROUNDS} rounds (per request)`);
 for (const [name] of CASES) {
   const values = samples.get(name) as number[];
