@@ -24,8 +24,9 @@ type Env_ = { Bindings: Env };
 
 const ENTRY_FOR: Record<Transport, string> = { "streamable-http": "mcp", sse: "sse" };
 
-async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<ProxyContext | Response> {
+async function exchangeContext(c: Context<Env_>, entry: Transport): Promise<ProxyContext | Response> {
   const { config, services } = c.var;
+  let transport = entry;
   if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
   const principal = c.get("principal");
   const path = c.req.param("path") ?? "";
@@ -35,6 +36,8 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
   if (server === null) {
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }
+  // Transport bridging (proxy/sse-bridge.ts): a Streamable HTTP client reaches an SSE-only server.
+  if (entry === "streamable-http" && !server.endpoints.some((e) => e.transport === entry)) transport = "sse";
   if (!server.endpoints.some((candidate) => candidate.transport === transport)) {
     const other = server.endpoints[0]?.transport ?? "streamable-http";
     return jsonRpcError(
