@@ -280,7 +280,9 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
   }
   const headers = clientResponseHeaders(response.headers);
   if (used !== session && used !== null) headers.set("mcp-session-id", await sealProxySession(ctx, used));
-  // A client hanging up ends the upstream stream at once, so it can open a new one right away.
+  // A client hanging up ends the upstream stream at once, so it can open a new one right away:
+  // workerd reports it on the incoming request's signal (an idle stream is never cancelled).
+  ctx.clientGone.addEventListener("abort", release, { once: true });
   const body = releasedOnCancel(response.body, release);
   // Only a resumed stream can replay answers to requests whose ids the gateway marked.
   const out = ctx.request.headers.has("last-event-id")
@@ -309,24 +311,66 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
   return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });
 }
 
-/** Passes `body` through; cancelling it (the client went away) also aborts the upstream request. */
+/** How often an idle GET stream carries an SSE comment (see `releasedOnCancel`). */
+const HEARTBEAT_MS = 1_000;
+const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
+
+/**
+ * Passes an SSE `body` through; when the client goes away the upstream
+ * request is aborted. An idle stream shows nothing to notice a hang-up with
+ * (and proxies in front of the Worker keep their side open), so between
+ * events it carries a comment line every second: once the client is gone,
+ * writing fails, the stream is cancelled, and the upstream released.
+ */
 function releasedOnCancel(body: ReadableStream<Uint8Array>, abort: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => clearInterval(timer);
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-      }
+    start(controller) {
+      let atBoundary = true;
+      timer = setInterval(() => {
+        if (!atBoundary) return;
+        try {
+          controller.enqueue(HEARTBEAT);
+        } catch {
+          stop();
+        }
+      }, HEARTBEAT_MS);
+      void (async () => {
+        try {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            controller.enqueue(value);
+            atBoundary = endsEvent(value);
+          }
+          stop();
+          controller.close();
+        } catch (error) {
+          stop();
+          try {
+            controller.error(error);
+          } catch {
+            // Already cancelled by the client.
+          }
+        }
+      })();
     },
     async cancel(reason) {
+      stop();
       abort();
       await reader.cancel(reason).catch(() => {});
     },
   });
+}
+
+/** True when a chunk of SSE ends an event (a blank line), so a comment may follow. */
+function endsEvent(chunk: Uint8Array): boolean {
+  const n = chunk.length;
+  return (
+    n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (chunk[n - 2] === 13 && chunk[n - 3] === 10))
+  );
 }
 
 function sseHeaders(response: Response): Response {

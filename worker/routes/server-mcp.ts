@@ -69,6 +69,7 @@ async function exchangeContext(
   return {
     mcp,
     request: mcp.http,
+    clientGone: c.req.raw.signal,
     server,
     transport,
     env: c.env,
