@@ -28,7 +28,7 @@ beforeAll(async () => {
     endpoints: [{ url: stack.everythingSseUrl, transport: "sse" }],
   });
   await stack.register({ name: "Demo", path: paths.demo, endpoints: [{ url: stack.demo.url }] });
-});
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
