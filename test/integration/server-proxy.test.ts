@@ -197,7 +197,7 @@ describe("policy on every message", () => {
           rpc("tools/call", { name: "public_info", arguments: {} }, 1),
           rpc("tools/call", { name: "admin_reset" }, 2),
         ],
-        { token: botToken, session, headers: { "mcp-protocol-version": "2025-03-26" } },
+        { token: botToken, session, headers: { "mcp-protocol-version": "2025-06-18" } },
       ),
     );
     const byId = new Map(replies.map((reply) => [reply.id, reply]));

@@ -8,7 +8,10 @@
 // Requests of session-based clients, and 2026 requests to a 2026 server, stay
 // on the pass-through proxy.
 import type { Context } from "hono";
+import { McpRequest } from "../edge/ingress.ts";
 import { isStatelessVersion } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply } from "../protocol/replies.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
@@ -42,5 +45,14 @@ export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): P
     createdAt: now,
     updatedAt: now,
   };
-  return serveAggregated(c, { endpoint: `/${server.path}/mcp`, virtual: whole });
+  const { services, config } = c.var;
+  const request = await McpRequest.read(c.req.raw, {
+    principal: c.get("principal"),
+    requestId: c.get("requestId") ?? crypto.randomUUID(),
+    deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+  });
+  // The per-server endpoint's own header validation (-32020, as the specification says) comes first.
+  const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
+  if (headerProblem) return jsonRpcReply(headerProblem, 400);
+  return serveAggregated(c, { endpoint: `/${server.path}/mcp`, virtual: whole }, request);
 }
