@@ -10,13 +10,11 @@
 //   (reopening it gets a stream, not 409);
 // - within a session only the negotiated MCP-Protocol-Version is accepted.
 import { exports } from "cloudflare:workers";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
-import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { BASE, devAdminToken, registerServer, uniquePath } from "../support/api.ts";
 import { fault, newReplica, type Replica, registerOn, stats } from "../support/fleet.ts";
 import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
+import { legacySessionClient, textOf } from "../support/sdk-client.ts";
 
 const { everythingStreamableUrl, everythingSseUrl } = inject("upstreams");
 
@@ -32,24 +30,7 @@ beforeAll(async () => {
   await registerServer(streamablePath, { url: everythingStreamableUrl });
 });
 
-async function sessionClient(path: string) {
-  const client = new LegacyClient(
-    { name: "proxy-sessions-test", version: "1.0.0" },
-    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-  );
-  const transport = new LegacyTransport(new URL(`${BASE}/${path}/mcp`), {
-    fetch: (input, init) => exports.default.fetch(input, init),
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  return { client, transport };
-}
-
-function textOf(result: unknown): string {
-  return (((result as { content?: unknown }).content ?? []) as { text?: string }[])
-    .map((block) => block.text ?? "")
-    .join("");
-}
+const sessionClient = (path: string) => legacySessionClient(`/${path}/mcp`, token);
 
 describe("a Streamable HTTP client of an SSE-only server at /{path}/mcp", () => {
   it("initializes, lists and calls tools through the bridge", async () => {
