@@ -23,6 +23,8 @@ export interface ProxyContext {
   mcp: McpRequest;
   /** Method, URL and headers of the client's request (its body is in `mcp`). */
   request: Request;
+  /** Aborts when the client hangs up (the incoming request's own signal). */
+  clientGone: AbortSignal;
   server: ServerRecord;
   /** The transport of the entry the client used; replicas are leased among those speaking it. */
   transport: Transport;
