@@ -16,8 +16,7 @@ import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../scripts/local-gateway.ts";
 import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
-import { initialize, load, type Run, type Target } from "./mcp-load.ts";
-import { percentile } from "./metrics.ts";
+import { compareTargets, type Target } from "./mcp-load.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -113,22 +112,11 @@ async function main() {
       { name: "gateway, observability off", ...off },
       { name: "gateway, metrics+tracing on", ...on },
     ];
-    const targets = await Promise.all(plain.map(initialize));
-    const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
-    for (const target of targets) await load(target, WARMUP, CONCURRENCY);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS, CONCURRENCY));
-    }
-    const median = (values: number[]) => percentile(values, 50);
-    const summary = targets.map((target) => {
-      const list = runs.get(target.name) ?? [];
-      return {
-        name: target.name,
-        rps: median(list.map((run) => run.rps)),
-        p50: median(list.map((run) => run.p50)),
-        p99: median(list.map((run) => run.p99)),
-        errors: list.reduce((sum, run) => sum + run.errors, 0),
-      };
+    const summary = await compareTargets(plain, {
+      requests: REQUESTS,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      warmup: WARMUP,
     });
     console.log(
       `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY}\n`,
