@@ -10,13 +10,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../scripts/local-gateway.ts";
-import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
+import { freePort } from "../scripts/processes.ts";
 import { compareTargets, type Target } from "./mcp-load.ts";
+import { startPassthroughWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -48,32 +49,8 @@ async function main() {
   const receiverPort = await freePort();
   await new Promise<void>((done) => receiver.listen(receiverPort, "127.0.0.1", done));
 
-  const passthroughPort = await freePort();
-  const passthrough = startProcess(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      resolve("bench/passthrough.wrangler.toml"),
-      "--env-file",
-      "/dev/null",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(passthroughPort),
-      "--inspector-port",
-      String(await freePort()),
-      "--var",
-      `BACKEND_ORIGIN:${new URL(demo.url).origin}`,
-    ],
-    {
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
+  const passthrough = await startPassthroughWorker(new URL(demo.url).origin);
+
   const dirs: string[] = [];
   const gateways: LocalGateway[] = [];
   const startGateway = async (vars: Record<string, string>) => {
@@ -103,12 +80,9 @@ async function main() {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${receiverPort}/v1/traces`,
       OTEL_TRACES_SAMPLER_RATIO: "1",
     });
-    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
-      timeoutMs: 60_000,
-      process: passthrough,
-    });
+    await passthrough.ready();
     const plain: Target[] = [
-      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
       { name: "gateway, observability off", ...off },
       { name: "gateway, metrics+tracing on", ...on },
     ];

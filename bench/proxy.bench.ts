@@ -15,13 +15,14 @@
 // nothing, so what is measured is the transport path.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { startLocalGateway } from "../scripts/local-gateway.ts";
-import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
+import { freePort } from "../scripts/processes.ts";
 import { compareTargets, type Target } from "./mcp-load.ts";
+import { startPassthroughWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -67,40 +68,12 @@ async function main() {
   const demo = await startDemoServer({ port: await freePort(), host: "127.0.0.1" });
   const backendOrigin = new URL(demo.url).origin;
 
-  const passthroughPort = await freePort();
-  const passthrough = startProcess(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      resolve("bench/passthrough.wrangler.toml"),
-      "--env-file",
-      "/dev/null",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(passthroughPort),
-      "--inspector-port",
-      String(await freePort()),
-      "--var",
-      `BACKEND_ORIGIN:${backendOrigin}`,
-    ],
-    {
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
+  const passthrough = await startPassthroughWorker(backendOrigin);
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-bench-"));
   const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } });
   try {
-    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
-      timeoutMs: 60_000,
-      process: passthrough,
-    });
+    await passthrough.ready();
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
     const registered = await fetch(`${gateway.url}/api/v1/servers`, {
       method: "POST",
@@ -111,7 +84,7 @@ async function main() {
 
     const plain: Target[] = [
       { name: "backend directly", url: demo.url, headers: {} },
-      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
       {
         name: "gateway /{path}/mcp",
         url: `${gateway.url}/demo/mcp`,
