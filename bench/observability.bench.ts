@@ -107,6 +107,15 @@ async function main() {
       const onRatio = gwOn.rps / bare.rps;
       console.log(`\nreq/s ratio to pass-through: off ${offRatio.toFixed(3)}, on ${onRatio.toFixed(3)}`);
       console.log(`drop with metrics+tracing on: ${(((offRatio - onRatio) / offRatio) * 100).toFixed(1)}%`);
+      // Per round (rounds interleave the targets): the spread a shared machine puts on the medians.
+      console.log("\nround   pass-through req/s   off req/s   on req/s   off ratio   on ratio   drop");
+      for (let round = 0; round < ROUNDS; round++) {
+        const [b, f, n] = [bare, gwOff, gwOn].map((row) => row.rounds[round]?.rps ?? Number.NaN);
+        const [rb = 0, rf = 0, rn = 0] = [b, f, n];
+        console.log(
+          `${String(round + 1).padStart(5)} ${rb.toFixed(0).padStart(20)} ${rf.toFixed(0).padStart(11)} ${rn.toFixed(0).padStart(10)} ${(rf / rb).toFixed(3).padStart(11)} ${(rn / rb).toFixed(3).padStart(10)} ${(((rf - rn) / rf) * 100).toFixed(1).padStart(5)}%`,
+        );
+      }
       console.log(`spans received by the OTLP receiver: ${exportedSpans}`);
     }
   } finally {
