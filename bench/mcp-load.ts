@@ -1,11 +1,19 @@
-// A bounded closed-loop load of MCP `tools/call` requests against one
-// endpoint (after `initialize`), for benchmarks that compare targets in one run.
+// The one load loop of the MCP benchmarks: a bounded closed-loop load of
+// `tools/call` requests against one endpoint (after `initialize` when the
+// target keeps a session), and the interleaved rounds that compare several
+// targets in one run (medians of rounds, so drift on a shared machine hits
+// every target alike). Used by bench/proxy.bench.ts and
+// bench/observability.bench.ts.
 import { percentile } from "./metrics.ts";
 
 export interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The tools/call body for request `id`; the demo's `word_count` by default (the name differs on /mcp). */
+  body?: (id: number) => string;
+  /** Stateless targets (2026-07-28 clients) have no initialize. */
+  stateless?: boolean;
 }
 
 export interface Run {
@@ -15,10 +23,34 @@ export interface Run {
   errors: number;
 }
 
+/** One target's medians over the rounds, plus the spread of its req/s across rounds. */
+export interface Summary extends Run {
+  name: string;
+  rounds: Run[];
+}
+
+export interface LoadPlan {
+  requests: number;
+  rounds: number;
+  concurrency: number;
+  /** Requests per target before the measured rounds (JIT, connection pools, isolates). */
+  warmup: number;
+}
+
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+function wordCount(id: number): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "word_count", arguments: { text: "a b c" } },
+  });
+}
 
 /** Opens a session (when the target uses one) and returns the target with its session header. */
 export async function initialize(target: Target): Promise<Target> {
+  if (target.stateless) return target;
   const response = await fetch(target.url, {
     method: "POST",
     headers: { ...target.headers, ...MCP_HEADERS },
@@ -33,15 +65,18 @@ export async function initialize(target: Target): Promise<Target> {
       },
     }),
   });
-  if (!response.ok) throw new Error(`${target.name}: initialize answered ${response.status}`);
+  if (!response.ok)
+    throw new Error(`${target.name}: initialize answered ${response.status}: ${await response.text()}`);
   await response.text();
   const session = response.headers.get("mcp-session-id");
   return { ...target, headers: { ...target.headers, ...(session ? { "mcp-session-id": session } : {}) } };
 }
 
-/** `count` calls of the demo server's `word_count` with `concurrency` in flight. */
+/** `count` tools/call requests with `concurrency` in flight; an answer without `"words"` is an error. */
 export async function load(target: Target, count: number, concurrency: number): Promise<Run> {
   const latencies: number[] = [];
+  const body = target.body ?? wordCount;
+  const headers = { ...target.headers, ...MCP_HEADERS };
   let errors = 0;
   let next = 0;
   const worker = async () => {
@@ -49,16 +84,7 @@ export async function load(target: Target, count: number, concurrency: number): 
       const id = next++;
       const started = performance.now();
       try {
-        const response = await fetch(target.url, {
-          method: "POST",
-          headers: { ...target.headers, ...MCP_HEADERS },
-          body: JSON.stringify({
-            jsonrpc: "2.0",
-            id,
-            method: "tools/call",
-            params: { name: "word_count", arguments: { text: "a b c" } },
-          }),
-        });
+        const response = await fetch(target.url, { method: "POST", headers, body: body(id) });
         const text = await response.text();
         if (!response.ok || !text.includes('"words"')) errors += 1;
       } catch {
@@ -71,4 +97,31 @@ export async function load(target: Target, count: number, concurrency: number): 
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+/**
+ * Initializes every target, warms each up, then runs `rounds` rounds, each
+ * loading every target in turn, and returns each target's medians of rounds
+ * (errors summed), in the targets' order.
+ */
+export async function compareTargets(targets: Target[], plan: LoadPlan): Promise<Summary[]> {
+  const ready = await Promise.all(targets.map(initialize));
+  const runs = ready.map((): Run[] => []);
+  for (const target of ready) await load(target, plan.warmup, plan.concurrency);
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const [index, target] of ready.entries())
+      runs[index]?.push(await load(target, plan.requests, plan.concurrency));
+  }
+  const median = (values: number[]) => percentile(values, 50);
+  return ready.map((target, index) => {
+    const list = runs[index] ?? [];
+    return {
+      name: target.name,
+      rps: median(list.map((run) => run.rps)),
+      p50: median(list.map((run) => run.p50)),
+      p99: median(list.map((run) => run.p99)),
+      errors: list.reduce((sum, run) => sum + run.errors, 0),
+      rounds: list,
+    };
+  });
 }

@@ -10,14 +10,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../scripts/local-gateway.ts";
-import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
-import { initialize, load, type Run, type Target } from "./mcp-load.ts";
-import { percentile } from "./metrics.ts";
+import { freePort } from "../scripts/processes.ts";
+import { compareTargets, type Target } from "./mcp-load.ts";
+import { startPassthroughWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -49,32 +49,8 @@ async function main() {
   const receiverPort = await freePort();
   await new Promise<void>((done) => receiver.listen(receiverPort, "127.0.0.1", done));
 
-  const passthroughPort = await freePort();
-  const passthrough = startProcess(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      resolve("bench/passthrough.wrangler.toml"),
-      "--env-file",
-      "/dev/null",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(passthroughPort),
-      "--inspector-port",
-      String(await freePort()),
-      "--var",
-      `BACKEND_ORIGIN:${new URL(demo.url).origin}`,
-    ],
-    {
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
+  const passthrough = await startPassthroughWorker(new URL(demo.url).origin);
+
   const dirs: string[] = [];
   const gateways: LocalGateway[] = [];
   const startGateway = async (vars: Record<string, string>) => {
@@ -104,31 +80,17 @@ async function main() {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${receiverPort}/v1/traces`,
       OTEL_TRACES_SAMPLER_RATIO: "1",
     });
-    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
-      timeoutMs: 60_000,
-      process: passthrough,
-    });
+    await passthrough.ready();
     const plain: Target[] = [
-      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
       { name: "gateway, observability off", ...off },
       { name: "gateway, metrics+tracing on", ...on },
     ];
-    const targets = await Promise.all(plain.map(initialize));
-    const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
-    for (const target of targets) await load(target, WARMUP, CONCURRENCY);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS, CONCURRENCY));
-    }
-    const median = (values: number[]) => percentile(values, 50);
-    const summary = targets.map((target) => {
-      const list = runs.get(target.name) ?? [];
-      return {
-        name: target.name,
-        rps: median(list.map((run) => run.rps)),
-        p50: median(list.map((run) => run.p50)),
-        p99: median(list.map((run) => run.p99)),
-        errors: list.reduce((sum, run) => sum + run.errors, 0),
-      };
+    const summary = await compareTargets(plain, {
+      requests: REQUESTS,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      warmup: WARMUP,
     });
     console.log(
       `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY}\n`,
@@ -145,6 +107,15 @@ async function main() {
       const onRatio = gwOn.rps / bare.rps;
       console.log(`\nreq/s ratio to pass-through: off ${offRatio.toFixed(3)}, on ${onRatio.toFixed(3)}`);
       console.log(`drop with metrics+tracing on: ${(((offRatio - onRatio) / offRatio) * 100).toFixed(1)}%`);
+      // Per round (rounds interleave the targets): the spread a shared machine puts on the medians.
+      console.log("\nround   pass-through req/s   off req/s   on req/s   off ratio   on ratio   drop");
+      for (let round = 0; round < ROUNDS; round++) {
+        const [b, f, n] = [bare, gwOff, gwOn].map((row) => row.rounds[round]?.rps ?? Number.NaN);
+        const [rb = 0, rf = 0, rn = 0] = [b, f, n];
+        console.log(
+          `${String(round + 1).padStart(5)} ${rb.toFixed(0).padStart(20)} ${rf.toFixed(0).padStart(11)} ${rn.toFixed(0).padStart(10)} ${(rf / rb).toFixed(3).padStart(11)} ${(rn / rb).toFixed(3).padStart(10)} ${(((rf - rn) / rf) * 100).toFixed(1).padStart(5)}%`,
+        );
+      }
       console.log(`spans received by the OTLP receiver: ${exportedSpans}`);
     }
   } finally {

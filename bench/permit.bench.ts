@@ -10,10 +10,9 @@
 // isolate cache, the default); uncached (a ServerState round trip every
 // request); rate-limit (cached, plus an exact per-identity limit: a
 // RateLimiter round trip every request).
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
 import { percentile } from "./metrics.ts";
+import { startBenchWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -62,37 +61,16 @@ async function load(
 }
 
 async function main() {
-  const port = await freePort();
-  const wrangler = startProcess(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      resolve("bench/permit.wrangler.toml"),
-      "--env-file",
-      "/dev/null",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(await freePort()),
-      "--persist-to",
-      resolve(".wrangler/bench-permit"),
-    ],
-    {
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const wrangler = await startBenchWorker("permit worker", {
+    config: "bench/permit.wrangler.toml",
+    persistTo: ".wrangler/bench-permit",
+  });
+  const base = wrangler.origin;
   try {
-    await waitFor("permit worker", () => httpAnswers(`${base}/`), { timeoutMs: 60_000, process: wrangler });
+    await wrangler.ready();
     const warm = await load(base, WARMUP);
-    if (warm.errors > 0) throw new Error(`${warm.errors} errors during warm-up\n${wrangler.output()}`);
+    if (warm.errors > 0)
+      throw new Error(`${warm.errors} errors during warm-up\n${wrangler.process.output()}`);
     const samples = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
     let errors = 0;
     for (let round = 0; round < ROUNDS; round++) {

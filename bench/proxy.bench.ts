@@ -15,13 +15,14 @@
 // nothing, so what is measured is the transport path.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { startLocalGateway } from "../scripts/local-gateway.ts";
-import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
-import { percentile } from "./metrics.ts";
+import { freePort } from "../scripts/processes.ts";
+import { compareTargets, type Target } from "./mcp-load.ts";
+import { startPassthroughWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -34,91 +35,6 @@ const REQUESTS = Number(options.requests);
 const CONCURRENCY = Number(options.concurrency);
 const ROUNDS = Number(options.rounds);
 const WARMUP = 200;
-
-interface Target {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  /** The tools/call body for request `id` (the tool's name differs on /mcp). */
-  body?: (id: number) => string;
-  /** Stateless targets have no initialize. */
-  stateless?: boolean;
-}
-
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function initialize(target: Target): Promise<Target> {
-  if (target.stateless) return target;
-  const response = await fetch(target.url, {
-    method: "POST",
-    headers: {
-      ...target.headers,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "bench", version: "1" },
-      },
-    }),
-  });
-  if (!response.ok)
-    throw new Error(`${target.name}: initialize answered ${response.status}: ${await response.text()}`);
-  await response.text();
-  const session = response.headers.get("mcp-session-id");
-  return { ...target, headers: { ...target.headers, ...(session ? { "mcp-session-id": session } : {}) } };
-}
-
-async function load(target: Target, count: number): Promise<Run> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const body =
-    target.body ??
-    ((id: number) =>
-      JSON.stringify({
-        jsonrpc: "2.0",
-        id,
-        method: "tools/call",
-        params: { name: "word_count", arguments: { text: "a b c" } },
-      }));
-  const worker = async () => {
-    while (next < count) {
-      const id = next++;
-      const started = performance.now();
-      try {
-        const response = await fetch(target.url, {
-          method: "POST",
-          headers: {
-            ...target.headers,
-            "content-type": "application/json",
-            accept: "application/json, text/event-stream",
-          },
-          body: body(id),
-        });
-        const text = await response.text();
-        if (!response.ok || !text.includes('"words"')) errors += 1;
-      } catch {
-        errors += 1;
-      }
-      latencies.push(performance.now() - started);
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
-}
 
 /** tools/call of the demo's word_count under its aggregated name. */
 function aggregatedCall(id: number): string {
@@ -148,48 +64,16 @@ function statelessCall(id: number): string {
   });
 }
 
-function median(values: number[]): number {
-  return percentile(values, 50);
-}
-
 async function main() {
   const demo = await startDemoServer({ port: await freePort(), host: "127.0.0.1" });
   const backendOrigin = new URL(demo.url).origin;
 
-  const passthroughPort = await freePort();
-  const passthrough = startProcess(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      resolve("bench/passthrough.wrangler.toml"),
-      "--env-file",
-      "/dev/null",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(passthroughPort),
-      "--inspector-port",
-      String(await freePort()),
-      "--var",
-      `BACKEND_ORIGIN:${backendOrigin}`,
-    ],
-    {
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
+  const passthrough = await startPassthroughWorker(backendOrigin);
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-bench-"));
   const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } });
   try {
-    await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
-      timeoutMs: 60_000,
-      process: passthrough,
-    });
+    await passthrough.ready();
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
     const registered = await fetch(`${gateway.url}/api/v1/servers`, {
       method: "POST",
@@ -200,7 +84,7 @@ async function main() {
 
     const plain: Target[] = [
       { name: "backend directly", url: demo.url, headers: {} },
-      { name: "bare pass-through Worker", url: `http://127.0.0.1:${passthroughPort}/mcp`, headers: {} },
+      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
       {
         name: "gateway /{path}/mcp",
         url: `${gateway.url}/demo/mcp`,
@@ -223,23 +107,11 @@ async function main() {
         body: statelessCall,
       },
     );
-    const targets = await Promise.all(plain.map(initialize));
-    const runs = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
-    for (const target of targets) await load(target, WARMUP);
-    // Rounds interleave the targets so drift on a shared machine hits all alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS));
-    }
-
-    const summary = targets.map((target) => {
-      const list = runs.get(target.name) ?? [];
-      return {
-        name: target.name,
-        rps: median(list.map((run) => run.rps)),
-        p50: median(list.map((run) => run.p50)),
-        p99: median(list.map((run) => run.p99)),
-        errors: list.reduce((sum, run) => sum + run.errors, 0),
-      };
+    const summary = await compareTargets(plain, {
+      requests: REQUESTS,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      warmup: WARMUP,
     });
     console.log(
       `tools/call word_count, ${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY} (medians of rounds)\n`,

@@ -4,9 +4,10 @@ import { buildApp } from "./app.ts";
 import { runScheduled } from "./scheduled.ts";
 
 export { HealthHub } from "../durable-objects/health-hub.ts";
-export { McpSession } from "../durable-objects/mcp-session.ts";
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 export { ServerState } from "../durable-objects/server-state.ts";
+// McpSession with its entry points in the Worker's trace (durable-objects/traced-mcp-session.ts).
+export { TracedMcpSession as McpSession } from "../durable-objects/traced-mcp-session.ts";
 
 const app = buildApp();
 

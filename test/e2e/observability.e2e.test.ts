@@ -2,12 +2,16 @@
 // OTLP/HTTP receiver and the probe MCP server (which echoes the headers it
 // receives). Checks that /metrics passes `promtool check metrics` and counts
 // exactly, that spans arrive as one trace per request with parent links, and
-// that the upstream sees the same trace id in traceparent.
+// that the upstream sees the same trace id in traceparent, on the per-server
+// endpoint and on /mcp for a session-based SDK 1.x client (whose requests are
+// served inside the McpSession Durable Object).
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
@@ -242,5 +246,83 @@ describe("observability under wrangler dev", () => {
     }
     expect(traces.size).toBeGreaterThan(2);
     expect([...traces.values()].every((count) => count === 1)).toBe(true);
+  });
+  it("continues the trace inside the McpSession object for a session-based SDK 1.x client on /mcp", async () => {
+    const clientTrace = "5a1e7b0c3d2f4e6a8b9c0d1e2f3a4b5c";
+    const clientSpan = "1b2c3d4e5f6a7b8c";
+    // The 1.x client's own fetch: a tools/call carries the caller's traceparent while one is set.
+    let callerTraceparent: string | null = `00-${clientTrace}-${clientSpan}-01`;
+    const transport = new LegacyTransport(new URL(`${gateway.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+      fetch: (url, init) => {
+        const headers = new Headers(init?.headers);
+        if (callerTraceparent && typeof init?.body === "string" && init.body.includes('"tools/call"'))
+          headers.set("traceparent", callerTraceparent);
+        return fetch(url, { ...init, headers });
+      },
+    });
+    const client = new LegacyClient({ name: "obs-legacy", version: "1" });
+    await client.connect(transport);
+    try {
+      expect(transport.sessionId).toMatch(/^[0-9a-f]{64}$/);
+      const reply = (await client.callTool({ name: `${path}__echo_headers`, arguments: {} })) as {
+        content: { text: string }[];
+      };
+      const seen = JSON.parse(reply.content[0]?.text ?? "{}") as Record<string, string>;
+      const upstream = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(seen.traceparent ?? "");
+      expect(upstream?.[1]).toBe(clientTrace);
+
+      const spans = await until(
+        async () => received.filter((span) => span.traceId === clientTrace),
+        (list) =>
+          list.some((span) => span.name === "upstream call") &&
+          list.some((span) => span.name === "POST /mcp"),
+      );
+      // One request, one trace: the Worker's ingress span is its only server span.
+      const ingress = spans.filter((span) => span.kind === 2);
+      expect(ingress.map((span) => span.name)).toEqual(["POST /mcp"]);
+      expect(ingress[0]?.parentSpanId).toBe(clientSpan);
+      const byName = (name: string) => spans.filter((span) => span.name === name);
+      expect(byName("authenticate")[0]?.parentSpanId).toBe(ingress[0]?.spanId);
+      // The object's span continues the Worker's ingress span; policy and upstream call are its children.
+      const session = byName("McpSession.handle");
+      expect(session).toHaveLength(1);
+      expect(session[0]?.parentSpanId).toBe(ingress[0]?.spanId);
+      expect(byName("policy")[0]?.parentSpanId).toBe(session[0]?.spanId);
+      // The object's upstream calls (opening the upstream session, then tools/call) are its children.
+      const calls = byName("upstream call");
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) expect(call.parentSpanId).toBe(session[0]?.spanId);
+      // The upstream was told one of the object's upstream-call spans as its parent.
+      expect(calls.map((call) => call.spanId)).toContain(upstream?.[2]);
+      // Every span's parent is a span of the same trace, except the ingress span's (the client's).
+      const ids = new Set(spans.map((span) => span.spanId));
+      for (const span of spans.filter((candidate) => candidate.kind !== 2))
+        expect(ids.has(span.parentSpanId ?? "")).toBe(true);
+
+      // Without a caller's traceparent the Worker starts the trace and the object still joins it.
+      callerTraceparent = null;
+      const untraced = (await client.callTool({ name: `${path}__echo_headers`, arguments: {} })) as {
+        content: { text: string }[];
+      };
+      const untracedSeen = JSON.parse(untraced.content[0]?.text ?? "{}") as Record<string, string>;
+      const [, ownTrace = "", ownParent = ""] = untracedSeen.traceparent?.split("-") ?? [];
+      expect(ownTrace).toMatch(/^[0-9a-f]{32}$/);
+      expect(ownTrace).not.toBe(clientTrace);
+      const own = await until(
+        async () => received.filter((span) => span.traceId === ownTrace),
+        (list) => list.some((span) => span.kind === 2) && list.some((span) => span.name === "upstream call"),
+      );
+      const ownIngress = own.filter((span) => span.kind === 2);
+      expect(ownIngress).toHaveLength(1);
+      expect(ownIngress[0]?.parentSpanId).toBeUndefined();
+      const ownSession = own.find((span) => span.name === "McpSession.handle");
+      expect(ownSession?.parentSpanId).toBe(ownIngress[0]?.spanId);
+      const ownCalls = own.filter((span) => span.name === "upstream call");
+      expect(ownCalls.map((call) => call.spanId)).toContain(ownParent);
+      for (const call of ownCalls) expect(call.parentSpanId).toBe(ownSession?.spanId);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../env.ts";
 import type { WaitUntil } from "../observability/audit.ts";
 import { observePolicy } from "../observability/hooks.ts";
-import { adoptTraceFromMessages } from "../observability/tracing.ts";
+import { adoptTraceFromMessages, type CarriedTrace, carryTrace } from "../observability/tracing.ts";
 import { type JsonRpcParseError, type ParsedBody, readJsonRpcBody } from "../protocol/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { type McpAccess, mcpAccess } from "./access.ts";
@@ -39,6 +39,8 @@ export interface IngressSnapshot {
   json: unknown;
   body: ParsedBody | null;
   bodyError: { code: number; message: string; id: string | number | null } | null;
+  /** The Worker's current span, continued by the object's spans (observability/durable-scope.ts). */
+  trace?: CarriedTrace | null;
 }
 
 export interface McpRequestInit {
@@ -144,6 +146,7 @@ export class McpRequest {
       json: this.json,
       body: this.body,
       bodyError: this.bodyError,
+      trace: carryTrace(),
     };
   }
 

@@ -16,7 +16,10 @@ import {
 } from "./metrics-catalog.ts";
 import { currentScope } from "./request-scope.ts";
 
-export const METRICS_FLUSH_DELAY_MS = 20;
+// Long enough that a busy isolate writes a few batches a second rather than one
+// per request burst (each batch is a D1 round trip); /metrics flushes its own
+// isolate first, so a scrape never misses what the isolate serving it counted.
+export const METRICS_FLUSH_DELAY_MS = 500;
 const MAX_PENDING = 1_000;
 
 export interface MetricsOptions {
@@ -28,8 +31,12 @@ export interface MetricsOptions {
 
 export type Labels<L extends string> = Record<L, string>;
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** Prometheus label value escaping: backslash, double quote and newline. */
 export function escapeLabelValue(value: string): string {
+  // Almost no label value needs escaping: one scan instead of three replaces on the request path.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 

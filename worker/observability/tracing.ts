@@ -199,6 +199,22 @@ export function startUpstreamSpan(attributes: Record<string, AttributeValue>): S
   return scope.trace.start("upstream call", scope.span, "client", attributes);
 }
 
+/** A trace crossing a Durable Object call: the caller-side span as W3C trace context. */
+export interface CarriedTrace {
+  traceparent: string;
+  tracestate: string | null;
+}
+
+/**
+ * The current span as the context a Durable Object continues (its spans
+ * become children of it); null outside a traced request.
+ */
+export function carryTrace(): CarriedTrace | null {
+  const scope = currentScope();
+  if (!scope?.trace || !scope.span) return null;
+  return { traceparent: scope.span.traceparent, tracestate: scope.trace.context.tracestate };
+}
+
 /** The trace context of a 2026-07-28 request's `params._meta` (SEP-414 keys). */
 export function traceFromMeta(params: unknown): TraceContext | null {
   if (typeof params !== "object" || params === null) return null;
