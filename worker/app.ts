@@ -10,6 +10,7 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { telemetry } from "./http/telemetry.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
+import { adminAudit } from "./routes/admin-audit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { approvalRoutes } from "./routes/approvals.ts";
@@ -73,6 +74,8 @@ export function buildApp() {
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
   api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
+  // Admin changes (servers, agents, scopes, tokens, approvals, federation, virtual servers) to the audit log.
+  api.use(adminAudit());
   api.route("/", serverJsonRoutes());
   api.route("/", serverRoutes());
   api.route("/", scopeRoutes());
