@@ -14,6 +14,7 @@ import { adminAudit } from "./routes/admin-audit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { approvalRoutes } from "./routes/approvals.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { federationRoutes } from "./routes/federation.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
@@ -87,6 +88,7 @@ export function buildApp() {
   api.route("/", ratingRoutes());
   api.route("/", findingRoutes());
   api.route("/", approvalRoutes());
+  api.route("/", auditRoutes());
   api.route("/", federationRoutes());
   api.route("/", ssoRoutes());
   api.route("/", virtualServerRoutes());

@@ -12,7 +12,7 @@ const SECRET_KEY_PARTS =
 /** Whole words of a key that mark its value secret (`key`, `auth`, `pwd`, `otp`, `pin`, `session`). */
 const SECRET_KEY_WORDS = new Set(["key", "auth", "pwd", "otp", "pin", "session", "cvv", "ssn"]);
 /** Counters that only sound secret (`max_tokens`, `tokenCount`). */
-const COUNT_KEY = /^(max|min|num|total)?tokens?(count|limit|used|usage)?$|^(max|min|num|total)tokens?$/;
+const COUNT_KEY = /^(max|min|num|total)tokens?(count|limit|used|usage)?$|^tokens?(count|limit|used|usage)$/;
 
 /** Known credential prefixes (OpenAI/Anthropic, GitHub, Slack, Stripe, AWS, Google, GitLab, npm). */
 const KNOWN_PREFIX =
@@ -26,6 +26,7 @@ const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 /** PEM blocks (private keys, certificates). */
 const PEM = /-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----/;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MIN_HIGH_ENTROPY_LENGTH = 24;
 /** Bits per character above which a long, space-free string reads as random (hex scores ~4, base64 ~5+). */
 const HIGH_ENTROPY_BITS = 3.5;
@@ -53,8 +54,8 @@ export function looksLikeCredential(value: string): boolean {
 /** A long run of token characters with no spaces, mixing classes, with high Shannon entropy. */
 function isHighEntropyToken(text: string): boolean {
   if (text.length < MIN_HIGH_ENTROPY_LENGTH || !/^[A-Za-z0-9+/=_\-.~]+$/.test(text)) return false;
-  // Words, paths and identifiers joined by separators are not secrets.
-  if (/^[a-z]+([_\-.][a-z]+)*$/i.test(text)) return false;
+  // Words, paths and identifiers joined by separators are not secrets, nor are UUIDs.
+  if (/^[a-z]+([_\-.][a-z]+)*$/i.test(text) || UUID.test(text)) return false;
   const hasDigit = /\d/.test(text);
   const hasLetter = /[A-Za-z]/.test(text);
   if (!hasDigit || !hasLetter) return false;
