@@ -23,12 +23,9 @@ const AuditEventSchema = z
     issuer: z.string().nullable(),
     serverId: z.string().nullable(),
     serverPath: z.string().nullable(),
-    method: z
-      .string()
-      .nullable()
-      .meta({
-        description: "The JSON-RPC method (mcp) or the action (`servers.update`, `auth.authenticate`)",
-      }),
+    method: z.string().nullable().meta({
+      description: "The JSON-RPC method (mcp) or the action (`servers.update`, `auth.authenticate`)",
+    }),
     tool: z.string().nullable(),
     decision: z.enum(["allow", "deny"]),
     reason: z.string().nullable(),
