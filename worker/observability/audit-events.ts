@@ -118,6 +118,7 @@ export type FieldChange = { from?: unknown; to?: unknown };
 /**
  * Top-level fields that differ between two records, each as `{from, to}`
  * (absent side: created or deleted), redacted; long values summarised.
+ * Fields only the response carries are left out when there is a `before`.
  * Null when neither side is a record.
  */
 export function fieldDiff(before: unknown, after: unknown): Record<string, FieldChange> | null {
@@ -125,7 +126,9 @@ export function fieldDiff(before: unknown, after: unknown): Record<string, Field
   const to = asRecord(after);
   if (!from && !to) return null;
   const changes: Record<string, FieldChange> = {};
-  const keys = new Set([...Object.keys(from ?? {}), ...Object.keys(to ?? {})]);
+  // With both sides, the fields of the stored record (`before`) are what can change;
+  // the response adds computed ones (a server's tools, a rating) that are not edits.
+  const keys = new Set(from ? Object.keys(from) : Object.keys(to ?? {}));
   for (const key of keys) {
     if (IGNORED_FIELDS.has(key)) continue;
     const a = from?.[key];
