@@ -57,6 +57,13 @@ export class GatewayClient {
     return (await this.send(path, options)).text();
   }
 
+  /** The response body as it arrives (large exports are never held whole). */
+  async stream(path: string, options: RequestOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.send(path, options);
+    if (!response.body) throw new CliError("the gateway sent an empty body");
+    return response.body;
+  }
+
   private async send(path: string, options: RequestOptions): Promise<Response> {
     const url = new URL(`${this.gateway}/api/v1${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) {

@@ -4,6 +4,8 @@
 // 2 wrong usage. --json prints machine-readable results on stdout, also for errors.
 import { parseArgs } from "node:util";
 import { CliError, type Command, type OptionSpec, UsageError, type Values } from "./command.ts";
+import { approvalCommands } from "./commands/approvals.ts";
+import { auditCommands } from "./commands/audit.ts";
 import { communityCommands } from "./commands/community.ts";
 import { configCommands } from "./commands/config.ts";
 import { invokeCommands } from "./commands/invoke.ts";
@@ -24,6 +26,8 @@ export const COMMANDS: Command[] = [
   ...searchCommands,
   ...scopeCommands,
   ...tokenCommands,
+  ...auditCommands,
+  ...approvalCommands,
   ...configCommands,
   ...communityCommands,
 ];

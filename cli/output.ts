@@ -33,6 +33,11 @@ export class Output {
     this.streams.out(`${text}\n`);
   }
 
+  /** Text as it is (streamed exports), no newline added. */
+  write(text: string): void {
+    this.streams.out(text);
+  }
+
   table<T>(rows: T[], columns: Column<T>[], empty = "(none)"): void {
     if (rows.length === 0) {
       this.line(empty);

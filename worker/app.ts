@@ -11,9 +11,11 @@ import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { telemetry } from "./http/telemetry.ts";
 import { restRateLimit } from "./resilience/request-rate-limit.ts";
+import { adminAudit } from "./routes/admin-audit.ts";
 import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { approvalRoutes } from "./routes/approvals.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { federationRoutes } from "./routes/federation.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
@@ -76,6 +78,8 @@ export function buildApp() {
   );
   // Per identity and per tenant (RATE_LIMIT_*); off unless configured.
   api.use(restRateLimit({ except: [LIVE_HEALTH_PATH] }));
+  // Admin changes (servers, agents, scopes, tokens, approvals, federation, virtual servers) to the audit log.
+  api.use(adminAudit());
   api.route("/", serverJsonRoutes());
   api.route("/", serverRoutes());
   api.route("/", scopeRoutes());
@@ -87,6 +91,7 @@ export function buildApp() {
   api.route("/", ratingRoutes());
   api.route("/", findingRoutes());
   api.route("/", approvalRoutes());
+  api.route("/", auditRoutes());
   api.route("/", federationRoutes());
   api.route("/", ssoRoutes());
   api.route("/", virtualServerRoutes());

@@ -27,6 +27,7 @@ import { CatalogScanner } from "./security/catalog-scanner.ts";
 import { FindingService } from "./security/finding-service.ts";
 import { RuleAnalyzer } from "./security/rule-analyzer.ts";
 import { policyFor } from "./security/scan-settings.ts";
+import type { AuditLog } from "./store/audit-log.ts";
 import { D1AgentStore } from "./store/d1/d1-agent-store.ts";
 import { D1ApprovalStore } from "./store/d1/d1-approval-store.ts";
 import { D1AuditLog } from "./store/d1/d1-audit-log.ts";
@@ -54,6 +55,8 @@ export interface Services {
   /** Scopes configuration and the one decision function, per tenant. */
   access: AccessService;
   auditor: Auditor;
+  /** The audit table, for reading (GET /api/v1/audit and its export). */
+  auditLog: AuditLog;
   /** Prometheus series and usage rollups, batched after responses (MCP ones derived from audit events). */
   metrics: MetricsRecorder;
   /** Batched OTLP export of sampled requests' spans. */
@@ -127,6 +130,7 @@ export function getServices(env: Env): Services {
         : services.agents.get(principal, id),
   });
   const findings = new D1FindingStore(env.DB);
+  const auditLog = new D1AuditLog(env.DB);
   const scanner = new CatalogScanner({
     analyzer: new RuleAnalyzer(),
     store: findings,
@@ -174,9 +178,8 @@ export function getServices(env: Env): Services {
     access,
     metrics,
     tracer: new TraceExporter(config.observability.tracing),
-    auditor: new Auditor(new D1AuditLog(env.DB), undefined, (ctx, events) =>
-      metrics.recordAudit(ctx, events),
-    ),
+    auditor: new Auditor(auditLog, undefined, (ctx, events) => metrics.recordAudit(ctx, events)),
+    auditLog,
     virtualServers: new VirtualServerService({
       store: virtualServerStore,
       registry: store,

@@ -305,6 +305,11 @@ export class GatewayApi {
     return this.base || window.location.origin;
   }
 
+  /** A download (the audit export) as a Blob; the gateway streams it. */
+  async download(path: string): Promise<Blob> {
+    return (await this.send(path, { headers: { accept: "*/*" } })).blob();
+  }
+
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(path, options);
     if (response.status === 204) return undefined as T;

@@ -5,8 +5,11 @@ import { useEffect } from "react";
 import { Sidebar } from "./components/sidebar.tsx";
 import { AccessPage } from "./pages/access.tsx";
 import { AgentsPage } from "./pages/agents.tsx";
+import { ApprovalsPage } from "./pages/approvals.tsx";
+import { AuditPage } from "./pages/audit.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
 import { FederationPage } from "./pages/federation.tsx";
+import { FindingsPage } from "./pages/findings.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { SearchPage } from "./pages/search.tsx";
 import { ServerEditPage, ServerRegisterPage } from "./pages/server-form.tsx";
@@ -47,6 +50,9 @@ function Page() {
   if (path === "/usage") return <UsagePage />;
   if (path === "/federation") return <FederationPage />;
   if (path === "/virtual-servers") return <VirtualServersPage />;
+  if (path === "/audit") return <AuditPage />;
+  if (path === "/findings") return <FindingsPage />;
+  if (path === "/approvals") return <ApprovalsPage />;
   return <NotFoundPage />;
 }
 

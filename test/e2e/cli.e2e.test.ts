@@ -305,6 +305,43 @@ describe("mcpgw against a gateway", SLOW, () => {
     ).toContain("--expires-in");
   });
 
+  it("lists and exports the audit log, and lists and decides approvals", async () => {
+    const minted = await json<{ id: string }>([
+      "tokens",
+      "mint",
+      "--name",
+      "audited",
+      "--scopes",
+      "mcp-servers-unrestricted/execute",
+    ]);
+    let page: { items: { method: string; detail: { target: { id: string } } }[] } = { items: [] };
+    for (let attempt = 0; attempt < 50; attempt++) {
+      page = await json(["audit", "list", "--category", "admin", "--method", "tokens.create"]);
+      if (page.items.some((event) => event.detail.target.id === minted.id)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(page.items.filter((event) => event.detail.target.id === minted.id)).toHaveLength(1);
+    const table = await mcpgw(["audit", "list", "--category", "admin"]);
+    expect(table.stdout).toMatch(/^TIME\s+CATEGORY\s+SUBJECT\s+ACTION/);
+    expect(table.stdout).toContain("tokens.create");
+
+    const ndjson = await mcpgw(["audit", "export", "--category", "admin"]);
+    expect(ndjson.code, ndjson.stderr).toBe(0);
+    const lines = ndjson.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { method: string });
+    expect(lines.map((event) => event.method)).toContain("tokens.create");
+    const file = join(home, "audit.csv");
+    expect((await mcpgw(["audit", "export", "--format", "csv", "-o", file])).code).toBe(0);
+    expect((await readFile(file, "utf8")).split("\r\n")[0]).toMatch(/^id,occurredAt,tenant,/);
+    expect(failed(await mcpgw(["audit", "export", "--format", "xml"]), 2)).toContain("--format");
+    expect(failed(await mcpgw(["audit", "list", "--category", "nope"]))).toContain("query.category");
+
+    expect(await json(["approvals", "list"])).toEqual([]);
+    expect(failed(await mcpgw(["approvals", "approve", "no-such-approval"]))).toContain("404");
+  });
+
   it("writes client configuration that the SDK client and the Inspector connect with as written", async () => {
     const token = stack.token;
     const file = join(home, "project", ".vscode", "mcp.json");

@@ -46,3 +46,35 @@ export async function messagesOf(response: Response): Promise<RpcReply[]> {
   const body = JSON.parse(text) as RpcReply | RpcReply[];
   return Array.isArray(body) ? body : [body];
 }
+
+/** Opens an MCP session at `url` (initialize + initialized) and returns its id. */
+export async function openSession(url: string, token: string): Promise<string> {
+  const response = await postMcp(
+    url,
+    rpc("initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "test", version: "1" },
+    }),
+    { token },
+  );
+  if (response.status !== 200) throw new Error(`initialize: ${response.status} ${await response.text()}`);
+  const id = response.headers.get("mcp-session-id") ?? "";
+  await response.body?.cancel();
+  await (
+    await postMcp(url, { jsonrpc: "2.0", method: "notifications/initialized" }, { token, session: id })
+  ).body?.cancel();
+  return id;
+}
+
+/** One request in an open session; its (first) reply. */
+export async function request(
+  url: string,
+  session: string,
+  token: string,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<RpcReply> {
+  const [reply] = await messagesOf(await postMcp(url, rpc(method, params, 7), { token, session }));
+  return reply as RpcReply;
+}

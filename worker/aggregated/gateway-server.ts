@@ -15,6 +15,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import { noteArguments } from "../edge/audit-trail.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { describeRefusal } from "../registry/access-service.ts";
 import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
@@ -212,6 +213,7 @@ class GatewayHandlers {
     );
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
+    noteArguments(note, server.auditArguments, args);
     const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
     if (!tools.some((entry) => entry.key === tool)) throw unknownTool(qualifyName(path, tool));
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.

@@ -16,6 +16,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { noteArguments } from "../edge/audit-trail.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
@@ -205,6 +206,7 @@ class VirtualHandlers {
     if (!decision.allow) throw refused(decision.reason);
     const item = (await this.view()).tools.find((candidate) => candidate.name === name);
     if (!item) throw unknownTool(name);
+    noteArguments(note, item.server.auditArguments, args);
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
     const pinned = await pinnedCall(this.exchange.services.approvals, item.server, ref.tool, args);
     if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));

@@ -7,8 +7,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../http/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 import { baseUrl, metadataUrl } from "../http/resource.ts";
+import { authEvent } from "../observability/audit-events.ts";
+import { FailedAuthLimiter } from "../observability/failed-auth-limiter.ts";
 import { observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
 import { AuthError } from "./errors.ts";
+import { DEFAULT_TENANT } from "./principal.ts";
+
+/** Per isolate: failed authentications audited per source address and minute (see the limiter). */
+const failedAuthentications = new FailedAuthLimiter();
 
 // RFC 6750 §2.3 names the query parameter `access_token`.
 const QUERY_TOKEN_PARAMETERS = ["access_token"];
@@ -79,8 +85,17 @@ export function bearerChallenge(c: Context<{ Bindings: Env }>, parameters: Chall
   return parts.join(", ");
 }
 
-/** The 401 every refused credential gets (also used by the development login). */
-export function unauthorized(c: Context<{ Bindings: Env }>, error: AuthError | null): Response {
+/**
+ * The 401 every refused credential gets (also used by the development login).
+ * A presented-but-refused credential is audited (`auth` category, rate-limited
+ * per source address); a request that sent none is not (clients probe first).
+ */
+export function unauthorized(
+  c: Context<{ Bindings: Env }>,
+  error: AuthError | null,
+  action = "auth.authenticate",
+): Response {
+  if (error) auditFailure(c, error, action);
   if (error?.internal) {
     console.warn(
       JSON.stringify({
@@ -106,4 +121,28 @@ export function unauthorized(c: Context<{ Bindings: Env }>, error: AuthError | n
 /** RFC 6750 allows %x20-21 / %x23-5B / %x5D-7E inside the quoted values. */
 function quotable(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "");
+}
+
+function auditFailure(c: Context<{ Bindings: Env }>, error: AuthError, action: string): void {
+  const source = c.req.header("cf-connecting-ip") ?? "unknown";
+  const slot = failedAuthentications.take(source);
+  if (!slot) return;
+  try {
+    c.var.services.auditor.record(c.executionCtx, [
+      authEvent({ tenant: DEFAULT_TENANT, subject: null, issuer: null }, c.get("requestId") ?? "", {
+        id: slot.id,
+        action,
+        decision: "deny",
+        reason: error.code ?? "invalid_token",
+        detail: {
+          source,
+          path: c.req.path,
+          error: error.reason,
+          ...(slot.suppressed > 0 ? { suppressed: slot.suppressed } : {}),
+        },
+      }),
+    ]);
+  } catch {
+    // No execution context (a unit test calling the middleware directly): nothing to wait on.
+  }
 }

@@ -1,14 +1,16 @@
 // Audit events of the MCP edge, built in one place: one event per JSON-RPC
 // request (or one for an exchange that carried none worth recording), with
 // the caller, server, method, tool, decision and reason, outcome, upstream
-// status, duration and request id; never arguments. The per-server proxy
+// status, duration and request id; arguments only as the server's
+// `auditArguments` choice allows (noteArguments). The per-server proxy
 // adds its notes as it decides; the aggregated endpoint registers the
 // requests of the body and its handlers fill them in. Events are written
 // once, after the response (the Auditor batches them per isolate).
 import type { Principal } from "../auth/principal.ts";
 import type { AuditInput } from "../observability/audit.ts";
+import { type AuditArgumentsMode, auditedArguments, mcpEvent } from "../observability/audit-events.ts";
 import type { Decision } from "../policy/access-policy.ts";
-import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
+import type { ClassifiedMessage, JsonRpcId, ParsedBody } from "../protocol/jsonrpc.ts";
 import { methodFacts } from "../protocol/methods.ts";
 
 export interface AuditNote {
@@ -125,22 +127,30 @@ export class AuditTrail {
   private event(note: AuditNote, durationMs: number): AuditInput {
     const { principal, requestId } = this.init;
     const context = this.context;
-    return {
-      tenant: principal.tenant,
-      requestId,
-      category: "mcp",
-      subject: principal.subject,
-      issuer: principal.issuer,
-      serverId: note.serverId,
-      serverPath: note.serverPath,
-      method: note.method,
-      tool: note.tool,
-      decision: note.decision,
-      reason: note.reason,
-      outcome: note.outcome,
-      upstreamStatus: note.upstreamStatus,
+    return mcpEvent(principal, requestId, {
+      ...note,
       durationMs,
       detail: context ? { ...context, ...note.detail } : note.detail,
-    };
+    });
   }
+}
+
+/**
+ * Puts a tool call's arguments on its note as the server's `auditArguments`
+ * allows: nothing (`none`, the default), redacted, or in full.
+ */
+export function noteArguments(note: AuditNote, mode: AuditArgumentsMode | undefined, args: unknown): void {
+  const kept = auditedArguments(mode, args);
+  if (kept !== undefined) note.detail = { ...note.detail, arguments: kept };
+}
+
+/** The `arguments` of request `id` in a parsed body (the per-server proxy keeps no handler per call). */
+export function callArguments(body: ParsedBody | null, id: JsonRpcId | null): unknown {
+  if (body === null || id === null) return undefined;
+  for (const { message } of body.messages) {
+    if ("id" in message && message.id === id && "method" in message) {
+      return (message as { params?: { arguments?: unknown } }).params?.arguments;
+    }
+  }
+  return undefined;
 }

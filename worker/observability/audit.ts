@@ -6,7 +6,8 @@
 // for many requests and auditing never sits on a request's critical path.
 import type { AuditEvent, AuditLog } from "../store/audit-log.ts";
 
-export type AuditInput = Omit<AuditEvent, "id" | "occurredAt"> & { occurredAt?: string };
+/** An event to record; `id` only when the caller needs a deterministic one (duplicates are dropped). */
+export type AuditInput = Omit<AuditEvent, "id" | "occurredAt"> & { id?: string; occurredAt?: string };
 
 export interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
@@ -67,5 +68,9 @@ export class Auditor {
 }
 
 function toEvent(input: AuditInput): AuditEvent {
-  return { ...input, id: crypto.randomUUID(), occurredAt: input.occurredAt ?? new Date().toISOString() };
+  return {
+    ...input,
+    id: input.id ?? crypto.randomUUID(),
+    occurredAt: input.occurredAt ?? new Date().toISOString(),
+  };
 }

@@ -2,6 +2,7 @@
 // plus the server found for it, gathered once by the route.
 import type { Principal } from "../auth/principal.ts";
 import type { McpGuard } from "../edge/access.ts";
+import { type AuditNote, callArguments, noteArguments } from "../edge/audit-trail.ts";
 import type { McpRequest } from "../edge/ingress.ts";
 import {
   ErrorCode,
@@ -49,7 +50,7 @@ export function auditVerdicts(
   upstreamStatus: number | null,
 ): void {
   for (const verdict of verdicts) {
-    ctx.mcp.audit.add({
+    const note: AuditNote = {
       serverId: ctx.server.id,
       serverPath: ctx.server.path,
       method: verdict.method,
@@ -59,7 +60,10 @@ export function auditVerdicts(
       outcome: outcome(verdict),
       upstreamStatus,
       detail: verdict.decision && !verdict.decision.allow ? { policy: verdict.decision.detail } : null,
-    });
+    };
+    if (verdict.tool !== null)
+      noteArguments(note, ctx.server.auditArguments, callArguments(ctx.mcp.body, verdict.id));
+    ctx.mcp.audit.add(note);
   }
   ctx.mcp.audit.record();
 }

@@ -157,6 +157,10 @@ const serverFields = {
   healthCheck: HealthCheckInput.nullable(),
   rateLimit: RateLimitInput.nullable(),
   registryName: RegistryName.nullable(),
+  auditArguments: z.enum(["none", "redacted", "full"]).meta({
+    description:
+      "What the audit log keeps of tool-call arguments: `none` (default), `redacted` (secret-looking keys and values hidden) or `full`",
+  }),
 };
 
 export const ServerCreateInput = z
@@ -180,6 +184,7 @@ export const ServerCreateInput = z
     healthCheck: serverFields.healthCheck.default(null),
     rateLimit: serverFields.rateLimit.default(null),
     registryName: serverFields.registryName.default(null),
+    auditArguments: serverFields.auditArguments.default("none"),
   })
   .meta({ id: "ServerCreate" });
 
@@ -204,6 +209,7 @@ export const ServerUpdateInput = z
     healthCheck: serverFields.healthCheck.optional(),
     rateLimit: serverFields.rateLimit.optional(),
     registryName: serverFields.registryName.optional(),
+    auditArguments: serverFields.auditArguments.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     message: "send at least one field to change",

@@ -147,6 +147,7 @@ export const LOCALLY_EDITABLE_IMPORTED_FIELDS = [
   "visibility",
   "egress",
   "rateLimit",
+  "auditArguments",
 ] as const;
 
 export class ServerService {
@@ -199,6 +200,7 @@ export class ServerService {
       circuitBreaker: input.circuitBreaker,
       healthCheck: input.healthCheck,
       rateLimit: input.rateLimit,
+      auditArguments: input.auditArguments,
       health: UNKNOWN_HEALTH,
       registryName: input.registryName,
       registryDetails: extras.registryDetails ?? null,

@@ -105,6 +105,10 @@ export const ServerView = z
     circuitBreaker: CircuitBreakerInput.nullable(),
     healthCheck: HealthCheckInput.nullable(),
     rateLimit: RateLimitInput.nullable(),
+    auditArguments: z
+      .enum(["none", "redacted", "full"])
+      .optional()
+      .meta({ description: "What the audit log keeps of tool-call arguments (absent: `none`)" }),
     health: HealthSummary,
     registryName: z.string().nullable(),
     registryDetails: z.record(z.string(), z.unknown()).nullable(),

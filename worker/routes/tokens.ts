@@ -12,6 +12,7 @@ import type { MintedToken } from "../auth/token-service.ts";
 import { GatewayError } from "../http/errors.ts";
 import { requireJsonBody } from "../http/json-body.ts";
 import { validationHook } from "../http/validation.ts";
+import { authEvent } from "../observability/audit-events.ts";
 import { REGISTRY_ACTIONS, type RegistryAction } from "../policy/scopes-document.ts";
 import type { AccessService } from "../registry/access-service.ts";
 import type { VendedTokenRecord } from "../store/token-store.ts";
@@ -179,36 +180,21 @@ const whoamiRoute = createRoute({
 
 type TokenContext = Context<{ Bindings: Env }>;
 
-/** Token lifecycle and sign-in events go to the audit log (category `auth`), after the response. */
+/** Sign-in events go to the audit log (category `auth`), after the response. Token changes are admin events (routes/admin-audit.ts). */
 export function auditAuth(
   c: TokenContext,
   event: {
     tenant: string;
     subject: string | null;
     issuer: string | null;
-    action: "tokens.mint" | "tokens.revoke" | "auth.dev-login" | "oauth.authorize";
+    action: "auth.dev-login" | "oauth.authorize";
     decision: "allow" | "deny";
     detail?: Record<string, unknown>;
   },
 ): void {
+  const { tenant, subject, issuer, ...decision } = event;
   c.var.services.auditor.record(c.executionCtx, [
-    {
-      tenant: event.tenant,
-      requestId: c.get("requestId") ?? "",
-      category: "auth",
-      subject: event.subject,
-      issuer: event.issuer,
-      serverId: null,
-      serverPath: null,
-      method: event.action,
-      tool: null,
-      decision: event.decision,
-      reason: event.decision === "allow" ? "granted" : "invalid_credentials",
-      outcome: event.decision === "allow" ? "ok" : "denied",
-      upstreamStatus: null,
-      durationMs: null,
-      detail: event.detail ?? null,
-    },
+    authEvent({ tenant, subject, issuer }, c.get("requestId") ?? "", decision),
   ]);
 }
 
@@ -255,14 +241,6 @@ export function tokenRoutes() {
       await services.access.effectiveScopesOf(principal),
       services.authenticator.issuerFor(c.req.url),
     );
-    auditAuth(c, {
-      tenant: principal.tenant,
-      subject: principal.subject,
-      issuer: principal.issuer,
-      action: "tokens.mint",
-      decision: "allow",
-      detail: { tokenId: minted.record.id, name: minted.record.name, scopes: minted.record.scopes },
-    });
     c.header("cache-control", "no-store");
     return c.json(mintedView(minted), 201);
   });
@@ -277,14 +255,6 @@ export function tokenRoutes() {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
     await c.var.services.tokens.revoke(principal, id);
-    auditAuth(c, {
-      tenant: principal.tenant,
-      subject: principal.subject,
-      issuer: principal.issuer,
-      action: "tokens.revoke",
-      decision: "allow",
-      detail: { tokenId: id },
-    });
     return c.body(null, 204);
   });
 
@@ -318,16 +288,11 @@ export function tokenRoutes() {
     if (!devLogin) throw new GatewayError("not-found", { detail: "Development login is not enabled" });
     const { username, password } = c.req.valid("json");
     if (!(await devCredentialsMatch(devLogin, username, password))) {
-      auditAuth(c, {
-        tenant: DEFAULT_TENANT,
-        subject: null,
-        issuer: null,
-        action: "auth.dev-login",
-        decision: "deny",
-      });
+      // Audited (rate-limited per source) by unauthorized().
       return unauthorized(
         c,
         new AuthError("wrong user name or password", { code: "invalid_request" }),
+        "auth.dev-login",
       ) as never;
     }
     const services = c.var.services;

@@ -54,6 +54,9 @@ export interface RateLimitOverride {
   windowSeconds: number;
 }
 
+/** What the audit log keeps of a server's tool-call arguments: nothing, redacted, or all. */
+export type AuditArgumentsMode = "none" | "redacted" | "full";
+
 export type HealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
 
 export interface ReplicaHealth {
@@ -143,6 +146,8 @@ export interface ServerRecord {
   circuitBreaker: CircuitBreakerOverrides | null;
   healthCheck: HealthCheckOverrides | null;
   rateLimit: RateLimitOverride | null;
+  /** What the audit log keeps of tool-call arguments (migration 0012; absent: `none`). */
+  auditArguments?: AuditArgumentsMode;
   /** Recorded by the server's ServerState object; never written by record updates. */
   health: HealthSummary;
   /**

@@ -23,6 +23,9 @@ const NAV: NavItem[] = [
   { to: "/access", label: "Access", icon: "access" },
   { to: "/usage", label: "Usage", icon: "usage", needs: "view_metrics" },
   { to: "/federation", label: "Federation", icon: "federation", needs: "manage_federation" },
+  { to: "/findings", label: "Findings", icon: "access", needs: "list_service" },
+  { to: "/approvals", label: "Approvals", icon: "access", needs: "modify_service" },
+  { to: "/audit", label: "Audit log", icon: "usage", needs: "view_audit" },
 ];
 
 interface SidebarProps {

@@ -428,6 +428,7 @@ function toRow(server: ServerRecord): ServerRow {
     registryDetails: server.registryDetails,
     provenance: server.provenance,
     federationSourceId: server.provenance?.sourceId ?? null,
+    auditArguments: server.auditArguments ?? "none",
   };
 }
 
@@ -457,6 +458,7 @@ function fromRow(row: ServerRow): ServerRecord {
     healthCheck: row.healthCheck ?? null,
     rateLimit: row.rateLimit ?? null,
     health: { status: row.healthStatus, ...row.healthDetail },
+    auditArguments: row.auditArguments,
     registryName: row.registryName,
     registryDetails: row.registryDetails ?? null,
     provenance: row.provenance ?? null,

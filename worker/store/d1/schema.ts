@@ -6,6 +6,7 @@ import type { TrustLevel } from "../agent-store.ts";
 import type { SyncReport } from "../federation-store.ts";
 import type { RatedKind } from "../rating-store.ts";
 import type {
+  AuditArgumentsMode,
   CatalogKind,
   CatalogState,
   CircuitBreakerOverrides,
@@ -89,6 +90,8 @@ export const servers = sqliteTable(
     provenance: text("provenance", { mode: "json" }).$type<Provenance | null>(),
     /** provenance.sourceId as a column, so a source's servers are one indexed read. */
     federationSourceId: text("federation_source_id"),
+    /** What the audit log keeps of tool-call arguments (migration 0012). */
+    auditArguments: text("audit_arguments").$type<AuditArgumentsMode>().notNull().default("none"),
   },
   (table) => [
     uniqueIndex("servers_path_unique").on(table.path),
@@ -232,6 +235,11 @@ export const auditEvents = sqliteTable(
     index("audit_events_time").on(table.tenant, table.occurredAt),
     index("audit_events_subject").on(table.tenant, table.subject, table.occurredAt),
     index("audit_events_occurred").on(table.occurredAt),
+    // Filters of GET /api/v1/audit (migration 0012).
+    index("audit_events_category").on(table.tenant, table.category, table.occurredAt),
+    index("audit_events_server_id").on(table.tenant, table.serverId, table.occurredAt),
+    index("audit_events_server_path").on(table.tenant, table.serverPath, table.occurredAt),
+    index("audit_events_tool").on(table.tenant, table.tool, table.occurredAt),
   ],
 );
 
