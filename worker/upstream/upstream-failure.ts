@@ -109,7 +109,8 @@ export function brief(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-function isMalformedAnswer(error: unknown): boolean {
+/** The upstream answered, but not with a JSON-RPC message the SDK could read. */
+export function isMalformedAnswer(error: unknown): boolean {
   if (error instanceof SyntaxError) return true;
   if (error instanceof SdkError) {
     return (
