@@ -7,7 +7,7 @@
 // and, inside a client session, the upstream session reused from one call to
 // the next.
 
-import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
+import { type PriorDiscovery, ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
@@ -255,7 +255,7 @@ async function callReplica(
     const reason = `upstream server "${server.path}" is unavailable: ${explained}`;
     // Only a failure before the request was sent proves that this replica never saw it.
     const neverReached = phase === "initialize";
-    const replicaFault = !answeredAtAll(error, status);
+    const replicaFault = transportFailed(error, status, connection.observed.connectionFailed);
     return {
       ok: false,
       error: new UpstreamCallError("unavailable", reason, status),
@@ -269,9 +269,16 @@ async function callReplica(
   }
 }
 
-/** The replica did answer (a 4xx refusal, or a message we cannot read): not a transport failure. */
-function answeredAtAll(error: unknown, status: number | null): boolean {
-  return isMalformedAnswer(error) || (status !== null && status >= 400 && status < 500);
+/**
+ * Whether the replica itself failed: no HTTP answer, a 5xx, or a connection
+ * cut mid-answer. A 4xx refusal or an answer the SDK cannot use (a malformed
+ * or unsupported result, e.g. an input_required the gateway cannot fulfil
+ * yet) is the replica answering, and never opens its circuit.
+ */
+function transportFailed(error: unknown, status: number | null, connectionFailed: boolean): boolean {
+  if (connectionFailed || status === null || status >= 500) return true;
+  if (isMalformedAnswer(error)) return false;
+  return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
 }
 
 /** Stores a new upstream session in the client session; false when it must be ended instead. */
