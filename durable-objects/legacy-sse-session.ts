@@ -42,7 +42,8 @@ export class LegacySseSession extends DurableObject<Env> {
     this.virtual = virtual;
     // The client hung up (the readable side was cancelled): end the bridged session too.
     this.writer.closed.catch(() => this.close());
-    await this.send({ event: "endpoint", data: endpoint, comments: [] });
+    // Not awaited: the write completes only once the client reads, after this returns.
+    this.send({ event: "endpoint", data: endpoint, comments: [] }).catch(() => this.close());
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform" },
     });
