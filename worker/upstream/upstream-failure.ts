@@ -121,6 +121,10 @@ export function brief(text: string, max = 200): string {
 /** The upstream answered, but not with a JSON-RPC message the SDK could read. */
 export function isMalformedAnswer(error: unknown): boolean {
   if (error instanceof SyntaxError) return true;
+  // The `server/discover` probe (negotiation "auto") wraps what it could not read.
+  if (error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed) {
+    return error.cause !== undefined && isMalformedAnswer(error.cause);
+  }
   if (error instanceof SdkError) {
     return (
       error.code === SdkErrorCode.InvalidResult || error.code === SdkErrorCode.ClientHttpUnexpectedContent
