@@ -188,7 +188,13 @@ describe("2026-07-28 result caching through a virtual server", () => {
     expect(refreshed.status, await refreshed.clone().text()).toBe(200);
     // Seen by this isolate as soon as its server lookup (at most SERVER_LOOKUP_TTL_MS old) is.
     await expect
-      .poll(async () => (await readRaw(endpoint, PUBLIC), await reads(PUBLIC)), { timeout: 10_000 })
+      .poll(
+        async () => {
+          await readRaw(endpoint, PUBLIC);
+          return reads(PUBLIC);
+        },
+        { timeout: 10_000 },
+      )
       .toBeGreaterThan(before);
   });
 
