@@ -33,6 +33,8 @@ export interface ProxyContext {
   principal: Principal;
   guard: McpGuard;
   secrets: SecretSource;
+  /** The egress guard's fetch (services.egress.fetch): every upstream request goes through it. */
+  upstreamFetch: typeof fetch;
   sessionSecret: string;
   requestId: string;
 }
@@ -87,7 +89,11 @@ export function upstreamFailureReply(
 ): Response {
   const timeout = failure.kind === "timeout";
   const code = timeout ? ErrorCode.UpstreamTimeout : ErrorCode.UpstreamUnavailable;
-  const message = timeout ? `Upstream did not answer within ${timeoutMs} ms` : "Upstream unreachable";
+  const message = timeout
+    ? `Upstream did not answer within ${timeoutMs} ms`
+    : failure.refused
+      ? `Upstream refused: ${failure.message}`
+      : "Upstream unreachable";
   const errors = (options.ids ?? []).map((id) => errorResponse(id, code, message));
   const all = [...errors, ...(options.also ?? [])];
   const single = all[0] ?? errorResponse(null, code, message);

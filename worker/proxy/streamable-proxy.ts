@@ -102,7 +102,7 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     });
     call.headers.set("content-type", "application/json");
     if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
-    return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
 
   if ("refusal" in exchange) {
@@ -207,7 +207,7 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
       upstreamSessionId: session?.id ?? null,
     });
     call.headers.set("accept", "text/event-stream");
-    return fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
   const { result, lease } = exchange;
@@ -226,7 +226,7 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
     const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
       upstreamSessionId: session?.id ?? null,
     });
-    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
   const { result } = exchange;

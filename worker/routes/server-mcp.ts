@@ -65,6 +65,7 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
       await services.approvals.pinsFor(server.tenant, server.id),
     ),
     secrets: secretsFromEnv(c.env),
+    upstreamFetch: services.egress.fetch,
     sessionSecret: config.sessionSecret,
     requestId,
   };
