@@ -4,6 +4,7 @@ import { buildApp } from "./app.ts";
 import { runScheduled } from "./scheduled.ts";
 
 export { HealthHub } from "../durable-objects/health-hub.ts";
+export { LegacySseSession } from "../durable-objects/legacy-sse-session.ts";
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 export { ServerState } from "../durable-objects/server-state.ts";
 // McpSession with its entry points in the Worker's trace (durable-objects/traced-mcp-session.ts).

@@ -4,7 +4,7 @@
 // (the CLI sends no credentials) and passes everything else unchanged,
 // streams included, and the suite's own reference server as an upstream.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -38,6 +38,12 @@ export function runConformance(url: string, requirements?: Requirements, label?:
   const args = [entry, "server", "--url", url, ...(requirements ? ["--requirements", requirements] : [])];
   // Per-check results with their messages (checks.json per scenario) next to the output.
   if (label) args.push("--output-dir", join(RESULTS, label));
+  // A fresh folder per run: checkResults reads every scenario folder in it.
+  const cleared = label ? rm(join(RESULTS, label), { recursive: true, force: true }) : Promise.resolve();
+  return cleared.then(() => run(args, label));
+}
+
+function run(args: string[], label: string | undefined): Promise<Results> {
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1" },
@@ -65,6 +71,41 @@ export function runConformance(url: string, requirements?: Requirements, label?:
       else resolve(results);
     });
   });
+}
+
+/** Per scenario, how many times each check passed, from the checks.json files of the run `label`. */
+export type CheckResults = Map<string, Map<string, number>>;
+
+export async function checkResults(label: string): Promise<CheckResults> {
+  const folder = join(RESULTS, label);
+  const results: CheckResults = new Map();
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    // Folders are named server-{scenario}-{ISO timestamp with dashes}.
+    const scenario = /^server-(.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$/.exec(entry.name)?.[1];
+    if (!scenario) continue;
+    const checks = JSON.parse(await readFile(join(folder, entry.name, "checks.json"), "utf8")) as {
+      id: string;
+      status: string;
+    }[];
+    const passed = results.get(scenario) ?? new Map<string, number>();
+    for (const check of checks) {
+      if (check.status === "SUCCESS") passed.set(check.id, (passed.get(check.id) ?? 0) + 1);
+    }
+    results.set(scenario, passed);
+  }
+  return results;
+}
+
+/** Checks (`scenario/check`) that pass in `baseline` and not (as often) in `other`. */
+export function lostChecks(baseline: CheckResults, other: CheckResults): string[] {
+  const lost: string[] = [];
+  for (const [scenario, checks] of baseline) {
+    for (const [check, times] of checks) {
+      if ((other.get(scenario)?.get(check) ?? 0) < times) lost.push(`${scenario}/${check}`);
+    }
+  }
+  return lost.sort();
 }
 
 export function totals(results: Results): {

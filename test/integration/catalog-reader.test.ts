@@ -54,7 +54,10 @@ describe("reading server-everything", () => {
   it("ends the Streamable HTTP session with DELETE", async () => {
     const recorder = recordingFetch();
     await readCatalog(streamable, { timeoutMs: TIMEOUT_MS, fetch: recorder.fetch });
-    const sessionId = recorder.exchanges.find((e) => e.method === "POST")?.sessionIdAnswered;
+    // The first POST may be the `server/discover` probe, which opens no session.
+    const sessionId = recorder.exchanges.find(
+      (e) => e.method === "POST" && e.sessionIdAnswered,
+    )?.sessionIdAnswered;
     expect(sessionId).toBeTruthy();
     const deletes = recorder.exchanges.filter((e) => e.method === "DELETE");
     expect(deletes).toEqual([expect.objectContaining({ sessionIdSent: sessionId, status: 200 })]);

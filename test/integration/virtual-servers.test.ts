@@ -10,6 +10,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport as LegacySseTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
@@ -107,6 +108,29 @@ async function legacyClient(endpoint: string, token = adminToken) {
   });
   await client.connect(transport);
   return { client, transport };
+}
+
+async function legacySseClient(endpoint: string, token = adminToken) {
+  const client = new LegacyClient(
+    { name: "virtual-test-v1-sse", version: "1.0.0" },
+    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+  );
+  const authorization = `Bearer ${token}`;
+  const transport = new LegacySseTransport(new URL(`${BASE}${endpoint}`), {
+    fetch: gatewayFetch,
+    eventSourceInit: {
+      fetch: (url, init) =>
+        gatewayFetch(url, { ...init, headers: { ...(init?.headers as object), authorization } }),
+    },
+    requestInit: { headers: { authorization } },
+  });
+  await client.connect(transport);
+  // The message endpoint the server named in its `endpoint` event.
+  const endpointOf = () => {
+    const url = (transport as unknown as { _endpoint?: URL })._endpoint;
+    return url ? `${url.pathname}${url.search}` : "";
+  };
+  return { client, transport, endpoint: endpointOf };
 }
 
 function textOf(result: unknown): string {
@@ -326,6 +350,41 @@ describe("/v/{name}/mcp", () => {
     expect(client.getServerVersion()?.name).toBe(name);
     await transport.terminateSession();
     await client.close();
+  });
+
+  it("an SDK 1.x client over legacy HTTP+SSE (/v/{name}/sse) lists and calls through", async () => {
+    const { client } = await legacySseClient(`/v/${name}/sse`);
+    expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
+      "add",
+      "echo",
+      "word_count",
+    ]);
+    const result = await client.callTool({ name: "echo", arguments: { message: "over sse" } });
+    expect(textOf(result)).toContain("over sse");
+    expect(textOf(await client.callTool({ name: "add", arguments: { a: 4, b: 5 } }))).toContain("9");
+    expect((await client.getPrompt({ name: "hello" })).messages.length).toBeGreaterThan(0);
+    await expect(client.callTool({ name: "missing", arguments: {} })).rejects.toThrow(/unknown tool/i);
+    expect(client.getServerVersion()?.name).toBe(name);
+    await client.close();
+  });
+
+  it("legacy HTTP+SSE keeps access and sessions to their caller", async () => {
+    const limited = await legacySseClient(`/v/${name}/sse`, limitedToken);
+    expect((await limited.client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
+    // Another identity cannot post into the limited caller's stream.
+    const intruder = await gatewayFetch(`${BASE}${limited.endpoint()}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(rpc("tools/list", {}, 9)),
+    });
+    expect(intruder.status).toBe(404);
+    await intruder.body?.cancel();
+    await limited.client.close();
+    const unknown = await gatewayFetch(`${BASE}/v/${uniquePath("none")}/sse`, {
+      headers: { authorization: `Bearer ${adminToken}`, accept: "text/event-stream" },
+    });
+    expect(unknown.status).toBe(404);
+    await unknown.body?.cancel();
   });
 
   it("a session opened at /mcp is not one of the virtual server's, and vice versa", async () => {

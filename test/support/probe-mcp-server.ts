@@ -8,7 +8,9 @@
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
 //   POST /slow/mcp       never answers
 //   POST /redirect/mcp   answers 307 to /mcp
+//   POST /cache/mcp      a 2026-07-28 server whose reads carry ttlMs/cacheScope; GET /cache/stats
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { cacheHintsUpstream } from "./cache-hints-upstream.ts";
 import { readBody } from "./http-body.ts";
 
 export interface ProbeServer {
@@ -39,6 +41,7 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
   const calls: Record<string, number> = {};
   let requests = 0;
   const sessions = new Set<string>();
+  const cacheHints = cacheHintsUpstream();
 
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -51,6 +54,8 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
       response.end(JSON.stringify({ calls, requests }));
       return;
     }
+    // A 2026-07-28 server with caching hints (cache-hints-upstream.ts).
+    if (url.pathname.startsWith("/cache/")) return cacheHints(request, response, url.pathname);
     if (url.pathname === "/slow/mcp") return; // never answers
     if (url.pathname === "/redirect/mcp") {
       await readBody(request);

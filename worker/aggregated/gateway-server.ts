@@ -64,6 +64,7 @@ import {
   serverHealth,
   structured,
 } from "./registry-tools.ts";
+import { resultCache, withHintsFor } from "./result-cache.ts";
 
 export const GATEWAY_SERVER_INFO = { name: "mcp-gateway", title: "MCP Gateway", version: "0.1.0" };
 
@@ -430,17 +431,20 @@ export async function forwardUpstream(
   options: UpstreamCallOptions,
 ): Promise<Record<string, unknown>> {
   try {
-    const outcome = await callUpstream(server, request, {
-      secrets: exchange.secrets,
-      lease: exchange.lease,
-      fetch: exchange.services.egress.fetch,
-      ...options,
-      ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
-      defer: (work) => exchange.defer(work),
-    });
+    // 2026-07-28 caching hints honoured (result-cache.ts); policy was decided before this call.
+    const outcome = await resultCache.through(exchange.principal, server, request, () =>
+      callUpstream(server, request, {
+        secrets: exchange.secrets,
+        lease: exchange.lease,
+        fetch: exchange.services.egress.fetch,
+        ...options,
+        ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
+        defer: (work) => exchange.defer(work),
+      }),
+    );
     note.upstreamStatus = outcome.upstreamStatus;
     if (outcome.result.isError === true) note.outcome = "tool_error";
-    return withoutProtocolFields(outcome.result);
+    return withHintsFor(exchange.generation, outcome.result, withoutProtocolFields(outcome.result));
   } catch (error) {
     if (!(error instanceof UpstreamCallError)) throw error;
     note.upstreamStatus = error.upstreamStatus;

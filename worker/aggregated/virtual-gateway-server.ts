@@ -7,6 +7,7 @@
 // `invoke_tool` are listed, both scoped to the virtual server's tools.
 import {
   type CallToolResult,
+  type CompleteResult,
   type GetPromptResult,
   type Prompt,
   ProtocolError,
@@ -87,6 +88,8 @@ export function createVirtualGatewayServer(exchange: GatewayExchange, record: Vi
     tools: {},
     ...(record.resources.length > 0 && { resources: {} }),
     ...(record.prompts.length > 0 && { prompts: {} }),
+    // Argument completion of its prompts and resource templates, answered by their servers.
+    ...((record.prompts.length > 0 || record.resources.length > 0) && { completions: {} }),
   };
   const server = new Server(
     { ...GATEWAY_SERVER_INFO, name: record.name, title: record.name },
@@ -137,7 +140,17 @@ export function createVirtualGatewayServer(exchange: GatewayExchange, record: Vi
       handlers.getPrompt(request.params.name, request.params.arguments ?? {}, ctx),
     );
   }
+  if (capabilities.completions) {
+    server.setRequestHandler("completion/complete", (request, ctx) =>
+      handlers.complete(request.params as unknown as CompletionParams, ctx),
+    );
+  }
   return server;
+}
+
+/** `completion/complete` params as far as routing needs them (the rest is forwarded unchanged). */
+interface CompletionParams extends Record<string, unknown> {
+  ref: { type: string; name?: string; uri?: string };
 }
 
 class VirtualHandlers {
@@ -242,6 +255,39 @@ class VirtualHandlers {
     if (!item) throw unknownPrompt(name);
     const request: UpstreamRequest = { method: "prompts/get", params: { name: ref.prompt, arguments: args } };
     return (await this.forward(item.server, request, note, ctx)) as GetPromptResult;
+  }
+
+  /**
+   * Completion for an exposed prompt (by its exposed name) or resource template
+   * (by its URI template): the same grant as using it, then its own server answers.
+   */
+  async complete(params: CompletionParams, ctx: ServerContext): Promise<CompleteResult> {
+    const note = this.exchange.note(ctx.mcpReq.id);
+    note.detail = { virtualServer: this.record.name };
+    const view = await this.view();
+    const { ref } = params;
+    let target: { server: ServerRecord; ref: CompletionParams["ref"] } | null = null;
+    if (ref.type === "ref/prompt") {
+      const item = view.prompts.find((candidate) => candidate.name === ref.name);
+      if (item) target = { server: item.server, ref: { ...ref, name: item.ref.prompt } };
+    } else if (ref.type === "ref/resource") {
+      const item = [...view.resourceTemplates, ...view.resources].find(
+        (candidate) => candidate.name === ref.uri,
+      );
+      if (item) target = { server: item.server, ref };
+    }
+    if (!target) {
+      throw new ProtocolError(
+        ErrorCode.InvalidParams,
+        `Unknown completion reference: ${ref.name ?? ref.uri ?? ref.type}`,
+      );
+    }
+    note.serverPath = target.server.path;
+    const request: UpstreamRequest = {
+      method: "completion/complete",
+      params: { ...params, ref: target.ref },
+    };
+    return (await this.forward(target.server, request, note, ctx)) as CompleteResult;
   }
 
   /** Search cut to the virtual server's tools that the caller may call; hits carry exposed names. */

@@ -38,3 +38,8 @@ export function healthHubStub(env: Env, tenant: string) {
 export function sessionStub(env: Env, sessionId: string) {
   return env.MCP_SESSION.getByName(sessionObjectName(sessionId));
 }
+
+/** LegacySseSession: one per legacy HTTP+SSE client of a virtual server (`/v/{name}/sse`). */
+export function legacySseStub(env: Env, id: string) {
+  return env.LEGACY_SSE_SESSION.getByName(`legacy-sse:${id}`);
+}

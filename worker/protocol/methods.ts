@@ -29,7 +29,7 @@ export const METHODS = {
   "prompts/get": { idempotent: true, target: "name", nameHeader: true, served: true, upstream: true },
   "resources/subscribe": { idempotent: false, target: "uri" },
   "resources/unsubscribe": { idempotent: false, target: "uri" },
-  "completion/complete": { idempotent: true },
+  "completion/complete": { idempotent: true, upstream: true },
 } as const satisfies Record<string, MethodFacts>;
 
 export type KnownMethod = keyof typeof METHODS;

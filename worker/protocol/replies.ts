@@ -39,8 +39,13 @@ export function sessionNotFound(): Response {
 }
 
 /** 400 with -32022: a MCP-Protocol-Version the endpoint (or, in a session, the session) does not speak. */
-export function unsupportedVersion(requested: string, supported: readonly string[]): Response {
+export function unsupportedVersion(
+  requested: string,
+  supported: readonly string[],
+  id: JsonRpcId | null = null,
+): Response {
   return jsonRpcError(400, ErrorCode.UnsupportedProtocolVersion, "Unsupported protocol version", {
+    id,
     data: { requested, supported },
   });
 }

@@ -16,7 +16,7 @@ import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
-import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
+import { ErrorCode, STATELESS_VERSIONS, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
@@ -77,13 +77,28 @@ export async function serveAggregated(
   }
   const version = request.protocolVersion;
   if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
-    return unsupportedVersion(version, SUPPORTED_VERSIONS);
+    return unsupportedVersionOf(request, version);
   }
   if ((await request.generation()) === "stateless") {
     return serveStateless(exchangeFor(request, "stateless", scope));
   }
   return serveSessionLeg(c.env, request, scope);
 }
+
+/**
+ * -32022 echoing the request's id. A request in the 2026-07-28 style (its
+ * version in `_meta`) is offered what `server/discover` lists, the stateless
+ * revisions; a 2025-era client (no `_meta` envelope) every revision.
+ */
+function unsupportedVersionOf(request: McpRequest, version: string): Response {
+  const first = request.body?.messages[0];
+  const id = first && first.type === "request" ? first.message.id : null;
+  const meta = first && first.type !== "response" ? first.message.params?._meta : undefined;
+  const modern = typeof meta === "object" && meta !== null && VERSION_META in meta;
+  return unsupportedVersion(version, modern ? STATELESS_VERSIONS : SUPPORTED_VERSIONS, id);
+}
+
+const VERSION_META = "io.modelcontextprotocol/protocolVersion";
 
 function exchangeFor(request: McpRequest, generation: Generation, scope: EndpointScope): GatewayExchange {
   return new GatewayExchange({

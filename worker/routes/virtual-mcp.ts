@@ -1,18 +1,30 @@
-// Route of the virtual servers' MCP endpoints `/v/{name}/mcp`: the same legs
+// Routes of the virtual servers' MCP endpoints `/v/{name}/mcp`: the same legs
 // as `/mcp` (stateless 2026-07-28 in the Worker, session-based clients in
 // their McpSession object, both read once by the ingress) with the virtual
-// server's own view.
+// server's own view; and the legacy HTTP+SSE transport `/v/{name}/sse` (the
+// event stream) with `/v/{name}/message` (the client's POSTs), bridged onto
+// the session leg by a LegacySseSession object.
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
+import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
+import { legacySseStub } from "../platform/durable-objects.ts";
+import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
+import { callerKey } from "../proxy/session-token.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import { virtualEndpoint } from "../virtual/virtual-server-service.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
 
 const ROUTE = "/v/:name/mcp";
+const SSE_ROUTE = "/v/:name/sse";
+const MESSAGE_ROUTE = "/v/:name/message";
+/** Legacy session ids the gateway mints: 32 random bytes, hex. */
+const LEGACY_SESSION_ID = /^[0-9a-f]{64}$/;
+
+const noSuchVirtualServer = () => jsonRpcError(404, ErrorCode.InvalidRequest, "No such virtual server");
 
 export function virtualMcpRoutes() {
   const app = new Hono<{ Bindings: Env }>();
@@ -21,8 +33,37 @@ export function virtualMcpRoutes() {
     const name = c.req.param("name");
     const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
     // Unknown, disabled and another tenant's virtual servers look alike.
-    if (!record) return jsonRpcError(404, ErrorCode.InvalidRequest, "No such virtual server");
+    if (!record) return noSuchVirtualServer();
     return serveAggregated(c, { endpoint: virtualEndpoint(record.name), virtual: record });
+  });
+
+  app.use(SSE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit());
+  app.use(MESSAGE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.get(SSE_ROUTE, async (c) => {
+    const principal = c.get("principal");
+    const record = await c.var.services.virtualServers.servable(principal.tenant, c.req.param("name"));
+    if (!record) return noSuchVirtualServer();
+    const id = randomHex(32);
+    const endpoint = `/v/${encodeURIComponent(record.name)}/message?sessionId=${id}`;
+    return legacySseStub(c.env, id).open(callerKey(principal), record.name, endpoint);
+  });
+  app.post(MESSAGE_ROUTE, async (c) => {
+    const principal = c.get("principal");
+    const record = await c.var.services.virtualServers.servable(principal.tenant, c.req.param("name"));
+    if (!record) return noSuchVirtualServer();
+    const id = c.req.query("sessionId") ?? "";
+    if (!LEGACY_SESSION_ID.test(id)) return jsonRpcError(404, ErrorCode.InvalidRequest, "Session not found");
+    const { services, config } = c.var;
+    const request = await McpRequest.read(c.req.raw, {
+      principal,
+      requestId: c.get("requestId") ?? crypto.randomUUID(),
+      deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+    });
+    if (request.bodyError !== null) {
+      const { code, message, id: rpcId } = request.bodyError;
+      return jsonRpcError(400, code, message, { id: rpcId });
+    }
+    return legacySseStub(c.env, id).deliver(request.snapshot(), record.name);
   });
   app.all(ROUTE, () =>
     jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {

@@ -69,10 +69,12 @@ export async function readCatalog(
   if (problem !== null) throw new CatalogUnavailableError(problem);
 
   const deadline = startDeadline(timeoutMs);
-  // The plain 2025 `initialize` handshake, understood by every session-based server.
+  // The generation calls use (upstream-call.ts: `server/discover` first, then the 2025
+  // `initialize`), so the catalog lists what a call can reach: a server that speaks both
+  // generations may offer more to a 2026-07-28 client (the conformance reference server does).
   const connection = new UpstreamConnection(target, {
     signal: deadline.signal,
-    negotiation: "legacy",
+    negotiation: "auto",
     ...(options.fetch && { fetch: options.fetch }),
   });
 

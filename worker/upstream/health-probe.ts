@@ -1,5 +1,5 @@
 // One MCP-level health check of one replica: a real protocol exchange
-// (the initialize handshake, then ping) over the same connection code the
+// (the handshake, then ping where the revision has one) over the same connection code the
 // catalog reader and the aggregated endpoint use, bounded by a timeout. The
 // latency is the time to the ping's answer; closing is not counted.
 
@@ -26,13 +26,17 @@ export async function probeReplica(target: UpstreamTarget, options: ProbeOptions
   try {
     connection = new UpstreamConnection(target, {
       signal: deadline.signal,
-      negotiation: "legacy",
+      // The generation calls use: a 2026-07-28-only server has no `initialize` (nor `ping`).
+      negotiation: "auto",
       ...(options.fetch && { fetch: options.fetch }),
     });
     const requestOptions = { signal: deadline.signal, timeout: options.timeoutMs };
     await untilAborted(connection.connect(requestOptions), deadline.signal);
-    phase = "ping";
-    await untilAborted(connection.client.ping(requestOptions), deadline.signal);
+    // 2026-07-28 removed ping: the `server/discover` answer of the handshake is the check.
+    if (connection.client.getProtocolEra() !== "modern") {
+      phase = "ping";
+      await untilAborted(connection.client.ping(requestOptions), deadline.signal);
+    }
     return { url: options.url, ok: true, latencyMs: Math.max(0, now() - startedAt), error: null };
   } catch (error) {
     const reason = deadline.signal.aborted

@@ -7,7 +7,7 @@
 // and, inside a client session, the upstream session reused from one call to
 // the next.
 
-import { type PriorDiscovery, ProtocolError } from "@modelcontextprotocol/client";
+import { type PriorDiscovery, ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
@@ -19,7 +19,7 @@ import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
 import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
-import { brief, explainFailure } from "./upstream-failure.ts";
+import { brief, explainFailure, isMalformedAnswer } from "./upstream-failure.ts";
 
 export type { UpstreamMethod };
 
@@ -127,8 +127,10 @@ export async function callUpstream(
         const attempt = await callReplica(server, lease.endpoint, request, context, signals, true);
         const latencyMs = Date.now() - started;
         if (attempt.ok) return { value: attempt, ok: true, reachedUpstream: true, latencyMs };
-        // An answer, a cancellation or our own misconfiguration says nothing bad about the replica.
-        const replicaFailed = attempt.error.failure === "unavailable" || attempt.error.failure === "timeout";
+        // Only a transport failure, a 5xx or a timeout counts against the replica's circuit: an
+        // answer (a JSON-RPC error, a tool error, a 4xx, a result we cannot read), a cancellation
+        // or our own misconfiguration says nothing bad about the replica.
+        const replicaFailed = attempt.error.failure === "timeout" || attempt.replicaFault === true;
         return {
           value: attempt,
           ok: !replicaFailed,
@@ -160,7 +162,7 @@ interface Signals {
 
 type Attempt =
   | { ok: true; value: UpstreamCallResult }
-  | { ok: false; error: UpstreamCallError; neverReached: boolean };
+  | { ok: false; error: UpstreamCallError; neverReached: boolean; replicaFault?: boolean };
 
 async function callReplica(
   server: ServerRecord,
@@ -253,12 +255,30 @@ async function callReplica(
     const reason = `upstream server "${server.path}" is unavailable: ${explained}`;
     // Only a failure before the request was sent proves that this replica never saw it.
     const neverReached = phase === "initialize";
-    return { ok: false, error: new UpstreamCallError("unavailable", reason, status), neverReached };
+    const replicaFault = transportFailed(error, status, connection.observed.connectionFailed);
+    return {
+      ok: false,
+      error: new UpstreamCallError("unavailable", reason, status),
+      neverReached,
+      replicaFault,
+    };
   } finally {
     const closing = connection.close(!keepSession);
     if (context.defer) context.defer(closing);
     else await closing;
   }
+}
+
+/**
+ * Whether the replica itself failed: no HTTP answer, a 5xx, or a connection
+ * cut mid-answer. A 4xx refusal or an answer the SDK cannot use (a malformed
+ * or unsupported result, e.g. an input_required the gateway cannot fulfil
+ * yet) is the replica answering, and never opens its circuit.
+ */
+function transportFailed(error: unknown, status: number | null, connectionFailed: boolean): boolean {
+  if (connectionFailed || status === null || status >= 500) return true;
+  if (isMalformedAnswer(error)) return false;
+  return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
 }
 
 /** Stores a new upstream session in the client session; false when it must be ended instead. */

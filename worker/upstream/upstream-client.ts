@@ -15,6 +15,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
+import { defaultingResultType } from "./lenient-results.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
 
 export type UpstreamTransport = "streamable-http" | "sse";
@@ -88,7 +89,9 @@ export class UpstreamConnection {
     this.resumed = options.resume !== undefined && target.transport === "streamable-http";
     // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
-    this.transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    const transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
+    this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
       capabilities: {},
       // Ajv compiles schemas to code, which workerd forbids; this validator interprets them.

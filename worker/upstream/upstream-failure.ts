@@ -14,6 +14,7 @@ export type Phase = string;
 export class ObservedFetch {
   private firstFailure: string | undefined;
   private lastStatus: number | undefined;
+  private networkFailure = false;
   private signal: AbortSignal;
   private readonly base: Fetch;
 
@@ -26,6 +27,11 @@ export class ObservedFetch {
   /** The first failure seen on the wire, already phrased for an admin. */
   get failure(): string | undefined {
     return this.firstFailure;
+  }
+
+  /** A request of this conversation never got an HTTP answer (unreachable host, reset connection). */
+  get connectionFailed(): boolean {
+    return this.networkFailure;
   }
 
   /** The HTTP status of the latest answer to a POST, if any arrived. */
@@ -46,7 +52,10 @@ export class ObservedFetch {
       response = await this.base(input, { ...init, signal });
     } catch (error) {
       // An abort is ours (deadline, close); only a real network failure is news.
-      if (!signal.aborted) this.note(`connection failed: ${hostOf(input)}: ${brief(messageOf(error))}`);
+      if (!signal.aborted) {
+        this.networkFailure = true;
+        this.note(`connection failed: ${hostOf(input)}: ${brief(messageOf(error))}`);
+      }
       throw error;
     }
     if (method === "POST") this.lastStatus = response.status;
@@ -109,8 +118,13 @@ export function brief(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-function isMalformedAnswer(error: unknown): boolean {
+/** The upstream answered, but not with a JSON-RPC message the SDK could read. */
+export function isMalformedAnswer(error: unknown): boolean {
   if (error instanceof SyntaxError) return true;
+  // The `server/discover` probe (negotiation "auto") wraps what it could not read.
+  if (error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed) {
+    return error.cause !== undefined && isMalformedAnswer(error.cause);
+  }
   if (error instanceof SdkError) {
     return (
       error.code === SdkErrorCode.InvalidResult || error.code === SdkErrorCode.ClientHttpUnexpectedContent

@@ -3038,6 +3038,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit events of the caller's tenant, newest first (needs view_audit) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Events at or after this time */
+                    from?: string;
+                    /** @description Events before this time */
+                    to?: string;
+                    category?: "mcp" | "admin" | "auth";
+                    /** @description Who acted (exact) */
+                    subject?: string;
+                    /** @description A server's id or path */
+                    server?: string;
+                    tool?: string;
+                    /** @description Method or admin action (exact) */
+                    method?: string;
+                    decision?: "allow" | "deny";
+                    outcome?: string;
+                    limit?: number;
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description Invalid filter (the problem names the field) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks view_audit */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every matching audit event as NDJSON or CSV, streamed (needs view_audit) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Events at or after this time */
+                    from?: string;
+                    /** @description Events before this time */
+                    to?: string;
+                    category?: "mcp" | "admin" | "auth";
+                    /** @description Who acted (exact) */
+                    subject?: string;
+                    /** @description A server's id or path */
+                    server?: string;
+                    tool?: string;
+                    /** @description Method or admin action (exact) */
+                    method?: string;
+                    decision?: "allow" | "deny";
+                    outcome?: string;
+                    format?: "ndjson" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One event per line (NDJSON), or CSV with a header row (RFC 4180 quoting; text starting with = + - @ gets a leading ') */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Invalid filter (the problem names the field) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks view_audit */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/federation/sources": {
         parameters: {
             query?: never;
@@ -4092,6 +4253,11 @@ export interface components {
                 requests: number;
                 windowSeconds: number;
             } | null;
+            /**
+             * @description What the audit log keeps of tool-call arguments (absent: `none`)
+             * @enum {string}
+             */
+            auditArguments?: "none" | "redacted" | "full";
             health: components["schemas"]["HealthSummary"];
             registryName: string | null;
             registryDetails: {
@@ -4315,6 +4481,12 @@ export interface components {
              * @default null
              */
             registryName?: string | null;
+            /**
+             * @description What the audit log keeps of tool-call arguments: `none` (default), `redacted` (secret-looking keys and values hidden) or `full`
+             * @default none
+             * @enum {string}
+             */
+            auditArguments?: "none" | "redacted" | "full";
         };
         ServerPage: {
             items: components["schemas"]["Server"][];
@@ -4422,6 +4594,11 @@ export interface components {
             } | null;
             /** @description Name in the MCP Registry API; default: the gateway's namespace plus the path */
             registryName?: string | null;
+            /**
+             * @description What the audit log keeps of tool-call arguments: `none` (default), `redacted` (secret-looking keys and values hidden) or `full`
+             * @enum {string}
+             */
+            auditArguments?: "none" | "redacted" | "full";
         };
         CatalogItems: {
             items: {
@@ -4977,6 +5154,36 @@ export interface components {
             updatedAt: string;
             decidedBy: string | null;
             decidedAt: string | null;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEvent"][];
+            nextCursor: string | null;
+        };
+        AuditEvent: {
+            id: string;
+            occurredAt: string;
+            tenant: string;
+            requestId: string;
+            /** @enum {string} */
+            category: "mcp" | "admin" | "auth";
+            /** @description Who acted (null for refused credentials) */
+            subject: string | null;
+            issuer: string | null;
+            serverId: string | null;
+            serverPath: string | null;
+            /** @description The JSON-RPC method (mcp) or the action (`servers.update`, `auth.authenticate`) */
+            method: string | null;
+            tool: string | null;
+            /** @enum {string} */
+            decision: "allow" | "deny";
+            reason: string | null;
+            outcome: string;
+            upstreamStatus: number | null;
+            durationMs: number | null;
+            /** @description Admin events: `target`, `status` and `changes` ({field: {from, to}}, secrets redacted); MCP events: policy detail and arguments when the server's auditArguments allows */
+            detail: {
+                [key: string]: unknown;
+            } | null;
         };
         FederationSource: {
             id: string;
