@@ -42,6 +42,7 @@ import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
+import { UpstreamSessionPool } from "./upstream/upstream-pool.ts";
 import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
@@ -81,6 +82,8 @@ export interface Services {
   federation: FederationService;
   /** Curated MCP endpoints at /v/{name}/mcp. */
   virtualServers: VirtualServerService;
+  /** Upstream sessions reused across stateless calls in this isolate (upstream/upstream-pool.ts). */
+  upstreamPool: UpstreamSessionPool;
 }
 
 declare module "hono" {
@@ -198,6 +201,7 @@ export function getServices(env: Env): Services {
       syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
+    upstreamPool: new UpstreamSessionPool(),
   };
   built.set(env, services);
   return services;
