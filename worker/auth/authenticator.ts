@@ -1,16 +1,21 @@
 // From a bearer token to a Principal: verify the JWT (the gateway's own
 // tokens and every configured IdP's), then map it. The gateway's tokens are
 // also checked against their stored row (revocation); IdP tokens are mapped
-// from their claims with the issuer's settings.
+// from their claims with the issuer's settings. Verified tokens are
+// remembered per isolate (verified-token-cache.ts): a gateway token skips the
+// signature check but never the row check; an IdP token's principal is kept
+// until the token expires; an OAuth token's for at most REVOCATION_TTL_MS.
 
-import { baseUrl, defaultAudiences } from "../http/resource.ts";
+import type { JWTPayload } from "jose";
+import { baseUrl, defaultAudiences, resourceUrl } from "../http/resource.ts";
 import { principalFromClaims } from "./claims.ts";
 import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
 import type { AuthSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing-keys.ts";
-import type { TokenService } from "./token-service.ts";
+import { REVOCATION_TTL_MS, type TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";
+import { VerifiedTokenCache, verifiedTokenKey } from "./verified-token-cache.ts";
 
 export interface AuthenticatorDeps {
   settings: AuthSettings;
@@ -21,16 +26,30 @@ export interface AuthenticatorDeps {
   keys: () => Promise<SigningKeys | null>;
   /** Opaque access tokens of the gateway's OAuth authorization server (worker/oauth/). */
   oauthTokens?: ((token: string, requestUrl: string) => Promise<Principal>) | undefined;
+  /** Verified tokens of this isolate (default: a new bounded cache). */
+  verified?: VerifiedTokenCache<VerifiedEntry>;
+  now?: () => number;
 }
+
+/** What the cache keeps of a verified token. */
+export type VerifiedEntry =
+  /** A gateway token: its verified claims; the stored row is still checked on every use. */
+  | { kind: "gateway"; claims: JWTPayload }
+  /** An IdP or OAuth token: the principal it stands for. */
+  | { kind: "principal"; principal: Principal };
 
 /** The OAuth library's tokens are `{userId}:{grantId}:{secret}`; JWTs never contain `:`. */
 const OAUTH_TOKEN_SHAPE = /^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 export class Authenticator {
   readonly #deps: AuthenticatorDeps;
+  readonly #verified: VerifiedTokenCache<VerifiedEntry>;
+  readonly #now: () => number;
 
   constructor(deps: AuthenticatorDeps) {
     this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#verified = deps.verified ?? new VerifiedTokenCache({ now: this.#now });
   }
 
   /** The issuer URL of the gateway's own tokens for a request (PUBLIC_URL or the request's origin). */
@@ -40,15 +59,49 @@ export class Authenticator {
 
   /** Throws AuthError for any token that must be refused. */
   async authenticate(token: string, requestUrl: string): Promise<Principal> {
+    if (token.length > this.#deps.settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
+    const base = this.issuerFor(requestUrl);
+    const key = await verifiedTokenKey(token, resourceUrl(base, new URL(requestUrl).pathname));
+    const cached = this.#verified.get(key);
+    if (cached?.kind === "gateway") return this.#deps.tokens.principalFor(cached.claims, base);
+    if (cached) return copyOf(cached.principal);
+    return this.#verify(token, requestUrl, key);
+  }
+
+  async #verify(token: string, requestUrl: string, key: string | null): Promise<Principal> {
     const { oauthTokens } = this.#deps;
     if (oauthTokens && token.length <= this.#deps.settings.maxTokenBytes && OAUTH_TOKEN_SHAPE.test(token)) {
-      return oauthTokens(token, requestUrl);
+      const principal = await oauthTokens(token, requestUrl);
+      // Revocable at the authorization server: trusted no longer than a gateway token's row.
+      if (key)
+        this.#verified.set(
+          key,
+          { kind: "principal", principal: copyOf(principal) },
+          this.#now() + REVOCATION_TTL_MS,
+        );
+      return principal;
     }
     const base = this.issuerFor(requestUrl);
     const audiences = defaultAudiences(base, new URL(requestUrl).pathname);
     const verified = await verifyToken(this.#setup(base), token, audiences);
-    if (verified.source === "gateway") return this.#deps.tokens.principalFor(verified.claims, base);
-    return { ...principalFromClaims(verified.issuer, verified.claims), credential: "idp" };
+    const until = typeof verified.claims.exp === "number" ? verified.claims.exp * 1000 : 0;
+    if (verified.source === "gateway") {
+      // The row check runs first: a revoked token is never remembered as verified.
+      const principal = await this.#deps.tokens.principalFor(verified.claims, base);
+      if (key) this.#verified.set(key, { kind: "gateway", claims: verified.claims }, until);
+      return principal;
+    }
+    const principal: Principal = {
+      ...principalFromClaims(verified.issuer, verified.claims),
+      credential: "idp",
+    };
+    if (key) this.#verified.set(key, { kind: "principal", principal: copyOf(principal) }, until);
+    return principal;
+  }
+
+  /** Forgets every verified token (tests; a configuration change in-process). */
+  forgetVerified(): void {
+    this.#verified.clear();
   }
 
   #setup(base: string): VerifierSetup {
@@ -66,4 +119,9 @@ export class Authenticator {
     }
     return { issuers: settings.issuers, jwks, maxTokenBytes: settings.maxTokenBytes, gateway };
   }
+}
+
+/** Callers may change the principal they get: the cached one stays untouched. */
+function copyOf(principal: Principal): Principal {
+  return { ...principal, groups: [...principal.groups], scopes: [...principal.scopes] };
 }
