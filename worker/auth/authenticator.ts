@@ -4,7 +4,9 @@
 // from their claims with the issuer's settings. Verified tokens are
 // remembered per isolate (verified-token-cache.ts): a gateway token skips the
 // signature check but never the row check; an IdP token's principal is kept
-// until the token expires; an OAuth token's for at most REVOCATION_TTL_MS.
+// until the token expires or its issuer's keys are due to be re-read. OAuth
+// tokens of the gateway's authorization server are not remembered (their
+// revocation applies at once).
 
 import type { JWTPayload } from "jose";
 import { baseUrl, defaultAudiences, resourceUrl } from "../http/resource.ts";
@@ -13,7 +15,7 @@ import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
 import type { AuthSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing-keys.ts";
-import { REVOCATION_TTL_MS, type TokenService } from "./token-service.ts";
+import type { TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";
 import { VerifiedTokenCache, verifiedTokenKey } from "./verified-token-cache.ts";
 
@@ -35,7 +37,7 @@ export interface AuthenticatorDeps {
 export type VerifiedEntry =
   /** A gateway token: its verified claims; the stored row is still checked on every use. */
   | { kind: "gateway"; claims: JWTPayload }
-  /** An IdP or OAuth token: the principal it stands for. */
+  /** An IdP token: the principal it stands for. */
   | { kind: "principal"; principal: Principal };
 
 /** The OAuth library's tokens are `{userId}:{grantId}:{secret}`; JWTs never contain `:`. */
@@ -59,7 +61,11 @@ export class Authenticator {
 
   /** Throws AuthError for any token that must be refused. */
   async authenticate(token: string, requestUrl: string): Promise<Principal> {
-    if (token.length > this.#deps.settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
+    const { oauthTokens, settings } = this.#deps;
+    // Too large: refused by the verifier before any work.
+    if (token.length > settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
+    // Not remembered: revocation at the authorization server applies at once (docs/architecture.md).
+    if (oauthTokens && OAUTH_TOKEN_SHAPE.test(token)) return oauthTokens(token, requestUrl);
     const base = this.issuerFor(requestUrl);
     const key = await verifiedTokenKey(token, resourceUrl(base, new URL(requestUrl).pathname));
     const cached = this.#verified.get(key);
@@ -68,19 +74,8 @@ export class Authenticator {
     return this.#verify(token, requestUrl, key);
   }
 
+  /** The full check of a JWT (signature, claims; a gateway token's row), remembered under `key`. */
   async #verify(token: string, requestUrl: string, key: string | null): Promise<Principal> {
-    const { oauthTokens } = this.#deps;
-    if (oauthTokens && token.length <= this.#deps.settings.maxTokenBytes && OAUTH_TOKEN_SHAPE.test(token)) {
-      const principal = await oauthTokens(token, requestUrl);
-      // Revocable at the authorization server: trusted no longer than a gateway token's row.
-      if (key)
-        this.#verified.set(
-          key,
-          { kind: "principal", principal: copyOf(principal) },
-          this.#now() + REVOCATION_TTL_MS,
-        );
-      return principal;
-    }
     const base = this.issuerFor(requestUrl);
     const audiences = defaultAudiences(base, new URL(requestUrl).pathname);
     const verified = await verifyToken(this.#setup(base), token, audiences);
@@ -95,7 +90,10 @@ export class Authenticator {
       ...principalFromClaims(verified.issuer, verified.claims),
       credential: "idp",
     };
-    if (key) this.#verified.set(key, { kind: "principal", principal: copyOf(principal) }, until);
+    // Re-verified at least as often as the issuer's keys are re-read: a key the IdP withdrew stops working.
+    const keysAge = this.#now() + verified.issuer.jwksMaxAgeSeconds * 1000;
+    if (key)
+      this.#verified.set(key, { kind: "principal", principal: copyOf(principal) }, Math.min(until, keysAge));
     return principal;
   }
 

@@ -1,13 +1,12 @@
-// Verified bearer tokens, remembered per isolate so the signature check (and
-// the OAuth library's KV read) runs once per token, not once per request.
+// Verified bearer tokens, remembered per isolate so the signature check runs
+// once per token, not once per request.
 // Bounded (least recently used dropped first) and keyed by a SHA-256 digest of
 // the token together with the resource it was checked for (the audience
 // differs between /mcp and each /{path}/mcp), so raw tokens are never kept.
 // What an entry may skip is decided by the Authenticator: a gateway token
 // keeps only its verified claims and is still checked against its stored row
-// (token-service.ts, revocation within REVOCATION_TTL_MS); other tokens keep
-// their principal until they expire or, when revocable elsewhere, for at most
-// REVOCATION_TTL_MS.
+// (token-service.ts, revocation within REVOCATION_TTL_MS); an IdP token keeps
+// its principal until it expires or its issuer's keys are due to be re-read.
 import { sha256Hex } from "../platform/encoding.ts";
 
 export const VERIFIED_TOKEN_CACHE_MAX = 2_000;
