@@ -17,6 +17,7 @@ usePrincipalSeam();
 const upstreams = inject("upstreams");
 const PROBE = upstreams.poolProbeUrl;
 let path: string;
+let serverId: string;
 let alice: Principal;
 let bob: Principal;
 
@@ -32,6 +33,7 @@ beforeAll(async () => {
     },
   });
   expect(response.status, await response.clone().text()).toBe(201);
+  serverId = ((await response.json()) as { id: string }).id;
   // Two distinct callers with the same (admin) rights.
   alice = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
   bob = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
@@ -48,6 +50,12 @@ async function stats(): Promise<Stats> {
 
 /** One stateless 2026-07-28 tools/call through /mcp; returns the tool's text. */
 async function call(who: Principal, tool: string): Promise<string> {
+  const reply = await callReply(who, tool);
+  expect(reply?.error).toBeUndefined();
+  return reply?.result?.content?.[0]?.text ?? "";
+}
+
+async function callReply(who: Principal, tool: string) {
   const name = `${path}__${tool}`;
   const response = await postMcp(
     `${BASE}/mcp`,
@@ -72,8 +80,7 @@ async function call(who: Principal, tool: string): Promise<string> {
   );
   expect(response.status).toBe(200);
   const [reply] = await messagesOf(response);
-  expect(reply?.error).toBeUndefined();
-  return reply?.result?.content?.[0]?.text ?? "";
+  return reply;
 }
 
 /** The upstream session id the probe saw on an echo_headers call. */
@@ -123,6 +130,41 @@ describe("upstream session pool (stateless /mcp)", () => {
     expect((await stats()).initializes - before.initializes).toBe(1);
     expect(await upstreamSessionOf(bob)).toBe(bobs);
     expect(await upstreamSessionOf(alice)).toBe(alices);
+  });
+});
+
+describe("isolate caches on the call path, invalidated by writes", () => {
+  it("a scopes write applies to the next call at once", async () => {
+    const group = `pool-bot-${serverId.slice(0, 8)}`;
+    const bot = principal({ tenant: "default", groups: [group] });
+    const current = (await (await api("/api/v1/scopes")).json()) as {
+      document: Record<string, Record<string, unknown>>;
+    };
+    const document = current.document;
+    document.group_mappings = { ...document.group_mappings, [group]: [group] };
+    document.server_scopes = {
+      ...document.server_scopes,
+      [group]: [{ server: path, methods: ["tools/call"], tools: ["public_info"] }],
+    };
+    expect((await api("/api/v1/scopes", { method: "PUT", json: document })).status).toBe(200);
+    expect(await call(bot, "public_info")).toBe("public_info ran");
+    document.server_scopes = { ...document.server_scopes, [group]: [] };
+    expect((await api("/api/v1/scopes", { method: "PUT", json: document })).status).toBe(200);
+    const refused = await callReply(bot, "public_info");
+    expect(refused?.error?.message).toMatch(/access/i);
+  });
+
+  it("disabling the server applies to the next call at once (server and catalog lookups)", async () => {
+    expect(await call(alice, "public_info")).toBe("public_info ran");
+    const disabled = await api(`/api/v1/servers/${serverId}`, { method: "PATCH", json: { enabled: false } });
+    expect(disabled.status, await disabled.clone().text()).toBe(200);
+    const before = await stats();
+    const refused = await callReply(alice, "public_info");
+    expect(refused?.error).toBeDefined();
+    expect((await stats()).requests).toBe(before.requests);
+    const enabled = await api(`/api/v1/servers/${serverId}`, { method: "PATCH", json: { enabled: true } });
+    expect(enabled.status).toBe(200);
+    expect(await call(alice, "public_info")).toBe("public_info ran");
   });
 });
 
