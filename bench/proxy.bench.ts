@@ -8,7 +8,10 @@
 // SDK work is not measured. Prints req/s, p50/p99 latency and ratios against
 // the pass-through Worker (computed within the run).
 //
-//   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3]
+//   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3 --warmup 200]
+//
+// Each round's figures are printed as they come (so a run cut short still
+// says something); the table at the end is the medians of the rounds.
 //
 // The backend is the repository's demo MCP server (a real MCP SDK v2 server,
 // session-based exchange); the tool is `word_count`, which costs next to
@@ -28,12 +31,13 @@ const { values: options } = parseArgs({
     requests: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "16" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "200" },
   },
 });
 const REQUESTS = Number(options.requests);
 const CONCURRENCY = Number(options.concurrency);
 const ROUNDS = Number(options.rounds);
-const WARMUP = 200;
+const WARMUP = Number(options.warmup);
 
 interface Target {
   name: string;
@@ -185,6 +189,13 @@ async function main() {
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-bench-"));
   const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } });
+  // Interrupted (Ctrl-C, `timeout`): stop the child processes too, never leave them running.
+  const stopAll = () => Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     await waitFor("pass-through worker", () => httpAnswers(`http://127.0.0.1:${passthroughPort}/`), {
       timeoutMs: 60_000,
@@ -228,7 +239,13 @@ async function main() {
     for (const target of targets) await load(target, WARMUP);
     // Rounds interleave the targets so drift on a shared machine hits all alike.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) runs.get(target.name)?.push(await load(target, REQUESTS));
+      for (const target of targets) {
+        const run = await load(target, REQUESTS);
+        runs.get(target.name)?.push(run);
+        console.log(
+          `round ${round + 1}: ${target.name.padEnd(28)} ${run.rps.toFixed(1)} req/s, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, errors ${run.errors}`,
+        );
+      }
     }
 
     const summary = targets.map((target) => {
@@ -257,7 +274,7 @@ async function main() {
       );
     }
   } finally {
-    await Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);
+    await stopAll();
     await rm(persistDir, { recursive: true, force: true });
   }
 }
