@@ -324,7 +324,8 @@ export class ServerState extends DurableObject<Env> {
     }
     return probeReplica(
       { url: target.url, transport: endpoint.transport, headers: target.headers },
-      { url: endpoint.url, timeoutMs },
+      // Checked at every health check: the egress guard (issue 14), not only at registration.
+      { url: endpoint.url, timeoutMs, fetch: this.composed().services.egress.fetch },
     );
   }
 

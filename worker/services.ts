@@ -42,6 +42,8 @@ import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
+import { egressGuardFor } from "./upstream/egress-guard-factory.ts";
+import type { EgressGuard } from "./upstream/guarded-fetch.ts";
 import { UpstreamSessionPool } from "./upstream/upstream-pool.ts";
 import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
@@ -84,6 +86,8 @@ export interface Services {
   virtualServers: VirtualServerService;
   /** Upstream sessions reused across stateless calls in this isolate (upstream/upstream-pool.ts). */
   upstreamPool: UpstreamSessionPool;
+  /** The guarded fetch every upstream connection uses, and the address check registration uses. */
+  egress: EgressGuard;
 }
 
 declare module "hono" {
@@ -100,6 +104,7 @@ export function getServices(env: Env): Services {
   const cached = built.get(env);
   if (cached) return cached;
   const config = loadConfig(env);
+  const egress = egressGuardFor(config);
   const store = new D1RegistryStore(env.DB);
   const access = new AccessService({
     store: new D1ScopesStore(env.DB),
@@ -148,10 +153,11 @@ export function getServices(env: Env): Services {
       ratingCleanup(ratings, "server"),
     ],
     state: serverStatePort(env),
-    readCatalog,
+    // Catalog reads connect through the egress guard (checked at every read, not only at registration).
+    readCatalog: (target, options) => readCatalog(target, { ...options, fetch: egress.fetch }),
     scanner,
     secrets: secretsFromEnv(env),
-    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    checkUpstreamUrl: (url) => egress.check(url),
     discoveryTimeoutMs: config.discoveryTimeoutMs,
     defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
     agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
@@ -196,12 +202,14 @@ export function getServices(env: Env): Services {
       access,
       secrets: secretsFromEnv(env),
       namespace: config.registry.namespace,
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      checkUpstreamUrl: (url) => egress.check(url),
+      fetch: egress.fetch,
       defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
       syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
     upstreamPool: new UpstreamSessionPool(),
+    egress,
   };
   built.set(env, services);
   return services;
