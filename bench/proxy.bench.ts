@@ -8,7 +8,10 @@
 // SDK work is not measured. Prints req/s, p50/p99 latency and ratios against
 // the pass-through Worker (computed within the run).
 //
-//   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3]
+//   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3 --warmup 200]
+//
+// Each round's figures are printed as they come (so a run cut short still
+// says something); the table at the end is the medians of the rounds.
 //
 // The backend is the repository's demo MCP server (a real MCP SDK v2 server,
 // session-based exchange); the tool is `word_count`, which costs next to
@@ -29,12 +32,13 @@ const { values: options } = parseArgs({
     requests: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "16" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "200" },
   },
 });
 const REQUESTS = Number(options.requests);
 const CONCURRENCY = Number(options.concurrency);
 const ROUNDS = Number(options.rounds);
-const WARMUP = 200;
+const WARMUP = Number(options.warmup);
 
 /** tools/call of the demo's word_count under its aggregated name. */
 function aggregatedCall(id: number): string {
@@ -72,6 +76,13 @@ async function main() {
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-bench-"));
   const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets: { ...secrets } });
+  // Interrupted (Ctrl-C, `timeout`): stop the child processes too, never leave them running.
+  const stopAll = () => Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     await passthrough.ready();
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
@@ -129,7 +140,7 @@ async function main() {
       );
     }
   } finally {
-    await Promise.allSettled([gateway.stop(), passthrough.stop(), demo.close()]);
+    await stopAll();
     await rm(persistDir, { recursive: true, force: true });
   }
 }

@@ -45,6 +45,7 @@ import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
 import { egressGuardFor } from "./upstream/egress-guard-factory.ts";
 import type { EgressGuard } from "./upstream/guarded-fetch.ts";
+import { UpstreamSessionPool } from "./upstream/upstream-pool.ts";
 import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
@@ -86,6 +87,8 @@ export interface Services {
   federation: FederationService;
   /** Curated MCP endpoints at /v/{name}/mcp. */
   virtualServers: VirtualServerService;
+  /** Upstream sessions reused across stateless calls in this isolate (upstream/upstream-pool.ts). */
+  upstreamPool: UpstreamSessionPool;
   /** The guarded fetch every upstream connection uses, and the address check registration uses. */
   egress: EgressGuard;
 }
@@ -208,6 +211,7 @@ export function getServices(env: Env): Services {
       syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
+    upstreamPool: new UpstreamSessionPool(),
     egress,
   };
   built.set(env, services);

@@ -1,13 +1,18 @@
 // Revocation across isolates: two TokenService instances (two isolates) share
 // real D1. One revokes; the other, which had the token cached as active,
-// refuses it once its cached lookup is REVOCATION_TTL_MS old.
+// refuses it once its cached lookup is REVOCATION_TTL_MS old. The same holds
+// through the Authenticator's cache of verified tokens (the signature check is
+// skipped for a known token; its stored row never is).
 import { env } from "cloudflare:workers";
 import type { JWK } from "jose";
 import { describe, expect, it } from "vitest";
+import { Authenticator } from "../../worker/auth/authenticator.ts";
 import { AuthError } from "../../worker/auth/errors.ts";
+import { JwksCache } from "../../worker/auth/jwks-cache.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { signingKeys } from "../../worker/auth/signing-keys.ts";
 import { REVOCATION_TTL_MS, TokenService } from "../../worker/auth/token-service.ts";
+import { loadConfig } from "../../worker/env.ts";
 import { D1TokenStore } from "../../worker/store/d1/d1-token-store.ts";
 
 const ISSUER = "http://gateway.test";
@@ -22,6 +27,15 @@ async function isolate(time: { now: number }) {
     now: () => time.now,
   });
 }
+
+const OWNER: Principal = {
+  subject: "revoker",
+  issuer: "https://idp.example",
+  tenant: "default",
+  groups: [],
+  scopes: ["servers/read"],
+  kind: "user",
+};
 
 describe("revocation", () => {
   it("reaches another isolate within the cache TTL", async () => {
@@ -54,5 +68,73 @@ describe("revocation", () => {
     time.now += 1;
     await expect(b.principalFor(claims, ISSUER)).rejects.toThrow(AuthError);
     await expect(b.principalFor(claims, ISSUER)).rejects.toThrow(/revoked/);
+  });
+});
+
+describe("verified token cache", () => {
+  it("skips the signature check for a known token, yet a revocation still lands within REVOCATION_TTL_MS", async () => {
+    const time = { now: Date.now() };
+    const [a, b] = [await isolate(time), await isolate(time)];
+    const { token, record } = await a.mint(
+      OWNER,
+      { name: "cached", scopes: ["servers/read"] },
+      ["servers/read"],
+      ISSUER,
+    );
+    const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
+    let keyLoads = 0;
+    const authenticator = new Authenticator({
+      settings: loadConfig(env).auth,
+      publicUrl: null,
+      jwks: new JwksCache(),
+      tokens: b,
+      keys: () => {
+        keyLoads += 1;
+        return signingKeys(key, null);
+      },
+      now: () => time.now,
+    });
+    const url = `${ISSUER}/mcp`;
+    expect((await authenticator.authenticate(token, url)).tokenId).toBe(record.id);
+    const verifications = keyLoads;
+    expect(verifications).toBeGreaterThan(0);
+    expect((await authenticator.authenticate(token, url)).tokenId).toBe(record.id);
+    // Served from the cache: no signature check (the signing keys were not needed).
+    expect(keyLoads).toBe(verifications);
+
+    await a.revoke(OWNER, record.id);
+    time.now += REVOCATION_TTL_MS - 1;
+    expect((await authenticator.authenticate(token, url)).subject).toBe("revoker");
+    time.now += 1;
+    await expect(authenticator.authenticate(token, url)).rejects.toThrow(/revoked/);
+    expect(keyLoads).toBe(verifications);
+  });
+
+  it("checks a token again for another resource (its audience differs)", async () => {
+    const time = { now: Date.now() };
+    const a = await isolate(time);
+    const { token } = await a.mint(
+      OWNER,
+      { name: "aud", scopes: ["servers/read"] },
+      ["servers/read"],
+      ISSUER,
+    );
+    let keyLoads = 0;
+    const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
+    const authenticator = new Authenticator({
+      settings: loadConfig(env).auth,
+      publicUrl: null,
+      jwks: new JwksCache(),
+      tokens: a,
+      keys: () => {
+        keyLoads += 1;
+        return signingKeys(key, null);
+      },
+      now: () => time.now,
+    });
+    await authenticator.authenticate(token, `${ISSUER}/mcp`);
+    const first = keyLoads;
+    await authenticator.authenticate(token, `${ISSUER}/other/mcp`);
+    expect(keyLoads).toBeGreaterThan(first);
   });
 });

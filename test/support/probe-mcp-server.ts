@@ -3,7 +3,8 @@
 // calls it served, and misbehaves on request. Node-only (vitest global setup).
 //
 //   POST /mcp            MCP endpoint (initialize, tools/list, tools/call, ping)
-//   GET  /stats          { calls: { [tool]: n }, requests: n } ; POST /stats/reset
+//   GET  /stats          { calls: { [tool]: n }, requests: n, initializes: n } ; POST /stats/reset
+//   POST /forget-sessions  forgets every session (as an upstream that expired them; later requests get 404)
 //   POST /garbage/mcp    answers 200 with a body that is not JSON-RPC
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
 //   POST /slow/mcp       never answers
@@ -40,6 +41,7 @@ const TOOLS = [
 export async function startProbeServer(port = 0): Promise<ProbeServer> {
   const calls: Record<string, number> = {};
   let requests = 0;
+  let initializes = 0;
   const sessions = new Set<string>();
   const cacheHints = cacheHintsUpstream();
 
@@ -49,9 +51,15 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
       if (request.method === "POST") {
         for (const key of Object.keys(calls)) delete calls[key];
         requests = 0;
+        initializes = 0;
       }
       response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify({ calls, requests }));
+      response.end(JSON.stringify({ calls, requests, initializes }));
+      return;
+    }
+    if (url.pathname === "/forget-sessions") {
+      sessions.clear();
+      response.writeHead(204).end();
       return;
     }
     // A 2026-07-28 server with caching hints (cache-hints-upstream.ts).
@@ -136,6 +144,7 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
     };
     switch (message.method) {
       case "initialize": {
+        initializes += 1;
         const session = crypto.randomUUID();
         sessions.add(session);
         reply(

@@ -24,6 +24,8 @@ export interface Upstreams {
   probeUrl: string;
   /** A second probe server, only for the aggregated endpoint's tests (its /stats are theirs alone). */
   aggregateProbeUrl: string;
+  /** A probe of its own for the upstream session pool tests (they count initializes). */
+  poolProbeUrl: string;
   /** The demo backend's MCP endpoint (demo/server.ts: 2026-07-28 and session-based 2025 clients). */
   demoUrl: string;
   /** Control API of the fault-injectable replica fleet (test/support/fault-fleet.ts). */
@@ -51,13 +53,14 @@ export async function startEverything(
 }
 
 export default async function setup(project: TestProject) {
-  const [streamable, sse, probe, aggregateProbe, demo, fleet] = await Promise.all([
+  const [streamable, sse, probe, aggregateProbe, demo, fleet, poolProbe] = await Promise.all([
     startEverything("streamableHttp"),
     startEverything("sse"),
     startProbeServer(),
     startProbeServer(),
     startDemoServer({ port: 0, host: "127.0.0.1" }),
     startFaultFleet(),
+    startProbeServer(),
   ]);
   project.provide("upstreams", {
     everythingStreamableUrl: streamable.url,
@@ -66,6 +69,7 @@ export default async function setup(project: TestProject) {
     aggregateProbeUrl: aggregateProbe.url,
     demoUrl: demo.url,
     faultFleetUrl: fleet.url,
+    poolProbeUrl: poolProbe.url,
   });
   return async () => {
     await Promise.all([
@@ -75,6 +79,7 @@ export default async function setup(project: TestProject) {
       aggregateProbe.close(),
       demo.close(),
       fleet.close(),
+      poolProbe.close(),
     ]);
   };
 }

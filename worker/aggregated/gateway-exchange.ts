@@ -67,6 +67,8 @@ export class GatewayExchange {
       resilience: { env: request.deps.env, settings: request.deps.config.resilience },
       waitUntil: request.deps.waitUntil,
       principal: request.principal,
+      // Without a client session, upstream sessions are reused from the isolate's pool.
+      ...(!init.upstreamSessions && { sessionPool: this.services.upstreamPool.forCaller(request.principal) }),
     };
     request.audit.setContext({
       endpoint: this.endpoint,

@@ -215,7 +215,7 @@ class GatewayHandlers {
     if (!server) throw unknownTool(qualifyName(path, tool));
     note.serverId = server.id;
     noteArguments(note, server.auditArguments, args);
-    const tools = await this.exchange.services.store.listCatalog(server.tenant, server.id, "tool");
+    const tools = await this.exchange.services.directory.catalog(server, "tool");
     if (!tools.some((entry) => entry.key === tool)) throw unknownTool(qualifyName(path, tool));
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
     const pinned = await pinnedCall(this.exchange.services.approvals, server, tool, args);
@@ -267,7 +267,7 @@ class GatewayHandlers {
     );
     if (!server) throw unknownPrompt(name);
     note.serverId = server.id;
-    const prompts = await this.exchange.services.store.listCatalog(server.tenant, server.id, "prompt");
+    const prompts = await this.exchange.services.directory.catalog(server, "prompt");
     if (!prompts.some((entry) => entry.key === qualified.name)) throw unknownPrompt(name);
     const request: UpstreamRequest = {
       method: "prompts/get",

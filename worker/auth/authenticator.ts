@@ -1,9 +1,15 @@
 // From a bearer token to a Principal: verify the JWT (the gateway's own
 // tokens and every configured IdP's), then map it. The gateway's tokens are
 // also checked against their stored row (revocation); IdP tokens are mapped
-// from their claims with the issuer's settings.
+// from their claims with the issuer's settings. Verified tokens are
+// remembered per isolate (verified-token-cache.ts): a gateway token skips the
+// signature check but never the row check; an IdP token's principal is kept
+// until the token expires or its issuer's keys are due to be re-read. OAuth
+// tokens of the gateway's authorization server are not remembered (their
+// revocation applies at once).
 
-import { baseUrl, defaultAudiences } from "../http/resource.ts";
+import type { JWTPayload } from "jose";
+import { baseUrl, defaultAudiences, resourceUrl } from "../http/resource.ts";
 import { principalFromClaims } from "./claims.ts";
 import type { JwksCache } from "./jwks-cache.ts";
 import type { Principal } from "./principal.ts";
@@ -11,6 +17,7 @@ import type { AuthSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 import type { TokenService } from "./token-service.ts";
 import { type GatewayIssuer, type VerifierSetup, verifyToken } from "./token-verifier.ts";
+import { VerifiedTokenCache, verifiedTokenKey } from "./verified-token-cache.ts";
 
 export interface AuthenticatorDeps {
   settings: AuthSettings;
@@ -21,16 +28,30 @@ export interface AuthenticatorDeps {
   keys: () => Promise<SigningKeys | null>;
   /** Opaque access tokens of the gateway's OAuth authorization server (worker/oauth/). */
   oauthTokens?: ((token: string, requestUrl: string) => Promise<Principal>) | undefined;
+  /** Verified tokens of this isolate (default: a new bounded cache). */
+  verified?: VerifiedTokenCache<VerifiedEntry>;
+  now?: () => number;
 }
+
+/** What the cache keeps of a verified token. */
+export type VerifiedEntry =
+  /** A gateway token: its verified claims; the stored row is still checked on every use. */
+  | { kind: "gateway"; claims: JWTPayload }
+  /** An IdP token: the principal it stands for. */
+  | { kind: "principal"; principal: Principal };
 
 /** The OAuth library's tokens are `{userId}:{grantId}:{secret}`; JWTs never contain `:`. */
 const OAUTH_TOKEN_SHAPE = /^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 export class Authenticator {
   readonly #deps: AuthenticatorDeps;
+  readonly #verified: VerifiedTokenCache<VerifiedEntry>;
+  readonly #now: () => number;
 
   constructor(deps: AuthenticatorDeps) {
     this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#verified = deps.verified ?? new VerifiedTokenCache({ now: this.#now });
   }
 
   /** The issuer URL of the gateway's own tokens for a request (PUBLIC_URL or the request's origin). */
@@ -40,15 +61,45 @@ export class Authenticator {
 
   /** Throws AuthError for any token that must be refused. */
   async authenticate(token: string, requestUrl: string): Promise<Principal> {
-    const { oauthTokens } = this.#deps;
-    if (oauthTokens && token.length <= this.#deps.settings.maxTokenBytes && OAUTH_TOKEN_SHAPE.test(token)) {
-      return oauthTokens(token, requestUrl);
-    }
+    const { oauthTokens, settings } = this.#deps;
+    // Too large: refused by the verifier before any work.
+    if (token.length > settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
+    // Not remembered: revocation at the authorization server applies at once (docs/architecture.md).
+    if (oauthTokens && OAUTH_TOKEN_SHAPE.test(token)) return oauthTokens(token, requestUrl);
+    const base = this.issuerFor(requestUrl);
+    const key = await verifiedTokenKey(token, resourceUrl(base, new URL(requestUrl).pathname));
+    const cached = this.#verified.get(key);
+    if (cached?.kind === "gateway") return this.#deps.tokens.principalFor(cached.claims, base);
+    if (cached) return copyOf(cached.principal);
+    return this.#verify(token, requestUrl, key);
+  }
+
+  /** The full check of a JWT (signature, claims; a gateway token's row), remembered under `key`. */
+  async #verify(token: string, requestUrl: string, key: string | null): Promise<Principal> {
     const base = this.issuerFor(requestUrl);
     const audiences = defaultAudiences(base, new URL(requestUrl).pathname);
     const verified = await verifyToken(this.#setup(base), token, audiences);
-    if (verified.source === "gateway") return this.#deps.tokens.principalFor(verified.claims, base);
-    return { ...principalFromClaims(verified.issuer, verified.claims), credential: "idp" };
+    const until = typeof verified.claims.exp === "number" ? verified.claims.exp * 1000 : 0;
+    if (verified.source === "gateway") {
+      // The row check runs first: a revoked token is never remembered as verified.
+      const principal = await this.#deps.tokens.principalFor(verified.claims, base);
+      if (key) this.#verified.set(key, { kind: "gateway", claims: verified.claims }, until);
+      return principal;
+    }
+    const principal: Principal = {
+      ...principalFromClaims(verified.issuer, verified.claims),
+      credential: "idp",
+    };
+    // Re-verified at least as often as the issuer's keys are re-read: a key the IdP withdrew stops working.
+    const keysAge = this.#now() + verified.issuer.jwksMaxAgeSeconds * 1000;
+    if (key)
+      this.#verified.set(key, { kind: "principal", principal: copyOf(principal) }, Math.min(until, keysAge));
+    return principal;
+  }
+
+  /** Forgets every verified token (tests; a configuration change in-process). */
+  forgetVerified(): void {
+    this.#verified.clear();
   }
 
   #setup(base: string): VerifierSetup {
@@ -66,4 +117,9 @@ export class Authenticator {
     }
     return { issuers: settings.issuers, jwks, maxTokenBytes: settings.maxTokenBytes, gateway };
   }
+}
+
+/** Callers may change the principal they get: the cached one stays untouched. */
+function copyOf(principal: Principal): Principal {
+  return { ...principal, groups: [...principal.groups], scopes: [...principal.scopes] };
 }

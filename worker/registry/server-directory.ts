@@ -3,8 +3,10 @@
 // time. Changes made through this isolate clear the cache at once (it is a
 // registry observer); changes made elsewhere are seen within `ttlMs`, so a
 // disabled or deleted server may still be reached for up to that long on
-// other isolates. docs/architecture.md states the trade-off.
-import type { RegistryStore, ServerRecord } from "../store/registry-store.ts";
+// other isolates. docs/architecture.md states the trade-off. A server's
+// stored catalog (per kind) is kept the same way, for the call path of the
+// aggregated endpoint (does `{server}__{tool}` exist?).
+import type { CatalogEntry, CatalogKind, RegistryStore, ServerRecord } from "../store/registry-store.ts";
 import type { RegistryObserver } from "./server-service.ts";
 
 export const SERVER_LOOKUP_TTL_MS = 2_000;
@@ -15,8 +17,14 @@ interface Entry {
   expiresAt: number;
 }
 
+interface CatalogCacheEntry {
+  entries: CatalogEntry[];
+  expiresAt: number;
+}
+
 export class ServerDirectory implements RegistryObserver {
   private readonly entries = new Map<string, Entry>();
+  private readonly catalogs = new Map<string, CatalogCacheEntry>();
 
   constructor(
     private readonly store: RegistryStore,
@@ -33,13 +41,26 @@ export class ServerDirectory implements RegistryObserver {
     return server;
   }
 
+  /** The stored catalog entries of `server` of one kind (treat as read-only). */
+  async catalog(server: ServerRecord, kind: CatalogKind): Promise<CatalogEntry[]> {
+    const key = `${server.id} ${kind}`;
+    const cached = this.catalogs.get(key);
+    if (cached && cached.expiresAt > this.now()) return cached.entries;
+    const entries = await this.store.listCatalog(server.tenant, server.id, kind);
+    if (this.catalogs.size >= MAX_ENTRIES) this.catalogs.clear();
+    this.catalogs.set(key, { entries, expiresAt: this.now() + this.ttlMs });
+    return entries;
+  }
+
   // A rename changes two paths and a delete names only the id: clearing the
   // whole (small, short-lived) cache is simpler than tracking either.
   async serverSaved(): Promise<void> {
     this.entries.clear();
+    this.catalogs.clear();
   }
 
   async serverDeleted(): Promise<void> {
     this.entries.clear();
+    this.catalogs.clear();
   }
 }

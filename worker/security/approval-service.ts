@@ -64,8 +64,9 @@ export class ApprovalService {
 
   /**
    * The approved tools of a server, for the MCP edge. Cached per isolate for
-   * 2 s unless `fresh` (the aggregated endpoint reads the catalogs from D1
-   * anyway, so it reads approvals with them and is never stale).
+   * 2 s unless `fresh` (the aggregated endpoint's listings read the catalogs
+   * from D1 anyway, so they read approvals with them; its calls check against
+   * the directory's 2 s catalog cache and use this cache alike).
    */
   async pinsFor(tenant: string, serverId: string, options: { fresh?: boolean } = {}): Promise<PinSet> {
     const cached = this.cache.get(serverId);

@@ -28,7 +28,8 @@ export async function pinnedCall(
   tool: string,
   args: unknown,
 ): Promise<CallCheck> {
-  return checkCall(await approvals.pinsFor(server.tenant, server.id, { fresh: true }), tool, args);
+  // Cached like the catalog the call was checked against (2 s; cleared at once by changes in this isolate).
+  return checkCall(await approvals.pinsFor(server.tenant, server.id), tool, args);
 }
 
 export function refusalData(check: Exclude<CallCheck, { allow: true }>): Record<string, unknown> {

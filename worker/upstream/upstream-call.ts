@@ -20,6 +20,7 @@ import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts"
 import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
 import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure, isMalformedAnswer } from "./upstream-failure.ts";
+import { credentialKey, type UpstreamSessionLender } from "./upstream-pool.ts";
 
 export type { UpstreamMethod };
 
@@ -47,6 +48,11 @@ export interface UpstreamLeaseContext {
   resilience: ResilienceDeps;
   waitUntil: WaitUntil;
   principal: Principal;
+  /**
+   * The isolate's upstream session pool as this caller sees it
+   * (upstream-pool.ts), for callers without a client session.
+   */
+  sessionPool?: UpstreamSessionLender;
 }
 
 export interface UpstreamCallContext {
@@ -183,9 +189,8 @@ async function callReplica(
     return { ok: false, error: new UpstreamCallError("misconfigured", reason), neverReached: false };
   }
 
-  const sessionKey = `${server.id} ${endpoint.url}`;
-  const resume =
-    mayResume && endpoint.transport === "streamable-http" ? context.sessions?.get(sessionKey) : undefined;
+  const kept = await keptSessions(server, endpoint, egress, context);
+  const resume = mayResume ? kept?.lend() : undefined;
   const connection = new UpstreamConnection(
     { url: egress.url, transport: endpoint.transport, headers: egress.headers },
     {
@@ -211,15 +216,18 @@ async function callReplica(
         ...(context.onProgress && { onprogress: context.onProgress }),
       },
     );
-    keepSession = keepUpstreamSession(connection, context, sessionKey, resume);
+    keepSession = kept?.keep(resume ?? connection.session()) ?? false;
     return {
       ok: true,
       value: { result, endpoint: endpoint.url, upstreamStatus: connection.observed.lastPostStatus ?? null },
     };
   } catch (error) {
     const status = connection.observed.lastPostStatus ?? null;
-    if (resume) {
-      context.sessions?.delete(sessionKey);
+    // A JSON-RPC error the upstream answered within its session leaves the session usable.
+    const answered = error instanceof ProtocolError && phase === request.method && (status ?? 500) < 300;
+    if (answered && !signal.aborted) keepSession = kept?.keep(resume ?? connection.session()) ?? false;
+    else if (resume) {
+      kept?.forget();
       // 404: the upstream has forgotten the session and did not process the request.
       if (status === 404 && !signal.aborted) {
         return callReplica(server, endpoint, request, context, signals, false);
@@ -281,17 +289,49 @@ function transportFailed(error: unknown, status: number | null, connectionFailed
   return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
 }
 
-/** Stores a new upstream session in the client session; false when it must be ended instead. */
-function keepUpstreamSession(
-  connection: UpstreamConnection,
+/** Where a call finds an upstream session to resume, and keeps the one it used. */
+interface KeptSessions {
+  lend(): UpstreamSession | undefined;
+  /** After a successful call; false when the session must be ended instead. */
+  keep(session: UpstreamSession | null): boolean;
+  /** The lent session failed: never lend it again. */
+  forget(): void;
+}
+
+/**
+ * The client session's store (shared by its calls, McpSession Durable
+ * Object), else the isolate pool (lent to one call at a time, keyed also by
+ * the credential sent), else nothing: the call opens and ends its own.
+ */
+async function keptSessions(
+  server: ServerRecord,
+  endpoint: UpstreamEndpoint,
+  egress: { url: string; headers: Record<string, string> },
   context: UpstreamCallContext,
-  key: string,
-  resumed: UpstreamSession | undefined,
-): boolean {
-  if (!context.sessions) return false;
-  if (resumed) return true;
-  const session = connection.session();
-  return session !== null && context.sessions.claim(key, session);
+): Promise<KeptSessions | null> {
+  if (endpoint.transport !== "streamable-http") return null;
+  const key = `${server.id} ${endpoint.url}`;
+  const store = context.sessions;
+  if (store) {
+    let lent: UpstreamSession | undefined;
+    return {
+      lend: () => {
+        lent = store.get(key);
+        return lent;
+      },
+      keep: (session) => session !== null && (session === lent || store.claim(key, session)),
+      forget: () => store.delete(key),
+    };
+  }
+  const pool = context.lease.sessionPool;
+  if (!pool) return null;
+  const pooledKey = `${key} ${await credentialKey(egress)}`;
+  return {
+    lend: () => pool.lend(pooledKey),
+    keep: (session) => session !== null && pool.giveBack(pooledKey, session),
+    // A lent session is out of the pool already.
+    forget: () => {},
+  };
 }
 
 function negotiationFor(endpoint: UpstreamEndpoint): Negotiation {
