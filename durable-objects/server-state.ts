@@ -324,7 +324,7 @@ export class ServerState extends DurableObject<Env> {
     }
     return probeReplica(
       { url: target.url, transport: endpoint.transport, headers: target.headers },
-      { url: endpoint.url, timeoutMs },
+      { url: endpoint.url, timeoutMs, unauthorizedIsAlive: server.egress?.type === "oauth" },
     );
   }
 

@@ -67,6 +67,10 @@ export class GatewayExchange {
       resilience: { env: request.deps.env, settings: request.deps.config.resilience },
       waitUntil: request.deps.waitUntil,
       principal: request.principal,
+      // Per-user (oauth) egress: the caller's own tokens; "connect" links point at this gateway.
+      credentials: this.services.connections.callerCredentials(
+        this.config.publicUrl ?? new URL(request.http.url).origin,
+      ),
     };
     request.audit.setContext({
       endpoint: this.endpoint,
