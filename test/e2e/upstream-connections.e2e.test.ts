@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
@@ -241,7 +242,7 @@ describe("per-user upstream credentials (3-legged OAuth)", () => {
   it("connects user A: the redirect flow stores A's token and A's calls carry it", async () => {
     const landed = await connect(users.alice, "upstream-alice");
     expect(landed.pathname).toBe("/connections");
-    expect(landed.searchParams.get("connected")).toBe(serverId);
+    expect(landed.searchParams.get("connected"), landed.href).toBe(serverId);
     expect(upstream.grants).toContain("authorization_code");
     expect(await statusOf(users.alice)).toBe("connected");
     expect(await whoamiPerServer(users.alice)).toBe("upstream-alice");
@@ -264,10 +265,16 @@ describe("per-user upstream credentials (3-legged OAuth)", () => {
   it("gives user B the connect error on /mcp while A is connected, then B's own token once B connects", async () => {
     const client = await mcpClient(users.bob, "/mcp");
     try {
-      await expect(client.callTool({ name: `${PATH}__whoami`, arguments: {} })).rejects.toMatchObject({
-        code: -32042,
-        data: { connectUrl: connectUrl() },
-      });
+      const refused = await client.callTool({ name: `${PATH}__whoami`, arguments: {} }).then(
+        () => null,
+        (error: McpError) => error,
+      );
+      expect(refused?.code).toBe(-32042);
+      expect(refused?.message).toContain(connectUrl());
+      // The SDK client reads -32042 as URLElicitationRequiredError: it keeps the elicitations.
+      const elicitations = (refused?.data as { elicitations?: { mode: string; url: string }[] })
+        ?.elicitations;
+      expect(elicitations?.[0]).toMatchObject({ mode: "url", url: connectUrl() });
     } finally {
       await client.close();
     }

@@ -390,7 +390,9 @@ export class ConnectionService {
         });
       }
     }
-    return { provider, clientSecret, fetch: this.#options.fetch ?? fetch, now: this.#now };
+    // Unbound: workerd's fetch refuses to be called as a method of another object.
+    const send = this.#options.fetch ?? ((input, init) => fetch(input, init));
+    return { provider, clientSecret, fetch: send, now: this.#now };
   }
 
   async #providerCall<T>(call: () => Promise<T>): Promise<T> {
