@@ -313,3 +313,16 @@ export interface VirtualServerInput {
   mode: "tools" | "discovery";
   tools: VirtualToolRef[];
 }
+
+/** A server with per-user (oauth) credentials and the caller's connection to it (GET /connections). */
+export interface Connection {
+  serverId: string;
+  serverName: string;
+  serverPath: string;
+  provider: string;
+  status: "connected" | "reconnect_required" | "not_connected";
+  scopes: string[];
+  expiresAt: string | null;
+  connectedAt: string | null;
+  updatedAt: string | null;
+}

@@ -6,6 +6,7 @@ import { Sidebar } from "./components/sidebar.tsx";
 import { AccessPage } from "./pages/access.tsx";
 import { AgentsPage } from "./pages/agents.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
+import { ConnectionsPage } from "./pages/connections.tsx";
 import { FederationPage } from "./pages/federation.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { SearchPage } from "./pages/search.tsx";
@@ -43,6 +44,7 @@ function Page() {
   if (path === "/search") return <SearchPage />;
   if (path === "/access") return <AccessPage />;
   if (path === "/tokens") return <TokensPage />;
+  if (path === "/connections") return <ConnectionsPage />;
   if (path === "/connect") return <ConnectPage />;
   if (path === "/usage") return <UsagePage />;
   if (path === "/federation") return <FederationPage />;
