@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { CliError, type Command, type OptionSpec, UsageError, type Values } from "./command.ts";
 import { communityCommands } from "./commands/community.ts";
 import { configCommands } from "./commands/config.ts";
+import { connectionCommands } from "./commands/connections.ts";
 import { invokeCommands } from "./commands/invoke.ts";
 import { loginCommands } from "./commands/login.ts";
 import { scopeCommands } from "./commands/scopes.ts";
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   ...searchCommands,
   ...scopeCommands,
   ...tokenCommands,
+  ...connectionCommands,
   ...configCommands,
   ...communityCommands,
 ];
