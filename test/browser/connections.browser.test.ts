@@ -89,7 +89,7 @@ describe("connected accounts page", () => {
     await page.getByLabel("Password").fill(secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { name: "Connected accounts" }).waitFor();
-    const prompt = page.getByRole("heading", { name: /Connect your 127\.0\.0\.1:\d+ account/ });
+    const prompt = page.getByRole("heading", { name: /Connect your \S+ account/ });
     await prompt.waitFor();
     await screenshot(page, "connections-prompt");
     await page.getByRole("button", { name: "Connect Per-user upstream" }).first().click();
