@@ -282,7 +282,8 @@ export class GatewayApi {
   async startConnection(serverId: string): Promise<string> {
     const body = await this.request<{ authorizationUrl: string }>(
       `/connections/${encodeURIComponent(serverId)}/connect`,
-      { method: "POST" },
+      // Keeps the response's browser-binding cookie (an "omit" fetch would drop it).
+      { method: "POST", cookies: true },
     );
     return body.authorizationUrl;
   }
