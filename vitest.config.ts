@@ -45,6 +45,8 @@ export default defineConfig(async () => {
               "./test/support/upstreams.ts",
               "./test/support/idp.ts",
               "./test/support/embeddings-server.ts",
+              // A DNS-over-HTTPS server for the egress guard (issue 14).
+              "./test/support/doh-server.ts",
             ],
           },
         },

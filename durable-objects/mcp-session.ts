@@ -197,6 +197,7 @@ export class McpSession extends DurableObject<Env> {
       await terminateUpstreamSession(
         { url: egress.url, transport: endpoint.transport, headers: egress.headers },
         session,
+        { fetch: this.services.egress.fetch },
       );
     } catch {
       // A missing secret or a gone upstream: the upstream expires the session itself.

@@ -45,6 +45,11 @@ const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "production"]).default("production"),
     ALLOW_PRIVATE_UPSTREAMS: flag,
+    // Upstream egress guard and Host allowlist (worker/upstream/guarded-fetch.ts, worker/http/host-allowlist.ts).
+    EGRESS_DNS_RESOLVER: optional(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) DNS-over-HTTPS (JSON) URL" }),
+    ),
+    ALLOWED_HOSTS: optional(z.string()),
     MAX_BODY_BYTES: positiveInt(1024 * 1024),
     DISCOVERY_TIMEOUT_MS: positiveInt(10_000),
     DEFAULT_UPSTREAM_TIMEOUT_MS: positiveInt(30_000),
@@ -115,6 +120,10 @@ const ConfigSchema = z
 export interface GatewayConfig {
   environment: "development" | "production";
   allowPrivateUpstreams: boolean;
+  /** DNS-over-HTTPS (JSON) endpoint the egress guard resolves upstream names with. */
+  egressDnsResolver: string;
+  /** Host header values the gateway answers to (lower case, with port if any); null: any. */
+  allowedHosts: string[] | null;
   maxBodyBytes: number;
   discoveryTimeoutMs: number;
   defaultUpstreamTimeoutMs: number;
@@ -153,6 +162,15 @@ export interface RegistrySettings {
 export type { AuthSettings };
 export { ConfigError };
 
+/** A comma-separated list, lower case; null when unset or empty. */
+function listSetting(value: string | undefined): string[] | null {
+  const items = (value ?? "")
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item !== "");
+  return items.length > 0 ? items : null;
+}
+
 // Bindings objects are stable per isolate, so parsing is done once per object.
 const parsed = new WeakMap<object, GatewayConfig>();
 
@@ -168,6 +186,8 @@ export function loadConfig(env: Env): GatewayConfig {
   const config: GatewayConfig = {
     environment: values.ENVIRONMENT,
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
+    egressDnsResolver: values.EGRESS_DNS_RESOLVER ?? "https://cloudflare-dns.com/dns-query",
+    allowedHosts: listSetting(values.ALLOWED_HOSTS),
     maxBodyBytes: values.MAX_BODY_BYTES,
     discoveryTimeoutMs: values.DISCOVERY_TIMEOUT_MS,
     defaultUpstreamTimeoutMs: values.DEFAULT_UPSTREAM_TIMEOUT_MS,

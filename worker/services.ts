@@ -45,6 +45,8 @@ import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
 import { readCatalog } from "./upstream/catalog-reader.ts";
 import { secretsFromEnv } from "./upstream/egress.ts";
+import { egressGuardFor } from "./upstream/egress-guard-factory.ts";
+import type { EgressGuard } from "./upstream/guarded-fetch.ts";
 import { VirtualServerService } from "./virtual/virtual-server-service.ts";
 
 export interface Services {
@@ -84,6 +86,8 @@ export interface Services {
   federation: FederationService;
   /** Curated MCP endpoints at /v/{name}/mcp. */
   virtualServers: VirtualServerService;
+  /** The guarded fetch every upstream connection uses, and the address check registration uses. */
+  egress: EgressGuard;
   /** Per-user upstream credentials (servers with `oauth` egress): connect, refresh, revoke. */
   connections: ConnectionService;
 }
@@ -102,6 +106,7 @@ export function getServices(env: Env): Services {
   const cached = built.get(env);
   if (cached) return cached;
   const config = loadConfig(env);
+  const egress = egressGuardFor(config);
   const store = new D1RegistryStore(env.DB);
   const access = new AccessService({
     store: new D1ScopesStore(env.DB),
@@ -155,10 +160,11 @@ export function getServices(env: Env): Services {
       },
     ],
     state: serverStatePort(env),
-    readCatalog,
+    // Catalog reads connect through the egress guard (checked at every read, not only at registration).
+    readCatalog: (target, options) => readCatalog(target, { ...options, fetch: egress.fetch }),
     scanner,
     secrets: secretsFromEnv(env),
-    allowPrivateUpstreams: config.allowPrivateUpstreams,
+    checkUpstreamUrl: (url) => egress.check(url),
     discoveryTimeoutMs: config.discoveryTimeoutMs,
     defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
     agentHoldsPath: async (path) => (await agentStore.getAgentByPath(path)) !== null,
@@ -203,11 +209,13 @@ export function getServices(env: Env): Services {
       access,
       secrets: secretsFromEnv(env),
       namespace: config.registry.namespace,
-      allowPrivateUpstreams: config.allowPrivateUpstreams,
+      checkUpstreamUrl: (url) => egress.check(url),
+      fetch: egress.fetch,
       defaultTimeoutMs: config.defaultUpstreamTimeoutMs,
       syncTimeoutMs: config.registry.syncTimeoutMs,
     }),
     ratings,
+    egress,
     connections: new ConnectionService({
       store: new D1UserCredentialStore(env.DB),
       registry: store,

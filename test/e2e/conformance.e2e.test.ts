@@ -11,6 +11,7 @@ import {
   regressions,
   startForwarder,
   summary as table,
+  totals,
 } from "./conformance-runner.ts";
 import { type Stack, startStack } from "./harness.ts";
 
@@ -48,5 +49,26 @@ describe("MCP conformance suite", () => {
     expect(regressions(direct, proxied)).toEqual([]);
     expect(direct.size).toBeGreaterThan(20);
     expect(proxied.size).toBe(direct.size);
+  });
+
+  // Issue 11: a 2026-07-28 client gets the 2026 wire on the per-server path
+  // whatever the upstream speaks, so against a 2025-only upstream it does at
+  // least as well there as on the aggregated endpoint.
+  it("--requirements 2026-07-28: /{path}/mcp passes at least as many checks as /mcp", {
+    timeout: 400_000,
+  }, async () => {
+    const proxied = await conformance(`${forwarderUrl}/everything/mcp`, "2026-07-28", "everything-2026-path");
+    const aggregated = await conformance(`${forwarderUrl}/mcp`, "2026-07-28", "everything-2026-mcp");
+    console.log(
+      [
+        "server-everything, --requirements 2026-07-28",
+        table("via /{path}/mcp", proxied),
+        table("via /mcp", aggregated),
+      ].join("\n"),
+    );
+    const path = totals(proxied);
+    const mcp = totals(aggregated);
+    expect(path.clean).toBeGreaterThanOrEqual(mcp.clean);
+    expect(path.passed).toBeGreaterThanOrEqual(mcp.passed);
   });
 });

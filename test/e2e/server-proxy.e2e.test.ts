@@ -28,7 +28,7 @@ beforeAll(async () => {
     endpoints: [{ url: stack.everythingSseUrl, transport: "sse" }],
   });
   await stack.register({ name: "Demo", path: paths.demo, endpoints: [{ url: stack.demo.url }] });
-});
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -129,5 +129,61 @@ describe("the MCP Inspector CLI", () => {
     ]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain('"echo"');
+  });
+});
+
+describe("a client hanging up its GET stream on /{path}/mcp (real HTTP, wrangler dev)", () => {
+  const headers = (extra: Record<string, string> = {}) => ({
+    authorization: `Bearer ${stack.token}`,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    ...extra,
+  });
+
+  it("releases the upstream stream at once: reopening gets a stream, not 409", async () => {
+    const endpoint = url(paths.everything, "mcp");
+    const opened = await fetch(endpoint, {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "e2e", version: "1" },
+        },
+      }),
+    });
+    expect(opened.status).toBe(200);
+    await opened.arrayBuffer();
+    const session = opened.headers.get("mcp-session-id") ?? "";
+    const inSession = headers({ "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" });
+    const initialized = await fetch(endpoint, {
+      method: "POST",
+      headers: inSession,
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    });
+    expect(initialized.status).toBe(202);
+    const streamHeaders = { ...inSession, accept: "text/event-stream" };
+
+    const hangUp = new AbortController();
+    const first = await fetch(endpoint, { headers: streamHeaders, signal: hangUp.signal });
+    expect(first.status).toBe(200);
+    const busy = await fetch(endpoint, { headers: streamHeaders });
+    // The upstream serves one standalone stream per session.
+    expect(busy.status).toBe(409);
+    await busy.arrayBuffer();
+    hangUp.abort();
+    // The gateway notices the hang-up at its next keep-alive comment (every second); a few attempts cover it.
+    let status = 0;
+    for (let attempt = 0; attempt < 10 && status !== 200; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const again = await fetch(endpoint, { headers: streamHeaders });
+      status = again.status;
+      await (status === 200 ? again.body?.cancel() : again.arrayBuffer());
+    }
+    expect(status).toBe(200);
   });
 });

@@ -197,7 +197,7 @@ describe("policy on every message", () => {
           rpc("tools/call", { name: "public_info", arguments: {} }, 1),
           rpc("tools/call", { name: "admin_reset" }, 2),
         ],
-        { token: botToken, session, headers: { "mcp-protocol-version": "2025-03-26" } },
+        { token: botToken, session, headers: { "mcp-protocol-version": "2025-06-18" } },
       ),
     );
     const byId = new Map(replies.map((reply) => [reply.id, reply]));
@@ -433,10 +433,12 @@ describe("legacy HTTP+SSE through /{path}/sse", () => {
     await session.close();
   });
 
-  it("points a client at the right entry for the server's transport", async () => {
-    const response = await post(ssePath, rpc("ping"));
+  it("points a legacy client of a Streamable HTTP server at /{path}/mcp", async () => {
+    const response = await exports.default.fetch(`${BASE}/${everythingPath}/sse`, {
+      headers: { authorization: `Bearer ${adminToken}`, accept: "text/event-stream" },
+    });
     expect(response.status).toBe(404);
-    expect((await messagesOf(response))[0]?.error?.message).toContain(`/${ssePath}/sse`);
+    expect((await messagesOf(response))[0]?.error?.message).toContain(`/${everythingPath}/mcp`);
   });
 });
 

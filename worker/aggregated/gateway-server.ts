@@ -431,6 +431,7 @@ export async function forwardUpstream(
     const outcome = await callUpstream(server, request, {
       secrets: exchange.secrets,
       lease: exchange.lease,
+      fetch: exchange.services.egress.fetch,
       ...options,
       ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
       defer: (work) => exchange.defer(work),

@@ -14,7 +14,7 @@ import type { AccessGuard } from "../registry/access-service.ts";
 import { canonicalJson } from "../registry/fingerprint.ts";
 import { pathSlugFor } from "../registry/registry-names.ts";
 import type { ServerService } from "../registry/server-service.ts";
-import { checkUpstreamUrls } from "../registry/upstream-url-policy.ts";
+import { checkUpstreamUrls, type UpstreamAddressCheck } from "../registry/upstream-url-policy.ts";
 import type { ProvenanceMeta } from "../registry-api/registry-api-service.ts";
 import {
   type ImportedServer,
@@ -43,7 +43,8 @@ export interface FederationServiceOptions {
   secrets: SecretSource;
   /** This gateway's registry namespace: entries whose origin it is are its own. */
   namespace: string;
-  allowPrivateUpstreams: boolean;
+  /** The egress guard's address check (EgressGuard.check). */
+  checkUpstreamUrl: UpstreamAddressCheck;
   defaultTimeoutMs: number;
   /** Bound for reading a source (all pages) and for the imports of one sync. */
   syncTimeoutMs: number;
@@ -66,10 +67,7 @@ export class FederationService {
 
   async create(principal: Principal, input: SourceCreate): Promise<FederationSource> {
     await this.requireManager(principal);
-    const errors = checkUpstreamUrls([input.url], this.options.allowPrivateUpstreams).map((error) => ({
-      ...error,
-      field: "url",
-    }));
+    const errors = await checkUpstreamUrls([input.url], this.options.checkUpstreamUrl, () => "url");
     if (errors.length > 0) throw new GatewayError("validation", { errors });
     const timestamp = this.now().toISOString();
     const source: FederationSource = {

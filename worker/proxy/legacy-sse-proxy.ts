@@ -31,7 +31,7 @@ export async function proxyLegacyStream(ctx: ProxyContext): Promise<Response> {
   const exchange = await leasedExchange(ctx, {}, async (endpoint) => {
     const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets);
     call.headers.set("accept", "text/event-stream");
-    return fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) return refusalReply(exchange.refusal, false);
   const { result, lease } = exchange;
@@ -80,7 +80,7 @@ export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
       targetUrl: messageUrl,
     });
     call.headers.set("content-type", "application/json");
-    return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) {
     auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);

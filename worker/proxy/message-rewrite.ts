@@ -46,6 +46,13 @@ export function hasReservedId(messages: ClassifiedMessage[]): JsonRpcId | null {
   return null;
 }
 
+/** True when an answer to `forward` may need rewriting (a request went up with a marked id). */
+export function carriesMarkers(forward: JsonRpcMessage[]): boolean {
+  return forward.some(
+    (message) => "id" in message && typeof message.id === "string" && message.id.startsWith(MARKER),
+  );
+}
+
 export function refusal(id: JsonRpcId, decision: Decision): JsonRpcResponse {
   return errorResponse(id, ErrorCode.Forbidden, `Access denied (${decision.reason})`, {
     reason: decision.reason,

@@ -23,6 +23,8 @@ export interface ProxyContext {
   mcp: McpRequest;
   /** Method, URL and headers of the client's request (its body is in `mcp`). */
   request: Request;
+  /** Aborts when the client hangs up (the incoming request's own signal). */
+  clientGone: AbortSignal;
   server: ServerRecord;
   /** The transport of the entry the client used; replicas are leased among those speaking it. */
   transport: Transport;
@@ -33,6 +35,8 @@ export interface ProxyContext {
   principal: Principal;
   guard: McpGuard;
   secrets: SecretSource;
+  /** The egress guard's fetch (services.egress.fetch): every upstream request goes through it. */
+  upstreamFetch: typeof fetch;
   sessionSecret: string;
   requestId: string;
 }
@@ -87,7 +91,11 @@ export function upstreamFailureReply(
 ): Response {
   const timeout = failure.kind === "timeout";
   const code = timeout ? ErrorCode.UpstreamTimeout : ErrorCode.UpstreamUnavailable;
-  const message = timeout ? `Upstream did not answer within ${timeoutMs} ms` : "Upstream unreachable";
+  const message = timeout
+    ? `Upstream did not answer within ${timeoutMs} ms`
+    : failure.refused
+      ? `Upstream refused: ${failure.message}`
+      : "Upstream unreachable";
   const errors = (options.ids ?? []).map((id) => errorResponse(id, code, message));
   const all = [...errors, ...(options.also ?? [])];
   const single = all[0] ?? errorResponse(null, code, message);

@@ -3,6 +3,10 @@
 // upstream, and the answer streams back (JSON or SSE, event by event) with
 // tools/list cut to what the caller may call and the upstream's session id
 // sealed to the caller. GET streams and DELETE pass through the same seal.
+// Bodies stream through untouched unless a message in them must be rewritten
+// (a marked tools/list answer, a refusal to merge); a lost upstream session is
+// opened again (session-recovery.ts); a client hanging up ends the upstream
+// stream at once.
 
 import {
   ErrorCode,
@@ -18,6 +22,7 @@ import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
 import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 import {
+  carriesMarkers,
   type MessageVerdict,
   type PreparedMessages,
   prepareOutgoing,
@@ -33,34 +38,16 @@ import {
   upstreamFailureReply,
   withHeaders,
 } from "./proxy-context.ts";
-import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-
-const ACCEPT_BOTH = "application/json, text/event-stream";
-
-function binding(ctx: ProxyContext): SessionBinding {
-  return { purpose: "streamable-session", serverId: ctx.server.id, principal: ctx.principal };
-}
-
-interface UpstreamSession {
-  /** The upstream's own session id. */
-  id: string;
-  /** The replica that holds it: later requests of the session must go there. */
-  url: string;
-}
-
-/** Resolves the client's sealed session id; `invalid` when it is not theirs (or not valid at all). */
-async function upstreamSession(ctx: ProxyContext): Promise<UpstreamSession | null | "invalid"> {
-  const sealed = ctx.request.headers.get("mcp-session-id");
-  if (sealed === null) return null;
-  const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
-  if (value === null) return "invalid";
-  const [url, id] = JSON.parse(value) as [string, string];
-  return { id, url };
-}
-
-function sealSession(ctx: ProxyContext, session: UpstreamSession): Promise<string> {
-  return sealSessionValue(ctx.sessionSecret, binding(ctx), JSON.stringify([session.url, session.id]));
-}
+import {
+  initializeParams,
+  keptInit,
+  openProxySession,
+  type ProxySession,
+  sealProxySession,
+  versionRefusal,
+} from "./proxy-session.ts";
+import { ACCEPT_BOTH, answerTo, reopenSession, sessionLost } from "./session-recovery.ts";
+import { bridgeSsePost } from "./sse-bridge.ts";
 
 export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
   switch (ctx.request.method) {
@@ -81,8 +68,11 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
 
-  const session = await upstreamSession(ctx);
+  const session = await openProxySession(ctx);
   if (session === "invalid") return sessionNotFound();
+  const wrongVersion = versionRefusal(ctx, session);
+  if (wrongVersion) return wrongVersion;
+  if (ctx.transport === "sse") return bridgeSsePost(ctx, body, session);
 
   const prepared = prepareOutgoing(body.messages, ctx.guard);
   const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
@@ -96,18 +86,30 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
   const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
   const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
-  const exchange = await leasedExchange(ctx, { methods, pinnedUrl: session?.url }, async (endpoint) => {
-    const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
-      upstreamSessionId: session?.id ?? null,
+  const send = (to: ProxySession | null) =>
+    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, async (endpoint) => {
+      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
+        upstreamSessionId: to?.id ?? null,
+      });
+      call.headers.set("content-type", "application/json");
+      if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
+      return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs, ctx.upstreamFetch);
     });
-    call.headers.set("content-type", "application/json");
-    if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
-    return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs);
-  });
+  let used = session;
+  let exchange = await send(session);
+  if (session !== null && sessionLost(exchange, session, methods)) {
+    // The upstream lost the session (restart, expiry): open a new one and send again.
+    const renewed = await reopenSession(ctx, session);
+    if (renewed !== null) {
+      await discard(exchange);
+      used = renewed;
+      exchange = await send(renewed);
+    }
+  }
 
   if ("refusal" in exchange) {
     // A pinned session whose replica is gone is over: the client starts again.
-    if (session && exchange.refusal.refused === "no_replica") return sessionNotFound();
+    if (used && exchange.refusal.refused === "no_replica") return sessionNotFound();
     auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
     const refused = (forwardedIds.length > 0 ? forwardedIds : [null]).map((id) =>
       refusalToJsonRpc(exchange.refusal, id),
@@ -116,8 +118,14 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const post: PostExchange = { body, prepared, forwardedIds, session };
+  const post: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
   return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
+}
+
+/** Drops an answer that will not be used (its body would otherwise hold the connection). */
+async function discard(exchange: Awaited<ReturnType<typeof leasedExchange>>): Promise<void> {
+  if (!("refusal" in exchange) && "response" in exchange.result)
+    await exchange.result.response.body?.cancel();
 }
 
 /** What one POST sent, needed to answer it. */
@@ -126,12 +134,14 @@ interface PostExchange {
   prepared: PreparedMessages;
   /** Ids of the requests that went upstream. */
   forwardedIds: JsonRpcId[];
-  session: UpstreamSession | null;
+  session: ProxySession | null;
+  /** The upstream session was opened again for this request. */
+  renewed: boolean;
 }
 
 async function answerPost(
   ctx: ProxyContext,
-  { body, prepared, forwardedIds, session }: PostExchange,
+  { body, prepared, forwardedIds, session, renewed }: PostExchange,
   result: SendResult,
   replicaUrl: string,
 ): Promise<Response> {
@@ -147,11 +157,36 @@ async function answerPost(
     });
   }
 
-  const { response } = result;
+  let { response } = result;
   const headers = clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
+  const init = initializeParams(prepared.forward);
+  let negotiated: string | null = null;
+  if (init !== null && response.ok && response.body !== null) {
+    // The session keeps the version the upstream chose: the initialize answer is read (once, small).
+    const text = await response.text();
+    const answer = await answerTo(
+      new Response(text, response),
+      (prepared.forward[0] as { id: JsonRpcId }).id,
+    );
+    const version = (answer?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    negotiated = typeof version === "string" ? version : null;
+    response = new Response(text, response);
+  }
   if (upstreamSessionId !== null) {
-    headers.set("mcp-session-id", await sealSession(ctx, { id: upstreamSessionId, url: replicaUrl }));
+    const sealed: ProxySession =
+      init !== null
+        ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }
+        : {
+            url: replicaUrl,
+            id: upstreamSessionId,
+            version: session?.version ?? null,
+            init: session?.init ?? null,
+          };
+    headers.set("mcp-session-id", await sealProxySession(ctx, sealed));
+  } else if (renewed && session !== null) {
+    // A recovered session: the client is given its new token (SDK 1.x clients adopt it).
+    headers.set("mcp-session-id", await sealProxySession(ctx, session));
   }
   auditVerdicts(
     ctx,
@@ -170,8 +205,15 @@ async function answerPost(
   }
 
   const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  // Nothing to rewrite: the upstream's body streams through untouched.
+  const untouched = prepared.refusals.length === 0 && !carriesMarkers(prepared.forward);
   if (contentType === "text/event-stream") {
+    if (untouched) return sseHeaders(new Response(response.body, { status: response.status, headers }));
     return sseResponse(ctx, response, headers, prepared.refusals);
+  }
+  if (contentType === "application/json" && untouched) {
+    headers.set("content-type", "application/json");
+    return new Response(response.body, { status: response.status, headers });
   }
   if (contentType === "application/json") {
     let upstreamBody: unknown;
@@ -200,33 +242,65 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
       "Not Acceptable: the GET stream needs Accept: text/event-stream",
     );
   }
-  const session = await upstreamSession(ctx);
+  const session = await openProxySession(ctx);
   if (session === "invalid") return sessionNotFound();
-  const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
-    const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
-      upstreamSessionId: session?.id ?? null,
+  const wrongVersion = versionRefusal(ctx, session);
+  if (wrongVersion) return wrongVersion;
+  if (ctx.transport === "sse") {
+    // A bridged legacy upstream has no stream outside an exchange (the spec's 405).
+    return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
+  }
+  let release = () => {};
+  const open = (to: ProxySession | null) =>
+    leasedExchange(ctx, { pinnedUrl: to?.url }, async (endpoint) => {
+      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
+        upstreamSessionId: to?.id ?? null,
+      });
+      call.headers.set("accept", "text/event-stream");
+      const sent = await fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs, ctx.upstreamFetch);
+      if ("response" in sent) release = sent.abort;
+      return sent;
     });
-    call.headers.set("accept", "text/event-stream");
-    return fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs);
-  });
-  if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
+  let used = session;
+  let exchange = await open(session);
+  if (session !== null && sessionLost(exchange, session, [])) {
+    const renewed = await reopenSession(ctx, session);
+    if (renewed !== null) {
+      await discard(exchange);
+      used = renewed;
+      exchange = await open(renewed);
+    }
+  }
+  if ("refusal" in exchange) return refusalReply(exchange.refusal, used !== null);
   const { result, lease } = exchange;
   if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
   const { response } = result;
   if (!response.ok || response.body === null) {
-    return upstreamError(ctx, response, [], [], false, session !== null);
+    return upstreamError(ctx, response, [], [], false, used !== null);
   }
-  return withHeaders(sseResponse(ctx, response, clientResponseHeaders(response.headers), []), lease.headers);
+  const headers = clientResponseHeaders(response.headers);
+  if (used !== session && used !== null) headers.set("mcp-session-id", await sealProxySession(ctx, used));
+  // A client hanging up ends the upstream stream at once, so it can open a new one right away:
+  // workerd reports it on the incoming request's signal (an idle stream is never cancelled).
+  ctx.clientGone.addEventListener("abort", release, { once: true });
+  const body = releasedOnCancel(response.body, release);
+  // Only a resumed stream can replay answers to requests whose ids the gateway marked.
+  const out = ctx.request.headers.has("last-event-id")
+    ? sseResponse(ctx, new Response(body, { status: response.status }), headers, [])
+    : sseHeaders(new Response(body, { status: response.status, headers }));
+  return withHeaders(out, lease.headers);
 }
 
 async function proxyDelete(ctx: ProxyContext): Promise<Response> {
-  const session = await upstreamSession(ctx);
+  const session = await openProxySession(ctx);
   if (session === "invalid") return sessionNotFound();
+  // A bridged legacy upstream holds no session between exchanges: nothing to end.
+  if (ctx.transport === "sse" || session?.id === null) return new Response(null, { status: 200 });
   const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
     const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
       upstreamSessionId: session?.id ?? null,
     });
-    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs);
+    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
   const { result } = exchange;
@@ -235,6 +309,75 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
   const status =
     result.response.status === 401 || result.response.status === 403 ? 502 : result.response.status;
   return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });
+}
+
+/** How often an idle GET stream carries an SSE comment (see `releasedOnCancel`). */
+const HEARTBEAT_MS = 1_000;
+const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
+
+/**
+ * Passes an SSE `body` through; when the client goes away the upstream
+ * request is aborted. An idle stream shows nothing to notice a hang-up with
+ * (and proxies in front of the Worker keep their side open), so between
+ * events it carries a comment line every second: once the client is gone,
+ * writing fails, the stream is cancelled, and the upstream released.
+ */
+function releasedOnCancel(body: ReadableStream<Uint8Array>, abort: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => clearInterval(timer);
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      let atBoundary = true;
+      timer = setInterval(() => {
+        if (!atBoundary) return;
+        try {
+          controller.enqueue(HEARTBEAT);
+        } catch {
+          stop();
+        }
+      }, HEARTBEAT_MS);
+      void (async () => {
+        try {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            controller.enqueue(value);
+            atBoundary = endsEvent(value);
+          }
+          stop();
+          controller.close();
+        } catch (error) {
+          stop();
+          try {
+            controller.error(error);
+          } catch {
+            // Already cancelled by the client.
+          }
+        }
+      })();
+    },
+    async cancel(reason) {
+      stop();
+      abort();
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}
+
+/** True when a chunk of SSE ends an event (a blank line), so a comment may follow. */
+function endsEvent(chunk: Uint8Array): boolean {
+  const n = chunk.length;
+  return (
+    n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (chunk[n - 2] === 13 && chunk[n - 3] === 10))
+  );
+}
+
+function sseHeaders(response: Response): Response {
+  response.headers.set("content-type", "text/event-stream");
+  response.headers.set("cache-control", "no-cache");
+  response.headers.set("x-accel-buffering", "no");
+  return response;
 }
 
 /** Streams the upstream's SSE body to the client, message by message. */
@@ -254,10 +397,7 @@ function sseResponse(
     (event) => [rewriteSseMessage(event, ctx)],
     prefix,
   );
-  headers.set("content-type", "text/event-stream");
-  headers.set("cache-control", "no-cache");
-  headers.set("x-accel-buffering", "no");
-  return new Response(body, { status: response.status, headers });
+  return sseHeaders(new Response(body, { status: response.status, headers }));
 }
 
 export function rewriteSseMessage(event: SseEvent, ctx: Pick<ProxyContext, "guard">): SseEvent {

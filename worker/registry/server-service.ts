@@ -35,7 +35,7 @@ import { definedFields, listingPage, notifyObservers } from "./listing.ts";
 import type { RatingSummaries } from "./rating-service.ts";
 import { registryNameOf } from "./registry-names.ts";
 import type { ServerCreate, ServerListFilters, ServerUpdate } from "./server-input.ts";
-import { checkUpstreamUrls } from "./upstream-url-policy.ts";
+import { checkUpstreamUrls, type UpstreamAddressCheck } from "./upstream-url-policy.ts";
 import { canSee } from "./visibility.ts";
 
 /** A finding the registration answer shows. */
@@ -106,7 +106,8 @@ export interface ServerServiceOptions {
     forget(serverId: string): void;
   };
   secrets: SecretSource;
-  allowPrivateUpstreams: boolean;
+  /** The egress guard's address check (EgressGuard.check): registration refuses what connections would. */
+  checkUpstreamUrl: UpstreamAddressCheck;
   discoveryTimeoutMs: number;
   defaultTimeoutMs: number;
   /** Whether an agent holds the path: servers and agents share one URL namespace. */
@@ -167,7 +168,7 @@ export class ServerService {
       action: "register_service",
       resource: input.path,
     });
-    this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
+    await this.checkUrls(input.endpoints.map((endpoint) => endpoint.url));
     // Refuse a taken path before contacting the upstream; the store's unique
     // index still decides races.
     if (await this.pathTaken(input.path)) throw duplicatePath(input.path);
@@ -212,7 +213,7 @@ export class ServerService {
 
   /** Stores a server imported from a federation source (catalog read first, like a registration). */
   async createImported(draft: ServerRecord): Promise<ServerView> {
-    this.checkUrls(draft.endpoints.map((endpoint) => endpoint.url));
+    await this.checkUrls(draft.endpoints.map((endpoint) => endpoint.url));
     return this.create(draft);
   }
 
@@ -224,7 +225,7 @@ export class ServerService {
     let saved = next;
     let outcome: CatalogOutcome | null = null;
     if (rereadCatalog) {
-      this.checkUrls(next.endpoints.map((endpoint) => endpoint.url));
+      await this.checkUrls(next.endpoints.map((endpoint) => endpoint.url));
       outcome = await this.readCatalog(next);
       saved = withCatalogOutcome(next, outcome, next.updatedAt);
     }
@@ -313,7 +314,7 @@ export class ServerService {
         resource: patch.path,
       });
     }
-    if (patch.endpoints) this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
+    if (patch.endpoints) await this.checkUrls(patch.endpoints.map((endpoint) => endpoint.url));
     if (patch.path && patch.path !== current.path && (await this.pathTaken(patch.path))) {
       throw duplicatePath(patch.path);
     }
@@ -516,8 +517,8 @@ export class ServerService {
     return this.options.scanner.inspect(server.tenant, server.id, outcome.entries);
   }
 
-  private checkUrls(urls: string[]): void {
-    const errors = checkUpstreamUrls(urls, this.options.allowPrivateUpstreams);
+  private async checkUrls(urls: string[]): Promise<void> {
+    const errors = await checkUpstreamUrls(urls, this.options.checkUpstreamUrl);
     if (errors.length > 0) throw new GatewayError("validation", { errors });
   }
 

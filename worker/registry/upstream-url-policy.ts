@@ -1,44 +1,28 @@
-// Which upstream hosts a server may point at. Production refuses loopback,
-// link-local (cloud metadata) and private-range literals so the registry cannot
-// be used to reach the gateway's own network; local runs allow them because
-// the demo backend and test servers live on 127.0.0.1. (DNS names that resolve
-// to private addresses are the SSRF guard's job at fetch time, later.)
+// Registration-time check of upstream URLs (servers, federation sources):
+// the same address policy the guarded fetch applies at every connection
+// (worker/upstream/address-policy.ts through EgressGuard.check), reported as
+// field errors so a refusal names the URL field. Passing here is no licence:
+// every later connection is checked again when it is made.
 import type { FieldError } from "../http/errors.ts";
+import type { AddressRefusal } from "../upstream/address-policy.ts";
 
-const PRIVATE_IPV4 = [
-  /^127\./,
-  /^10\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^169\.254\./,
-  /^0\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-];
+/** Null when the URL may be used, else why not (EgressGuard.check; never refuses in local mode). */
+export type UpstreamAddressCheck = (url: string) => Promise<AddressRefusal | null>;
 
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal")) return true;
-  if (PRIVATE_IPV4.some((pattern) => pattern.test(host))) return true;
-  // IPv6 loopback, unspecified, unique-local (fc00::/7), link-local (fe80::/10), v4-mapped.
-  return (
-    host === "::1" ||
-    host === "::" ||
-    /^f[cd][0-9a-f]{2}:/.test(host) ||
-    /^fe[89ab][0-9a-f]:/.test(host) ||
-    host.startsWith("::ffff:")
+export async function checkUpstreamUrls(
+  urls: string[],
+  check: UpstreamAddressCheck,
+  field: (index: number) => string = (index) => `endpoints.${index}.url`,
+): Promise<FieldError[]> {
+  const refusals = await Promise.all(urls.map((url) => check(url)));
+  return refusals.flatMap((refusal, index) =>
+    refusal === null
+      ? []
+      : [
+          {
+            field: field(index),
+            message: `private, loopback, link-local and reserved addresses are not allowed: ${refusal.reason}`,
+          },
+        ],
   );
-}
-
-export function checkUpstreamUrls(urls: string[], allowPrivate: boolean): FieldError[] {
-  if (allowPrivate) return [];
-  const errors: FieldError[] = [];
-  urls.forEach((url, index) => {
-    if (isPrivateHost(new URL(url).hostname)) {
-      errors.push({
-        field: `endpoints.${index}.url`,
-        message: "private, loopback and link-local hosts are not allowed",
-      });
-    }
-  });
-  return errors;
 }

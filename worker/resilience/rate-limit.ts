@@ -22,7 +22,7 @@ export interface AppliedLimit {
   scope: LimitScope;
   rule: RateLimitRule;
   remaining: number;
-  /** Epoch ms when the window ends. */
+  /** Epoch ms when the oldest counted grant stops counting (sliding window). */
   resetAt: number;
 }
 

@@ -109,10 +109,11 @@ export interface CounterRequest {
 export interface CounterState {
   key: string;
   limit: number;
-  /** Units left in the current window after this request. */
+  /** Units left in the sliding window after this request. */
   remaining: number;
-  /** Epoch ms when the current window ends. */
+  /** Epoch ms when the oldest counted grant stops counting (the next unit comes back). */
   resetAt: number;
+  /** The slot this request was counted in (what a refund gives back). */
   windowStart: number;
 }
 

@@ -52,17 +52,21 @@ const AGGREGATED: EndpointScope = { endpoint: "/mcp", virtual: null };
 export async function serveAggregated(
   c: Context<Env_>,
   scope: EndpointScope = AGGREGATED,
+  /** The request as another route's ingress already read it (routes/server-mcp-2026.ts). */
+  read?: McpRequest,
 ): Promise<Response> {
   const raw = c.req.raw;
   if (raw.method === "POST" && !isJsonContentType(raw.headers.get("content-type"))) {
     return jsonRpcError(415, ErrorCode.InvalidRequest, "Unsupported Media Type: send application/json");
   }
   const { services, config } = c.var;
-  const request = await McpRequest.read(raw, {
-    principal: c.get("principal"),
-    requestId: c.get("requestId") ?? crypto.randomUUID(),
-    deps: { services, config, env: c.env, waitUntil: c.executionCtx },
-  });
+  const request =
+    read ??
+    (await McpRequest.read(raw, {
+      principal: c.get("principal"),
+      requestId: c.get("requestId") ?? crypto.randomUUID(),
+      deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+    }));
   if (request.bodyError !== null) {
     const generation: Generation = request.sessionId === null ? "stateless" : "session";
     const exchange = exchangeFor(request, generation, scope);

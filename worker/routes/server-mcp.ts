@@ -18,17 +18,18 @@ import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy
 import type { ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import { canSee } from "../registry/visibility.ts";
-import type { Transport } from "../store/registry-store.ts";
+import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { connectionRequiredReply } from "../upstream/connection-required.ts";
 import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
+import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
 
 type Env_ = { Bindings: Env };
 
 const ENTRY_FOR: Record<Transport, string> = { "streamable-http": "mcp", sse: "sse" };
 
-async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<ProxyContext | Response> {
-  const { config, services } = c.var;
-  if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
+/** The usable server at `/{path}` the caller may see, or the reply that says there is none. */
+async function serverFor(c: Context<Env_>): Promise<ServerRecord | Response> {
+  const { services } = c.var;
   const principal = c.get("principal");
   const path = c.req.param("path") ?? "";
   const found = await findUsableServer(services.directory, principal, path);
@@ -37,6 +38,21 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
   if (server === null) {
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }
+  return server;
+}
+
+async function exchangeContext(
+  c: Context<Env_>,
+  server: ServerRecord,
+  entry: Transport,
+): Promise<ProxyContext | Response> {
+  const { config, services } = c.var;
+  if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
+  const principal = c.get("principal");
+  const path = server.path;
+  let transport = entry;
+  // Transport bridging (proxy/sse-bridge.ts): a Streamable HTTP client reaches an SSE-only server.
+  if (entry === "streamable-http" && !server.endpoints.some((e) => e.transport === entry)) transport = "sse";
   if (!server.endpoints.some((candidate) => candidate.transport === transport)) {
     const other = server.endpoints[0]?.transport ?? "streamable-http";
     return jsonRpcError(
@@ -64,6 +80,7 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
   return {
     mcp,
     request: mcp.http,
+    clientGone: c.req.raw.signal,
     server,
     transport,
     env: c.env,
@@ -76,6 +93,7 @@ async function exchangeContext(c: Context<Env_>, transport: Transport): Promise<
       await services.approvals.pinsFor(server.tenant, server.id),
     ),
     secrets,
+    upstreamFetch: services.egress.fetch,
     sessionSecret: config.sessionSecret,
     requestId,
   };
@@ -88,15 +106,21 @@ export function serverMcpRoutes() {
   }
 
   app.on(["GET", "POST", "DELETE"], "/:path/mcp", async (c) => {
-    const ctx = await exchangeContext(c, "streamable-http");
+    const server = await serverFor(c);
+    if (server instanceof Response) return server;
+    // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
+    if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
+    const ctx = await exchangeContext(c, server, "streamable-http");
     return ctx instanceof Response ? ctx : proxyStreamable(ctx);
   });
   app.get("/:path/sse", async (c) => {
-    const ctx = await exchangeContext(c, "sse");
+    const server = await serverFor(c);
+    const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
     return ctx instanceof Response ? ctx : proxyLegacyStream(ctx);
   });
   app.post("/:path/message", async (c) => {
-    const ctx = await exchangeContext(c, "sse");
+    const server = await serverFor(c);
+    const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
     return ctx instanceof Response ? ctx : proxyLegacyMessage(ctx);
   });
   return app;

@@ -5,6 +5,7 @@
 import { tracedFetch } from "../observability/hooks.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { applyEgress, type SecretSource } from "./egress.ts";
+import { EgressRefusedError } from "./guarded-fetch.ts";
 
 /** Request headers an MCP client may pass through to the upstream. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -70,7 +71,10 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   return headers;
 }
 
-export type UpstreamFailure = { kind: "timeout" } | { kind: "unreachable"; message: string };
+export type UpstreamFailure =
+  | { kind: "timeout" }
+  /** `refused`: the egress guard would not connect; its message is safe to show. */
+  | { kind: "unreachable"; message: string; refused?: boolean };
 
 /**
  * fetch with a deadline for the response headers. The deadline is cleared
@@ -81,6 +85,8 @@ export async function fetchUpstream(
   call: UpstreamCall,
   init: { method: string; body?: string },
   timeoutMs: number,
+  /** The egress guard's fetch (services.egress.fetch); required so no upstream request bypasses it. */
+  send: typeof fetch,
 ): Promise<{ response: Response; abort: () => void } | UpstreamFailure> {
   const controller = new AbortController();
   let timedOut = false;
@@ -90,8 +96,8 @@ export async function fetchUpstream(
   }, timeoutMs);
   try {
     // Replaces the client's traceparent with the gateway's span; records upstream latency.
-    const send = call.labels ? tracedFetch(fetch, call.labels) : fetch;
-    const response = await send(call.url, {
+    const traced = call.labels ? tracedFetch(send, call.labels) : send;
+    const response = await traced(call.url, {
       method: init.method,
       headers: call.headers,
       body: init.body,
@@ -101,6 +107,8 @@ export async function fetchUpstream(
     return { response, abort: () => controller.abort() };
   } catch (error) {
     if (timedOut) return { kind: "timeout" };
+    if (error instanceof EgressRefusedError)
+      return { kind: "unreachable", message: error.message, refused: true };
     return { kind: "unreachable", message: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);

@@ -1,0 +1,113 @@
+// The client's session on `/{path}/mcp`, as the gateway keeps it: without
+// storage, inside the sealed `Mcp-Session-Id` it hands out (session-token.ts
+// binds it to the caller and the server). It names the upstream replica and
+// session, the protocol version negotiated at initialize (any other version
+// within the session is refused), and the client's initialize params, so a
+// lost upstream session can be opened again (session-recovery.ts) and a
+// bridged SSE upstream can be re-initialized on each exchange (sse-bridge.ts).
+
+import type { JsonRpcMessage } from "../protocol/jsonrpc.ts";
+import { unsupportedVersion } from "../protocol/replies.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
+
+export interface ProxySession {
+  /** The replica that holds it: later requests of the session must go there. */
+  url: string;
+  /** The upstream's own session id; null for a bridged SSE upstream (a fresh legacy session per exchange). */
+  id: string | null;
+  /** The protocol version negotiated at initialize; null when unknown. */
+  version: string | null;
+  /** The client's initialize params, replayed to open a new upstream session; null when too large to keep. */
+  init: Record<string, unknown> | null;
+  /** Set when the upstream speaks legacy HTTP+SSE and the gateway bridges the client's Streamable HTTP. */
+  bridge?: "sse";
+}
+
+/** Initialize params larger than this are not kept (the token travels in every request header). */
+const MAX_INIT_CHARS = 2_048;
+
+function binding(ctx: ProxyContext): SessionBinding {
+  return { purpose: "streamable-session", serverId: ctx.server.id, principal: ctx.principal };
+}
+
+/** Resolves the client's sealed session id; `invalid` when it is not theirs (or not valid at all). */
+export async function openProxySession(ctx: ProxyContext): Promise<ProxySession | null | "invalid"> {
+  const sealed = ctx.request.headers.get("mcp-session-id");
+  if (sealed === null) return null;
+  const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
+  if (value === null) return "invalid";
+  const parsed = JSON.parse(value) as unknown;
+  // Tokens sealed before the session kept its version and params: [url, id].
+  if (Array.isArray(parsed))
+    return { url: String(parsed[0]), id: String(parsed[1]), version: null, init: null };
+  const { u, s, v, i, b } = parsed as {
+    u: string;
+    s: string | null;
+    v: string | null;
+    i: ProxySession["init"];
+    b?: "sse";
+  };
+  return current({ url: u, id: s, version: v, init: i, ...(b && { bridge: b }) });
+}
+
+export function sealProxySession(ctx: ProxyContext, session: ProxySession): Promise<string> {
+  const value = { u: session.url, s: session.id, v: session.version, i: session.init, b: session.bridge };
+  return sealSessionValue(ctx.sessionSecret, binding(ctx), JSON.stringify(value));
+}
+
+/**
+ * Within a session only the negotiated version is spoken (no header: the
+ * client predates it). The same answer as the aggregated endpoint's session
+ * (durable-objects/mcp-session.ts): 400 with -32022.
+ */
+export function versionRefusal(ctx: ProxyContext, session: ProxySession | null): Response | null {
+  const version = ctx.request.headers.get("mcp-protocol-version");
+  if (session === null || session.version === null || version === null || version === session.version) {
+    return null;
+  }
+  return unsupportedVersion(version, [session.version]);
+}
+
+/** The params of a lone `initialize` request in the body, or null. */
+export function initializeParams(forward: JsonRpcMessage[]): Record<string, unknown> | null {
+  const [first] = forward;
+  if (forward.length !== 1 || first === undefined || !("method" in first) || first.method !== "initialize") {
+    return null;
+  }
+  const params = (first as { params?: unknown }).params;
+  return typeof params === "object" && params !== null ? (params as Record<string, unknown>) : {};
+}
+
+/** The initialize params worth keeping in the token (null when too large). */
+export function keptInit(params: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (params === null) return null;
+  return JSON.stringify(params).length <= MAX_INIT_CHARS ? params : null;
+}
+
+// Upstream sessions opened again after the old one was lost, per isolate: a
+// client that keeps presenting its old token (the SDK v2 client adopts a new
+// session id only at initialize) reaches the new upstream session at once. An
+// isolate without the entry recovers on its own (the old session answers 404).
+const replaced = new Map<string, ProxySession>();
+const MAX_REPLACED = 1_000;
+
+function keyOf(session: ProxySession): string {
+  return `${session.url} ${session.id}`;
+}
+
+function current(session: ProxySession): ProxySession {
+  let found = session;
+  // A session lost twice was replaced twice: follow the chain (bounded).
+  for (let step = 0; step < 4; step += 1) {
+    const next = replaced.get(keyOf(found));
+    if (next === undefined) break;
+    found = next;
+  }
+  return found;
+}
+
+export function rememberReplacement(old: ProxySession, now: ProxySession): void {
+  if (replaced.size >= MAX_REPLACED) replaced.clear();
+  replaced.set(keyOf(old), now);
+}

@@ -1,0 +1,58 @@
+// Protocol bridging on `/{path}/mcp` (issue 11): a 2026-07-28 client gets the
+// 2026 wire (server/discover, per-request `_meta`, header validation, ...)
+// whatever the server speaks. When the server's catalog says it speaks a
+// session-based revision (or only the legacy SSE transport), the request is
+// served by the aggregated machinery as a virtual server exposing exactly this
+// server's catalog under its own names ("a virtual server over one server
+// looks exactly like it"), which talks to the upstream in its own generation.
+// Requests of session-based clients, and 2026 requests to a 2026 server, stay
+// on the pass-through proxy.
+import type { Context } from "hono";
+import { McpRequest } from "../edge/ingress.ts";
+import { isStatelessVersion } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply } from "../protocol/replies.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
+import type { ServerRecord } from "../store/registry-store.ts";
+import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
+import { serveAggregated } from "./aggregated-mcp.ts";
+
+type Env_ = { Bindings: Env };
+
+/** True when this request needs the 2026 wire that `server` does not speak. */
+export function needs2026Bridge(request: Request, server: ServerRecord): boolean {
+  if (!isStatelessVersion(request.headers.get("mcp-protocol-version"))) return false;
+  const sseOnly = !server.endpoints.some((endpoint) => endpoint.transport === "streamable-http");
+  return sseOnly || !isStatelessVersion(server.catalog.protocolVersion);
+}
+
+/** Serves the request as a virtual server over the whole (approved, visible) catalog of `server`. */
+export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): Promise<Response> {
+  const entries = await c.var.services.store.listCatalog(server.tenant, server.id);
+  const now = new Date().toISOString();
+  const whole: VirtualServerRecord = {
+    id: `server:${server.id}`,
+    tenant: server.tenant,
+    name: server.path,
+    description: "",
+    mode: "tools",
+    tools: entries.filter((e) => e.kind === "tool").map((e) => ({ server: server.path, tool: e.key })),
+    resources: entries
+      .filter((e) => e.kind === "resource" || e.kind === "resource_template")
+      .map((e) => ({ server: server.path, uri: e.key })),
+    prompts: entries.filter((e) => e.kind === "prompt").map((e) => ({ server: server.path, prompt: e.key })),
+    enabled: true,
+    owner: server.owner,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const { services, config } = c.var;
+  const request = await McpRequest.read(c.req.raw, {
+    principal: c.get("principal"),
+    requestId: c.get("requestId") ?? crypto.randomUUID(),
+    deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+  });
+  // The per-server endpoint's own header validation (-32020, as the specification says) comes first.
+  const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
+  if (headerProblem) return jsonRpcReply(headerProblem, 400);
+  return serveAggregated(c, { endpoint: `/${server.path}/mcp`, virtual: whole }, request);
+}
