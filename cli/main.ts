@@ -8,6 +8,7 @@ import { approvalCommands } from "./commands/approvals.ts";
 import { auditCommands } from "./commands/audit.ts";
 import { communityCommands } from "./commands/community.ts";
 import { configCommands } from "./commands/config.ts";
+import { connectionCommands } from "./commands/connections.ts";
 import { invokeCommands } from "./commands/invoke.ts";
 import { loginCommands } from "./commands/login.ts";
 import { scopeCommands } from "./commands/scopes.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   ...tokenCommands,
   ...auditCommands,
   ...approvalCommands,
+  ...connectionCommands,
   ...configCommands,
   ...communityCommands,
 ];

@@ -325,7 +325,12 @@ export class ServerState extends DurableObject<Env> {
     return probeReplica(
       { url: target.url, transport: endpoint.transport, headers: target.headers },
       // Checked at every health check: the egress guard (issue 14), not only at registration.
-      { url: endpoint.url, timeoutMs, fetch: this.composed().services.egress.fetch },
+      {
+        url: endpoint.url,
+        timeoutMs,
+        fetch: this.composed().services.egress.fetch,
+        unauthorizedIsAlive: server.egress?.type === "oauth",
+      },
     );
   }
 

@@ -50,7 +50,15 @@ const ALLOWED: Record<string, string[]> = {
   ],
   "worker/search/": ["worker/observability/", "worker/registry/", "worker/store/"],
   // Issue 15: the gateway as OAuth authorization server and dashboard sign-in.
-  "worker/oauth/": ["worker/auth/", "worker/http/", "worker/platform/", "worker/registry/", "worker/store/"],
+  // (upstream/: per-user upstream credentials hand tokens to the egress layer.)
+  "worker/oauth/": [
+    "worker/auth/",
+    "worker/http/",
+    "worker/platform/",
+    "worker/registry/",
+    "worker/store/",
+    "worker/upstream/",
+  ],
   // Issue 14: the scanner and tool pinning (above the registry, below the MCP edge).
   "worker/security/": ["worker/auth/", "worker/http/", "worker/registry/", "worker/store/"],
   // The MCP Registry API (/v0.1) and federation (issue 13).

@@ -24,6 +24,8 @@ export interface DevSecrets {
   TOKEN_SIGNING_KEY: string;
   /** HMAC key that seals MCP session ids to their caller. */
   SESSION_SECRET: string;
+  /** Master key of per-user upstream credentials at rest (AES-GCM keys derived per tenant). */
+  CREDENTIAL_ENCRYPTION_KEY: string;
 }
 
 export function newDevSecrets(): DevSecrets {
@@ -32,6 +34,7 @@ export function newDevSecrets(): DevSecrets {
     DEV_ADMIN_PASSWORD: newPassword(),
     TOKEN_SIGNING_KEY: newSigningKey(),
     SESSION_SECRET: newPassword(),
+    CREDENTIAL_ENCRYPTION_KEY: newPassword(),
   };
 }
 

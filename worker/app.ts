@@ -16,6 +16,7 @@ import { agentRoutes, wellKnownAgentCardRoutes } from "./routes/agents.ts";
 import { aggregatedMcpRoutes } from "./routes/aggregated-mcp.ts";
 import { approvalRoutes } from "./routes/approvals.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { connectionRoutes, upstreamCallbackRoutes } from "./routes/connections.ts";
 import { federationRoutes } from "./routes/federation.ts";
 import { findingRoutes } from "./routes/findings.ts";
 import { healthRoutes, LIVE_HEALTH_PATH } from "./routes/health.ts";
@@ -54,6 +55,8 @@ export function buildApp() {
   app.route("/", wellKnownRoutes());
   // Prometheus exposition (scrape token or view_metrics).
   app.route("/", metricsRoutes());
+  // Per-user upstream credentials: the provider's redirect back (before /oauth/*, which may 404).
+  app.route("/", upstreamCallbackRoutes());
   // The gateway as OAuth authorization server (404 unless configured).
   app.route("/", oauthRoutes());
 
@@ -95,6 +98,7 @@ export function buildApp() {
   api.route("/", federationRoutes());
   api.route("/", ssoRoutes());
   api.route("/", virtualServerRoutes());
+  api.route("/", connectionRoutes());
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

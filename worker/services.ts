@@ -8,6 +8,8 @@ import { identityServices } from "./auth/identity.ts";
 import type { TokenService } from "./auth/token-service.ts";
 import { type GatewayConfig, loadConfig } from "./env.ts";
 import { FederationService } from "./federation/federation-service.ts";
+import { ConnectionService } from "./oauth/connection-service.ts";
+import { CredentialCipher } from "./oauth/credential-cipher.ts";
 import { oauthTokenValidator } from "./oauth/token-validator.ts";
 import { Auditor } from "./observability/audit.ts";
 import { MetricsRecorder } from "./observability/metrics.ts";
@@ -38,6 +40,7 @@ import { D1RatingStore } from "./store/d1/d1-rating-store.ts";
 import { D1RegistryStore } from "./store/d1/d1-registry-store.ts";
 import { D1ScopesStore } from "./store/d1/d1-scopes-store.ts";
 import { D1TokenStore } from "./store/d1/d1-token-store.ts";
+import { D1UserCredentialStore } from "./store/d1/d1-user-credential-store.ts";
 import { D1VirtualServerStore } from "./store/d1/d1-virtual-server-store.ts";
 import type { FindingStore } from "./store/finding-store.ts";
 import type { RegistryStore } from "./store/registry-store.ts";
@@ -91,6 +94,8 @@ export interface Services {
   upstreamPool: UpstreamSessionPool;
   /** The guarded fetch every upstream connection uses, and the address check registration uses. */
   egress: EgressGuard;
+  /** Per-user upstream credentials (servers with `oauth` egress): connect, refresh, revoke. */
+  connections: ConnectionService;
 }
 
 declare module "hono" {
@@ -155,6 +160,11 @@ export function getServices(env: Env): Services {
       serverStateObserver(env, config.resilience),
       directory,
       ratingCleanup(ratings, "server"),
+      // A deleted server's per-user credentials go with it.
+      {
+        serverSaved: async () => {},
+        serverDeleted: (tenant, id) => services.connections.serverDeleted(tenant, id),
+      },
     ],
     state: serverStatePort(env),
     // Catalog reads connect through the egress guard (checked at every read, not only at registration).
@@ -213,6 +223,16 @@ export function getServices(env: Env): Services {
     ratings,
     upstreamPool: new UpstreamSessionPool(),
     egress,
+    connections: new ConnectionService({
+      store: new D1UserCredentialStore(env.DB),
+      registry: store,
+      access,
+      cipher: new CredentialCipher(secretsFromEnv(env)("CREDENTIAL_ENCRYPTION_KEY")),
+      secrets: secretsFromEnv(env),
+      readCatalogWith: (server, token) => servers.refreshCatalogFor(server.tenant, server.id, token),
+      // The provider's token endpoint is an upstream like any other: through the egress guard.
+      fetch: egress.fetch,
+    }),
   };
   built.set(env, services);
   return services;

@@ -107,3 +107,6 @@ export type VirtualToolRef = VirtualServer["tools"][number];
 export type VirtualServerInput = Required<
   Pick<Schemas["VirtualServerCreate"], "name" | "description" | "mode" | "tools">
 >;
+
+/** A server with per-user (oauth) credentials and the caller's connection to it (GET /connections). */
+export type Connection = Schemas["Connection"];

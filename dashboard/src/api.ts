@@ -8,6 +8,7 @@ import type {
   AgentInput,
   AuthMethods,
   CatalogItem,
+  Connection,
   FederationSource,
   FederationSourceInput,
   FieldError,
@@ -269,6 +270,26 @@ export class GatewayApi {
 
   revokeToken(id: string): Promise<void> {
     return this.request(`/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  // --- Connected accounts (per-user upstream credentials) ---
+
+  async listConnections(): Promise<Connection[]> {
+    return (await this.request<{ items: Connection[] }>("/connections")).items;
+  }
+
+  /** The provider's authorization URL; the response's cookie binds the flow to this browser. */
+  async startConnection(serverId: string): Promise<string> {
+    const body = await this.request<{ authorizationUrl: string }>(
+      `/connections/${encodeURIComponent(serverId)}/connect`,
+      // Keeps the response's browser-binding cookie (an "omit" fetch would drop it).
+      { method: "POST", cookies: true },
+    );
+    return body.authorizationUrl;
+  }
+
+  disconnect(serverId: string): Promise<void> {
+    return this.request(`/connections/${encodeURIComponent(serverId)}`, { method: "DELETE" });
   }
 
   // --- Usage (view_metrics) ---

@@ -8,6 +8,7 @@ import { AgentsPage } from "./pages/agents.tsx";
 import { ApprovalsPage } from "./pages/approvals.tsx";
 import { AuditPage } from "./pages/audit.tsx";
 import { ConnectPage } from "./pages/connect.tsx";
+import { ConnectionsPage } from "./pages/connections.tsx";
 import { FederationPage } from "./pages/federation.tsx";
 import { FindingsPage } from "./pages/findings.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
@@ -46,6 +47,7 @@ function Page() {
   if (path === "/search") return <SearchPage />;
   if (path === "/access") return <AccessPage />;
   if (path === "/tokens") return <TokensPage />;
+  if (path === "/connections") return <ConnectionsPage />;
   if (path === "/connect") return <ConnectPage />;
   if (path === "/usage") return <UsagePage />;
   if (path === "/federation") return <FederationPage />;

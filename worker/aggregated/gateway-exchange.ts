@@ -69,6 +69,10 @@ export class GatewayExchange {
       principal: request.principal,
       // Without a client session, upstream sessions are reused from the isolate's pool.
       ...(!init.upstreamSessions && { sessionPool: this.services.upstreamPool.forCaller(request.principal) }),
+      // Per-user (oauth) egress: the caller's own tokens; "connect" links point at this gateway.
+      credentials: this.services.connections.callerCredentials(
+        this.config.publicUrl ?? new URL(request.http.url).origin,
+      ),
     };
     request.audit.setContext({
       endpoint: this.endpoint,

@@ -263,7 +263,7 @@ function stringClaim(claims: JWTPayload, name: string): string | undefined {
 }
 
 /** RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding. */
-function formEncode(value: string): string {
+export function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, "+");
 }
 

@@ -71,6 +71,12 @@ export const UpstreamEndpointInput = z.strictObject({
   weight: z.int().min(1).max(1000).default(1),
 });
 
+const ProviderUrl = z
+  .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
+  .max(2048)
+  .refine((url) => !hasCredentials(url), "credentials do not belong in the URL")
+  .refine((url) => !url.includes("#"), "a URL fragment is not allowed");
+
 export const EgressInput = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("bearer"), secret: SecretName }),
   z.strictObject({
@@ -90,6 +96,28 @@ export const EgressInput = z.discriminatedUnion("type", [
       .max(512)
       .refine((template) => template.includes("{secret}"), "the template must contain {secret}"),
   }),
+  z
+    .strictObject({
+      type: z.literal("oauth"),
+      provider: z.strictObject({
+        authorizeUrl: ProviderUrl.meta({ description: "The provider's authorization endpoint" }),
+        tokenUrl: ProviderUrl.meta({
+          description: "The provider's token endpoint (code and refresh grants)",
+        }),
+        clientId: z.string().min(1).max(512),
+        clientSecret: SecretName.optional().meta({
+          description: "Name of the secret holding the client secret; omit for a public client (PKCE only)",
+        }),
+        scopes: z
+          .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/, "not a valid OAuth scope"))
+          .max(50)
+          .default([]),
+      }),
+    })
+    .meta({
+      description:
+        "Per-user credentials: each user connects their own account (3-legged OAuth); their token goes only to their own requests",
+    }),
 ]);
 
 // Resilience settings (worker/resilience/; defaults and meaning in README "Resilience").

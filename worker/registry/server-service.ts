@@ -28,7 +28,7 @@ import {
   type DiscoveredCatalog,
   type UpstreamTarget,
 } from "../upstream/catalog-reader.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "../upstream/egress.ts";
+import { applyEgress, MissingSecretError, type SecretSource, withCallerToken } from "../upstream/egress.ts";
 import type { AccessGuard } from "./access-service.ts";
 import { catalogFromDiscovery, type ReadCatalog, unreachableState } from "./catalog.ts";
 import { definedFields, listingPage, notifyObservers } from "./listing.ts";
@@ -412,14 +412,20 @@ export class ServerService {
   /**
    * Reads the catalog now and records it without touching the rest of the
    * record; tells observers (the search index) when entries changed. Null
-   * when the server is gone.
+   * when the server is gone. `callerToken`: a per-user (`oauth`) server is
+   * read with the token of a user who just connected (worker/oauth/
+   * connection-service.ts); the catalog is shared, the token never is.
    */
-  async refreshCatalogFor(tenant: string, id: string): Promise<CatalogRefresh | null> {
+  async refreshCatalogFor(tenant: string, id: string, callerToken?: string): Promise<CatalogRefresh | null> {
     const current = await this.options.store.getServer(tenant, id);
     if (!current) return null;
+    // Per-user egress: only a connected user's token can read it (see callerToken); keep what was read then.
+    if (current.egress?.type === "oauth" && callerToken === undefined && current.catalog.status === "ok") {
+      return { state: current.catalog, changes: [] };
+    }
     const before = await this.options.store.listCatalog(tenant, id);
     const timestamp = this.now().toISOString();
-    const outcome = await this.readCatalog(current);
+    const outcome = await this.readCatalog(current, callerToken);
     const scan = await this.inspect(current, outcome);
     const { catalog: state } = withScanWarnings(withCatalogOutcome(current, outcome, timestamp), scan);
     const entries = outcome.entries ?? undefined;
@@ -519,11 +525,16 @@ export class ServerService {
   }
 
   /** Tries each replica in turn; the first that answers provides the catalog. */
-  private async readCatalog(server: ServerRecord): Promise<CatalogOutcome> {
+  private async readCatalog(server: ServerRecord, callerToken?: string): Promise<CatalogOutcome> {
+    if (server.egress?.type === "oauth" && callerToken === undefined) {
+      return { entries: null, reason: PER_USER_CATALOG };
+    }
+    const secrets =
+      callerToken === undefined ? this.options.secrets : withCallerToken(this.options.secrets, callerToken);
     const reasons: string[] = [];
     for (const endpoint of server.endpoints) {
       try {
-        const { url, headers } = applyEgress(endpoint.url, server.egress, this.options.secrets);
+        const { url, headers } = applyEgress(endpoint.url, server.egress, secrets);
         const discovered = await this.options.readCatalog(
           { url, transport: endpoint.transport, headers },
           { timeoutMs: Math.min(server.timeoutMs, this.options.discoveryTimeoutMs) },
@@ -538,6 +549,9 @@ export class ServerService {
     return { entries: null, reason: reasons.join("; ") };
   }
 }
+
+const PER_USER_CATALOG =
+  "per-user credentials (oauth egress): the catalog is read when a user connects their account";
 
 function withCatalogOutcome(server: ServerRecord, outcome: CatalogOutcome, timestamp: string): ServerRecord {
   const catalog =

@@ -11,6 +11,7 @@ import { findUsableServer } from "../edge/usable-servers.ts";
 import { ConfigError } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
+import { baseUrl } from "../http/resource.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
@@ -18,7 +19,8 @@ import type { ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import { canSee } from "../registry/visibility.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
-import { secretsFromEnv } from "../upstream/egress.ts";
+import { connectionRequiredReply } from "../upstream/connection-required.ts";
+import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
 import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
 
 type Env_ = { Bindings: Env };
@@ -66,6 +68,15 @@ async function exchangeContext(
     deps: { services, config, env: c.env, waitUntil: c.executionCtx },
   });
   const access = await mcp.access();
+  // Per-user egress: the caller's own token, or the "connect your account" reply.
+  let secrets: ProxyContext["secrets"];
+  try {
+    const credentials = services.connections.callerCredentials(baseUrl(config.publicUrl, c.req.url));
+    secrets = await callerSecrets(server, principal, secretsFromEnv(c.env), credentials);
+  } catch (error) {
+    if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);
+    throw error;
+  }
   return {
     mcp,
     request: mcp.http,
@@ -81,7 +92,7 @@ async function exchangeContext(
       access.forServer(server.path),
       await services.approvals.pinsFor(server.tenant, server.id),
     ),
-    secrets: secretsFromEnv(c.env),
+    secrets,
     upstreamFetch: services.egress.fetch,
     sessionSecret: config.sessionSecret,
     requestId,

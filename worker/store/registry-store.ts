@@ -99,7 +99,19 @@ export type EgressCredential =
   | { type: "bearer"; secret: string }
   | { type: "api_key"; secret: string; in: "header" | "query"; name: string }
   | { type: "basic"; username: string; secret: string }
-  | { type: "template"; secret: string; in: "header" | "query"; name: string; template: string };
+  | { type: "template"; secret: string; in: "header" | "query"; name: string; template: string }
+  /** Per-user credentials: each caller connects their own account (3-legged OAuth, worker/oauth/connections). */
+  | { type: "oauth"; provider: OAuthEgressProvider };
+
+/** The upstream's OAuth provider for `oauth` egress; `clientSecret` names a secret, never holds it. */
+export interface OAuthEgressProvider {
+  authorizeUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  /** Absent: a public client (PKCE only). */
+  clientSecret?: string;
+  scopes: string[];
+}
 
 export interface CatalogCounts {
   tools: number;

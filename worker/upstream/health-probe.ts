@@ -15,6 +15,11 @@ export interface ProbeOptions {
   /** Reported as the replica's URL (without egress query parameters). */
   url: string;
   now?: () => number;
+  /**
+   * Per-user (`oauth`) egress: the probe carries no one's credential, so the
+   * upstream's 401 to it proves the replica is up (it answered, and wants a user).
+   */
+  unauthorizedIsAlive?: boolean;
 }
 
 export async function probeReplica(target: UpstreamTarget, options: ProbeOptions): Promise<ReplicaCheck> {
@@ -39,6 +44,9 @@ export async function probeReplica(target: UpstreamTarget, options: ProbeOptions
     }
     return { url: options.url, ok: true, latencyMs: Math.max(0, now() - startedAt), error: null };
   } catch (error) {
+    if (options.unauthorizedIsAlive && connection?.observed.lastPostStatus === 401) {
+      return { url: options.url, ok: true, latencyMs: Math.max(0, now() - startedAt), error: null };
+    }
     const reason = deadline.signal.aborted
       ? `timed out after ${options.timeoutMs} ms (during ${phase})`
       : explainFailure(error, phase, connection?.observed.failure);

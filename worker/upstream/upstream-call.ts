@@ -17,7 +17,15 @@ import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
-import { applyEgress, MissingSecretError, type SecretSource } from "./egress.ts";
+import {
+  applyEgress,
+  type CallerCredentials,
+  ConnectionRequiredError,
+  callerSecrets,
+  connectionRequiredRpc,
+  MissingSecretError,
+  type SecretSource,
+} from "./egress.ts";
 import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure, isMalformedAnswer } from "./upstream-failure.ts";
 import { credentialKey, type UpstreamSessionLender } from "./upstream-pool.ts";
@@ -53,6 +61,8 @@ export interface UpstreamLeaseContext {
    * (upstream-pool.ts), for callers without a client session.
    */
   sessionPool?: UpstreamSessionLender;
+  /** The caller's own upstream tokens, for servers with per-user (`oauth`) egress. */
+  credentials?: CallerCredentials;
 }
 
 export interface UpstreamCallContext {
@@ -122,6 +132,7 @@ export async function callUpstream(
   };
   try {
     const { resilience, waitUntil, principal } = context.lease;
+    context = { ...context, secrets: await secretsForCaller(server, context) };
     const outcome = await withFailover<Attempt>(
       resilience,
       waitUntil,
@@ -157,6 +168,16 @@ export async function callUpstream(
     throw outcome.value.error;
   } finally {
     timeout.clear();
+  }
+}
+
+/** The caller's own token bound in for per-user egress; an unconnected caller is refused with the connect URL. */
+async function secretsForCaller(server: ServerRecord, context: UpstreamCallContext): Promise<SecretSource> {
+  try {
+    return await callerSecrets(server, context.lease.principal, context.secrets, context.lease.credentials);
+  } catch (error) {
+    if (!(error instanceof ConnectionRequiredError)) throw error;
+    throw new UpstreamCallError("refused", error.message, null, connectionRequiredRpc(error));
   }
 }
 

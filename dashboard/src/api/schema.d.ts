@@ -4130,6 +4130,259 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Servers with per-user (oauth) credentials and your connection to each; `?user=` lists a user's (admins) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Admins only (manage_scopes): the subject of the user whose connections to act on */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The connections (never a token) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectionList"] | components["schemas"]["UserConnectionList"];
+                    };
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `user` given without manage_scopes */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connections/{serverId}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Connect your account: redirects to the provider (PKCE S256, sealed state bound to you and this browser) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    serverId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider's authorization endpoint */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such server (or you may not see it) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The server does not use per-user credentials */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description CREDENTIAL_ENCRYPTION_KEY is not set */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Connect your account: the provider's authorization URL to open in this browser */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    serverId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Open this URL in the browser that made this request (a cookie binds the flow to it) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectStart"];
+                    };
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such server (or you may not see it) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The server does not use per-user credentials */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description CREDENTIAL_ENCRYPTION_KEY is not set */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connections/{serverId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Disconnect your account from the server (admins: `?user=` revokes that user's) */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Admins only (manage_scopes): the subject of the user whose connections to act on */
+                    user?: string;
+                };
+                header?: never;
+                path: {
+                    serverId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed; the gateway no longer holds the token */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `user` given without manage_scopes */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such connection */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4188,6 +4441,26 @@ export interface components {
                 in?: "header" | "query";
                 name: string;
                 template: string;
+            } | {
+                /** @enum {string} */
+                type: "oauth";
+                provider: {
+                    /**
+                     * Format: uri
+                     * @description The provider's authorization endpoint
+                     */
+                    authorizeUrl: string;
+                    /**
+                     * Format: uri
+                     * @description The provider's token endpoint (code and refresh grants)
+                     */
+                    tokenUrl: string;
+                    clientId: string;
+                    /** @description Name of the secret holding the client secret; omit for a public client (PKCE only) */
+                    clientSecret?: string;
+                    /** @default [] */
+                    scopes?: string[];
+                };
             } | null;
             license: string | null;
             version: string | null;
@@ -4404,6 +4677,26 @@ export interface components {
                 in?: "header" | "query";
                 name: string;
                 template: string;
+            } | {
+                /** @enum {string} */
+                type: "oauth";
+                provider: {
+                    /**
+                     * Format: uri
+                     * @description The provider's authorization endpoint
+                     */
+                    authorizeUrl: string;
+                    /**
+                     * Format: uri
+                     * @description The provider's token endpoint (code and refresh grants)
+                     */
+                    tokenUrl: string;
+                    clientId: string;
+                    /** @description Name of the secret holding the client secret; omit for a public client (PKCE only) */
+                    clientSecret?: string;
+                    /** @default [] */
+                    scopes?: string[];
+                };
             } | null;
             /** @default null */
             license?: string | null;
@@ -4548,6 +4841,26 @@ export interface components {
                 in?: "header" | "query";
                 name: string;
                 template: string;
+            } | {
+                /** @enum {string} */
+                type: "oauth";
+                provider: {
+                    /**
+                     * Format: uri
+                     * @description The provider's authorization endpoint
+                     */
+                    authorizeUrl: string;
+                    /**
+                     * Format: uri
+                     * @description The provider's token endpoint (code and refresh grants)
+                     */
+                    tokenUrl: string;
+                    clientId: string;
+                    /** @description Name of the secret holding the client secret; omit for a public client (PKCE only) */
+                    clientSecret?: string;
+                    /** @default [] */
+                    scopes?: string[];
+                };
             } | null;
             license?: string | null;
             version?: string | null;
@@ -5381,6 +5694,45 @@ export interface components {
              */
             mode?: "tools" | "discovery";
             enabled?: boolean;
+        };
+        /** @description Your connections (without `?user=`) */
+        ConnectionList: {
+            items: components["schemas"]["Connection"][];
+        };
+        Connection: {
+            serverId: string;
+            serverName: string;
+            serverPath: string;
+            /** @description Host of the provider whose account is connected */
+            provider: string;
+            /** @enum {string} */
+            status: "connected" | "reconnect_required" | "not_connected";
+            scopes: string[];
+            /** @description When the current access token expires */
+            expiresAt: string | null;
+            connectedAt: string | null;
+            updatedAt: string | null;
+        };
+        /** @description One user's connections (admins, `?user=`) */
+        UserConnectionList: {
+            user: string;
+            items: components["schemas"]["UserConnection"][];
+        };
+        UserConnection: {
+            serverId: string;
+            serverPath: string | null;
+            subject: string;
+            issuer: string;
+            userName: string | null;
+            /** @enum {string} */
+            status: "connected" | "reconnect_required";
+            scopes: string[];
+            expiresAt: string | null;
+            connectedAt: string;
+            updatedAt: string;
+        };
+        ConnectStart: {
+            authorizationUrl: string;
         };
     };
     responses: never;

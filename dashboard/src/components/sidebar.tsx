@@ -20,6 +20,7 @@ const NAV: NavItem[] = [
   { to: "/virtual-servers", label: "Virtual servers", icon: "servers", needs: "list_service" },
   { to: "/connect", label: "Connect", icon: "connect" },
   { to: "/tokens", label: "Tokens", icon: "tokens" },
+  { to: "/connections", label: "Connected accounts", icon: "connect" },
   { to: "/access", label: "Access", icon: "access" },
   { to: "/usage", label: "Usage", icon: "usage", needs: "view_metrics" },
   { to: "/federation", label: "Federation", icon: "federation", needs: "manage_federation" },

@@ -24,6 +24,7 @@ import type {
   UpstreamEndpoint,
   Visibility,
 } from "../registry-store.ts";
+import type { ConnectionStatus } from "../user-credential-store.ts";
 import type {
   VirtualPromptRef,
   VirtualResourceRef,
@@ -425,5 +426,28 @@ export const virtualServers = sqliteTable(
   (table) => [
     uniqueIndex("virtual_servers_name_unique").on(table.name),
     index("virtual_servers_tenant_name").on(table.tenant, table.name),
+  ],
+);
+
+/** Per-user upstream credentials (3-legged OAuth): the token set only as AES-GCM ciphertext. */
+export const userCredentials = sqliteTable(
+  "user_credentials",
+  {
+    tenant: text("tenant").notNull(),
+    serverId: text("server_id").notNull(),
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    userName: text("user_name"),
+    status: text("status").$type<ConnectionStatus>().notNull().default("connected"),
+    ciphertext: text("ciphertext").notNull(),
+    iv: text("iv").notNull(),
+    expiresAt: text("expires_at"),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull().default([]),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenant, table.serverId, table.issuer, table.subject] }),
+    index("user_credentials_tenant_subject").on(table.tenant, table.subject),
   ],
 );
