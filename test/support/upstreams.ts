@@ -14,6 +14,7 @@ import {
 } from "../../scripts/processes.ts";
 import { startFaultFleet } from "./fault-fleet.ts";
 import { startProbeServer } from "./probe-mcp-server.ts";
+import { startRelayServer } from "./relay-mcp-server.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -28,6 +29,8 @@ export interface Upstreams {
   demoUrl: string;
   /** Control API of the fault-injectable replica fleet (test/support/fault-fleet.ts). */
   faultFleetUrl: string;
+  /** Base URL of the relay server (test/support/relay-mcp-server.ts); its MCP endpoint is `${relayUrl}/mcp`. */
+  relayUrl: string;
 }
 
 declare module "vitest" {
@@ -59,6 +62,7 @@ export default async function setup(project: TestProject) {
     startDemoServer({ port: 0, host: "127.0.0.1" }),
     startFaultFleet(),
   ]);
+  const relay = await startRelayServer();
   project.provide("upstreams", {
     everythingStreamableUrl: streamable.url,
     everythingSseUrl: sse.url,
@@ -66,6 +70,7 @@ export default async function setup(project: TestProject) {
     aggregateProbeUrl: aggregateProbe.url,
     demoUrl: demo.url,
     faultFleetUrl: fleet.url,
+    relayUrl: relay.url,
   });
   return async () => {
     await Promise.all([
@@ -75,6 +80,7 @@ export default async function setup(project: TestProject) {
       aggregateProbe.close(),
       demo.close(),
       fleet.close(),
+      relay.close(),
     ]);
   };
 }

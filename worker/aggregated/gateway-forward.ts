@@ -13,11 +13,14 @@ import {
   type UpstreamRequest,
 } from "../upstream/upstream-call.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
+import { upstreamRelay } from "./gateway-relay.ts";
 
 /** Upstream call options for one request: its cancellation and progress relay. */
 export interface UpstreamCallOptions {
   signal: AbortSignal;
   onProgress?: (progress: UpstreamProgress) => void;
+  /** The client request being served: what the upstream sends on its own is relayed to it (gateway-relay.ts). */
+  context?: ServerContext;
 }
 
 /**
@@ -32,11 +35,14 @@ export async function forwardUpstream(
   note: AuditNote,
   options: UpstreamCallOptions,
 ): Promise<Record<string, unknown>> {
+  const { context, ...callOptions } = options;
+  const relay = context && upstreamRelay(exchange, context, server.path);
   try {
     const outcome = await callUpstream(server, request, {
       secrets: exchange.secrets,
       lease: exchange.lease,
-      ...options,
+      ...callOptions,
+      ...(relay && { relay }),
       ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
       defer: (work) => exchange.defer(work),
     });
@@ -99,9 +105,10 @@ export function describeFailure(error: unknown): { kind: string; message: string
 /** Upstream call options for a request: its cancellation, and its progress relayed when the client asked for it. */
 export function relayed(ctx: ServerContext): UpstreamCallOptions {
   const progressToken = ctx.mcpReq._meta?.progressToken;
-  if (progressToken === undefined) return { signal: ctx.mcpReq.signal };
+  if (progressToken === undefined) return { signal: ctx.mcpReq.signal, context: ctx };
   return {
     signal: ctx.mcpReq.signal,
+    context: ctx,
     onProgress: (progress) => {
       const params = { progressToken, ...progress };
       ctx.mcpReq.notify({ method: "notifications/progress", params }).catch(() => {});

@@ -11,6 +11,7 @@ import { Server } from "@modelcontextprotocol/server";
 import { rejectCursor } from "./gateway-errors.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
+import { registerRelayHandlers } from "./gateway-relay.ts";
 
 // Virtual servers and older callers import these from here.
 export { parseInput, refused, rejectCursor, unknownPrompt, unknownTool } from "./gateway-errors.ts";
@@ -27,7 +28,12 @@ const INSTRUCTIONS =
 /** A fresh server for one exchange (the SDK's factory contract). */
 export function createGatewayServer(exchange: GatewayExchange): Server {
   const server = new Server(GATEWAY_SERVER_INFO, {
-    capabilities: { tools: {}, resources: {}, prompts: {} },
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { listChanged: true, ...(exchange.clientChannel && { subscribe: true }) },
+      prompts: { listChanged: true },
+      ...(exchange.clientChannel && { logging: {} }),
+    },
     instructions: INSTRUCTIONS,
   });
   const gateway = new GatewayHandlers(exchange);
@@ -55,5 +61,6 @@ export function createGatewayServer(exchange: GatewayExchange): Server {
   server.setRequestHandler("prompts/get", (request, ctx) =>
     gateway.getPrompt(request.params.name, request.params.arguments ?? {}, ctx),
   );
+  registerRelayHandlers(server, exchange);
   return server;
 }

@@ -16,6 +16,7 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
+import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
 
 export type UpstreamTransport = "streamable-http" | "sse";
 
@@ -48,6 +49,8 @@ export interface UpstreamConnectionOptions {
   negotiation?: Negotiation;
   /** Resume this upstream session instead of initializing a new one (Streamable HTTP only). */
   resume?: UpstreamSession;
+  /** Bridges the upstream's own requests and notifications to the gateway's caller (upstream-relay.ts). */
+  relay?: UpstreamRelay;
 }
 
 /** Closing (Streamable HTTP session DELETE) gets this much time. */
@@ -90,13 +93,15 @@ export class UpstreamConnection {
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
     this.transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
     this.client = new Client(CLIENT_INFO, {
-      capabilities: {},
+      capabilities: options.relay?.capabilities ?? {},
       // Ajv compiles schemas to code, which workerd forbids; this validator interprets them.
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
       versionNegotiation: { mode: this.negotiation === "auto" ? "auto" : "legacy" },
-      // The gateway declares no client capabilities, so an upstream has nothing to ask for.
-      inputRequired: { autoFulfill: false },
+      // Without a relay the gateway declares no client capabilities, so an upstream has nothing to ask
+      // for; with one, a 2026 upstream's input_required result is fulfilled through the relay's handlers.
+      inputRequired: { autoFulfill: options.relay !== undefined },
     });
+    if (options.relay) attachRelay(this.client, options.relay);
     // Transport hiccups also surface as rejected requests; reporting them twice helps no one.
     this.client.onerror = () => {};
   }
