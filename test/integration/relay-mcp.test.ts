@@ -4,6 +4,7 @@
 // clients on the other side. Everything runs in workerd with real D1 and the
 // real McpSession Durable Object.
 import { exports } from "cloudflare:workers";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -12,7 +13,6 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
@@ -144,7 +144,7 @@ describe("relay to a session-based client on /mcp", () => {
       await actor.callTool({ name: `${path}__change`, arguments: {} });
       heard = await eventually(() => changes.length > 0 && updates.length > 0, 1_000);
     }
-    expect(heard).toBe(true);
+    expect(heard, JSON.stringify({ changes, updates, stats: await relayStats() })).toBe(true);
     expect(updates).toContain(wrapped);
     // Coalesced: one change per round at most, never one per upstream session.
     expect(changes.length).toBeLessThanOrEqual(10);
@@ -154,4 +154,3 @@ describe("relay to a session-based client on /mcp", () => {
     await Promise.all([watcher.close(), stranger.close(), actor.close()]);
   });
 });
-

@@ -64,26 +64,27 @@ export async function startRelayServer(): Promise<RelayServer> {
       "log",
       { description: "Logs one debug and one error message during the call." },
       async (extra) => {
-        await server.server.sendLoggingMessage({ level: "debug", data: "relay debug" }, extra.sessionId);
-        await server.server.sendLoggingMessage({ level: "error", data: "relay error" }, extra.sessionId);
+        // Related to the call, so they travel on its stream.
+        for (const level of ["debug", "error"] as const) {
+          await extra.sendNotification({
+            method: "notifications/message",
+            params: { level, data: `relay ${level}` },
+          });
+        }
         return { content: [{ type: "text", text: "logged" }] };
       },
     );
-    server.registerTool(
-      "wait",
-      { description: "Waits until cancelled (at most 10 s)." },
-      async (extra) => {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 10_000);
-          extra.signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            stats.cancelled += 1;
-            resolve();
-          });
+    server.registerTool("wait", { description: "Waits until cancelled (at most 10 s)." }, async (extra) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        extra.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          stats.cancelled += 1;
+          resolve();
         });
-        return { content: [{ type: "text", text: "waited" }] };
-      },
-    );
+      });
+      return { content: [{ type: "text", text: "waited" }] };
+    });
     server.registerTool(
       "change",
       {
@@ -135,7 +136,9 @@ export async function startRelayServer(): Promise<RelayServer> {
     }
     if (sessionId !== undefined) {
       response.writeHead(404, { "content-type": "application/json" });
-      response.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }));
+      response.end(
+        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }),
+      );
       return;
     }
     const server = newServer();

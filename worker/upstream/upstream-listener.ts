@@ -7,6 +7,9 @@
 import { SseParser } from "../protocol/sse.ts";
 import type { UpstreamSession, UpstreamTarget } from "./upstream-client.ts";
 
+const CONFLICT_RETRIES = 5;
+const CONFLICT_DELAY_MS = 100;
+
 export interface UpstreamListening {
   /** False when the upstream offers no standalone stream (405) or refused the session. */
   opened: boolean;
@@ -30,6 +33,13 @@ export async function listenUpstream(
   let response: Response;
   try {
     response = await fetchFn(target.url, { method: "GET", headers, signal });
+    // 409: the upstream still holds the stream the SDK client opened after `initialize`
+    // (closed on our side, not yet noticed on its side). It lets go shortly.
+    for (let attempt = 1; response.status === 409 && attempt <= CONFLICT_RETRIES; attempt++) {
+      await response.body?.cancel().catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, CONFLICT_DELAY_MS * attempt));
+      response = await fetchFn(target.url, { method: "GET", headers, signal });
+    }
   } catch {
     return { opened: false, done: Promise.resolve() };
   }
