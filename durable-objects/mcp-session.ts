@@ -11,6 +11,11 @@ import { type ExchangeInit, GatewayExchange } from "../worker/aggregated/gateway
 import { wrapUri } from "../worker/aggregated/gateway-names.ts";
 import { listenForClient } from "../worker/aggregated/gateway-relay.ts";
 import { serveSessionRequest } from "../worker/aggregated/gateway-serving.ts";
+import {
+  HeldUpstreamCall,
+  type InputExchangeInit,
+  type InputStep,
+} from "../worker/aggregated/input-exchange.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
 import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
 import type { Principal } from "../worker/auth/principal.ts";
@@ -21,7 +26,7 @@ import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../worker/pro
 import { callerKey } from "../worker/proxy/session-token.ts";
 import { type Services, servicesFor } from "../worker/services.ts";
 import { applyEgress, secretsFromEnv } from "../worker/upstream/egress.ts";
-import type { UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
+import { callUpstream, type UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
 import { terminateUpstreamSession, type UpstreamSession } from "../worker/upstream/upstream-client.ts";
 import { relayedCapabilities } from "../worker/upstream/upstream-relay.ts";
 
@@ -63,6 +68,8 @@ export class McpSession extends DurableObject<Env> {
   private upstream = new Map<string, StoredUpstreamSession>();
   /** In memory only: requests in flight, the standalone stream, subscriptions (see docs/architecture.md). */
   private relay: SessionRelay | null = null;
+  /** An object named `input:{id}` holds one upstream exchange waiting for a 2026 caller's input. */
+  private held: HeldUpstreamCall | null = null;
   private readonly services: Services;
   private readonly config: GatewayConfig;
 
@@ -152,6 +159,34 @@ export class McpSession extends DurableObject<Env> {
     exchange.record();
     await this.terminate(record);
     return new Response(null, { status: 204 });
+  }
+
+  /** Starts the upstream call of a 2026 caller that may have to answer input requests (input-exchange.ts). */
+  async startInput(init: InputExchangeInit): Promise<InputStep> {
+    const server = await this.services.store.getServer(init.tenant, init.serverId);
+    if (!server || this.held) return { kind: "gone" };
+    this.held = new HeldUpstreamCall(init.caller, init.capabilities, (relay) =>
+      callUpstream(server, init.request, {
+        secrets: secretsFromEnv(this.env),
+        lease: {
+          resilience: { env: this.env, settings: this.config.resilience },
+          waitUntil: this.ctx,
+          principal: init.principal,
+        },
+        relay,
+      }),
+    );
+    return this.held.next();
+  }
+
+  /** The caller's retry with its answers: the next step of the held call. */
+  async resumeInput(caller: string, responses: Record<string, unknown>): Promise<InputStep> {
+    const held = this.held;
+    if (!held || held.caller !== caller || Date.now() > held.expiresAt) return { kind: "gone" };
+    held.answer(responses);
+    const step = await held.next();
+    if (step.kind !== "input") this.held = null;
+    return step;
   }
 
   /** Idle expiry: ends the session once it has seen no request for the idle time. */

@@ -14,6 +14,7 @@ import {
 } from "../upstream/upstream-call.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { upstreamRelay } from "./gateway-relay.ts";
+import { forwardWithInput } from "./input-exchange.ts";
 
 /** Upstream call options for one request: its cancellation and progress relay. */
 export interface UpstreamCallOptions {
@@ -38,14 +39,19 @@ export async function forwardUpstream(
   const { context, ...callOptions } = options;
   const relay = context && upstreamRelay(exchange, context, server.path);
   try {
-    const outcome = await callUpstream(server, request, {
-      secrets: exchange.secrets,
-      lease: exchange.lease,
-      ...callOptions,
-      ...(relay && { relay }),
-      ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
-      defer: (work) => exchange.defer(work),
-    });
+    // A 2026 caller that can answer input requests: the call is held where its retry can reach it.
+    const bridged = context && (await forwardWithInput(exchange, server, request, context));
+    if (bridged?.kind === "input_required") return bridged.result;
+    const outcome =
+      bridged?.outcome ??
+      (await callUpstream(server, request, {
+        secrets: exchange.secrets,
+        lease: exchange.lease,
+        ...callOptions,
+        ...(relay && { relay }),
+        ...(exchange.upstreamSessions && { sessions: exchange.upstreamSessions }),
+        defer: (work) => exchange.defer(work),
+      }));
     note.upstreamStatus = outcome.upstreamStatus;
     if (outcome.result.isError === true) note.outcome = "tool_error";
     return withoutProtocolFields(outcome.result);
