@@ -4,6 +4,10 @@
 // clients on the other side. Everything runs in workerd with real D1 and the
 // real McpSession Durable Object.
 import { exports } from "cloudflare:workers";
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -152,5 +156,70 @@ describe("relay to a session-based client on /mcp", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(strangerHeard).toEqual([]);
     await Promise.all([watcher.close(), stranger.close(), actor.close()]);
+  });
+});
+
+async function modernClient(autoFulfill: boolean): Promise<{ client: ModernClient; asked: unknown[] }> {
+  const asked: unknown[] = [];
+  const client = new ModernClient(
+    { name: "relay-test-v2", version: "1.0.0" },
+    {
+      capabilities: { elicitation: {} },
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      inputRequired: { autoFulfill },
+    },
+  );
+  client.setRequestHandler("elicitation/create", async (request) => {
+    asked.push(request.params);
+    return { action: "accept", content: { color: "amber" } };
+  });
+  const transport = new ModernTransport(MCP_URL, {
+    fetch: gatewayFetch,
+    requestInit: { headers: { authorization: `Bearer ${adminToken}` } },
+  });
+  await client.connect(transport);
+  return { client, asked };
+}
+
+describe("input bridge for a 2026-07-28 client on /mcp", () => {
+  it("turns an upstream's elicitation into input_required and resumes the upstream with the answer", async () => {
+    const { client, asked } = await modernClient(true);
+    const result = await client.callTool({ name: `${path}__ask`, arguments: {} });
+    expect(asked).toHaveLength(1);
+    expect((asked[0] as { message: string }).message).toBe("Which color?");
+    expect(textOf(result)).toContain("amber");
+    expect((await relayStats()).answers).toContainEqual({ action: "accept", content: { color: "amber" } });
+    await client.close();
+  });
+
+  it("refuses a tampered requestState", async () => {
+    const { client } = await modernClient(false);
+    const first = (await client.callTool(
+      { name: `${path}__ask`, arguments: {} },
+      { allowInputRequired: true },
+    )) as {
+      resultType?: string;
+      requestState?: string;
+      inputRequests?: Record<string, { method: string }>;
+    };
+    expect(first.resultType).toBe("input_required");
+    const [key, entry] = Object.entries(first.inputRequests ?? {})[0] ?? [];
+    expect(entry?.method).toBe("elicitation/create");
+    const state = first.requestState ?? "";
+    const [version, body, mac] = state.split(".");
+    const tampered = `${version}.${body}x.${mac}`;
+    const retry = client.callTool(
+      {
+        name: `${path}__ask`,
+        arguments: {},
+        inputResponses: { [key ?? ""]: { action: "accept", content: { color: "red" } } },
+        requestState: tampered,
+      } as never,
+      { allowInputRequired: true },
+    );
+    await expect(retry).rejects.toThrow(/requestState/);
+    expect((await relayStats()).answers).not.toContainEqual({ action: "accept", content: { color: "red" } });
+    await client.close();
   });
 });
