@@ -135,7 +135,10 @@ export class McpSession extends DurableObject<Env> {
       // The standalone stream: list changes and resource updates of the upstreams the caller may see.
       if (!acceptsEventStream(snapshot)) return new Response(null, { status: 406 });
       const { response, ended } = relay.openStream();
-      listenForClient(exchange, relay, ended).catch(() => {});
+      relay.relisten = () => {
+        listenForClient(exchange, relay, ended).catch(() => {});
+      };
+      relay.relisten();
       return response;
     }
     const messages = request.body?.messages ?? [];
@@ -320,6 +323,8 @@ export class McpSession extends DurableObject<Env> {
         };
         this.upstream.set(key, stored);
         this.ctx.storage.put(`${SESSION_KEYS.upstreamPrefix}${key}`, stored).catch(() => {});
+        // An open standalone stream listens on the new upstream session too.
+        this.relay?.relisten?.();
         return true;
       },
       delete: (key) => {

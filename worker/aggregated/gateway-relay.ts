@@ -172,8 +172,10 @@ export async function visibleServers(exchange: GatewayExchange): Promise<ServerR
 
 /**
  * Holds the session's standalone stream fed: for each server the caller may
- * see, the upstream session of this client session (opened with a ping when
- * there is none yet) and a listener on its standalone stream, until `signal`.
+ * see where this client session has an upstream session, a listener on that
+ * session's standalone stream, until `signal`. Opening the stream costs the
+ * upstreams nothing new; a server called later is listened to from then on
+ * (the session object calls this again when it stores an upstream session).
  */
 export async function listenForClient(
   exchange: GatewayExchange,
@@ -181,32 +183,35 @@ export async function listenForClient(
   signal: AbortSignal,
 ): Promise<void> {
   const sessions = exchange.upstreamSessions;
-  if (!sessions) return;
+  if (!sessions || signal.aborted) return;
   const servers = await visibleServers(exchange);
   await Promise.allSettled(
     servers.map(async (server) => {
-      const streamable = server.endpoints.filter((endpoint) => endpoint.transport === "streamable-http");
-      if (streamable.length === 0) return;
-      let endpoint = streamable.find((candidate) => sessions.get(`${server.id} ${candidate.url}`));
-      if (!endpoint) {
-        await sendUpstream(exchange, server, { method: "ping", params: {} });
-        endpoint = streamable.find((candidate) => sessions.get(`${server.id} ${candidate.url}`));
-      }
-      const session = endpoint && sessions.get(`${server.id} ${endpoint.url}`);
-      if (!endpoint || !session || signal.aborted) return;
-      const egress = applyEgress(endpoint.url, server.egress, exchange.secrets);
-      const listening = await listenUpstream(
-        { url: egress.url, transport: endpoint.transport, headers: egress.headers },
-        session,
-        (message) => {
-          // Requests on the standalone stream belong to no client request: nothing can answer them.
-          if (typeof message.method !== "string" || "id" in message) return;
-          const params = message.params as Record<string, unknown> | undefined;
-          relay.upstreamNotice(server.path, { method: message.method, ...(params && { params }) });
-        },
-        signal,
+      const endpoint = server.endpoints.find(
+        (candidate) =>
+          candidate.transport === "streamable-http" && sessions.get(`${server.id} ${candidate.url}`),
       );
-      await listening.done;
+      const key = endpoint && `${server.id} ${endpoint.url}`;
+      const session = key && sessions.get(key);
+      if (!endpoint || !key || !session || relay.listened.has(key) || signal.aborted) return;
+      relay.listened.add(key);
+      try {
+        const egress = applyEgress(endpoint.url, server.egress, exchange.secrets);
+        const listening = await listenUpstream(
+          { url: egress.url, transport: endpoint.transport, headers: egress.headers },
+          session,
+          (message) => {
+            // Requests on the standalone stream belong to no client request: nothing can answer them.
+            if (typeof message.method !== "string" || "id" in message) return;
+            const params = message.params as Record<string, unknown> | undefined;
+            relay.upstreamNotice(server.path, { method: message.method, ...(params && { params }) });
+          },
+          signal,
+        );
+        await listening.done;
+      } finally {
+        relay.listened.delete(key);
+      }
     }),
   );
 }

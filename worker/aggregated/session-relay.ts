@@ -67,6 +67,10 @@ export class SessionRelay {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Resource URIs (as the client names them) the client subscribed to. */
   readonly subscriptions = new Set<string>();
+  /** Upstream sessions (`{serverId} {endpoint url}`) the standalone stream listens on. */
+  readonly listened = new Set<string>();
+  /** Starts listeners on upstream sessions opened since the stream opened (set while it is open). */
+  relisten: (() => void) | null = null;
 
   constructor(
     readonly capabilities: RelayedCapabilities,
@@ -185,6 +189,8 @@ export class SessionRelay {
   closeStream(): void {
     const controller = this.stream;
     this.stream = null;
+    this.relisten = null;
+    this.listened.clear();
     this.streamEnded?.abort();
     this.streamEnded = null;
     try {

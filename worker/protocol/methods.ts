@@ -17,7 +17,7 @@ export interface MethodFacts {
 
 export const METHODS = {
   initialize: { idempotent: true, served: true },
-  ping: { idempotent: true, served: true, upstream: true },
+  ping: { idempotent: true, served: true },
   "server/discover": { idempotent: true, served: true },
   "subscriptions/listen": { idempotent: false, served: true },
   "tools/list": { idempotent: true, served: true },
