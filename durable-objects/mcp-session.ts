@@ -8,7 +8,15 @@
 // RPC only: the Worker authenticates and calls open / handle / end.
 import { DurableObject } from "cloudflare:workers";
 import { type ExchangeInit, GatewayExchange } from "../worker/aggregated/gateway-exchange.ts";
+import { wrapUri } from "../worker/aggregated/gateway-names.ts";
+import { listenForClient } from "../worker/aggregated/gateway-relay.ts";
 import { serveSessionRequest } from "../worker/aggregated/gateway-serving.ts";
+import {
+  HeldUpstreamCall,
+  type InputExchangeInit,
+  type InputStep,
+} from "../worker/aggregated/input-exchange.ts";
+import { SessionRelay } from "../worker/aggregated/session-relay.ts";
 import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
@@ -18,8 +26,9 @@ import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../worker/pro
 import { callerKey } from "../worker/proxy/session-token.ts";
 import { type Services, servicesFor } from "../worker/services.ts";
 import { applyEgress, secretsFromEnv } from "../worker/upstream/egress.ts";
-import type { UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
+import { callUpstream, type UpstreamSessionStore } from "../worker/upstream/upstream-call.ts";
 import { terminateUpstreamSession, type UpstreamSession } from "../worker/upstream/upstream-client.ts";
+import { relayedCapabilities } from "../worker/upstream/upstream-relay.ts";
 
 /** Storage keys (see docs/storage.md). */
 export const SESSION_KEYS = {
@@ -52,12 +61,15 @@ export interface StoredUpstreamSession extends UpstreamSession {
 
 /** lastSeenAt is written at most this often, so a busy session does not write on every request. */
 const TOUCH_INTERVAL_MS = 30_000;
-const ALLOW = "GET, POST, DELETE";
 
 export class McpSession extends DurableObject<Env> {
   /** undefined: not loaded yet; null: no session here. */
   private record: SessionRecord | null | undefined;
   private upstream = new Map<string, StoredUpstreamSession>();
+  /** In memory only: requests in flight, the standalone stream, subscriptions (see docs/architecture.md). */
+  private relay: SessionRelay | null = null;
+  /** An object named `input:{id}` holds one upstream exchange waiting for a 2026 caller's input. */
+  private held: HeldUpstreamCall | null = null;
   private readonly services: Services;
   private readonly config: GatewayConfig;
 
@@ -115,13 +127,30 @@ export class McpSession extends DurableObject<Env> {
     if (version !== null && version !== record.protocolVersion) {
       return unsupportedVersion(version, [record.protocolVersion]);
     }
-    if (snapshot.method === "GET") {
-      // No standalone stream: nothing server-initiated is relayed to session clients (see docs).
-      return new Response(null, { status: 405, headers: { allow: ALLOW } });
-    }
-    const exchange = await this.exchange(this.request(snapshot), record.id, virtual);
+    const relay = this.relayOf(record);
+    const request = this.request(snapshot);
+    const exchange = await this.exchange(request, record.id, virtual);
     if (!exchange) return sessionNotFound();
-    return serveSessionRequest(exchange, { json: false });
+    if (snapshot.method === "GET") {
+      // The standalone stream: list changes and resource updates of the upstreams the caller may see.
+      if (!acceptsEventStream(snapshot)) return new Response(null, { status: 406 });
+      const { response, ended } = relay.openStream();
+      relay.relisten = () => {
+        listenForClient(exchange, relay, ended).catch(() => {});
+      };
+      relay.relisten();
+      return response;
+    }
+    const messages = request.body?.messages ?? [];
+    if (request.bodyError === null && messages.length > 0 && !messages.some((m) => m.type === "request")) {
+      // Answers to the gateway's requests and cancellations: they belong to requests already in flight.
+      relay.deliver(messages);
+      return new Response(null, { status: 202 });
+    }
+    return serveSessionRequest(exchange, {
+      json: false,
+      serving: (transport) => relay.serve(transport, messages),
+    });
   }
 
   /** DELETE: ends the session and the upstream sessions it opened. */
@@ -133,6 +162,35 @@ export class McpSession extends DurableObject<Env> {
     exchange.record();
     await this.terminate(record);
     return new Response(null, { status: 204 });
+  }
+
+  /** Starts the upstream call of a 2026 caller that may have to answer input requests (input-exchange.ts). */
+  async startInput(init: InputExchangeInit): Promise<InputStep> {
+    const server = await this.services.store.getServer(init.tenant, init.serverId);
+    if (!server || this.held) return { kind: "gone" };
+    this.held = new HeldUpstreamCall(init.caller, init.capabilities, (relay) =>
+      callUpstream(server, init.request, {
+        secrets: secretsFromEnv(this.env),
+        lease: {
+          resilience: { env: this.env, settings: this.config.resilience },
+          waitUntil: this.ctx,
+          principal: init.principal,
+        },
+        fetch: this.services.egress.fetch,
+        relay,
+      }),
+    );
+    return this.held.next();
+  }
+
+  /** The caller's retry with its answers: the next step of the held call. */
+  async resumeInput(caller: string, responses: Record<string, unknown>): Promise<InputStep> {
+    const held = this.held;
+    if (!held || held.caller !== caller || Date.now() > held.expiresAt) return { kind: "gone" };
+    held.answer(responses);
+    const step = await held.next();
+    if (step.kind !== "input") this.held = null;
+    return step;
   }
 
   /** Idle expiry: ends the session once it has seen no request for the idle time. */
@@ -181,6 +239,8 @@ export class McpSession extends DurableObject<Env> {
 
   private async terminate(record: SessionRecord): Promise<void> {
     const upstream = [...this.upstream.values()];
+    this.relay?.closeStream();
+    this.relay = null;
     this.record = null;
     this.upstream.clear();
     await this.ctx.storage.deleteAlarm();
@@ -219,21 +279,36 @@ export class McpSession extends DurableObject<Env> {
   ): Promise<GatewayExchange | null> {
     if (virtual === null) return this.baseExchange(request, sessionId);
     const record = await this.services.virtualServers.servable(request.principal.tenant, virtual);
-    return record ? this.baseExchange(request, sessionId, virtualExchange(record)) : null;
+    if (!record) return null;
+    const relayServers = new Set(
+      [...record.tools, ...record.resources, ...record.prompts].map((item) => item.server),
+    );
+    return this.baseExchange(request, sessionId, { ...virtualExchange(record), relayServers });
   }
 
   private baseExchange(
     request: McpRequest,
     sessionId: string,
-    scope: Pick<ExchangeInit, "endpoint" | "createServer"> = {},
+    scope: Pick<ExchangeInit, "endpoint" | "createServer" | "relayServers"> = {},
   ): GatewayExchange {
     return new GatewayExchange({
       request,
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
+      ...(this.relay && { clientChannel: this.relay.channel() }),
       ...scope,
     });
+  }
+
+  /** The session's relay, made when the object (re)loads the session. */
+  private relayOf(record: SessionRecord): SessionRelay {
+    this.relay ??= new SessionRelay(
+      relayedCapabilities(record.clientCapabilities),
+      // The aggregated endpoint names resources mcpgw://{server}/{uri}; a virtual server keeps the upstream's.
+      record.virtual === undefined ? wrapUri : (_server, uri) => uri,
+    );
+    return this.relay;
   }
 
   private upstreamStore(): UpstreamSessionStore {
@@ -250,6 +325,8 @@ export class McpSession extends DurableObject<Env> {
         };
         this.upstream.set(key, stored);
         this.ctx.storage.put(`${SESSION_KEYS.upstreamPrefix}${key}`, stored).catch(() => {});
+        // An open standalone stream listens on the new upstream session too.
+        this.relay?.relisten?.();
         return true;
       },
       delete: (key) => {
@@ -268,6 +345,10 @@ export class McpSession extends DurableObject<Env> {
 function splitKey(key: string): [string, string] {
   const space = key.indexOf(" ");
   return [key.slice(0, space), key.slice(space + 1)];
+}
+
+function acceptsEventStream(snapshot: IngressSnapshot): boolean {
+  return (new Headers(snapshot.headers).get("accept") ?? "").includes("text/event-stream");
 }
 
 interface InitializeParams {

@@ -399,7 +399,7 @@ describe("session-based clients (SDK 1.x client)", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
-  it("answer GET (no standalone stream) with 405", async () => {
+  it("answer GET with the standalone stream (relay: test/integration/relay-mcp.test.ts)", async () => {
     const session = await openSession();
     const response = await exports.default.fetch(MCP_URL, {
       method: "GET",
@@ -409,7 +409,9 @@ describe("session-based clients (SDK 1.x client)", () => {
         "mcp-session-id": session,
       },
     });
-    expect(response.status).toBe(405);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    await response.body?.cancel();
   });
 });
 

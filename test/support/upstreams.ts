@@ -14,6 +14,7 @@ import {
 } from "../../scripts/processes.ts";
 import { startFaultFleet } from "./fault-fleet.ts";
 import { startProbeServer } from "./probe-mcp-server.ts";
+import { startRelayServer } from "./relay-mcp-server.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +31,8 @@ export interface Upstreams {
   demoUrl: string;
   /** Control API of the fault-injectable replica fleet (test/support/fault-fleet.ts). */
   faultFleetUrl: string;
+  /** Base URL of the relay server (test/support/relay-mcp-server.ts); its MCP endpoint is `${relayUrl}/mcp`. */
+  relayUrl: string;
 }
 
 declare module "vitest" {
@@ -62,6 +65,7 @@ export default async function setup(project: TestProject) {
     startFaultFleet(),
     startProbeServer(),
   ]);
+  const relay = await startRelayServer();
   project.provide("upstreams", {
     everythingStreamableUrl: streamable.url,
     everythingSseUrl: sse.url,
@@ -70,6 +74,7 @@ export default async function setup(project: TestProject) {
     demoUrl: demo.url,
     faultFleetUrl: fleet.url,
     poolProbeUrl: poolProbe.url,
+    relayUrl: relay.url,
   });
   return async () => {
     await Promise.all([
@@ -80,6 +85,7 @@ export default async function setup(project: TestProject) {
       demo.close(),
       fleet.close(),
       poolProbe.close(),
+      relay.close(),
     ]);
   };
 }

@@ -16,6 +16,7 @@ import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
 import type { UpstreamLeaseContext, UpstreamSessionStore } from "../upstream/upstream-call.ts";
+import type { ClientChannel } from "./session-relay.ts";
 
 export type { AuditNote, Generation };
 
@@ -30,6 +31,10 @@ export interface ExchangeInit {
   endpoint?: string;
   /** Builds the MCP server that answers this exchange (default: the aggregated gateway server). */
   createServer?: ServerFactory;
+  /** A session client's channel for what upstreams send on their own (gateway-relay.ts). */
+  clientChannel?: ClientChannel;
+  /** The server paths the endpoint draws from, when not all the caller may see (a virtual server's). */
+  relayServers?: ReadonlySet<string>;
 }
 
 /** Builds a fresh SDK server for one exchange (the SDK's factory contract). */
@@ -49,6 +54,8 @@ export class GatewayExchange {
   readonly lease: UpstreamLeaseContext;
   readonly endpoint: string;
   readonly createServer: ServerFactory | undefined;
+  readonly clientChannel: ClientChannel | undefined;
+  readonly relayServers: ReadonlySet<string> | undefined;
 
   constructor(init: ExchangeInit) {
     const { request } = init;
@@ -62,6 +69,8 @@ export class GatewayExchange {
     this.upstreamSessions = init.upstreamSessions;
     this.endpoint = init.endpoint ?? "/mcp";
     this.createServer = init.createServer;
+    this.clientChannel = init.clientChannel;
+    this.relayServers = init.relayServers;
     this.secrets = secretsFromEnv(request.deps.env);
     this.lease = {
       resilience: { env: request.deps.env, settings: request.deps.config.resilience },

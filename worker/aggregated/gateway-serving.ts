@@ -71,7 +71,7 @@ export async function serveStateless(exchange: GatewayExchange): Promise<Respons
  */
 export async function serveSessionRequest(
   exchange: GatewayExchange,
-  options: { json: boolean },
+  options: { json: boolean; serving?: (transport: WebStandardStreamableHTTPServerTransport) => () => void },
 ): Promise<Response> {
   noteRequests(exchange);
   const { request } = exchange;
@@ -83,11 +83,14 @@ export async function serveSessionRequest(
   });
   transport.onerror = (error) => logError("mcp_session_transport_error", error);
   await server.connect(transport);
+  // The session's relay reaches this transport while it serves (session-relay.ts).
+  const release = options.serving?.(transport);
   const response = await transport.handleRequest(request.http, {
     authInfo: authInfoFor(exchange),
     ...(request.json !== undefined && { parsedBody: request.json }),
   });
   return exchange.recordAfter(response, () => {
+    release?.();
     server.close().catch(() => {});
   });
 }

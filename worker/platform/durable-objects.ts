@@ -17,6 +17,11 @@ export function sessionObjectName(sessionId: string): string {
   return `session:${sessionId}`;
 }
 
+/** McpSession class, holding one upstream exchange that waits for a 2026 caller's input (aggregated/input-exchange.ts). */
+export function inputExchangeName(id: string): string {
+  return `input:${id}`;
+}
+
 /** RateLimiter holding one identity's counters. */
 export function identityLimiterName(identity: string): string {
   return `ratelimit:identity:${identity}`;

@@ -27,8 +27,10 @@ export const METHODS = {
   "tools/call": { idempotent: false, target: "name", nameHeader: true, served: true, upstream: true },
   "resources/read": { idempotent: true, target: "uri", nameHeader: true, served: true, upstream: true },
   "prompts/get": { idempotent: true, target: "name", nameHeader: true, served: true, upstream: true },
-  "resources/subscribe": { idempotent: false, target: "uri" },
-  "resources/unsubscribe": { idempotent: false, target: "uri" },
+  // Relay (aggregated/gateway-relay.ts): forwarded to the upstreams the caller may see.
+  "logging/setLevel": { idempotent: true, served: true, upstream: true },
+  "resources/subscribe": { idempotent: false, target: "uri", served: true, upstream: true },
+  "resources/unsubscribe": { idempotent: false, target: "uri", served: true, upstream: true },
   "completion/complete": { idempotent: true, upstream: true },
 } as const satisfies Record<string, MethodFacts>;
 

@@ -29,6 +29,7 @@ import {
 import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure, isMalformedAnswer } from "./upstream-failure.ts";
 import { credentialKey, type UpstreamSessionLender } from "./upstream-pool.ts";
+import type { UpstreamRelay } from "./upstream-relay.ts";
 
 export type { UpstreamMethod };
 
@@ -73,6 +74,8 @@ export interface UpstreamCallContext {
   /** Cancellation by the caller (client went away, broadcast deadline). */
   signal?: AbortSignal;
   onProgress?: (progress: UpstreamProgress) => void;
+  /** The upstream's requests to the client and its notifications, bridged to the caller (upstream-relay.ts). */
+  relay?: UpstreamRelay;
   /** Present inside a client session: upstream sessions are kept and reused. */
   sessions?: UpstreamSessionStore;
   /** Runs cleanup after the response (ctx.waitUntil); awaited inline when absent. */
@@ -220,6 +223,7 @@ async function callReplica(
       // Trace context and upstream latency (observability/hooks.ts).
       fetch: tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path }),
       ...(resume && { resume }),
+      ...(context.relay && { relay: context.relay }),
     },
   );
   let phase = resume ? request.method : "initialize";

@@ -17,6 +17,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/valida
 import { deadline, untilAborted } from "../platform/deadline.ts";
 import { defaultingResultType } from "./lenient-results.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
+import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
 
 export type UpstreamTransport = "streamable-http" | "sse";
 
@@ -49,6 +50,8 @@ export interface UpstreamConnectionOptions {
   negotiation?: Negotiation;
   /** Resume this upstream session instead of initializing a new one (Streamable HTTP only). */
   resume?: UpstreamSession;
+  /** Bridges the upstream's own requests and notifications to the gateway's caller (upstream-relay.ts). */
+  relay?: UpstreamRelay;
 }
 
 /** Closing (Streamable HTTP session DELETE) gets this much time. */
@@ -93,13 +96,15 @@ export class UpstreamConnection {
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
     this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
-      capabilities: {},
+      capabilities: options.relay?.capabilities ?? {},
       // Ajv compiles schemas to code, which workerd forbids; this validator interprets them.
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
       versionNegotiation: { mode: this.negotiation === "auto" ? "auto" : "legacy" },
-      // The gateway declares no client capabilities, so an upstream has nothing to ask for.
-      inputRequired: { autoFulfill: false },
+      // Without a relay the gateway declares no client capabilities, so an upstream has nothing to ask
+      // for; with one, a 2026 upstream's input_required result is fulfilled through the relay's handlers.
+      inputRequired: { autoFulfill: options.relay !== undefined },
     });
+    if (options.relay) attachRelay(this.client, options.relay);
     // Transport hiccups also surface as rejected requests; reporting them twice helps no one.
     this.client.onerror = () => {};
   }

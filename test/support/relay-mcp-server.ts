@@ -1,0 +1,175 @@
+// A real session-based (2025) MCP server for the relay tests, built with the
+// SDK 1.x McpServer over Streamable HTTP: it asks its client for input
+// (elicitation), logs, changes its tool list and resources on request, and
+// notices cancellation. What it saw is at GET /stats. Node-only (vitest
+// global setup).
+//
+//   POST|GET|DELETE /mcp   MCP endpoint, one McpServer per session
+//   GET  /stats            { answers, levels, cancelled, listeners }
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { SetLevelRequestSchema, SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { readBody } from "./http-body.ts";
+
+export interface RelayServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface RelayStats {
+  /** What the client answered to `ask`, in order. */
+  answers: unknown[];
+  /** Levels set with logging/setLevel, in order. */
+  levels: string[];
+  /** `wait` calls that ended because the client cancelled them. */
+  cancelled: number;
+  /** Standalone (GET) streams opened. */
+  listeners: number;
+}
+
+export const RELAY_RESOURCE = "relay://counter";
+
+export async function startRelayServer(): Promise<RelayServer> {
+  const stats: RelayStats = { answers: [], levels: [], cancelled: 0, listeners: 0 };
+  const sessions = new Map<string, { server: McpServer; transport: StreamableHTTPServerTransport }>();
+  let extraTools = 0;
+  let counter = 0;
+
+  const newServer = () => {
+    const server = new McpServer(
+      { name: "relay-probe", version: "1.0.0" },
+      { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } } },
+    );
+    server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      stats.levels.push(request.params.level);
+      return {};
+    });
+    server.server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
+    server.registerTool(
+      "ask",
+      { description: "Asks the client for a color (elicitation) and reports the answer." },
+      async () => {
+        const answer = await server.server.elicitInput({
+          message: "Which color?",
+          requestedSchema: { type: "object", properties: { color: { type: "string" } }, required: ["color"] },
+        });
+        stats.answers.push(answer);
+        return { content: [{ type: "text", text: `answer: ${JSON.stringify(answer)}` }] };
+      },
+    );
+    server.registerTool(
+      "log",
+      { description: "Logs one debug and one error message during the call." },
+      async (extra) => {
+        // Related to the call, so they travel on its stream.
+        for (const level of ["debug", "error"] as const) {
+          await extra.sendNotification({
+            method: "notifications/message",
+            params: { level, data: `relay ${level}` },
+          });
+        }
+        return { content: [{ type: "text", text: "logged" }] };
+      },
+    );
+    server.registerTool("wait", { description: "Waits until cancelled (at most 10 s)." }, async (extra) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        extra.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          stats.cancelled += 1;
+          resolve();
+        });
+      });
+      return { content: [{ type: "text", text: "waited" }] };
+    });
+    server.registerTool(
+      "change",
+      {
+        description: "Adds a tool (every session hears tools/list_changed) and updates the counter resource.",
+        inputSchema: { note: z.string().optional() },
+      },
+      async () => {
+        extraTools += 1;
+        counter += 1;
+        for (const session of sessions.values()) {
+          session.server.sendToolListChanged();
+          session.server.server.sendResourceUpdated({ uri: RELAY_RESOURCE }).catch(() => {});
+        }
+        return { content: [{ type: "text", text: `changed ${extraTools}` }] };
+      },
+    );
+    server.registerResource("counter", RELAY_RESOURCE, { mimeType: "text/plain" }, async () => ({
+      contents: [{ uri: RELAY_RESOURCE, text: String(counter) }],
+    }));
+    return server;
+  };
+
+  const handler = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname === "/stats") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(stats));
+      return;
+    }
+    if (url.pathname !== "/mcp") {
+      response.writeHead(404).end();
+      return;
+    }
+    const sessionId = request.headers["mcp-session-id"];
+    const existing = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (request.method === "GET" && existing) stats.listeners += 1;
+    if (request.method !== "POST") {
+      if (!existing) {
+        response.writeHead(404).end();
+        return;
+      }
+      await existing.transport.handleRequest(request, response);
+      return;
+    }
+    const body = JSON.parse(await readBody(request)) as unknown;
+    if (existing) {
+      await existing.transport.handleRequest(request, response, body);
+      return;
+    }
+    if (sessionId !== undefined) {
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }),
+      );
+      return;
+    }
+    const server = newServer();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { server, transport });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(request, response, body);
+  };
+
+  const http = createServer((request, response) => {
+    handler(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
