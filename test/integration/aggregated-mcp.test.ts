@@ -114,14 +114,29 @@ interface LegacyConnection {
   sessionId: string;
 }
 
-async function legacyClient(token = adminToken): Promise<LegacyConnection> {
+/**
+ * `standaloneStream: false` makes a client that never holds the GET stream open
+ * (its GET gets 405 before reaching the gateway, as from a server without one):
+ * the test runtime's `evictDurableObject` waits for the object's open responses,
+ * and a real object is not evicted while it holds a live stream either.
+ */
+async function legacyClient(
+  token = adminToken,
+  { standaloneStream = true }: { standaloneStream?: boolean } = {},
+): Promise<LegacyConnection> {
   const client = new LegacyClient(
     { name: "aggregate-test-v1", version: "1.0.0" },
     // Ajv compiles to code, which workerd forbids; the v2 package's interpreter has the same interface.
     { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
   );
+  const send: typeof fetch = standaloneStream
+    ? gatewayFetch
+    : (input, init) =>
+        init?.method === "GET"
+          ? Promise.resolve(new Response(null, { status: 405 }))
+          : gatewayFetch(input, init);
   const transport = new LegacyTransport(MCP_URL, {
-    fetch: gatewayFetch,
+    fetch: send,
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
@@ -312,7 +327,7 @@ describe("session-based clients (SDK 1.x client)", () => {
   });
 
   it("reuse the upstream session from one call to the next, across eviction too", async () => {
-    const { client, transport, sessionId } = await legacyClient(limitedToken);
+    const { client, transport, sessionId } = await legacyClient(limitedToken, { standaloneStream: false });
     await client.callTool({ name: `${paths.probe}__public_info`, arguments: {} });
     const before = await probeStats();
     await client.callTool({ name: `${paths.probe}__public_info`, arguments: {} });
@@ -332,7 +347,7 @@ describe("session-based clients (SDK 1.x client)", () => {
   });
 
   it("survive eviction of the Durable Object", async () => {
-    const { client, transport, sessionId } = await legacyClient();
+    const { client, transport, sessionId } = await legacyClient(adminToken, { standaloneStream: false });
     await client.callTool({ name: `${paths.everything}__echo`, arguments: { message: "before" } });
     await evictDurableObject(sessionStub(sessionId));
     const after = await client.callTool({
