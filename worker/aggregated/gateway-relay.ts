@@ -10,6 +10,7 @@
 // - a session client's standalone stream listens on the upstream sessions of
 //   the servers it may see, so their list changes (coalesced) and updates of
 //   subscribed resources reach it, and nothing from a server it may not see.
+
 import type { LoggingLevel, Server, ServerContext } from "@modelcontextprotocol/server";
 import { ProtocolError } from "@modelcontextprotocol/server";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
@@ -23,6 +24,7 @@ import { refused } from "./gateway-errors.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
 import { unwrapUri } from "./gateway-names.ts";
 import { findExposedServer, loadGatewayView } from "./gateway-view.ts";
+import { resultCache } from "./result-cache.ts";
 import type { SessionRelay } from "./session-relay.ts";
 
 /** Upstreams a session's standalone stream listens to (and `logging/setLevel` reaches) at most. */
@@ -205,6 +207,13 @@ export async function listenForClient(
             // Requests on the standalone stream belong to no client request: nothing can answer them.
             if (typeof message.method !== "string" || "id" in message) return;
             const params = message.params as Record<string, unknown> | undefined;
+            // A changed list or resource retires this isolate's cached results of the server (result-cache.ts).
+            if (
+              message.method.endsWith("/list_changed") ||
+              message.method === "notifications/resources/updated"
+            ) {
+              resultCache.invalidateServer(server.id);
+            }
             relay.upstreamNotice(server.path, { method: message.method, ...(params && { params }) });
           },
           signal,
