@@ -6,11 +6,11 @@
 // another identity or for another request does not open.
 import type { Principal } from "../auth/principal.ts";
 import { base64urlDecode, base64urlEncode } from "../platform/encoding.ts";
+import { hmacKey } from "../platform/hmac-key.ts";
 
 const VERSION = "i1";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const keys = new Map<string, Promise<CryptoKey>>();
 
 /** What one state stands for. */
 export interface InputBinding {
@@ -30,18 +30,6 @@ interface Sealed extends InputBinding {
 /** The identity a state is bound to: tenant, issuer and subject. */
 export function inputCaller(principal: Principal): string {
   return JSON.stringify(["input", principal.tenant, principal.issuer, principal.subject]);
-}
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    keys.set(secret, key);
-  }
-  return key;
 }
 
 export async function sealInputState(

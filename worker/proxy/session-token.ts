@@ -6,24 +6,12 @@
 
 import type { Principal } from "../auth/principal.ts";
 import { base64urlDecode, base64urlEncode } from "../platform/encoding.ts";
+import { hmacKey } from "../platform/hmac-key.ts";
 
 export type SessionTokenPurpose = "streamable-session" | "legacy-endpoint";
 
 const VERSION = "g1";
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    keys.set(secret, key);
-  }
-  return key;
-}
 
 /** The caller as the binding sees it: issuer, subject and tenant. */
 export function callerKey(principal: Principal): string {
