@@ -718,6 +718,24 @@ describe("bad input", () => {
     expect((await messagesOf(modern))[0]?.error?.code).toBe(-32601);
   });
 
+  it("refuses a 2026-07-28 request whose Mcp-Method header does not match the body with 400 and -32020", async () => {
+    const meta = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+      "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+    };
+    const mismatched = await post(rpc("tools/list", { _meta: meta }), {
+      headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "prompts/list" },
+    });
+    expect(mismatched.status).toBe(400);
+    expect((await messagesOf(mismatched))[0]?.error?.code).toBe(-32020);
+    const matching = await post(rpc("tools/list", { _meta: meta }), {
+      headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+    });
+    expect(matching.status).toBe(200);
+    expect((await messagesOf(matching))[0]?.result).toBeDefined();
+  });
+
   it("answers an unknown tool with invalid params", async () => {
     const client = await modernClient();
     const error = await client.callTool({ name: `${paths.everything}__no-such-tool`, arguments: {} }).then(

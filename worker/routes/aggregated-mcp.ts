@@ -17,7 +17,8 @@ import { mcpOriginCheck } from "../http/origin.ts";
 import { sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode, STATELESS_VERSIONS, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
-import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
+import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
+import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 
@@ -80,6 +81,9 @@ export async function serveAggregated(
     return unsupportedVersionOf(request, version);
   }
   if ((await request.generation()) === "stateless") {
+    // The 2026-07-28 transport: Mcp-Method/Mcp-Name must match the body (400, -32020), as on /{path}/mcp.
+    const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
+    if (headerProblem) return jsonRpcReply(headerProblem, 400);
     return serveStateless(exchangeFor(request, "stateless", scope));
   }
   return serveSessionLeg(c.env, request, scope);

@@ -10,8 +10,6 @@
 import type { Context } from "hono";
 import { McpRequest } from "../edge/ingress.ts";
 import { isStatelessVersion } from "../protocol/jsonrpc.ts";
-import { jsonRpcReply } from "../protocol/replies.ts";
-import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
@@ -51,8 +49,6 @@ export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): P
     requestId: c.get("requestId") ?? crypto.randomUUID(),
     deps: { services, config, env: c.env, waitUntil: c.executionCtx },
   });
-  // The per-server endpoint's own header validation (-32020, as the specification says) comes first.
-  const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
-  if (headerProblem) return jsonRpcReply(headerProblem, 400);
+  // serveAggregated validates Mcp-Method/Mcp-Name against the body (-32020) like the pass-through does.
   return serveAggregated(c, { endpoint: `/${server.path}/mcp`, virtual: whole }, request);
 }
