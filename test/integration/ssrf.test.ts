@@ -140,7 +140,8 @@ describe("registration in production policy", () => {
       // Nothing was stored.
       expect(await getServices(env).store.getServerByPath(path)).toBeNull();
     }
-  });
+    // Sixty-odd registrations in turn: on a loaded CI machine this outlasts the default 30 s.
+  }, 180_000);
 
   it("refuses a federation source on such a host, naming url", async () => {
     const headers = await adminHeaders({ "content-type": "application/json" });
@@ -214,7 +215,7 @@ describe("connection time in production policy", () => {
       expect(reply?.error?.code, url).toBe(-32010);
       expect(reply?.error?.message, url).toMatch(/^Upstream refused: upstream address not allowed: /);
     }
-  });
+  }, 180_000);
 });
 
 describe("a server registered in local mode, once production policy applies", () => {
