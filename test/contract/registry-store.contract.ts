@@ -47,6 +47,7 @@ export function sampleServer(overrides: Partial<ServerRecord> = {}): ServerRecor
     circuitBreaker: { failureThreshold: 3, cooldownMs: 10_000 },
     healthCheck: { intervalSeconds: 15 },
     rateLimit: { requests: 100, windowSeconds: 60 },
+    auditArguments: "none",
     health: {
       status: "degraded",
       latencyMs: 42,
