@@ -270,7 +270,7 @@ describe("dashboard", () => {
   });
 
   it("gives ready-to-paste client configuration for a server and for /mcp", async () => {
-    await page.getByRole("link", { name: "Connect" }).click();
+    await page.getByRole("link", { name: "Connect", exact: true }).click();
     await page.getByLabel("Endpoint").selectOption({ label: "Everything (/everything/mcp)" });
     await page.getByLabel("Token to put in the configuration").fill("tok123");
     const claudeCode = await page.getByRole("region", { name: "Claude Code" }).locator("pre").textContent();

@@ -75,7 +75,7 @@ describe("dashboard on its own origin (Cloudflare Pages)", () => {
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { name: "Servers" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
-    await page.getByRole("link", { name: "Connect" }).click();
+    await page.getByRole("link", { name: "Connect", exact: true }).click();
     // Client configuration names the gateway, not the dashboard's origin.
     expect(await page.getByRole("region", { name: "Cursor" }).locator("pre").textContent()).toContain(
       `${stack.gateway.url}/mcp`,

@@ -198,8 +198,12 @@ describe.each(["2025-11-25", "2026-07-28"] as const)("conformance --requirements
       ].join("\n"),
     );
     expect(direct.size).toBeGreaterThan(20);
-    expect(lostOnPath).toEqual(KNOWN_PATH_GAPS[requirements]);
-    expect(lostOnVirtual).toEqual([...RELAY_GAPS[requirements], ...BY_DESIGN[requirements]].sort());
+    // Every check lost through the gateway is a listed, explained gap; closing a gap never fails the test.
+    const known = (lists: string[][]) => new Set(lists.flat());
+    const pathKnown = known([KNOWN_PATH_GAPS[requirements]]);
+    const virtualKnown = known([RELAY_GAPS[requirements], BY_DESIGN[requirements]]);
+    expect(lostOnPath.filter((check) => !pathKnown.has(check))).toEqual([]);
+    expect(lostOnVirtual.filter((check) => !virtualKnown.has(check))).toEqual([]);
   });
 });
 

@@ -42,7 +42,10 @@ export async function forwardUpstream(
   const relay = context && upstreamRelay(exchange, context, server.path);
   try {
     // A 2026 caller that can answer input requests: the call is held where its retry can reach it.
-    const bridged = context && (await forwardWithInput(exchange, server, request, context));
+    // A call that asked for progress stays here instead, where its progress can be streamed
+    // (the held call in the Durable Object has no way to stream it yet): it gets progress, not input.
+    const bridged =
+      context && !callOptions.onProgress ? await forwardWithInput(exchange, server, request, context) : null;
     if (bridged?.kind === "input_required") return bridged.result;
     // 2026-07-28 caching hints honoured (result-cache.ts); policy was decided before this call.
     const outcome =

@@ -9,6 +9,7 @@ import {
   isStatelessVersion,
   type JsonRpcResponse,
   type ParsedBody,
+  STATELESS_VERSIONS,
   SUPPORTED_VERSIONS,
 } from "./jsonrpc.ts";
 import { methodFacts } from "./methods.ts";
@@ -35,6 +36,18 @@ function mismatch(id: unknown, message: string): JsonRpcResponse {
   );
 }
 
+/**
+ * The revisions a -32022 answer offers: a request in the 2026-07-28 style
+ * (its version in `_meta`) gets what `server/discover` lists, the stateless
+ * revisions; a 2025-era client (no `_meta` envelope) every revision.
+ */
+export function versionsOffered(body: ParsedBody | null): readonly string[] {
+  const first = body?.messages[0];
+  const meta = first && first.type !== "response" ? first.message.params?._meta : undefined;
+  const modern = typeof meta === "object" && meta !== null && VERSION_META in meta;
+  return modern ? STATELESS_VERSIONS : SUPPORTED_VERSIONS;
+}
+
 /** Null when the headers are acceptable; otherwise the error to answer with (HTTP 400). */
 export function checkStandardHeaders(headers: Headers, body: ParsedBody): JsonRpcResponse | null {
   const version = headers.get("mcp-protocol-version");
@@ -47,7 +60,7 @@ export function checkStandardHeaders(headers: Headers, body: ParsedBody): JsonRp
       "Unsupported protocol version",
       {
         requested: version,
-        supported: SUPPORTED_VERSIONS,
+        supported: versionsOffered(body),
       },
     );
   }

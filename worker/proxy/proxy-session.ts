@@ -48,7 +48,9 @@ export async function openProxySession(ctx: ProxyContext): Promise<ProxySession 
     i: ProxySession["init"];
     b?: "sse";
   };
-  return current({ url: u, id: s, version: v, init: i, ...(b && { bridge: b }) });
+  const session = current({ url: u, id: s, version: v, init: i, ...(b && { bridge: b }) });
+  // A session the client ended stays ended: 404, never a recovery (the specification's MUST).
+  return ended.has(keyOf(session)) ? "invalid" : session;
 }
 
 export function sealProxySession(ctx: ProxyContext, session: ProxySession): Promise<string> {
@@ -105,6 +107,19 @@ function current(session: ProxySession): ProxySession {
     found = next;
   }
   return found;
+}
+
+// Sessions their client ended with DELETE, per isolate (bounded): a request
+// on an ended session gets 404 and is never recovered. Known gap: another
+// isolate cannot tell the upstream's 404 for an ended session from one for
+// an expired session, and would open a new upstream session.
+const ended = new Set<string>();
+const MAX_ENDED = 10_000;
+
+/** The client ended `session` (DELETE answered 2xx). */
+export function rememberEnded(session: ProxySession): void {
+  if (ended.size >= MAX_ENDED) ended.clear();
+  ended.add(keyOf(session));
 }
 
 export function rememberReplacement(old: ProxySession, now: ProxySession): void {

@@ -43,6 +43,7 @@ import {
   keptInit,
   openProxySession,
   type ProxySession,
+  rememberEnded,
   sealProxySession,
   versionRefusal,
 } from "./proxy-session.ts";
@@ -306,6 +307,7 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
   const { result } = exchange;
   if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
   await result.response.body?.cancel();
+  if (session !== null && result.response.ok) rememberEnded(session);
   const status =
     result.response.status === 401 || result.response.status === 403 ? 502 : result.response.status;
   return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });

@@ -16,9 +16,9 @@ import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
-import { ErrorCode, STATELESS_VERSIONS, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
+import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
-import { checkStandardHeaders } from "../protocol/standard-headers.ts";
+import { checkStandardHeaders, versionsOffered } from "../protocol/standard-headers.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 
@@ -89,20 +89,12 @@ export async function serveAggregated(
   return serveSessionLeg(c.env, request, scope);
 }
 
-/**
- * -32022 echoing the request's id. A request in the 2026-07-28 style (its
- * version in `_meta`) is offered what `server/discover` lists, the stateless
- * revisions; a 2025-era client (no `_meta` envelope) every revision.
- */
+/** -32022 echoing the request's id, offering the revisions `versionsOffered` names. */
 function unsupportedVersionOf(request: McpRequest, version: string): Response {
   const first = request.body?.messages[0];
   const id = first && first.type === "request" ? first.message.id : null;
-  const meta = first && first.type !== "response" ? first.message.params?._meta : undefined;
-  const modern = typeof meta === "object" && meta !== null && VERSION_META in meta;
-  return unsupportedVersion(version, modern ? STATELESS_VERSIONS : SUPPORTED_VERSIONS, id);
+  return unsupportedVersion(version, versionsOffered(request.body), id);
 }
-
-const VERSION_META = "io.modelcontextprotocol/protocolVersion";
 
 function exchangeFor(request: McpRequest, generation: Generation, scope: EndpointScope): GatewayExchange {
   return new GatewayExchange({
