@@ -346,6 +346,34 @@ describe("session-based clients (SDK 1.x client)", () => {
     await client.close();
   });
 
+  it("run concurrent calls in one upstream session without mixing up their answers", async () => {
+    const { client, transport, sessionId } = await legacyClient(adminToken, { standaloneStream: false });
+    const tool = `${paths.everything}__trigger-long-running-operation`;
+    // The first call opens the upstream session; the next ones all resume it at the same time.
+    await client.callTool({ name: tool, arguments: { duration: 0.01, steps: 1 } });
+    const runs = [
+      { duration: 0.4, steps: 2 },
+      { duration: 0.2, steps: 3 },
+      { duration: 0.05, steps: 4 },
+    ];
+    // Each SDK client conversation numbers its requests from 0: without distinct ids per
+    // conversation the upstream would route one call's answer to another (or never answer).
+    const results = await Promise.all(
+      runs.map((args) => client.callTool({ name: tool, arguments: args }, undefined, { timeout: 15_000 })),
+    );
+    results.forEach((result, index) => {
+      const run = runs[index];
+      expect(textOf(result)).toContain(`Duration: ${run?.duration} seconds, Steps: ${run?.steps}.`);
+    });
+    const keys = await runInDurableObject(sessionStub(sessionId), async (_: McpSession, state) => [
+      ...(await state.storage.list({ prefix: SESSION_KEYS.upstreamPrefix })).keys(),
+    ]);
+    // All of them in the one upstream session of this client session.
+    expect(keys).toHaveLength(1);
+    await transport.terminateSession();
+    await client.close();
+  });
+
   it("survive eviction of the Durable Object", async () => {
     const { client, transport, sessionId } = await legacyClient(adminToken, { standaloneStream: false });
     await client.callTool({ name: `${paths.everything}__echo`, arguments: { message: "before" } });

@@ -7,6 +7,7 @@
 
 import {
   Client,
+  type JSONRPCMessage,
   type PriorDiscovery,
   type RequestOptions,
   SSEClientTransport,
@@ -92,7 +93,9 @@ export class UpstreamConnection {
     this.resumed = options.resume !== undefined && target.transport === "streamable-http";
     // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
-    const transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    const created = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    // Conversations resuming one upstream session may run at the same time: each gets its own ids.
+    const transport = this.resumed ? ownRequestIds(created) : created;
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
     this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
@@ -159,6 +162,74 @@ export class UpstreamConnection {
       budget.clear();
     }
   }
+}
+
+/**
+ * Each SDK client numbers its requests from 0, so two conversations resuming
+ * the same upstream session at once (concurrent calls of one client session)
+ * would send the same JSON-RPC ids, and the upstream would answer one call on
+ * the other's stream. A resumed conversation therefore speaks in its own id
+ * range: ids (and the progress tokens and cancellations that name them) are
+ * shifted by a per-conversation base on the way out and back on the way in.
+ */
+const ID_RANGE = 2 ** 20;
+const ID_BASES = 2 ** 30;
+let nextIdBase = 1 + Math.floor(Math.random() * (ID_BASES - 1));
+
+function ownRequestIds<T extends Transport>(transport: T): T {
+  // Bases 1..2^30 times 2^20 stay below 2^53 and above the range a fresh conversation uses.
+  const base = nextIdBase * ID_RANGE;
+  nextIdBase = (nextIdBase % (ID_BASES - 1)) + 1;
+  const out = (id: unknown) => (typeof id === "number" && id >= 0 && id < ID_RANGE ? id + base : id);
+  const back = (id: unknown) =>
+    typeof id === "number" && id >= base && id < base + ID_RANGE ? id - base : id;
+  return new Proxy(transport, {
+    get(target, property) {
+      if (property === "send") {
+        return (message: JSONRPCMessage, options?: Parameters<Transport["send"]>[1]) =>
+          target.send(outgoing(message, out), options);
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" && property !== "onmessage" ? value.bind(target) : value;
+    },
+    set(target, property, value) {
+      if (property !== "onmessage" || typeof value !== "function") {
+        return Reflect.set(target, property, value, target);
+      }
+      const deliver = value as NonNullable<Transport["onmessage"]>;
+      const wrapped: Transport["onmessage"] = (message, extra) => deliver(incoming(message, back), extra);
+      return Reflect.set(target, property, wrapped, target);
+    },
+  });
+}
+
+type IdMap = (id: unknown) => unknown;
+type Fields = Record<string, unknown>;
+const asMessage = (fields: Fields) => fields as unknown as JSONRPCMessage;
+
+/** Our requests (and the progress tokens naming them) and our cancellations; answers to the upstream's requests keep its ids. */
+function outgoing(message: JSONRPCMessage, map: IdMap): JSONRPCMessage {
+  const record = message as Fields;
+  const params = record.params as Fields | undefined;
+  if (record.method === "notifications/cancelled" && params) {
+    return asMessage({ ...record, params: { ...params, requestId: map(params.requestId) } });
+  }
+  if (typeof record.method !== "string" || !("id" in record)) return message;
+  const meta = params?._meta as Fields | undefined;
+  if (meta?.progressToken === undefined) return asMessage({ ...record, id: map(record.id) });
+  const shifted = { ...params, _meta: { ...meta, progressToken: map(meta.progressToken) } };
+  return asMessage({ ...record, id: map(record.id), params: shifted });
+}
+
+/** Answers to our requests and progress on them; the upstream's own requests and cancellations keep its ids. */
+function incoming(message: JSONRPCMessage, map: IdMap): JSONRPCMessage {
+  const record = message as Fields;
+  const params = record.params as Fields | undefined;
+  if (record.method === "notifications/progress" && params) {
+    return asMessage({ ...record, params: { ...params, progressToken: map(params.progressToken) } });
+  }
+  if (typeof record.method === "string" || !("id" in record)) return message;
+  return asMessage({ ...record, id: map(record.id) });
 }
 
 function createTransport(
