@@ -286,6 +286,81 @@ describe("stateless 2026-07-28 clients (SDK v2 client)", () => {
   });
 });
 
+describe("stateless tools/call without the SDK's serving machinery (aggregated/direct-call.ts)", () => {
+  function statelessCall(name: string, extraMeta: Record<string, unknown> = {}) {
+    return post(
+      {
+        jsonrpc: "2.0",
+        id: 41,
+        method: "tools/call",
+        params: {
+          name,
+          arguments: {},
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { name: "direct-test", version: "1" },
+            ...extraMeta,
+          },
+        },
+      },
+      { headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name } },
+    );
+  }
+
+  it("answers exactly as the SDK path does, results and errors alike", async () => {
+    // A log level in the envelope sends the same call through the SDK's server instead.
+    const viaSdk = { "io.modelcontextprotocol/logLevel": "emergency" };
+    for (const name of [`${paths.probe}__public_info`, `${paths.probe}__no_such_tool`, "nothing"]) {
+      const direct = await statelessCall(name);
+      const sdk = await statelessCall(name, viaSdk);
+      expect(direct.status).toBe(sdk.status);
+      expect(direct.headers.get("content-type")).toContain("application/json");
+      const [directReply] = await messagesOf(direct);
+      const [sdkReply] = await messagesOf(sdk);
+      expect(directReply).toEqual(sdkReply);
+      expect(directReply?.id).toBe(41);
+    }
+    const [ok] = await messagesOf(await statelessCall(`${paths.probe}__public_info`));
+    expect(ok?.result).toMatchObject({
+      content: [{ type: "text", text: "public_info ran" }],
+      resultType: "complete",
+      _meta: { "io.modelcontextprotocol/serverInfo": { name: "mcp-gateway" } },
+    });
+  });
+
+  it("refuses a denied tool before any upstream request", async () => {
+    const before = await probeStats();
+    const response = await post(
+      {
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: {
+          name: `${paths.probe}__admin_reset`,
+          arguments: {},
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { name: "direct-test", version: "1" },
+          },
+        },
+      },
+      {
+        token: limitedToken,
+        headers: {
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": `${paths.probe}__admin_reset`,
+        },
+      },
+    );
+    const [reply] = await messagesOf(response);
+    expect(reply?.error?.code).toBe(-32003);
+    expect((await probeStats()).calls.admin_reset ?? 0).toBe(before.calls.admin_reset ?? 0);
+  });
+});
+
 describe("session-based clients (SDK 1.x client)", () => {
   it("list and call tools in a session held by the McpSession Durable Object", async () => {
     const { client, transport, sessionId } = await legacyClient();

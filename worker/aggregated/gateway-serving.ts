@@ -15,6 +15,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { directToolCall } from "./direct-call.ts";
 import { GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
 
@@ -55,6 +56,9 @@ function statelessHandler(config: GatewayConfig): McpHttpHandler {
 
 /** A 2026-07-28 request, answered without any session. */
 export async function serveStateless(exchange: GatewayExchange): Promise<Response> {
+  // A plain tools/call is answered without the SDK's serving machinery (direct-call.ts).
+  const direct = directToolCall(exchange);
+  if (direct) return direct;
   noteRequests(exchange);
   const { request } = exchange;
   const response = await statelessHandler(exchange.config).fetch(request.http, {
