@@ -287,7 +287,7 @@ describe("stateless 2026-07-28 clients (SDK v2 client)", () => {
 });
 
 describe("stateless tools/call without the SDK's serving machinery (aggregated/direct-call.ts)", () => {
-  function statelessCall(name: string, extraMeta: Record<string, unknown> = {}) {
+  function statelessCall(name: string, extraMeta: Record<string, unknown> = {}, token = adminToken) {
     return post(
       {
         jsonrpc: "2.0",
@@ -304,7 +304,10 @@ describe("stateless tools/call without the SDK's serving machinery (aggregated/d
           },
         },
       },
-      { headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name } },
+      {
+        token,
+        headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name },
+      },
     );
   }
 
@@ -331,30 +334,7 @@ describe("stateless tools/call without the SDK's serving machinery (aggregated/d
 
   it("refuses a denied tool before any upstream request", async () => {
     const before = await probeStats();
-    const response = await post(
-      {
-        jsonrpc: "2.0",
-        id: 5,
-        method: "tools/call",
-        params: {
-          name: `${paths.probe}__admin_reset`,
-          arguments: {},
-          _meta: {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": { name: "direct-test", version: "1" },
-          },
-        },
-      },
-      {
-        token: limitedToken,
-        headers: {
-          "mcp-protocol-version": "2026-07-28",
-          "mcp-method": "tools/call",
-          "mcp-name": `${paths.probe}__admin_reset`,
-        },
-      },
-    );
+    const response = await statelessCall(`${paths.probe}__admin_reset`, {}, limitedToken);
     const [reply] = await messagesOf(response);
     expect(reply?.error?.code).toBe(-32003);
     expect((await probeStats()).calls.admin_reset ?? 0).toBe(before.calls.admin_reset ?? 0);

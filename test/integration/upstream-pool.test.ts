@@ -40,6 +40,13 @@ beforeAll(async () => {
   bob = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
 });
 
+/** The request envelope of a stateless 2026-07-28 client. */
+const ENVELOPE = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "pool-test", version: "1" },
+};
+
 interface Stats {
   requests: number;
   initializes: number;
@@ -67,11 +74,7 @@ async function callReply(who: Principal, tool: string) {
       params: {
         name,
         arguments: {},
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-          "io.modelcontextprotocol/clientInfo": { name: "pool-test", version: "1" },
-        },
+        _meta: ENVELOPE,
       },
     },
     {
@@ -178,11 +181,7 @@ describe("isolate cache of the aggregated listings, invalidated by writes", () =
         id: 2,
         method: "tools/list",
         params: {
-          _meta: {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": { name: "pool-test", version: "1" },
-          },
+          _meta: ENVELOPE,
         },
       },
       {

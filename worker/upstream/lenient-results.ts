@@ -9,24 +9,11 @@
 // the strict wire. Only the absent case is defaulted: a present but unknown
 // `resultType` still fails in the SDK as it should.
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/client";
+import { mapMessages } from "./message-mapping.ts";
 
 /** `transport` with results lacking `resultType` read as `complete`; everything else untouched. */
 export function defaultingResultType<T extends Transport>(transport: T): T {
-  return new Proxy(transport, {
-    // Methods run on the transport itself: its private fields do not exist on the proxy.
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" && property !== "onmessage" ? value.bind(target) : value;
-    },
-    set(target, property, value) {
-      if (property !== "onmessage" || typeof value !== "function") {
-        return Reflect.set(target, property, value, target);
-      }
-      const deliver = value as NonNullable<Transport["onmessage"]>;
-      const wrapped: Transport["onmessage"] = (message, extra) => deliver(withResultType(message), extra);
-      return Reflect.set(target, property, wrapped, target);
-    },
-  });
+  return mapMessages(transport, { incoming: withResultType });
 }
 
 export function withResultType(message: JSONRPCMessage): JSONRPCMessage {

@@ -17,6 +17,7 @@ import {
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
 import { defaultingResultType } from "./lenient-results.ts";
+import { mapMessages } from "./message-mapping.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
 import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
 
@@ -183,23 +184,9 @@ function ownRequestIds<T extends Transport>(transport: T): T {
   const out = (id: unknown) => (typeof id === "number" && id >= 0 && id < ID_RANGE ? id + base : id);
   const back = (id: unknown) =>
     typeof id === "number" && id >= base && id < base + ID_RANGE ? id - base : id;
-  return new Proxy(transport, {
-    get(target, property) {
-      if (property === "send") {
-        return (message: JSONRPCMessage, options?: Parameters<Transport["send"]>[1]) =>
-          target.send(outgoing(message, out), options);
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" && property !== "onmessage" ? value.bind(target) : value;
-    },
-    set(target, property, value) {
-      if (property !== "onmessage" || typeof value !== "function") {
-        return Reflect.set(target, property, value, target);
-      }
-      const deliver = value as NonNullable<Transport["onmessage"]>;
-      const wrapped: Transport["onmessage"] = (message, extra) => deliver(incoming(message, back), extra);
-      return Reflect.set(target, property, wrapped, target);
-    },
+  return mapMessages(transport, {
+    outgoing: (message) => outgoing(message, out),
+    incoming: (message) => incoming(message, back),
   });
 }
 
