@@ -49,13 +49,17 @@ const pending: Promise<unknown>[] = [];
 const waitUntil: WaitUntil = { waitUntil: (promise) => void pending.push(promise) };
 let stored = 0;
 const metricsStore: MetricsStore = {
-  add: async (series, usage) => void (stored += series.length + usage.length),
+  add: async (series, usage) => {
+    stored += series.length + usage.length;
+  },
   allSeries: async () => [],
   usage: async () => [],
   purge: async () => ({ series: 0, usage: 0 }),
 };
 const auditLog = {
-  append: async (events: AuditEvent[]) => void (stored += events.length),
+  append: async (events: AuditEvent[]) => {
+    stored += events.length;
+  },
 } as unknown as ConstructorParameters<typeof Auditor>[0];
 const upstream = (async () => new Response("{}")) as typeof fetch;
 const principal = {
