@@ -59,7 +59,8 @@ describe("session tokens", () => {
     try {
       const token = await sealSessionValue(secret, binding, "cached-session");
       expect(await sealSessionValue(secret, binding, "cached-session")).toBe(token);
-      for (let i = 0; i < 3; i++) expect(await openSessionValue(secret, binding, token)).toBe("cached-session");
+      for (let i = 0; i < 3; i++)
+        expect(await openSessionValue(secret, binding, token)).toBe("cached-session");
       expect(sign).toHaveBeenCalledTimes(1);
       expect(verify).toHaveBeenCalledTimes(0);
       // Known to this isolate, but for alice and srv-1 only: everyone else is verified, and refused.

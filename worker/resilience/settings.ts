@@ -94,7 +94,9 @@ export function effectiveServerRateLimit(
 /** True when some rate limit applies to requests to `server` (then the lease charges it). */
 export function anyRateLimit(server: ServerRecord, config: ResilienceConfig): boolean {
   const limits = config.rateLimits;
-  return limits.identity !== null || limits.tenant !== null || effectiveServerRateLimit(server, config) !== null;
+  return (
+    limits.identity !== null || limits.tenant !== null || effectiveServerRateLimit(server, config) !== null
+  );
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
