@@ -81,6 +81,11 @@ describe("session tokens", () => {
       expect(await openSessionValue(secret, binding, forged)).toBeNull();
       expect(await openSessionValue(secret, binding, forged)).toBeNull();
       expect(verify).toHaveBeenCalledTimes(6);
+      // A large token (big initialize params) is not kept: verified every time, never a stale hit.
+      const large = await sealSessionValue(secret, binding, "x".repeat(2_000));
+      expect(await openSessionValue(secret, binding, large)).toBe("x".repeat(2_000));
+      expect(await openSessionValue(secret, binding, large)).toBe("x".repeat(2_000));
+      expect(verify).toHaveBeenCalledTimes(8);
     } finally {
       sign.mockRestore();
       verify.mockRestore();

@@ -50,13 +50,17 @@ interface KnownToken {
 const known = new Map<string, KnownToken>();
 /** The token sealed for (binding, value), so an unchanged session is not signed again. */
 const sealedBy = new Map<string, string>();
-const MAX_KNOWN_TOKENS = 10_000;
+// Bounded in count and size (a token carries the client's initialize params,
+// up to ~3 kB): at most ~2,000 x 4 kB across both maps, a few MB per isolate.
+const MAX_KNOWN_TOKENS = 2_000;
+const MAX_KNOWN_TOKEN_CHARS = 1_536;
 
 function boundTo(secret: string, binding: SessionBinding): string {
   return JSON.stringify([secret, binding.purpose, binding.serverId, callerKey(binding.principal)]);
 }
 
 function remember(token: string, entry: KnownToken): void {
+  if (token.length > MAX_KNOWN_TOKEN_CHARS) return;
   if (known.size >= MAX_KNOWN_TOKENS) known.clear();
   known.set(token, entry);
 }
@@ -80,8 +84,10 @@ export async function sealSessionValue(
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, input));
   const token = `${VERSION}.${base64urlEncode(encoder.encode(value))}.${base64urlEncode(mac)}`;
   // HMAC is deterministic: the same binding and value always seal to the same token.
-  if (sealedBy.size >= MAX_KNOWN_TOKENS) sealedBy.clear();
-  sealedBy.set(`${bound}\u0000${value}`, token);
+  if (token.length <= MAX_KNOWN_TOKEN_CHARS) {
+    if (sealedBy.size >= MAX_KNOWN_TOKENS) sealedBy.clear();
+    sealedBy.set(`${bound}\u0000${value}`, token);
+  }
   remember(token, { bound, value });
   return token;
 }
