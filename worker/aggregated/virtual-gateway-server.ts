@@ -35,6 +35,7 @@ import {
   unknownPrompt,
   unknownTool,
 } from "./gateway-server.ts";
+import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
 import { DEFAULT_DISCOVER_LIMIT, DiscoverToolsInput, REGISTRY_TOOLS, structured } from "./registry-tools.ts";
 import { loadVirtualView, resourceFor, type VirtualView } from "./virtual-view.ts";
 
@@ -85,9 +86,8 @@ const InvokeInput = z.strictObject({
 /** A fresh server for one exchange with the virtual server `record`. */
 export function createVirtualGatewayServer(exchange: GatewayExchange, record: VirtualServerRecord): Server {
   const capabilities = {
-    tools: {},
-    ...(record.resources.length > 0 && { resources: {} }),
-    ...(record.prompts.length > 0 && { prompts: {} }),
+    // List changes, subscriptions and log levels are relayed as on /mcp (gateway-relay.ts).
+    ...relayCapabilities(exchange, { resources: record.resources.length > 0, prompts: record.prompts.length > 0 }),
     // Argument completion of its prompts and resource templates, answered by their servers.
     ...((record.prompts.length > 0 || record.resources.length > 0) && { completions: {} }),
   };
@@ -145,6 +145,7 @@ export function createVirtualGatewayServer(exchange: GatewayExchange, record: Vi
       handlers.complete(request.params as unknown as CompletionParams, ctx),
     );
   }
+  registerRelayHandlers(server, exchange);
   return server;
 }
 
