@@ -90,12 +90,13 @@ export function relayCapabilities(
   exchange: GatewayExchange,
   serves: { resources: boolean; prompts: boolean },
 ): ServerCapabilities {
-  const subscribe = exchange.clientChannel !== undefined || exchange.generation === "stateless";
+  // Declared from `initialize` on (answered before the session's relay channel exists).
+  const session = exchange.generation === "session";
   return {
     tools: { listChanged: true },
-    ...(serves.resources && { resources: { listChanged: true, ...(subscribe && { subscribe: true }) } }),
+    ...(serves.resources && { resources: { listChanged: true, subscribe: true } }),
     ...(serves.prompts && { prompts: { listChanged: true } }),
-    ...(exchange.clientChannel && { logging: {} }),
+    ...(session && { logging: {} }),
   };
 }
 

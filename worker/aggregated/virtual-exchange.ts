@@ -15,7 +15,9 @@ export function virtualExchange(
     endpoint: virtualEndpoint(record.name),
     createServer: (exchange) => createVirtualGatewayServer(exchange, record),
     // The relay (list changes, subscriptions, log levels) reaches only the servers it draws from.
-    relayServers: new Set([...record.tools, ...record.resources, ...record.prompts].map((item) => item.server)),
+    relayServers: new Set(
+      [...record.tools, ...record.resources, ...record.prompts].map((item) => item.server),
+    ),
     resources: virtualResources(record),
   };
 }

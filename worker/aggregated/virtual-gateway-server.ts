@@ -25,6 +25,7 @@ import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { REGISTRY_TOOL_NAMES } from "./gateway-names.ts";
+import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
 import {
   forwardUpstream,
   GATEWAY_SERVER_INFO,
@@ -35,7 +36,6 @@ import {
   unknownPrompt,
   unknownTool,
 } from "./gateway-server.ts";
-import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
 import { DEFAULT_DISCOVER_LIMIT, DiscoverToolsInput, REGISTRY_TOOLS, structured } from "./registry-tools.ts";
 import { loadVirtualView, resourceFor, type VirtualView } from "./virtual-view.ts";
 
@@ -87,7 +87,10 @@ const InvokeInput = z.strictObject({
 export function createVirtualGatewayServer(exchange: GatewayExchange, record: VirtualServerRecord): Server {
   const capabilities = {
     // List changes, subscriptions and log levels are relayed as on /mcp (gateway-relay.ts).
-    ...relayCapabilities(exchange, { resources: record.resources.length > 0, prompts: record.prompts.length > 0 }),
+    ...relayCapabilities(exchange, {
+      resources: record.resources.length > 0,
+      prompts: record.prompts.length > 0,
+    }),
     // Argument completion of its prompts and resource templates, answered by their servers.
     ...((record.prompts.length > 0 || record.resources.length > 0) && { completions: {} }),
   };
