@@ -51,7 +51,7 @@ const FILTER_OF: Record<string, keyof ListenFilter> = {
 /** The filter of a body that is one `subscriptions/listen` request; null for any other body. */
 export function listenFilter(exchange: GatewayExchange): ListenFilter | null {
   const messages = exchange.request.body?.messages;
-  if (!messages || messages.length !== 1) return null;
+  if (messages?.length !== 1) return null;
   const [entry] = messages;
   if (entry?.type !== "request" || entry.message.method !== LISTEN_METHOD) return null;
   const params = (entry.message.params ?? {}) as { notifications?: unknown };

@@ -2,7 +2,9 @@
 // and on a virtual server delivers list changes and updates of subscribed
 // resources from a real session-based upstream (test/support/relay-mcp-server.ts),
 // only to callers who may see it; a virtual server offers logging/setLevel
-// and resources/subscribe to session clients like /mcp. Real SDK clients
+// and resources/subscribe to session clients like /mcp; a 2026-07-28
+// upstream's input_required reaches a session client as an elicitation
+// request and its answer completes the call. Real SDK clients
 // (v2 for 2026-07-28, 1.x for sessions), real workerd, D1 and Durable Objects.
 import { exports } from "cloudflare:workers";
 import {
@@ -13,6 +15,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/valida
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
+  ElicitRequestSchema,
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -30,6 +33,8 @@ const gatewayFetch = (input: string | URL | Request, init?: RequestInit) =>
 let adminToken: string;
 let path: string;
 let virtualName: string;
+let modernPath: string;
+let modernVirtual: string;
 
 beforeAll(async () => {
   adminToken = await devAdminToken();
@@ -52,6 +57,18 @@ beforeAll(async () => {
     },
   });
   expect(created.status, await created.clone().text()).toBe(201);
+  modernPath = uniquePath("modern");
+  const modern = await api("/api/v1/servers", {
+    method: "POST",
+    json: { name: modernPath, path: modernPath, endpoints: [{ url: `${upstreams.relayUrl}/modern` }] },
+  });
+  expect(modern.status, await modern.clone().text()).toBe(201);
+  modernVirtual = uniquePath("vmodern");
+  const virtualModern = await api("/api/v1/virtual-servers", {
+    method: "POST",
+    json: { name: modernVirtual, tools: [{ server: modernPath, tool: "ask", name: "ask_color" }] },
+  });
+  expect(virtualModern.status, await virtualModern.clone().text()).toBe(201);
 });
 
 async function relayStats(): Promise<RelayStats> {
@@ -82,7 +99,7 @@ async function modernClient(url: URL, token = adminToken): Promise<ModernClient>
 async function sessionClient(url: URL, token = adminToken): Promise<LegacyClient> {
   const client = new LegacyClient(
     { name: "listen-test-v1", version: "1.0.0" },
-    { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    { capabilities: { elicitation: {} }, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
   );
   await client.connect(
     new LegacyTransport(url, {
@@ -218,4 +235,29 @@ describe("relay on a virtual server for a session client", () => {
     expect(updates).toContain(RELAY_RESOURCE);
     await client.close();
   });
+});
+
+describe("a 2026-07-28 upstream's input_required, for a session client", () => {
+  for (const virtual of [false, true]) {
+    it(`reaches the client as an elicitation request and its answer completes the call (${virtual ? "virtual server" : "/mcp"})`, async () => {
+      const url = virtual ? new URL(`${BASE}/v/${modernVirtual}/mcp`) : endpoint(false);
+      const client = await sessionClient(url);
+      const color = virtual ? "violet" : "indigo";
+      const asked: { message?: string }[] = [];
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params as { message?: string });
+        return { action: "accept", content: { color } };
+      });
+      const result = await client.callTool({
+        name: virtual ? "ask_color" : `${modernPath}__ask`,
+        arguments: {},
+      });
+      expect(asked.map((params) => params.message)).toEqual(["Which color (2026)?"]);
+      const text = ((result.content ?? []) as { text?: string }[]).map((block) => block.text).join("");
+      expect(text).toContain(color);
+      // The upstream saw the answer on the retry that completed the call.
+      expect((await relayStats()).answers).toContainEqual({ action: "accept", content: { color } });
+      await client.close();
+    });
+  }
 });
