@@ -135,11 +135,13 @@ async function changeUntil(heard: () => boolean): Promise<boolean> {
 }
 
 describe("subscriptions/listen (2026-07-28)", () => {
-  for (const virtual of [false, true]) {
-    const where = virtual ? "a virtual server" : "/mcp";
+  // The per-server path bridges a 2026 client to a 2025 upstream as a virtual server over its catalog.
+  for (const where of ["/mcp", "a virtual server", "/{path}/mcp"] as const) {
     it(`delivers list changes and updates of subscribed resources on ${where}, only to callers who may see the server`, async () => {
-      const uri = virtual ? RELAY_RESOURCE : `mcpgw://${path}/${RELAY_RESOURCE}`;
-      const watcher = await modernClient(endpoint(virtual));
+      const uri = where === "/mcp" ? `mcpgw://${path}/${RELAY_RESOURCE}` : RELAY_RESOURCE;
+      const url =
+        where === "/{path}/mcp" ? new URL(`${BASE}/${path}/mcp`) : endpoint(where === "a virtual server");
+      const watcher = await modernClient(url);
       const changes: string[] = [];
       const updates: string[] = [];
       watcher.setNotificationHandler("notifications/tools/list_changed", async (notification) => {
