@@ -280,16 +280,13 @@ export class McpSession extends DurableObject<Env> {
     if (virtual === null) return this.baseExchange(request, sessionId);
     const record = await this.services.virtualServers.servable(request.principal.tenant, virtual);
     if (!record) return null;
-    const relayServers = new Set(
-      [...record.tools, ...record.resources, ...record.prompts].map((item) => item.server),
-    );
-    return this.baseExchange(request, sessionId, { ...virtualExchange(record), relayServers });
+    return this.baseExchange(request, sessionId, virtualExchange(record));
   }
 
   private baseExchange(
     request: McpRequest,
     sessionId: string,
-    scope: Pick<ExchangeInit, "endpoint" | "createServer" | "relayServers"> = {},
+    scope: Pick<ExchangeInit, "endpoint" | "createServer" | "relayServers" | "resources"> = {},
   ): GatewayExchange {
     return new GatewayExchange({
       request,
