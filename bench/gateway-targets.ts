@@ -50,7 +50,12 @@ export function gatewayTargets(gatewayUrl: string, token: string): Record<Gatewa
   const auth = { authorization: `Bearer ${token}` };
   return {
     path: { name: "gateway /{path}/mcp", url: `${gatewayUrl}/demo/mcp`, headers: auth },
-    session: { name: "gateway /mcp (session)", url: `${gatewayUrl}/mcp`, headers: auth, body: aggregatedCall },
+    session: {
+      name: "gateway /mcp (session)",
+      url: `${gatewayUrl}/mcp`,
+      headers: auth,
+      body: aggregatedCall,
+    },
     stateless: {
       name: "gateway /mcp (stateless)",
       url: `${gatewayUrl}/mcp`,

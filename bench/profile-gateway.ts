@@ -96,7 +96,12 @@ function shortUrl(url: string): string {
   const worker = url.indexOf("/worker/");
   if (worker >= 0) return url.slice(worker + 1);
   const modules = url.lastIndexOf("node_modules/");
-  if (modules >= 0) return url.slice(modules + "node_modules/".length).split("/").slice(0, 2).join("/");
+  if (modules >= 0)
+    return url
+      .slice(modules + "node_modules/".length)
+      .split("/")
+      .slice(0, 2)
+      .join("/");
   return url || "(native)";
 }
 
@@ -135,7 +140,9 @@ async function main() {
     console.log(
       `${target.name}: ${requests} requests, concurrency ${concurrency}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50.toFixed(1)} ms, ${run.errors} errors`,
     );
-    console.log(`profile ${total.toFixed(0)} ms of wall time; per request ${(total / requests).toFixed(2)} ms`);
+    console.log(
+      `profile ${total.toFixed(0)} ms of wall time; per request ${(total / requests).toFixed(2)} ms`,
+    );
     const special = (name: string) => name.startsWith("(") && name.endsWith(")");
     const byKind = selfTimes(profile, (node) =>
       special(node.callFrame.functionName) ? node.callFrame.functionName : "JavaScript",
