@@ -1,14 +1,14 @@
 // Personal access tokens: mint one (scopes chosen from those the user holds,
 // a lifetime), see it once to copy it, list, revoke.
-import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, type MintedToken, type TokenRecord } from "../api.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { MintedToken, TokenRecord } from "../api.ts";
 import { CodeBlock } from "../components/code-block.tsx";
 import { TextField } from "../components/field.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { FieldErrors } from "../field-errors.ts";
 import { dateTime, duration } from "../format.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { useFormSubmit } from "../use-form-submit.ts";
 
 const LIFETIMES = [3600, 86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400];
 
@@ -18,24 +18,11 @@ function MintForm({ onMinted }: { onMinted(token: MintedToken): void }) {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>([]);
   const [lifetime, setLifetime] = useState(30 * 86_400);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = new FieldErrors(error instanceof ApiError ? error.fieldErrors : []);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onMinted(await api.mintToken({ name, scopes, expiresIn: lifetime }));
-      setName("");
-      setScopes([]);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, errors, submit } = useFormSubmit(async () => {
+    onMinted(await api.mintToken({ name, scopes, expiresIn: lifetime }));
+    setName("");
+    setScopes([]);
+  });
 
   const nameError = errors.for("name");
   const scopesError = errors.for("scopes");
