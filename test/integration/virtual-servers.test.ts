@@ -159,14 +159,10 @@ describe("REST API", () => {
   it("has RFC 9728 metadata like any MCP endpoint", async () => {
     const name = uniquePath("vsmeta");
     await createVirtual(curated(name));
-    const response = await exports.default.fetch(
-      `${BASE}/.well-known/oauth-protected-resource/v/${name}/mcp`,
-    );
+    const response = await gatewayFetch(`${BASE}/.well-known/oauth-protected-resource/v/${name}/mcp`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ resource: `${BASE}/v/${name}/mcp`, resource_name: name });
-    const unknown = await exports.default.fetch(
-      `${BASE}/.well-known/oauth-protected-resource/v/nope-none/mcp`,
-    );
+    const unknown = await gatewayFetch(`${BASE}/.well-known/oauth-protected-resource/v/nope-none/mcp`);
     expect(unknown.status).toBe(404);
   });
 });
