@@ -39,6 +39,8 @@ export const INPUT_STATE_TTL_MS = 5 * 60_000;
 /** Upstream requests arriving this close together go out in one InputRequiredResult. */
 const GATHER_MS = 20;
 const CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
+/** An upstream's inputRequests key the gateway passes on as is: short and printable. */
+const UPSTREAM_KEY = /^[\w.:-]{1,128}$/;
 
 export interface InputRequestEntry {
   method: RelayedRequestMethod;
@@ -87,10 +89,9 @@ export class HeldUpstreamCall {
   ) {
     const relay: UpstreamRelay = {
       capabilities,
-      request: (method, params) =>
+      request: (method, params, _signal, upstreamKey) =>
         new Promise((resolve) => {
-          this.sequence += 1;
-          const key = `input-${this.sequence}`;
+          const key = this.keyFor(upstreamKey);
           this.waiting.set(key, { method, params, resolve });
           this.fresh.add(key);
           this.wake?.();
@@ -101,6 +102,20 @@ export class HeldUpstreamCall {
         this.settle({ kind: "result", result: outcome.result, upstreamStatus: outcome.upstreamStatus }),
       (error) => this.settle(errorStep(error)),
     );
+  }
+
+  /**
+   * The caller sees a 2026 upstream's own key (its answers come back under it,
+   * as they would directly); a 2025 upstream's request, or a key already
+   * waiting, gets a fresh `input-{n}`.
+   */
+  private keyFor(upstreamKey: string | undefined): string {
+    if (upstreamKey !== undefined && UPSTREAM_KEY.test(upstreamKey) && !this.waiting.has(upstreamKey)) {
+      return upstreamKey;
+    }
+    do this.sequence += 1;
+    while (this.waiting.has(`input-${this.sequence}`));
+    return `input-${this.sequence}`;
   }
 
   /** The call's result, or the upstream requests the caller has to answer first. */

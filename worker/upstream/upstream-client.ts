@@ -59,9 +59,11 @@ export const CLOSE_BUDGET_MS = 1_000;
 
 export const CLIENT_INFO = { name: "mcp-gateway", version: "0.1.0" };
 
-// A conversation of the gateway never needs the standalone stream's reconnection.
-const NO_RECONNECT = {
-  maxRetries: 0,
+// A conversation of the gateway never needs the standalone stream's reconnection, but a
+// call's POST stream that the upstream closes before its answer (SEP-1699 polling, after a
+// priming event) is resumed with Last-Event-ID, at the upstream's `retry` pace.
+const POST_STREAM_RECONNECT = {
+  maxRetries: 2,
   initialReconnectionDelay: 1_000,
   maxReconnectionDelay: 1_000,
   reconnectionDelayGrowFactor: 1,
@@ -175,7 +177,7 @@ function createTransport(
   return new StreamableHTTPClientTransport(url, {
     fetch: fetchFn,
     requestInit,
-    reconnectionOptions: NO_RECONNECT,
+    reconnectionOptions: POST_STREAM_RECONNECT,
     ...(resume && { sessionId: resume.sessionId, protocolVersion: resume.protocolVersion }),
   });
 }
