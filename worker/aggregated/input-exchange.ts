@@ -67,6 +67,8 @@ export interface InputExchangeInit {
   request: UpstreamRequest;
   principal: Principal;
   capabilities: RelayedCapabilities;
+  /** Answers the caller sent with its first request (no requestState yet), by the upstream's keys. */
+  responses?: Record<string, unknown>;
 }
 
 interface Waiting extends InputRequestEntry {
@@ -86,11 +88,21 @@ export class HeldUpstreamCall {
     readonly caller: string,
     capabilities: RelayedCapabilities,
     run: (relay: UpstreamRelay) => Promise<UpstreamCallResult>,
+    ahead: Record<string, unknown> = {},
   ) {
+    // A caller may send answers with its first request (as it could to the upstream directly):
+    // they answer the upstream's first requests of the same keys; anything else in them is ignored.
+    const early = new Map(Object.entries(ahead).filter(([, response]) => isAnswer(response)));
     const relay: UpstreamRelay = {
       capabilities,
       request: (method, params, _signal, upstreamKey) =>
         new Promise((resolve) => {
+          const answered = upstreamKey === undefined ? undefined : early.get(upstreamKey);
+          if (answered !== undefined) {
+            early.delete(upstreamKey as string);
+            resolve(answered as Record<string, unknown>);
+            return;
+          }
           const key = this.keyFor(upstreamKey);
           this.waiting.set(key, { method, params, resolve });
           this.fresh.add(key);
@@ -144,7 +156,7 @@ export class HeldUpstreamCall {
   answer(responses: Record<string, unknown>): void {
     for (const [key, waiting] of this.waiting) {
       const response = responses[key];
-      if (typeof response === "object" && response !== null) {
+      if (isAnswer(response)) {
         this.waiting.delete(key);
         waiting.resolve(response as Record<string, unknown>);
       } else this.fresh.add(key);
@@ -155,6 +167,10 @@ export class HeldUpstreamCall {
     this.settled = step;
     this.wake?.();
   }
+}
+
+function isAnswer(response: unknown): response is Record<string, unknown> {
+  return typeof response === "object" && response !== null;
 }
 
 function errorStep(error: unknown): InputStep {
@@ -216,6 +232,7 @@ export async function forwardWithInput(
     request,
     principal: exchange.principal,
     capabilities,
+    ...(ctx.mcpReq.inputResponses && { responses: ctx.mcpReq.inputResponses }),
   });
   return outcomeOf(step, secret, binding, id);
 }
