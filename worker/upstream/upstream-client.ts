@@ -15,7 +15,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
-import { defaultingResultType } from "./lenient-results.ts";
+import { defaultingResultType, readingJsonLines } from "./lenient-results.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
 import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
 
@@ -94,7 +94,12 @@ export class UpstreamConnection {
     this.resumed = options.resume !== undefined && target.transport === "streamable-http";
     // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
-    const transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    // Newline-delimited JSON messages in one application/json answer are read as the stream they mean.
+    const transport = createTransport(
+      target,
+      readingJsonLines(this.observed.fetch),
+      this.resumed ? options.resume : undefined,
+    );
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
     this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
