@@ -54,10 +54,7 @@ const KNOWN_PATH_GAPS: Record<Requirements, string[]> = {
  * - the session's own POST streams are not resumable (no priming event id,
  *   no `retry`, no Last-Event-ID replay): each POST of a session is served by
  *   a fresh transport in the McpSession object with no event store (owner of
- *   the session transport: w3-agg, aggregated/gateway-serving.ts);
- * - test_streaming_elicitation: the reference server answers it with two JSON
- *   messages in one application/json body (newline-delimited, not Streamable
- *   HTTP); the gateway's MCP client refuses that body (-32010).
+ *   the session transport: w3-agg, aggregated/gateway-serving.ts).
  */
 const RELAY_GAPS: Record<Requirements, string[]> = {
   "2025-11-25": [
@@ -70,7 +67,6 @@ const RELAY_GAPS: Record<Requirements, string[]> = {
     "tools-call-with-logging/tools-call-with-logging",
   ],
   "2026-07-28": [
-    "server-stateless/sep-2575-http-server-no-independent-requests-on-stream",
     "server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription",
     "server-stateless/sep-2575-server-sends-tools-list-changed-on-subscription",
   ],
