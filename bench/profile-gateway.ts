@@ -56,7 +56,10 @@ async function inspector(port: number) {
   }[];
   const target = targets.find((t) => !t.title?.startsWith("Cloudflare")) ?? targets[0];
   if (!target) throw new Error("the inspector lists no target");
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  // wrangler's inspector proxy only accepts local (or DevTools) origins; Node's WebSocket sends none by default.
+  const socket = new WebSocket(target.webSocketDebuggerUrl, {
+    headers: { origin: "http://127.0.0.1" },
+  } as unknown as string[]);
   await new Promise((resolve, reject) => {
     socket.addEventListener("open", resolve, { once: true });
     socket.addEventListener("error", reject, { once: true });
@@ -118,7 +121,12 @@ async function main() {
   const secrets = newDevSecrets();
   const persistDir = await mkdtemp(join(tmpdir(), "mcp-gateway-profile-"));
   const inspectorPort = await freePort();
-  const gateway = await startLocalGateway({ port: await freePort(), persistDir, secrets, inspectorPort });
+  const gateway = await startLocalGateway({
+    port: await freePort(),
+    persistDir,
+    secrets: { ...secrets },
+    inspectorPort,
+  });
   try {
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
     await registerDemo(gateway.url, token, demo.url);

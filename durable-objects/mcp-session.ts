@@ -168,17 +168,21 @@ export class McpSession extends DurableObject<Env> {
   async startInput(init: InputExchangeInit): Promise<InputStep> {
     const server = await this.services.store.getServer(init.tenant, init.serverId);
     if (!server || this.held) return { kind: "gone" };
-    this.held = new HeldUpstreamCall(init.caller, init.capabilities, (relay) =>
-      callUpstream(server, init.request, {
-        secrets: secretsFromEnv(this.env),
-        lease: {
-          resilience: { env: this.env, settings: this.config.resilience },
-          waitUntil: this.ctx,
-          principal: init.principal,
-        },
-        fetch: this.services.egress.fetch,
-        relay,
-      }),
+    this.held = new HeldUpstreamCall(
+      init.caller,
+      init.capabilities,
+      (relay) =>
+        callUpstream(server, init.request, {
+          secrets: secretsFromEnv(this.env),
+          lease: {
+            resilience: { env: this.env, settings: this.config.resilience },
+            waitUntil: this.ctx,
+            principal: init.principal,
+          },
+          fetch: this.services.egress.fetch,
+          relay,
+        }),
+      init.responses,
     );
     return this.held.next();
   }

@@ -24,3 +24,44 @@ export function withResultType(message: JSONRPCMessage): JSONRPCMessage {
   }
   return { ...message, result: { ...result, resultType: "complete" } } as JSONRPCMessage;
 }
+
+/**
+ * Between two top-level JSON documents: `}` then a line break then `{`, with
+ * no comma. Valid JSON never has this (a raw line break cannot be inside a
+ * string, and values in arrays are comma-separated), so a body that matches
+ * is several documents, one per line.
+ */
+const BETWEEN_DOCUMENTS = /\}[ \t\r]*\n[ \t\r\n]*\{/;
+
+/**
+ * `fetchFn` reading a POST answer the way a tolerant client does: some
+ * upstreams answer with several JSON-RPC messages, one per line, in an
+ * `application/json` body (a notification, then the response) instead of an
+ * SSE stream. The SDK client reads such a body as one document and fails;
+ * read as the SSE stream it means, nothing is lost. Any other body passes
+ * unchanged.
+ */
+export function readingJsonLines(fetchFn: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchFn(input, init);
+    const contentType = response.headers.get("content-type") ?? "";
+    if (init?.method !== "POST" || response.body === null || !contentType.includes("application/json")) {
+      return response;
+    }
+    const text = await response.text();
+    // The body is decoded now: its length and encoding headers no longer describe it.
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    const status = { status: response.status, statusText: response.statusText };
+    if (!BETWEEN_DOCUMENTS.test(text)) return new Response(text, { ...status, headers });
+    const events = text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0)
+      .map((line) => `event: message\ndata: ${line}\n\n`)
+      .join("");
+    headers.set("content-type", "text/event-stream");
+    return new Response(events, { ...status, headers });
+  };
+}

@@ -16,7 +16,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
-import { defaultingResultType } from "./lenient-results.ts";
+import { defaultingResultType, readingJsonLines } from "./lenient-results.ts";
 import { mapMessages } from "./message-mapping.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
 import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
@@ -61,9 +61,11 @@ export const CLOSE_BUDGET_MS = 1_000;
 
 export const CLIENT_INFO = { name: "mcp-gateway", version: "0.1.0" };
 
-// A conversation of the gateway never needs the standalone stream's reconnection.
-const NO_RECONNECT = {
-  maxRetries: 0,
+// A conversation of the gateway never needs the standalone stream's reconnection, but a
+// call's POST stream that the upstream closes before its answer (SEP-1699 polling, after a
+// priming event) is resumed with Last-Event-ID, at the upstream's `retry` pace.
+const POST_STREAM_RECONNECT = {
+  maxRetries: 2,
   initialReconnectionDelay: 1_000,
   maxReconnectionDelay: 1_000,
   reconnectionDelayGrowFactor: 1,
@@ -94,7 +96,12 @@ export class UpstreamConnection {
     this.resumed = options.resume !== undefined && target.transport === "streamable-http";
     // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
-    const created = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    // Newline-delimited JSON messages in one application/json answer are read as the stream they mean.
+    const created = createTransport(
+      target,
+      readingJsonLines(this.observed.fetch),
+      this.resumed ? options.resume : undefined,
+    );
     // Conversations resuming one upstream session may run at the same time: each gets its own ids.
     const transport = this.resumed ? ownRequestIds(created) : created;
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
@@ -233,7 +240,7 @@ function createTransport(
   return new StreamableHTTPClientTransport(url, {
     fetch: fetchFn,
     requestInit,
-    reconnectionOptions: NO_RECONNECT,
+    reconnectionOptions: POST_STREAM_RECONNECT,
     ...(resume && { sessionId: resume.sessionId, protocolVersion: resume.protocolVersion }),
   });
 }
