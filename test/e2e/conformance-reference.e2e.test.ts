@@ -48,23 +48,20 @@ const KNOWN_PATH_GAPS: Record<Requirements, string[]> = {
 
 /**
  * Checks that pass directly but not through a virtual server, with their cause:
- * - owner w3-relay: the virtual server registers no `logging/setLevel` and no
- *   `resources/subscribe`/`unsubscribe` (-32601; tools-call-with-logging sets
- *   the level first), and list_changed on a 2026 `subscriptions/listen`;
+ * - list_changed on a 2026 `subscriptions/listen` (the virtual server relays
+ *   no tools/prompts list_changed from the upstream to a listen stream yet);
  * - the session's own POST streams are not resumable (no priming event id,
  *   no `retry`, no Last-Event-ID replay): each POST of a session is served by
  *   a fresh transport in the McpSession object with no event store (owner of
  *   the session transport: w3-agg, aggregated/gateway-serving.ts).
+ * (logging/setLevel, resources/subscribe and unsubscribe, relayed by w3-relay,
+ * pass since the merge of w3-relay and w3-conf.)
  */
 const RELAY_GAPS: Record<Requirements, string[]> = {
   "2025-11-25": [
-    "logging-set-level/logging-set-level",
-    "resources-subscribe/resources-subscribe",
-    "resources-unsubscribe/resources-unsubscribe",
     "server-sse-polling/server-sse-disconnect-resume",
     "server-sse-polling/server-sse-priming-event",
     "server-sse-polling/server-sse-retry-field",
-    "tools-call-with-logging/tools-call-with-logging",
   ],
   "2026-07-28": [
     "server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription",
