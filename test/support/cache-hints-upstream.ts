@@ -6,8 +6,10 @@
 //   probe://cached/public   ttlMs 60000, cacheScope "public"
 //   probe://cached/private  ttlMs 60000, cacheScope "private"
 //   probe://uncached        ttlMs 0 (never cached)
+// It answers `subscriptions/listen` with a never-ending stream (listen-upstream.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "./http-body.ts";
+import { answerListen } from "./listen-upstream.ts";
 
 const RESOURCES: { uri: string; ttlMs: number; cacheScope: "public" | "private" }[] = [
   { uri: "probe://cached/public", ttlMs: 60_000, cacheScope: "public" },
@@ -60,6 +62,9 @@ export function cacheHintsUpstream() {
           ttlMs: 0,
           cacheScope: "public",
         });
+        return;
+      case "subscriptions/listen":
+        answerListen(message.id, response);
         return;
       case "resources/templates/list":
         complete({ resourceTemplates: [], ttlMs: 0, cacheScope: "public" });

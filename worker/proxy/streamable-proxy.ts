@@ -4,14 +4,17 @@
 // tools/list cut to what the caller may call and the upstream's session id
 // sealed to the caller. GET streams and DELETE pass through the same seal.
 // Bodies stream through untouched unless a message in them must be rewritten
-// (a marked tools/list answer, a refusal to merge); a lost upstream session is
+// (a marked tools/list answer, a refusal to merge) or a `subscriptions/listen`
+// answer comes as JSON lines (re-framed as SSE); a lost upstream session is
 // opened again (session-recovery.ts); a client hanging up ends the upstream
 // stream at once.
 
+import { jsonLinesAsSse } from "../protocol/json-lines.ts";
 import {
   ErrorCode,
   errorResponse,
   type JsonRpcId,
+  type JsonRpcMessage,
   type JsonRpcResponse,
   type ParsedBody,
 } from "../protocol/jsonrpc.ts";
@@ -211,6 +214,11 @@ async function answerPost(
   if (contentType === "text/event-stream") {
     if (untouched) return sseHeaders(new Response(response.body, { status: response.status, headers }));
     return sseResponse(ctx, response, headers, prepared.refusals);
+  }
+  if (contentType === "application/json" && answersListen(prepared.forward)) {
+    // A never-ending listen answer in JSON lines: as the SSE stream the spec says it is, frame by frame.
+    const framed = new Response(jsonLinesAsSse(response.body), { status: response.status });
+    return sseResponse(ctx, framed, headers, prepared.refusals);
   }
   if (contentType === "application/json" && untouched) {
     headers.set("content-type", "application/json");
@@ -501,6 +509,11 @@ async function upstreamError(
 
 function invalidUpstream(id: JsonRpcId): JsonRpcResponse {
   return errorResponse(id, ErrorCode.UpstreamUnavailable, "The upstream returned an invalid response");
+}
+
+/** A `subscriptions/listen` went up: its answer is a stream that stays open. */
+function answersListen(forward: JsonRpcMessage[]): boolean {
+  return forward.some((message) => "method" in message && message.method === "subscriptions/listen");
 }
 
 function acceptsBoth(accept: string | null): boolean {
