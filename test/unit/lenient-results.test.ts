@@ -52,4 +52,28 @@ describe("readingJsonLines", () => {
     expect(get.headers.get("content-type")).toBe("application/json");
     expect(await get.text()).toBe(lines);
   });
+
+  it("streams a never-ending subscriptions/listen answer as SSE, line by line", async () => {
+    const ack = { jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: {} };
+    // The upstream writes the acknowledgement and keeps the body open.
+    const never: typeof fetch = async () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(`${JSON.stringify(ack)}\n`));
+          },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    const listen = {
+      method: "POST",
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "subscriptions/listen" }),
+    };
+    const response = await readingJsonLines(never)("http://upstream/mcp", listen);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toBe(`event: message\ndata: ${JSON.stringify(ack)}\n\n`);
+    await reader.cancel();
+  });
 });

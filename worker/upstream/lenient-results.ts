@@ -9,6 +9,7 @@
 // the strict wire. Only the absent case is defaulted: a present but unknown
 // `resultType` still fails in the SDK as it should.
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/client";
+import { jsonLinesAsSse } from "../protocol/json-lines.ts";
 import { mapMessages } from "./message-mapping.ts";
 
 /** `transport` with results lacking `resultType` read as `complete`; everything else untouched. */
@@ -38,7 +39,9 @@ const BETWEEN_DOCUMENTS = /\}[ \t\r]*\n[ \t\r\n]*\{/;
  * upstreams answer with several JSON-RPC messages, one per line, in an
  * `application/json` body (a notification, then the response) instead of an
  * SSE stream. The SDK client reads such a body as one document and fails;
- * read as the SSE stream it means, nothing is lost. Any other body passes
+ * read as the SSE stream it means, nothing is lost. The answer to a
+ * `subscriptions/listen` never ends, so it is re-framed as it streams
+ * (protocol/json-lines.ts) rather than read whole. Any other body passes
  * unchanged.
  */
 export function readingJsonLines(fetchFn: typeof fetch): typeof fetch {
@@ -47,6 +50,15 @@ export function readingJsonLines(fetchFn: typeof fetch): typeof fetch {
     const contentType = response.headers.get("content-type") ?? "";
     if (init?.method !== "POST" || response.body === null || !contentType.includes("application/json")) {
       return response;
+    }
+    if (isListen(init.body)) {
+      // A listen answer never ends: re-framed line by line as it streams, never read whole.
+      const headers = new Headers(response.headers);
+      headers.delete("content-length");
+      headers.delete("content-encoding");
+      headers.set("content-type", "text/event-stream");
+      const status = { status: response.status, statusText: response.statusText };
+      return new Response(jsonLinesAsSse(response.body), { ...status, headers });
     }
     const text = await response.text();
     // The body is decoded now: its length and encoding headers no longer describe it.
@@ -64,4 +76,15 @@ export function readingJsonLines(fetchFn: typeof fetch): typeof fetch {
     headers.set("content-type", "text/event-stream");
     return new Response(events, { ...status, headers });
   };
+}
+
+/** True when a POST body is one `subscriptions/listen` request (whose answer stays open). */
+function isListen(body: RequestInit["body"]): boolean {
+  if (typeof body !== "string" || !body.includes('"subscriptions/listen"')) return false;
+  try {
+    const message = JSON.parse(body) as { method?: unknown };
+    return message.method === "subscriptions/listen";
+  } catch {
+    return false;
+  }
 }
