@@ -26,6 +26,13 @@ import { type BridgedSession, type LegacyLeg, serverLeg, virtualLeg } from "./le
 export type LegacyTarget = { virtual: string } | { server: string };
 
 const encoder = new TextEncoder();
+/**
+ * A client that went away is noticed only when the stream is next written
+ * (workerd reports no cancellation to a writer that is idle): a comment this
+ * often notices it, and ends its session, even when nothing else is said.
+ */
+const KEEPALIVE_MS = 15_000;
+const KEEPALIVE = encoder.encode(": keepalive\n\n");
 
 export class LegacySseSession extends DurableObject<Env> {
   private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
@@ -39,6 +46,7 @@ export class LegacySseSession extends DurableObject<Env> {
   private last: IngressSnapshot | null = null;
   /** Aborted when the client's stream is gone: ends the leg's upstream streams. */
   private readonly gone = new AbortController();
+  private keepalive: ReturnType<typeof setInterval> | null = null;
 
   /**
    * Opens the event stream for `principalKey` (callerKey) on `target`; its
@@ -55,6 +63,9 @@ export class LegacySseSession extends DurableObject<Env> {
     this.writer.closed.catch(() => this.close());
     // Not awaited: the write completes only once the client reads, after this returns.
     this.send({ event: "endpoint", data: endpoint, comments: [] }).catch(() => this.close());
+    this.keepalive = setInterval(() => {
+      this.writer?.write(KEEPALIVE).catch(() => this.close());
+    }, KEEPALIVE_MS);
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform" },
     });
@@ -184,6 +195,8 @@ export class LegacySseSession extends DurableObject<Env> {
   private async close(): Promise<void> {
     const writer = this.writer;
     this.writer = null;
+    if (this.keepalive !== null) clearInterval(this.keepalive);
+    this.keepalive = null;
     this.gone.abort();
     // Not awaited: a stream the client no longer reads would never finish closing.
     writer?.close().catch(() => {});
