@@ -16,6 +16,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { SERVER_LOOKUP_TTL_MS } from "../../worker/registry/server-directory.ts";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
 import { rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
@@ -254,4 +255,73 @@ describe("a legacy HTTP+SSE client of a Streamable-HTTP-only server at /{path}/s
     }
     expect(held).toBe(false);
   });
+
+  it("closes the client's stream when its session ends", async () => {
+    const path = uniquePath("sseend");
+    const id = await register(path, `${probeUrl}/mcp`);
+    const stream = await gatewayFetch(`${BASE}/${path}/sse`, {
+      headers: { authorization: `Bearer ${adminToken}`, accept: "text/event-stream" },
+    });
+    expect(stream.status).toBe(200);
+    const events = sseEvents(stream);
+    const opened = await events.next();
+    expect(opened.value?.event).toBe("endpoint");
+    const endpoint = opened.value?.data ?? "";
+    const post = async (body: unknown) => {
+      const response = await gatewayFetch(`${BASE}${endpoint}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const init = {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "raw", version: "1" },
+    };
+    expect(await post(rpc("initialize", init, 1))).toBe(202);
+    expect(JSON.parse((await events.next()).value?.data ?? "{}")).toMatchObject({ id: 1, result: {} });
+    // The server is disabled: the session is over (the per-server path would answer 404).
+    const disabled = await api(`/api/v1/servers/${id}/disable`, { method: "POST" });
+    expect(disabled.status, await disabled.clone().text()).toBe(200);
+    // The object holding the stream sees registry changes made elsewhere once its lookup cache expires.
+    await new Promise((resolve) => setTimeout(resolve, SERVER_LOOKUP_TTL_MS + 100));
+    expect(await post(rpc("tools/list", {}, 2))).toBe(202);
+    const ended = await events.next();
+    expect(JSON.parse(ended.value?.data ?? "{}")).toMatchObject({
+      error: { message: `No enabled MCP server at /${path}` },
+    });
+    expect((await events.next()).done).toBe(true);
+    // Its id is gone with it.
+    expect(await post(rpc("ping", {}, 3))).toBe(404);
+  });
 });
+
+/** The events of an SSE response, in order (comments skipped). */
+async function* sseEvents(response: Response): AsyncGenerator<{ event: string; data: string }> {
+  const reader = (response.body as ReadableStream<Uint8Array>)
+    .pipeThrough(new TextDecoderStream())
+    .getReader();
+  let buffer = "";
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end = buffer.indexOf("\n\n");
+    while (end !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf("\n\n");
+      const lines = block.split("\n").filter((line) => !line.startsWith(":"));
+      if (lines.length === 0) continue;
+      const field = (name: string) =>
+        lines
+          .filter((line) => line.startsWith(`${name}:`))
+          .map((line) => line.slice(name.length + 1).trimStart())
+          .join("\n");
+      yield { event: field("event") || "message", data: field("data") };
+    }
+  }
+}

@@ -51,21 +51,26 @@ export async function deliverLegacyMessage(
 }
 
 /**
- * Whether `/{path}/sse` of this server is served by the bridge: it speaks
- * Streamable HTTP only (a server with an SSE endpoint is proxied as is).
+ * Whether this request to `/{path}/sse` or `/{path}/message` is the bridge's:
+ * the server speaks Streamable HTTP only (a server with an SSE endpoint is
+ * proxied as is). A POST naming a bridge session (`sessionId`) goes to its
+ * object even when the server is gone or hidden now: the object answers
+ * there, ends the session and closes the client's stream.
  */
-export function bridgesLegacyClients(server: { endpoints: { transport: Transport }[] }): boolean {
+export function servedByLegacyBridge(
+  c: Context<{ Bindings: Env }>,
+  server: { endpoints: { transport: Transport }[] } | Response,
+): boolean {
+  if (server instanceof Response) return c.req.method === "POST" && c.req.query("sessionId") !== undefined;
   const speaks = (transport: Transport) => server.endpoints.some((e) => e.transport === transport);
   return speaks("streamable-http") && !speaks("sse");
 }
 
-/** Serves `/{path}/sse` (GET) or `/{path}/message` (POST) of a Streamable-HTTP-only server. */
-export function serveLegacyBridge(
-  c: Context<{ Bindings: Env }>,
-  server: { path: string },
-): Promise<Response> {
-  const target = { server: server.path };
+/** Serves `/{path}/sse` (GET) or `/{path}/message` (POST) through the bridge. */
+export function serveLegacyBridge(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const path = c.req.param("path") ?? "";
+  const target = { server: path };
   return c.req.method === "GET"
-    ? openLegacyStream(c, target, `/${server.path}/message`)
+    ? openLegacyStream(c, target, `/${path}/message`)
     : deliverLegacyMessage(c, target);
 }
