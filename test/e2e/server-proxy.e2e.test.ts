@@ -1,6 +1,7 @@
 // The per-server endpoints as real clients use them: the 1.x SDK client
 // (session-based), the SDK v2 client, and the MCP Inspector CLI list and call
-// tools through /{path}/mcp and /{path}/sse of a gateway under `wrangler dev`.
+// tools through /{path}/mcp and /{path}/sse of a gateway under `wrangler dev`
+// (/{path}/sse of a Streamable-HTTP-only server through the legacy SSE bridge).
 
 import {
   Client as ClientV2,
@@ -86,6 +87,33 @@ describe("the 1.x SDK client (session-based)", () => {
     expect(tools.map((tool) => tool.name)).toContain("echo");
     const echoed = await client.callTool({ name: "echo", arguments: { message: "legacy path" } });
     expect(JSON.stringify(echoed.content)).toContain("legacy path");
+    await client.close();
+  });
+
+  it("reaches a Streamable-HTTP-only server over legacy HTTP+SSE at /{path}/sse (bridged), with progress", async () => {
+    const client = new ClientV1({ name: "e2e-v1-sse-bridged", version: "1.0.0" });
+    const transport = new SseTransportV1(url(paths.everything, "sse"), {
+      requestInit: auth(),
+      eventSourceInit: {
+        fetch: (input, init) =>
+          fetch(input, {
+            ...init,
+            headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
+          }),
+      },
+    });
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(await directTools());
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "bridged legacy" } });
+    expect(JSON.stringify(echoed.content)).toContain("bridged legacy");
+    const progress: number[] = [];
+    const slow = tools.find((tool) => /long.?running/i.test(tool.name));
+    await client.callTool({ name: slow?.name ?? "", arguments: { duration: 1, steps: 3 } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    });
+    // Each notification once: the bridge writes every message to the stream exactly once.
+    expect(progress).toEqual([1, 2, 3]);
     await client.close();
   });
 });
