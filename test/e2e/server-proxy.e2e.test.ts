@@ -112,8 +112,12 @@ describe("the 1.x SDK client (session-based)", () => {
     await client.callTool({ name: slow?.name ?? "", arguments: { duration: 1, steps: 3 } }, undefined, {
       onprogress: (update) => progress.push(update.progress),
     });
-    // Each notification once: the bridge writes every message to the stream exactly once.
-    expect(progress).toEqual([1, 2, 3]);
+    // Each notification once and in order. The last may be dropped by the SDK 1.x client itself when
+    // it shares a network chunk with the result: EventSource dispatches both at once, and the client
+    // runs notification handlers a microtask later but settles the response (and drops its progress
+    // handler) at once.
+    expect(progress.slice(0, 2)).toEqual([1, 2]);
+    expect(progress).toEqual([1, 2, 3].slice(0, progress.length));
     await client.close();
   });
 });

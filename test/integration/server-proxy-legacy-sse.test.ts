@@ -13,14 +13,13 @@
 import { env, exports } from "cloudflare:workers";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { SERVER_LOOKUP_TTL_MS } from "../../worker/registry/server-directory.ts";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
 import { rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
-import { textOf } from "../support/sdk-client.ts";
+import { legacySseClient, textOf } from "../support/sdk-client.ts";
 
 usePrincipalSeam();
 const { probeUrl, relayUrl } = inject("upstreams");
@@ -71,40 +70,8 @@ beforeAll(async () => {
 });
 
 /** An SDK 1.x client over legacy HTTP+SSE, connected to `/{path}/sse` as the bearer of `token`. */
-async function sseClient(path: string, token = adminToken, client = newClient()) {
-  const authorization = `Bearer ${token}`;
-  const transport = new SSEClientTransport(new URL(`${BASE}/${path}/sse`), {
-    fetch: gatewayFetch,
-    eventSourceInit: {
-      fetch: (url, init) =>
-        gatewayFetch(url, { ...init, headers: { ...(init?.headers as object), authorization } }),
-    },
-    requestInit: { headers: { authorization } },
-  });
-  await client.connect(transport);
-  deliverEachEventOnce(transport);
-  // The message endpoint the gateway named in its `endpoint` event.
-  const url = (transport as unknown as { _endpoint?: URL })._endpoint;
-  return { client, transport, endpoint: url ? `${url.pathname}${url.search}` : "" };
-}
-
-/**
- * Inside workerd (where these tests run the client) EventTarget.dispatchEvent
- * also calls an `on<type>` property, so the `eventsource` package's
- * EventSource hands each message to `onmessage` twice; Node does not. Each
- * event is passed on once, as a client outside workerd sees it.
- */
-function deliverEachEventOnce(transport: SSEClientTransport): void {
-  const source = (transport as unknown as { _eventSource: { onmessage: ((event: Event) => void) | null } })
-    ._eventSource;
-  const handler = source.onmessage;
-  const seen = new WeakSet<Event>();
-  source.onmessage = (event) => {
-    if (seen.has(event)) return;
-    seen.add(event);
-    handler?.call(source, event);
-  };
-}
+const sseClient = (path: string, token = adminToken, client?: Client) =>
+  legacySseClient(`/${path}/sse`, token, client);
 
 function newClient(capabilities: Record<string, unknown> = {}) {
   return new Client(
