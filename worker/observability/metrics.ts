@@ -46,17 +46,49 @@ export function renderLabels<L extends string>(definition: MetricDefinition<L>, 
 
 /** Index of the latency bucket holding `ms` (the last one is +Inf). */
 export function latencyBucket(ms: number): number {
-  const index = LATENCY_BUCKETS_MS.findIndex((bound) => ms <= bound);
-  return index === -1 ? LATENCY_BUCKET_COUNT - 1 : index;
+  for (let index = 0; index < LATENCY_BUCKETS_MS.length; index++) {
+    if (ms <= (LATENCY_BUCKETS_MS[index] as number)) return index;
+  }
+  return LATENCY_BUCKET_COUNT - 1;
+}
+
+/** A counter or histogram of one label set, summed in isolate memory until the next flush. */
+interface PendingSeries {
+  definition: MetricDefinition;
+  labels: Record<string, string>;
+  /** Counter: the increment. Histogram: the sum of observations (seconds). */
+  value: number;
+  /** Histogram only: observations per bucket (non-cumulative). */
+  buckets: number[] | null;
+}
+
+/** MCP requests with the same labels, caller and minute (everything recordAudit derives is summed from it). */
+interface CallTally {
+  tenant: string;
+  server: string;
+  method: string;
+  /** Empty for requests that are not tools/call. */
+  tool: string;
+  outcome: string;
+  caller: string;
+  minute: number;
+  count: number;
+  durationMsSum: number;
+  latency: number[];
 }
 
 export class MetricsRecorder {
-  private series = new Map<string, SeriesDelta>();
-  private usageRows = new Map<string, UsageDelta>();
+  // The request path only adds numbers to entries keyed by raw label values;
+  // label rendering, usage rows and store deltas are built once per flush.
+  private series = new Map<string, PendingSeries>();
+  private calls = new Map<string, CallTally>();
   private flushScheduled = false;
   /** The write in progress: a flush waits for earlier ones, so "flushed" means "stored". */
   private writing: Promise<void> = Promise.resolve();
   private readonly flushDelayMs: number;
+  /** The last `occurredAt` minute prefix seen and its epoch minute (events of a burst share it). */
+  private minuteText = "";
+  private minute = 0;
 
   constructor(
     readonly store: MetricsStore,
@@ -71,7 +103,7 @@ export class MetricsRecorder {
 
   count<L extends string>(definition: MetricDefinition<L>, labels: Labels<L>, by = 1, waitUntil?: WaitUntil) {
     if (!this.options.enabled) return;
-    this.add(definition.name, renderLabels(definition, labels), by);
+    this.pending(definition, labels, false).value += by;
     this.schedule(waitUntil);
   }
 
@@ -83,12 +115,11 @@ export class MetricsRecorder {
     waitUntil?: WaitUntil,
   ) {
     if (!this.options.enabled) return;
-    const rendered = renderLabels(definition, labels);
+    const entry = this.pending(definition, labels, true);
+    entry.value += seconds;
+    const buckets = entry.buckets as number[];
     const index = latencyBucket(seconds * 1000);
-    const bound = LATENCY_BUCKETS_SECONDS[index];
-    const le = bound === undefined ? "+Inf" : String(bound);
-    this.add(`${definition.name}_bucket`, `${rendered}${rendered ? "," : ""}le="${le}"`, 1);
-    this.add(`${definition.name}_sum`, rendered, seconds);
+    buckets[index] = (buckets[index] ?? 0) + 1;
     this.schedule(waitUntil);
   }
 
@@ -100,37 +131,122 @@ export class MetricsRecorder {
       const tenant = event.tenant;
       const server = event.serverPath ?? "";
       const method = event.method ?? "";
+      const tool = method === "tools/call" ? (event.tool ?? "") : "";
       const outcome = event.outcome;
-      const seconds = (event.durationMs ?? 0) / 1000;
-      this.count(METRICS.requests, { tenant, server, method, outcome }, 1, waitUntil);
-      if (!SUCCESS_OUTCOMES.has(outcome))
-        this.count(METRICS.errors, { tenant, server, method, outcome }, 1, waitUntil);
-      this.observe(METRICS.requestLatency, { tenant, server, method }, seconds, waitUntil);
-      if (method === "tools/call" && event.tool) {
-        const tool = event.tool;
-        this.count(METRICS.toolExecutions, { tenant, server, tool, outcome }, 1, waitUntil);
-        this.observe(METRICS.toolLatency, { tenant, server, tool }, seconds, waitUntil);
+      const caller = event.subject ?? "";
+      const minute = this.minuteOf(event.occurredAt);
+      const durationMs = event.durationMs ?? 0;
+      const key = `${tenant}\u0000${server}\u0000${method}\u0000${tool}\u0000${outcome}\u0000${caller}\u0000${minute}`;
+      let tally = this.calls.get(key);
+      if (!tally) {
+        tally = {
+          tenant,
+          server,
+          method,
+          tool,
+          outcome,
+          caller,
+          minute,
+          count: 0,
+          durationMsSum: 0,
+          latency: new Array(LATENCY_BUCKET_COUNT).fill(0),
+        };
+        this.calls.set(key, tally);
       }
-      this.addUsage(event);
+      tally.count += 1;
+      tally.durationMsSum += durationMs;
+      const bucket = latencyBucket(durationMs);
+      tally.latency[bucket] = (tally.latency[bucket] ?? 0) + 1;
       this.options.analytics?.writeDataPoint({
         indexes: [tenant],
         blobs: [server, method, event.tool ?? "", outcome, event.subject ?? "", event.decision],
-        doubles: [event.durationMs ?? 0, event.upstreamStatus ?? 0],
+        doubles: [durationMs, event.upstreamStatus ?? 0],
       });
     }
+    this.schedule(waitUntil);
   }
 
   /** Writes what this isolate has gathered so far (also used by /metrics before reading). */
   async flush(): Promise<void> {
-    const series = [...this.series.values()];
-    const usage = [...this.usageRows.values()];
-    this.series = new Map();
-    this.usageRows = new Map();
+    const { series, usage } = this.drain();
     const previous = this.writing;
     this.writing = previous.then(() =>
       series.length > 0 || usage.length > 0 ? this.write(series, usage) : undefined,
     );
     await this.writing;
+  }
+
+  /** Takes the pending entries and turns them into store deltas (rendered series, usage rows). */
+  private drain(): { series: SeriesDelta[]; usage: UsageDelta[] } {
+    const pendingSeries = this.series;
+    const calls = this.calls;
+    this.series = new Map();
+    this.calls = new Map();
+    const deltas = new Map<string, SeriesDelta>();
+    const add = (name: string, labels: string, value: number) => {
+      const key = `${name}\u0000${labels}`;
+      const known = deltas.get(key);
+      if (known) known.value += value;
+      else deltas.set(key, { name, labels, value });
+    };
+    const addHistogram = (definition: MetricDefinition, rendered: string, buckets: number[], sum: number) => {
+      const separator = rendered ? "," : "";
+      for (const [index, count] of buckets.entries()) {
+        if (!count) continue;
+        const bound = LATENCY_BUCKETS_SECONDS[index];
+        add(`${definition.name}_bucket`, `${rendered}${separator}le="${bound ?? "+Inf"}"`, count);
+      }
+      add(`${definition.name}_sum`, rendered, sum);
+    };
+    for (const entry of pendingSeries.values()) {
+      const rendered = renderLabels(entry.definition, entry.labels);
+      if (entry.buckets) addHistogram(entry.definition, rendered, entry.buckets, entry.value);
+      else add(entry.definition.name, rendered, entry.value);
+    }
+    const usage = new Map<string, UsageDelta>();
+    for (const tally of calls.values()) {
+      const { tenant, server, method, tool, outcome, count } = tally;
+      const failed = !SUCCESS_OUTCOMES.has(outcome);
+      const seconds = tally.durationMsSum / 1000;
+      add(METRICS.requests.name, renderLabels(METRICS.requests, { tenant, server, method, outcome }), count);
+      if (failed)
+        add(METRICS.errors.name, renderLabels(METRICS.errors, { tenant, server, method, outcome }), count);
+      const latencyLabels = renderLabels(METRICS.requestLatency, { tenant, server, method });
+      addHistogram(METRICS.requestLatency, latencyLabels, tally.latency, seconds);
+      if (tool) {
+        const toolLabels = { tenant, server, tool, outcome };
+        add(METRICS.toolExecutions.name, renderLabels(METRICS.toolExecutions, toolLabels), count);
+        const rendered = renderLabels(METRICS.toolLatency, { tenant, server, tool });
+        addHistogram(METRICS.toolLatency, rendered, tally.latency, seconds);
+      }
+      const id = JSON.stringify([tenant, tally.minute, server, method, tool, tally.caller]);
+      let row = usage.get(id);
+      if (!row) {
+        row = {
+          tenant,
+          minute: tally.minute,
+          server,
+          method,
+          tool,
+          caller: tally.caller,
+          calls: 0,
+          errors: 0,
+          denied: 0,
+          rateLimited: 0,
+          durationMsSum: 0,
+          latency: new Array(LATENCY_BUCKET_COUNT).fill(0),
+        };
+        usage.set(id, row);
+      }
+      row.calls += count;
+      if (failed) row.errors += count;
+      if (outcome === "denied") row.denied += count;
+      if (outcome === "rate_limited") row.rateLimited += count;
+      row.durationMsSum += tally.durationMsSum;
+      for (const [index, value] of tally.latency.entries())
+        row.latency[index] = (row.latency[index] ?? 0) + value;
+    }
+    return { series: [...deltas.values()], usage: [...usage.values()] };
   }
 
   private async write(series: SeriesDelta[], usage: UsageDelta[]): Promise<void> {
@@ -148,50 +264,36 @@ export class MetricsRecorder {
     }
   }
 
-  private add(name: string, labels: string, value: number): void {
-    const key = `${name}\u0000${labels}`;
-    const known = this.series.get(key);
-    if (known) known.value += value;
-    else this.series.set(key, { name, labels, value });
+  /** The pending entry of a label set, keyed by its raw values (rendered only at flush). */
+  private pending(definition: MetricDefinition, labels: Record<string, string>, histogram: boolean) {
+    let key = definition.name;
+    for (const name of definition.labels) key += `\u0000${labels[name] ?? ""}`;
+    let entry = this.series.get(key);
+    if (!entry) {
+      entry = {
+        definition,
+        labels: { ...labels },
+        value: 0,
+        buckets: histogram ? new Array(LATENCY_BUCKET_COUNT).fill(0) : null,
+      };
+      this.series.set(key, entry);
+    }
+    return entry;
   }
 
-  private addUsage(event: AuditEvent): void {
-    const minute = Math.floor(Date.parse(event.occurredAt) / 60_000);
-    const key = {
-      tenant: event.tenant,
-      minute,
-      server: event.serverPath ?? "",
-      method: event.method ?? "",
-      tool: event.method === "tools/call" ? (event.tool ?? "") : "",
-      caller: event.subject ?? "",
-    };
-    const id = JSON.stringify(Object.values(key));
-    let row = this.usageRows.get(id);
-    if (!row) {
-      row = {
-        ...key,
-        calls: 0,
-        errors: 0,
-        denied: 0,
-        rateLimited: 0,
-        durationMsSum: 0,
-        latency: new Array(LATENCY_BUCKET_COUNT).fill(0),
-      };
-      this.usageRows.set(id, row);
+  /** Epoch minute of an ISO timestamp, parsed once per minute of events. */
+  private minuteOf(occurredAt: string): number {
+    const text = occurredAt.slice(0, 16); // YYYY-MM-DDTHH:MM
+    if (text !== this.minuteText) {
+      this.minuteText = text;
+      this.minute = Math.floor(Date.parse(occurredAt) / 60_000);
     }
-    const durationMs = event.durationMs ?? 0;
-    row.calls += 1;
-    if (!SUCCESS_OUTCOMES.has(event.outcome)) row.errors += 1;
-    if (event.outcome === "denied") row.denied += 1;
-    if (event.outcome === "rate_limited") row.rateLimited += 1;
-    row.durationMsSum += durationMs;
-    const bucket = latencyBucket(durationMs);
-    row.latency[bucket] = (row.latency[bucket] ?? 0) + 1;
+    return this.minute;
   }
 
   private schedule(explicit: WaitUntil | undefined): void {
     const waitUntil = explicit ?? currentScope()?.waitUntil;
-    if (this.series.size + this.usageRows.size >= MAX_PENDING) {
+    if (this.series.size + this.calls.size >= MAX_PENDING) {
       const flushing = this.flush();
       waitUntil?.waitUntil(flushing);
       return;

@@ -97,8 +97,9 @@ export function otlpRequest(serviceName: string, spans: FinishedSpan[]) {
   };
 }
 
+/** Epoch milliseconds as the decimal nanoseconds OTLP wants (a whole number of ms: append six zeros). */
 function nanos(ms: number): string {
-  return (BigInt(Math.round(ms)) * 1_000_000n).toString();
+  return `${Math.round(ms)}000000`;
 }
 
 function attributes(values: Record<string, AttributeValue>) {

@@ -23,8 +23,13 @@ export const ObservabilitySettingsShape = {
   ),
   /** Secret: extra export headers, `name=value` pairs separated by commas (e.g. an API key). */
   OTEL_EXPORTER_OTLP_HEADERS: optional(z.string()),
-  /** Share of new traces recorded (0..1); a sampled parent (traceparent flag 01) is always followed. */
-  OTEL_TRACES_SAMPLER_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * Parent-based ratio sampling: the share (0..1) of traces the gateway starts
+   * that are recorded; a caller's traceparent decides for its own trace (flag
+   * 01: always recorded, 00: never). 10% by default, the usual production
+   * setting; 1 records every trace (tests, debugging).
+   */
+  OTEL_TRACES_SAMPLER_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default("mcp-gateway"),
   /** Upkeep (Cron Trigger): usage rollups and idle metric series. */
   METRICS_RETENTION_DAYS: days(30),

@@ -3,7 +3,10 @@
 // new one. Upstream requests carry a traceparent naming the gateway's span,
 // whether or not spans are recorded; spans are recorded only for sampled
 // traces when an OTLP endpoint is configured, and exported after the
-// response (otlp-export.ts).
+// response (otlp-export.ts). Sampling is parent-based: a caller's flag wins,
+// otherwise the configured ratio. An unsampled trace allocates no internal
+// spans; so when a `_meta` context the gateway adopts (after authentication)
+// turns an unsampled trace into a sampled one, its spans start there.
 import { currentScope, type RequestScope, runInScope } from "./request-scope.ts";
 
 export interface TraceContext {
@@ -177,9 +180,10 @@ export async function withSpan<T>(
   work: (span: Span | null) => Promise<T>,
 ): Promise<T> {
   const scope = currentScope();
-  // Without an exporter no span is kept and internal spans name nothing
-  // upstream: no span object, no child scope (the cheap path of every request).
-  if (!scope?.trace?.exporting) return work(null);
+  // An unrecorded trace keeps no span and internal spans name nothing
+  // upstream: no span object, no child scope (the cheap path of every
+  // request that is not sampled, and of every request without an exporter).
+  if (!scope?.trace?.recording) return work(null);
   const span = scope.trace.start(name, scope.span, "internal", attributes);
   const child: RequestScope = { ...scope, span };
   try {

@@ -1,0 +1,184 @@
+// CPU cost per request of the observability and audit work of one proxied
+// `tools/call`, in-process and without I/O (a deterministic complement to
+// bench:observability, which measures throughput through wrangler dev). It
+// replays the hooks a request on /{path}/mcp goes through: the ingress span
+// and scope (http/telemetry.ts), authentication and policy spans, the traced
+// upstream fetch, the audit trail's event (Auditor.record, with the Worker-log
+// line) and the metrics derived from it, then the export queue. Stores are
+// in-memory stubs that only count (their batched writes run after the
+// response; bench:observability includes them). Prints microseconds per
+// request (process CPU time, median and minimum of interleaved rounds), and over a baseline without any of it, for: audit only (metrics and tracing off),
+// metrics on, metrics + tracing at the sampling ratio, and every trace sampled.
+//
+//   npm run bench:observability-cost [-- --requests 20000 --rounds 7 --ratio 0.1]
+
+import { parseArgs } from "node:util";
+import { AuditTrail } from "../worker/edge/audit-trail.ts";
+import { Auditor, type WaitUntil } from "../worker/observability/audit.ts";
+import {
+  observeAuthentication,
+  observePolicy,
+  recordAuthentication,
+  tracedFetch,
+} from "../worker/observability/hooks.ts";
+import { MetricsRecorder } from "../worker/observability/metrics.ts";
+import { TraceExporter } from "../worker/observability/otlp-export.ts";
+import { runInScope } from "../worker/observability/request-scope.ts";
+import { beginTrace, parseTraceparent } from "../worker/observability/tracing.ts";
+import type { AuditEvent } from "../worker/store/audit-log.ts";
+import type { MetricsStore } from "../worker/store/metrics-store.ts";
+
+const { values: options } = parseArgs({
+  options: {
+    requests: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "7" },
+    ratio: { type: "string", default: "0.1" },
+  },
+});
+const REQUESTS = Number(options.requests);
+const ROUNDS = Number(options.rounds);
+const RATIO = Number(options.ratio);
+
+// The Worker-log line of every audit event goes to a sink that drops it (the
+// cost measured is building the line, not a terminal's).
+const drop = () => {};
+console.log = drop as typeof console.log;
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+const pending: Promise<unknown>[] = [];
+const waitUntil: WaitUntil = { waitUntil: (promise) => void pending.push(promise) };
+let stored = 0;
+const metricsStore: MetricsStore = {
+  add: async (series, usage) => {
+    stored += series.length + usage.length;
+  },
+  allSeries: async () => [],
+  usage: async () => [],
+  purge: async () => ({ series: 0, usage: 0 }),
+};
+const auditLog = {
+  append: async (events: AuditEvent[]) => {
+    stored += events.length;
+  },
+} as unknown as ConstructorParameters<typeof Auditor>[0];
+const upstream = (async () => new Response("{}")) as typeof fetch;
+const principal = {
+  subject: "alice",
+  issuer: "https://gateway.example",
+  tenant: "default",
+  groups: [],
+  scopes: [],
+  kind: "user" as const,
+};
+const ARGUMENTS = { text: "the quick brown fox jumps over the lazy dog" };
+
+interface Setup {
+  name: string;
+  audit: boolean;
+  metrics: boolean;
+  endpoint: string | null;
+  ratio: number;
+}
+
+function makeRequest(setup: Setup) {
+  const metrics = new MetricsRecorder(metricsStore, { enabled: setup.metrics, flushDelayMs: 0 });
+  const tracer = new TraceExporter(
+    { endpoint: setup.endpoint, headers: {}, sampleRatio: setup.ratio, serviceName: "bench" },
+    (async () => new Response("{}")) as typeof fetch,
+    0,
+  );
+  const auditor = new Auditor(auditLog, 0, (ctx, events) => metrics.recordAudit(ctx, events));
+  const fetchUpstream = tracedFetch(upstream, { tenant: "default", server: "demo" });
+  return async function request(id: number) {
+    const trace = beginTrace(parseTraceparent(null), setup.ratio, tracer.exporting);
+    const span = trace.exporting
+      ? trace.start("POST /{path}/mcp", null, "server", {
+          "http.request.method": "POST",
+          "url.path": "/demo/mcp",
+        })
+      : trace.start("ingress", null, "server");
+    await runInScope({ waitUntil, trace, span, metrics }, async () => {
+      await observeAuthentication(async () => principal);
+      recordAuthentication(true, "ok");
+      await observePolicy(async () => true);
+      const audit = new AuditTrail({
+        principal,
+        requestId: `req-${id}`,
+        sink: (events) => (setup.audit ? auditor.record(waitUntil, events) : undefined),
+      });
+      const note = audit.note(id);
+      note.method = "tools/call";
+      note.tool = "word_count";
+      note.serverId = "srv-1";
+      note.serverPath = "demo";
+      const response = await fetchUpstream("http://127.0.0.1:9/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: { name: "word_count", arguments: ARGUMENTS },
+        }),
+      });
+      note.upstreamStatus = response.status;
+      audit.record();
+    });
+    if (trace.exporting) span.end({ "http.response.status_code": 200 }, null);
+    tracer.finish(trace, waitUntil);
+  };
+}
+
+/** CPU microseconds per request of one round (process CPU time: being descheduled on a busy machine does not count). */
+async function round(request: (id: number) => Promise<void>): Promise<number> {
+  const before = process.cpuUsage();
+  for (let id = 0; id < REQUESTS; id++) await request(id);
+  const used = process.cpuUsage(before);
+  // Let the batched writes run (their cost is outside the request, as in the Worker).
+  await Promise.all(pending.splice(0));
+  return (used.user + used.system) / REQUESTS;
+}
+
+const OTLP = "http://otel/v1/traces";
+const setups: Setup[] = [
+  {
+    name: "baseline: no audit, metrics, tracing",
+    audit: false,
+    metrics: false,
+    endpoint: null,
+    ratio: RATIO,
+  },
+  { name: "audit only (metrics and tracing off)", audit: true, metrics: false, endpoint: null, ratio: RATIO },
+  { name: "audit + metrics, no trace export", audit: true, metrics: true, endpoint: null, ratio: RATIO },
+  {
+    name: `audit + metrics + tracing, ratio ${RATIO}`,
+    audit: true,
+    metrics: true,
+    endpoint: OTLP,
+    ratio: RATIO,
+  },
+  { name: "audit + metrics + tracing, every trace", audit: true, metrics: true, endpoint: OTLP, ratio: 1 },
+];
+print(
+  `per-request CPU of observability + audit work, ${REQUESTS} requests x ${ROUNDS} rounds, setups interleaved\n`,
+);
+const requests = setups.map(makeRequest);
+for (const request of requests) await round(request); // warms the JIT
+const costs: number[][] = setups.map(() => []);
+for (let index = 0; index < ROUNDS; index++) {
+  for (const [at, request] of requests.entries()) costs[at]?.push(await round(request));
+}
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const baseline = median(costs[0] ?? []);
+const baselineMin = Math.min(...(costs[0] ?? []));
+print("setup                                    CPU us/request: median  over baseline   min  over baseline");
+for (const [at, setup] of setups.entries()) {
+  const list = costs[at] ?? [];
+  const cost = median(list);
+  const least = Math.min(...list);
+  print(
+    `${setup.name.padEnd(44)} ${cost.toFixed(2).padStart(10)} ${(cost - baseline).toFixed(2).padStart(13)} ${least.toFixed(2).padStart(7)} ${(least - baselineMin).toFixed(2).padStart(13)}`,
+  );
+}
+print(`\n(rows and series handed to the stub stores: ${stored})`);
