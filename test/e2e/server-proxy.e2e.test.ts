@@ -38,6 +38,20 @@ afterAll(async () => {
 const auth = () => ({ headers: { authorization: `Bearer ${stack.token}` } });
 const url = (path: string, entry: "mcp" | "sse") => new URL(`${stack.gateway.url}/${path}/${entry}`);
 
+/** The SDK 1.x legacy HTTP+SSE transport to `/{path}/sse`, the bearer token on the stream and the POSTs. */
+function sseTransport(path: string): SseTransportV1 {
+  return new SseTransportV1(url(path, "sse"), {
+    requestInit: auth(),
+    eventSourceInit: {
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
+        }),
+    },
+  });
+}
+
 async function directTools(): Promise<string[]> {
   const client = new ClientV1({ name: "direct", version: "1.0.0" });
   await client.connect(new StreamableV1(new URL(stack.everythingStreamableUrl)));
@@ -71,18 +85,7 @@ describe("the 1.x SDK client (session-based)", () => {
 
   it("lists and calls tools through the legacy /{path}/sse endpoint", async () => {
     const client = new ClientV1({ name: "e2e-v1-sse", version: "1.0.0" });
-    await client.connect(
-      new SseTransportV1(url(paths.legacy, "sse"), {
-        requestInit: auth(),
-        eventSourceInit: {
-          fetch: (input, init) =>
-            fetch(input, {
-              ...init,
-              headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
-            }),
-        },
-      }),
-    );
+    await client.connect(sseTransport(paths.legacy));
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toContain("echo");
     const echoed = await client.callTool({ name: "echo", arguments: { message: "legacy path" } });
@@ -92,17 +95,7 @@ describe("the 1.x SDK client (session-based)", () => {
 
   it("reaches a Streamable-HTTP-only server over legacy HTTP+SSE at /{path}/sse (bridged), with progress", async () => {
     const client = new ClientV1({ name: "e2e-v1-sse-bridged", version: "1.0.0" });
-    const transport = new SseTransportV1(url(paths.everything, "sse"), {
-      requestInit: auth(),
-      eventSourceInit: {
-        fetch: (input, init) =>
-          fetch(input, {
-            ...init,
-            headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
-          }),
-      },
-    });
-    await client.connect(transport);
+    await client.connect(sseTransport(paths.everything));
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(await directTools());
     const echoed = await client.callTool({ name: "echo", arguments: { message: "bridged legacy" } });
