@@ -2,10 +2,12 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/support/test-config.ts";
 
-// Three projects: `workers` runs inside workerd with real D1 (migrations applied
-// in a setup file); `e2e` runs in Node against real processes (the gateway
-// under `wrangler dev`, real MCP servers and clients); `browser` drives the
-// dashboard in Chromium against such a gateway.
+// Projects: `unit` and `workers` run inside workerd with real D1 (migrations
+// applied in a setup file); `e2e` and `e2e-long` run in Node against real
+// processes (the gateway under `wrangler dev`, real MCP servers and clients);
+// `browser` drives the dashboard in Chromium against such a gateway.
+// `npm test` runs unit, workers and e2e; .ci/run then runs `npm run test:long`
+// (e2e-long) and `npm run test:browser`.
 /** Node suites of several minutes each: their own project and script (`npm run test:long`). */
 const LONG_E2E = [
   "test/e2e/cli.e2e.test.ts",
@@ -14,42 +16,56 @@ const LONG_E2E = [
   "test/e2e/tool-poisoning.e2e.test.ts",
 ];
 
+/** Test files run inside workerd: the worker's bindings, real D1 with the migrations applied (setup file). */
+function workersProject(
+  migrations: Awaited<ReturnType<typeof readD1Migrations>>,
+  test: { name: string; include: string[]; isolate?: boolean },
+) {
+  return {
+    plugins: [
+      // A function, so the bindings can name the loopback IdPs the global setup started.
+      cloudflareTest(async ({ inject }) => ({
+        main: "./worker/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ...(await testBindings(inject("idp"))),
+          },
+        },
+      })),
+    ],
+    test: {
+      ...test,
+      // Real processes, Durable Objects and 200-request concurrency runs on a
+      // 2-core machine: generous limits (no test asserts on time).
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      setupFiles: ["./test/support/apply-migrations.ts"],
+      globalSetup: [
+        "./test/support/upstreams.ts",
+        "./test/support/idp.ts",
+        "./test/support/embeddings-server.ts",
+        // A DNS-over-HTTPS server for the egress guard (issue 14).
+        "./test/support/doh-server.ts",
+      ],
+    },
+  };
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     test: {
+      // Passing tests' console output (the worker's audit lines) is dropped; a failing test's is shown.
+      silent: "passed-only" as const,
       projects: [
-        {
-          plugins: [
-            // A function, so the bindings can name the loopback IdPs the global setup started.
-            cloudflareTest(async ({ inject }) => ({
-              main: "./worker/index.ts",
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: migrations,
-                  ...(await testBindings(inject("idp"))),
-                },
-              },
-            })),
-          ],
-          test: {
-            name: "workers",
-            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-            // Real processes, Durable Objects and 200-request concurrency runs on a
-            // 2-core machine: generous limits (no test asserts on time).
-            testTimeout: 30_000,
-            hookTimeout: 60_000,
-            setupFiles: ["./test/support/apply-migrations.ts"],
-            globalSetup: [
-              "./test/support/upstreams.ts",
-              "./test/support/idp.ts",
-              "./test/support/embeddings-server.ts",
-              // A DNS-over-HTTPS server for the egress guard (issue 14).
-              "./test/support/doh-server.ts",
-            ],
-          },
-        },
+        // Pure modules (test/unit): one workerd for all the files in turn. A new
+        // isolate per file costs seconds (the worker's module graph fetched again
+        // and the migrations applied again) and these files share no state.
+        workersProject(migrations, { name: "unit", include: ["test/unit/**/*.test.ts"], isolate: false }),
+        // Routes, stores and Durable Objects: each file in a fresh isolate with its own D1.
+        workersProject(migrations, { name: "workers", include: ["test/integration/**/*.test.ts"] }),
         {
           test: {
             name: "e2e",

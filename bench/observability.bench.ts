@@ -23,6 +23,7 @@ import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../scripts/local-gateway.ts";
 import { freePort, httpAnswers, startProcess, waitFor } from "../scripts/processes.ts";
+import { registerDemo } from "./gateway-targets.ts";
 import { initialize, load, type Run, type Target } from "./mcp-load.ts";
 import { percentile } from "./metrics.ts";
 import { startPassthroughWorker } from "./wrangler-dev.ts";
@@ -65,12 +66,7 @@ async function main() {
     });
     gateways.push(gateway);
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
-    const registered = await fetch(`${gateway.url}/api/v1/servers`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Demo", path: "demo", endpoints: [{ url: demo.url }] }),
-    });
-    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    await registerDemo(gateway.url, token, demo.url);
     return { url: `${gateway.url}/demo/mcp`, headers: { authorization: `Bearer ${token}` } };
   };
   try {

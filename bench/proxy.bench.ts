@@ -24,6 +24,7 @@ import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { startLocalGateway } from "../scripts/local-gateway.ts";
 import { freePort } from "../scripts/processes.ts";
+import { gatewayTargets, registerDemo } from "./gateway-targets.ts";
 import { compareTargets, type Target } from "./mcp-load.ts";
 import { startPassthroughWorker } from "./wrangler-dev.ts";
 
@@ -39,34 +40,6 @@ const REQUESTS = Number(options.requests);
 const CONCURRENCY = Number(options.concurrency);
 const ROUNDS = Number(options.rounds);
 const WARMUP = Number(options.warmup);
-
-/** tools/call of the demo's word_count under its aggregated name. */
-function aggregatedCall(id: number): string {
-  return JSON.stringify({
-    jsonrpc: "2.0",
-    id,
-    method: "tools/call",
-    params: { name: "demo__word_count", arguments: { text: "a b c" } },
-  });
-}
-
-/** The same call as a stateless 2026-07-28 client sends it (no initialize; metadata in _meta). */
-function statelessCall(id: number): string {
-  return JSON.stringify({
-    jsonrpc: "2.0",
-    id,
-    method: "tools/call",
-    params: {
-      name: "demo__word_count",
-      arguments: { text: "a b c" },
-      _meta: {
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" },
-      },
-    },
-  });
-}
 
 async function main() {
   const demo = await startDemoServer({ port: await freePort(), host: "127.0.0.1" });
@@ -86,38 +59,16 @@ async function main() {
   try {
     await passthrough.ready();
     const token = await devLogin(gateway.url, secrets.DEV_ADMIN_USERNAME, secrets.DEV_ADMIN_PASSWORD);
-    const registered = await fetch(`${gateway.url}/api/v1/servers`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Demo", path: "demo", endpoints: [{ url: demo.url }] }),
-    });
-    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    await registerDemo(gateway.url, token, demo.url);
 
+    const gatewayAt = gatewayTargets(gateway.url, token);
     const plain: Target[] = [
       { name: "backend directly", url: demo.url, headers: {} },
       { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
-      {
-        name: "gateway /{path}/mcp",
-        url: `${gateway.url}/demo/mcp`,
-        headers: { authorization: `Bearer ${token}` },
-      },
+      gatewayAt.path,
+      gatewayAt.session,
+      gatewayAt.stateless,
     ];
-    const auth = { authorization: `Bearer ${token}` };
-    plain.push(
-      { name: "gateway /mcp (session)", url: `${gateway.url}/mcp`, headers: auth, body: aggregatedCall },
-      {
-        name: "gateway /mcp (stateless)",
-        url: `${gateway.url}/mcp`,
-        stateless: true,
-        headers: {
-          ...auth,
-          "mcp-protocol-version": "2026-07-28",
-          "mcp-method": "tools/call",
-          "mcp-name": "demo__word_count",
-        },
-        body: statelessCall,
-      },
-    );
     const summary = await compareTargets(plain, {
       requests: REQUESTS,
       rounds: ROUNDS,

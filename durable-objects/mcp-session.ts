@@ -168,17 +168,21 @@ export class McpSession extends DurableObject<Env> {
   async startInput(init: InputExchangeInit): Promise<InputStep> {
     const server = await this.services.store.getServer(init.tenant, init.serverId);
     if (!server || this.held) return { kind: "gone" };
-    this.held = new HeldUpstreamCall(init.caller, init.capabilities, (relay) =>
-      callUpstream(server, init.request, {
-        secrets: secretsFromEnv(this.env),
-        lease: {
-          resilience: { env: this.env, settings: this.config.resilience },
-          waitUntil: this.ctx,
-          principal: init.principal,
-        },
-        fetch: this.services.egress.fetch,
-        relay,
-      }),
+    this.held = new HeldUpstreamCall(
+      init.caller,
+      init.capabilities,
+      (relay) =>
+        callUpstream(server, init.request, {
+          secrets: secretsFromEnv(this.env),
+          lease: {
+            resilience: { env: this.env, settings: this.config.resilience },
+            waitUntil: this.ctx,
+            principal: init.principal,
+          },
+          fetch: this.services.egress.fetch,
+          relay,
+        }),
+      init.responses,
     );
     return this.held.next();
   }
@@ -280,16 +284,13 @@ export class McpSession extends DurableObject<Env> {
     if (virtual === null) return this.baseExchange(request, sessionId);
     const record = await this.services.virtualServers.servable(request.principal.tenant, virtual);
     if (!record) return null;
-    const relayServers = new Set(
-      [...record.tools, ...record.resources, ...record.prompts].map((item) => item.server),
-    );
-    return this.baseExchange(request, sessionId, { ...virtualExchange(record), relayServers });
+    return this.baseExchange(request, sessionId, virtualExchange(record));
   }
 
   private baseExchange(
     request: McpRequest,
     sessionId: string,
-    scope: Pick<ExchangeInit, "endpoint" | "createServer" | "relayServers"> = {},
+    scope: Pick<ExchangeInit, "endpoint" | "createServer" | "relayServers" | "resources"> = {},
   ): GatewayExchange {
     return new GatewayExchange({
       request,

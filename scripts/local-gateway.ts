@@ -25,6 +25,8 @@ export interface LocalGatewayOptions {
   timeoutMs?: number;
   /** Receives wrangler's output as it arrives (it is kept for `output()` either way). */
   onOutput?: (text: string) => void;
+  /** The V8 inspector port for the Worker (a free one when absent); bench/profile-gateway.ts sets it. */
+  inspectorPort?: number;
 }
 
 export interface LocalGateway {
@@ -60,7 +62,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
   const persistDir = resolve(ROOT, o.persistDir);
   const envFileText = secretLines(o.secrets);
   const extraVars = varArgs(o.vars ?? {}, o.secrets);
-  const inspectorPort = await freePort();
+  const inspectorPort = o.inspectorPort ?? (await freePort());
   await assertPortFree(o.port);
   // wrangler refuses to start when the [assets] folder is missing; an empty one
   // (dashboard not built: tests that do not need it) serves no dashboard.

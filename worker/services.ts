@@ -20,6 +20,7 @@ import { RatingService } from "./registry/rating-service.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
+import { tenantCatalogsOf } from "./registry/tenant-catalogs.ts";
 import { RegistryApiService } from "./registry-api/registry-api-service.ts";
 import { SearchIndexer } from "./search/search-indexer.ts";
 import { SearchService } from "./search/search-service.ts";
@@ -159,6 +160,8 @@ export function getServices(env: Env): Services {
       searchIndexer,
       serverStateObserver(env, config.resilience),
       directory,
+      // The aggregated listings' per-tenant catalogs (registry/tenant-catalogs.ts).
+      tenantCatalogsOf(store),
       ratingCleanup(ratings, "server"),
       // A deleted server's per-user credentials go with it.
       {

@@ -110,3 +110,8 @@ export type VirtualServerInput = Required<
 
 /** A server with per-user (oauth) credentials and the caller's connection to it (GET /connections). */
 export type Connection = Schemas["Connection"];
+
+/** One audit event (GET /api/v1/audit). */
+export type AuditEvent = Schemas["AuditEvent"];
+/** One stored finding of the security scanner (GET /api/v1/findings). */
+export type StoredFinding = Schemas["StoredSecurityFinding"];

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cardNamed, helloWorldCard } from "../support/a2a-cards.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { adminToken, type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -33,15 +33,7 @@ beforeAll(async () => {
   context = await newContext(browser);
   page = await context.newPage();
   logs.watch(page);
-  const login = await fetch(`${stack.gateway.url}/api/v1/auth/dev-login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: stack.secrets.DEV_ADMIN_USERNAME,
-      password: stack.secrets.DEV_ADMIN_PASSWORD,
-    }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await adminToken(stack);
 }, 180_000);
 
 afterAll(async () => {
@@ -52,8 +44,7 @@ afterAll(async () => {
 describe("agents and ratings in the dashboard", () => {
   it("signs in and opens the agents page from the navigation", async () => {
     await page.goto(`${stack.gateway.url}/servers`);
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("heading", { name: "Servers" }).waitFor();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
     await page.getByRole("heading", { name: "Agents" }).waitFor();

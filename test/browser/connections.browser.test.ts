@@ -15,6 +15,7 @@ import { type LocalGateway, startLocalGateway } from "../../scripts/local-gatewa
 import { freePort } from "../../scripts/processes.ts";
 import { type OAuthUpstream, startOAuthUpstream } from "../support/oauth-upstream.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
+import { submitSignIn } from "./stack.ts";
 
 const secrets = newDevSecrets();
 let gateway: LocalGateway;
@@ -86,8 +87,7 @@ describe("connected accounts page", () => {
 
     upstream.signInAs("upstream-admin");
     await page.goto(link);
-    await page.getByLabel("Password").fill(secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("heading", { name: "Connected accounts" }).waitFor();
     const prompt = page.getByRole("heading", { name: /Connect your \S+ account/ });
     await prompt.waitFor();

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { ConsoleWatch, LAPTOP, launchChromium, newContext, PHONE, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { adminToken, type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -38,18 +38,6 @@ async function api(path: string, token: string, init: RequestInit = {}): Promise
   });
 }
 
-async function adminToken(): Promise<string> {
-  const response = await fetch(`${stack.gateway.url}/api/v1/auth/dev-login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: stack.secrets.DEV_ADMIN_USERNAME,
-      password: stack.secrets.DEV_ADMIN_PASSWORD,
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
   context = await newContext(browser);
@@ -69,13 +57,11 @@ describe("dashboard", () => {
     expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
     await screenshot(page, "sign-in-light");
 
-    await page.getByLabel("Password").fill("wrong-password-0123456789");
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, "wrong-password-0123456789");
     await page.getByText("wrong user name or password").waitFor();
     expect(logs.take(/status of 401/)).toHaveLength(1);
 
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("heading", { name: "Servers" }).waitFor();
     await page.getByText("No servers you may see yet.").waitFor();
     // The token lives in sessionStorage, never localStorage.
@@ -165,7 +151,7 @@ describe("dashboard", () => {
     await expect.poll(() => toggle.getAttribute("aria-checked")).toBe("false");
     await eventually(page.getByRole("button", { name: /^Disabled/ }), /1$/);
 
-    const token = await adminToken();
+    const token = await adminToken(stack);
     const listed = (await (await api("/servers?path=everything", token)).json()) as {
       items: { enabled: boolean }[];
     };
@@ -322,7 +308,7 @@ describe("dashboard", () => {
   });
 
   it("shows a user with a narrow token only their server and only the buttons they may press", async () => {
-    const token = await adminToken();
+    const token = await adminToken(stack);
     // A second server the narrow user must not see.
     const other = await api("/servers", token, {
       method: "POST",

@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OfficialRegistry, startOfficialRegistry } from "../support/official-registry.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -32,8 +32,7 @@ afterAll(async () => {
 describe("federation page", () => {
   it("adds a source, syncs it, shows counts and reasons, and the imported server's provenance", async () => {
     await page.goto(`${stack.gateway.url}/sign-in`);
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("heading", { name: "Servers" }).waitFor();
 
     await page.getByRole("link", { name: "Federation" }).click();

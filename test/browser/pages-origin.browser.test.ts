@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import { freePort } from "../../scripts/processes.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -71,8 +71,7 @@ describe("dashboard on its own origin (Cloudflare Pages)", () => {
     const logs = new ConsoleWatch();
     logs.watch(page);
     await page.goto(`${allowedOrigin}/servers`);
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("heading", { name: "Servers" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
     await page.getByRole("link", { name: "Connect", exact: true }).click();

@@ -5,8 +5,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { buildDashboard } from "../../scripts/build-dashboard.ts";
-import { type DevSecrets, newDevSecrets } from "../../scripts/dev-secrets.ts";
+import { type DevSecrets, devLogin, newDevSecrets } from "../../scripts/dev-secrets.ts";
 import { type LocalGateway, startLocalGateway } from "../../scripts/local-gateway.ts";
 import { freePort } from "../../scripts/processes.ts";
 import { startEverything } from "../support/upstreams.ts";
@@ -45,4 +46,15 @@ export async function startBrowserStack(vars: Record<string, string> = {}): Prom
       await rm(persistDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A bearer token of the dev admin (POST /api/v1/auth/dev-login), for setting state up through the API. */
+export function adminToken(stack: BrowserStack): Promise<string> {
+  return devLogin(stack.gateway.url, stack.secrets.DEV_ADMIN_USERNAME, stack.secrets.DEV_ADMIN_PASSWORD);
+}
+
+/** Fills the sign-in form the page shows with `password` (the dev admin's) and submits it. */
+export async function submitSignIn(page: Page, password: string): Promise<void> {
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }

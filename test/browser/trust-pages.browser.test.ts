@@ -9,7 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CatalogServer, startCatalogServer } from "../support/catalog-server.ts";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { adminToken, type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -50,15 +50,7 @@ beforeAll(async () => {
     launchChromium(),
     startCatalogServer(catalogs),
   ]);
-  const login = await fetch(`${stack.gateway.url}/api/v1/auth/dev-login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: stack.secrets.DEV_ADMIN_USERNAME,
-      password: stack.secrets.DEV_ADMIN_PASSWORD,
-    }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await adminToken(stack);
   for (const [index, path] of ["trust-notes", "trust-weather"].entries()) {
     const registered = await rest("/servers", {
       method: "POST",
@@ -77,8 +69,7 @@ beforeAll(async () => {
   page = await context.newPage();
   logs.watch(page);
   await page.goto(`${stack.gateway.url}/sign-in`);
-  await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }, 240_000);
 

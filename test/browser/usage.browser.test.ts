@@ -5,7 +5,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { adminToken, type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -31,15 +31,7 @@ async function mcp(body: unknown, session?: string): Promise<Response> {
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
-  const login = await fetch(`${stack.gateway.url}/api/v1/auth/dev-login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: stack.secrets.DEV_ADMIN_USERNAME,
-      password: stack.secrets.DEV_ADMIN_PASSWORD,
-    }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await adminToken(stack);
   const registered = await fetch(`${stack.gateway.url}/api/v1/servers`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -85,8 +77,7 @@ afterAll(async () => {
 describe("usage page", () => {
   it("shows the calls made through the gateway: totals, charts, top tools and callers", async () => {
     await page.goto(`${stack.gateway.url}/sign-in`);
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Usage" }).click();
     await page.getByRole("heading", { name: "Usage" }).waitFor();
 

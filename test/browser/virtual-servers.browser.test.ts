@@ -7,7 +7,7 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsoleWatch, launchChromium, newContext, screenshot } from "./browser.ts";
-import { type BrowserStack, startBrowserStack } from "./stack.ts";
+import { adminToken, type BrowserStack, startBrowserStack, submitSignIn } from "./stack.ts";
 
 let stack: BrowserStack;
 let browser: Browser;
@@ -24,15 +24,7 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
-  const login = await fetch(`${stack.gateway.url}/api/v1/auth/dev-login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: stack.secrets.DEV_ADMIN_USERNAME,
-      password: stack.secrets.DEV_ADMIN_PASSWORD,
-    }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await adminToken(stack);
   const registered = await api("/servers", {
     method: "POST",
     body: JSON.stringify({
@@ -54,8 +46,7 @@ afterAll(async () => {
 describe("virtual servers page", () => {
   it("builds a virtual server by searching and picking tools", async () => {
     await page.goto(`${stack.gateway.url}/virtual-servers`);
-    await page.getByLabel("Password").fill(stack.secrets.DEV_ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await submitSignIn(page, stack.secrets.DEV_ADMIN_PASSWORD);
     await page.getByRole("link", { name: "Virtual servers" }).click();
     await page.getByRole("heading", { name: "Virtual servers" }).waitFor();
     await page.getByText("No virtual servers yet.").waitFor();

@@ -286,6 +286,61 @@ describe("stateless 2026-07-28 clients (SDK v2 client)", () => {
   });
 });
 
+describe("stateless tools/call without the SDK's serving machinery (aggregated/direct-call.ts)", () => {
+  function statelessCall(name: string, extraMeta: Record<string, unknown> = {}, token = adminToken) {
+    return post(
+      {
+        jsonrpc: "2.0",
+        id: 41,
+        method: "tools/call",
+        params: {
+          name,
+          arguments: {},
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { name: "direct-test", version: "1" },
+            ...extraMeta,
+          },
+        },
+      },
+      {
+        token,
+        headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name },
+      },
+    );
+  }
+
+  it("answers exactly as the SDK path does, results and errors alike", async () => {
+    // A log level in the envelope sends the same call through the SDK's server instead.
+    const viaSdk = { "io.modelcontextprotocol/logLevel": "emergency" };
+    for (const name of [`${paths.probe}__public_info`, `${paths.probe}__no_such_tool`, "nothing"]) {
+      const direct = await statelessCall(name);
+      const sdk = await statelessCall(name, viaSdk);
+      expect(direct.status).toBe(sdk.status);
+      expect(direct.headers.get("content-type")).toContain("application/json");
+      const [directReply] = await messagesOf(direct);
+      const [sdkReply] = await messagesOf(sdk);
+      expect(directReply).toEqual(sdkReply);
+      expect(directReply?.id).toBe(41);
+    }
+    const [ok] = await messagesOf(await statelessCall(`${paths.probe}__public_info`));
+    expect(ok?.result).toMatchObject({
+      content: [{ type: "text", text: "public_info ran" }],
+      resultType: "complete",
+      _meta: { "io.modelcontextprotocol/serverInfo": { name: "mcp-gateway" } },
+    });
+  });
+
+  it("refuses a denied tool before any upstream request", async () => {
+    const before = await probeStats();
+    const response = await statelessCall(`${paths.probe}__admin_reset`, {}, limitedToken);
+    const [reply] = await messagesOf(response);
+    expect(reply?.error?.code).toBe(-32003);
+    expect((await probeStats()).calls.admin_reset ?? 0).toBe(before.calls.admin_reset ?? 0);
+  });
+});
+
 describe("session-based clients (SDK 1.x client)", () => {
   it("list and call tools in a session held by the McpSession Durable Object", async () => {
     const { client, transport, sessionId } = await legacyClient();
@@ -341,6 +396,34 @@ describe("session-based clients (SDK 1.x client)", () => {
     const keys = await runInDurableObject(sessionStub(sessionId), async (_: McpSession, state) => [
       ...(await state.storage.list({ prefix: SESSION_KEYS.upstreamPrefix })).keys(),
     ]);
+    expect(keys).toHaveLength(1);
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  it("run concurrent calls in one upstream session without mixing up their answers", async () => {
+    const { client, transport, sessionId } = await legacyClient(adminToken, { standaloneStream: false });
+    const tool = `${paths.everything}__trigger-long-running-operation`;
+    // The first call opens the upstream session; the next ones all resume it at the same time.
+    await client.callTool({ name: tool, arguments: { duration: 0.01, steps: 1 } });
+    const runs = [
+      { duration: 0.4, steps: 2 },
+      { duration: 0.2, steps: 3 },
+      { duration: 0.05, steps: 4 },
+    ];
+    // Each SDK client conversation numbers its requests from 0: without distinct ids per
+    // conversation the upstream would route one call's answer to another (or never answer).
+    const results = await Promise.all(
+      runs.map((args) => client.callTool({ name: tool, arguments: args }, undefined, { timeout: 15_000 })),
+    );
+    results.forEach((result, index) => {
+      const run = runs[index];
+      expect(textOf(result)).toContain(`Duration: ${run?.duration} seconds, Steps: ${run?.steps}.`);
+    });
+    const keys = await runInDurableObject(sessionStub(sessionId), async (_: McpSession, state) => [
+      ...(await state.storage.list({ prefix: SESSION_KEYS.upstreamPrefix })).keys(),
+    ]);
+    // All of them in the one upstream session of this client session.
     expect(keys).toHaveLength(1);
     await transport.terminateSession();
     await client.close();

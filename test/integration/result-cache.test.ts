@@ -6,22 +6,13 @@
 // the upstream said "public", never when `ttlMs` is 0, and retired by a
 // catalog refresh. Real clients: the SDK v2 client (2026-07-28) and the
 // 1.x client (session) through a virtual server, and the v2 client on /mcp.
-import { exports } from "cloudflare:workers";
-import {
-  Client as ModernClient,
-  StreamableHTTPClientTransport as ModernTransport,
-} from "@modelcontextprotocol/client";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
-import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { gatewayFetch, grantScope, legacyClient, modernClient } from "../support/gateway-clients.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
 
 usePrincipalSeam();
 const upstreams = inject("upstreams");
-const gatewayFetch = (input: string | URL | Request, init?: RequestInit) =>
-  exports.default.fetch(input, init);
 const READER_GROUP = "cache-reader";
 const PUBLIC = "probe://cached/public";
 const PRIVATE = "probe://cached/private";
@@ -38,23 +29,6 @@ async function reads(uri: string): Promise<number> {
     reads: Record<string, number>;
   };
   return stats.reads[uri] ?? 0;
-}
-
-async function modernClient(endpoint: string, token = adminToken) {
-  const client = new ModernClient(
-    { name: "cache-test-v2", version: "1.0.0" },
-    {
-      versionNegotiation: { mode: { pin: "2026-07-28" } },
-      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-    },
-  );
-  await client.connect(
-    new ModernTransport(new URL(`${BASE}${endpoint}`), {
-      fetch: gatewayFetch,
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
 }
 
 /** The text and the caching hints of one read, as the raw 2026-07-28 wire carries them. */
@@ -108,17 +82,7 @@ beforeAll(async () => {
   expect(created.status, await created.clone().text()).toBe(201);
 
   // A second identity that may read the server's resources (and nothing else).
-  const current = (await (await api("/api/v1/scopes")).json()) as {
-    document: Record<string, Record<string, unknown>>;
-  };
-  const document = current.document;
-  document.group_mappings = { ...document.group_mappings, [READER_GROUP]: ["cache-reader"] };
-  document.server_scopes = {
-    ...document.server_scopes,
-    "cache-reader": [{ server: path, methods: ["resources/read"] }],
-  };
-  const replaced = await api("/api/v1/scopes", { method: "PUT", json: document });
-  expect(replaced.status, await replaced.clone().text()).toBe(200);
+  await grantScope(READER_GROUP, "cache-reader", [{ server: path, methods: ["resources/read"] }]);
   readerToken = tokenFor(principal({ tenant: "default", groups: [READER_GROUP] }));
 });
 
@@ -138,19 +102,11 @@ describe("2026-07-28 result caching through a virtual server", () => {
     expect(second.ttlMs).toBeLessThanOrEqual(60_000);
 
     // A 2026-07-28 SDK client and a session-based 1.x client get the cached answer as well.
-    const client = await modernClient(endpoint);
+    const client = await modernClient(endpoint, adminToken, "cache-test-v2");
     const read = await client.readResource({ uri: PUBLIC });
     expect(read.contents[0]).toMatchObject({ text: first.text });
     await client.close();
-    const legacy = new LegacyClient(
-      { name: "cache-test-v1", version: "1.0.0" },
-      { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-    );
-    const transport = new LegacyTransport(new URL(`${BASE}${endpoint}`), {
-      fetch: gatewayFetch,
-      requestInit: { headers: { authorization: `Bearer ${adminToken}` } },
-    });
-    await legacy.connect(transport);
+    const { client: legacy, transport } = await legacyClient(endpoint, adminToken, "cache-test-v1");
     expect((await legacy.readResource({ uri: PUBLIC })).contents[0]).toMatchObject({ text: first.text });
     await transport.terminateSession();
     await legacy.close();
@@ -199,7 +155,7 @@ describe("2026-07-28 result caching through a virtual server", () => {
   });
 
   it("holds on /mcp too, behind the caller's own grants", async () => {
-    const client = await modernClient("/mcp");
+    const client = await modernClient("/mcp", adminToken, "cache-test-v2");
     const { resources } = await client.listResources();
     const wrapped = resources.find((resource) => resource.uri.endsWith(PUBLIC))?.uri ?? "";
     expect(wrapped).not.toBe("");

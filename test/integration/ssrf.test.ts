@@ -28,6 +28,7 @@ import { EgressGuard } from "../../worker/upstream/guarded-fetch.ts";
 import { probeReplica } from "../../worker/upstream/health-probe.ts";
 import { DohResolver } from "../../worker/upstream/host-resolver.ts";
 import { adminHeaders, api, BASE, type Problem, uniquePath } from "../support/api.ts";
+import { forEachConcurrently } from "../support/concurrency.ts";
 import { newReplica, registerOn, stats } from "../support/fleet.ts";
 import { messagesOf, rpc } from "../support/mcp-http.ts";
 
@@ -47,6 +48,9 @@ async function call(bindings: Env, path: string, init: RequestInit = {}): Promis
   await waitOnExecutionContext(ctx);
   return response;
 }
+
+/** Refused URLs checked at once (each case is an independent request). */
+const LANES = 8;
 
 /** 57 spellings of loopback, private, link-local, CGNAT, multicast, broadcast, reserved and metadata. */
 const REFUSED = [
@@ -122,7 +126,7 @@ describe("registration in production policy", () => {
   it(`refuses every one of ${REFUSED.length} URLs with 422 naming endpoints.0.url`, async () => {
     expect(REFUSED.length).toBeGreaterThanOrEqual(40);
     const headers = await adminHeaders({ "content-type": "application/json" });
-    for (const url of REFUSED) {
+    await forEachConcurrently(REFUSED, LANES, async (url) => {
       const path = uniquePath("ssrf");
       const response = await call(production, "/api/v1/servers", {
         method: "POST",
@@ -139,8 +143,8 @@ describe("registration in production policy", () => {
       expect(problem.errors?.[0]?.message, url).toMatch(/not allowed: /);
       // Nothing was stored.
       expect(await getServices(env).store.getServerByPath(path)).toBeNull();
-    }
-    // Sixty-odd registrations in turn: on a loaded CI machine this outlasts the default 30 s.
+    });
+    // Sixty-odd registrations: on a loaded CI machine this outlasts the default 30 s.
   }, 180_000);
 
   it("refuses a federation source on such a host, naming url", async () => {
@@ -180,7 +184,7 @@ describe("connection time in production policy", () => {
         return new Response("reached");
       }) as typeof fetch,
     });
-    for (const url of REFUSED) {
+    await forEachConcurrently(REFUSED, LANES, async (url) => {
       await expect(guard.fetch(url, { method: "POST", body: "{}" }), url).rejects.toThrow(
         /upstream address not allowed/,
       );
@@ -190,7 +194,7 @@ describe("connection time in production policy", () => {
       );
       expect(check.ok, url).toBe(false);
       expect(check.error, url).toMatch(/upstream address not allowed/);
-    }
+    });
     expect(seen).toEqual([]);
     // The same guard lets a public name through to the connection.
     await guard.fetch("https://public.test/mcp");
@@ -200,7 +204,7 @@ describe("connection time in production policy", () => {
   it("servers stored before the policy: /{path}/mcp answers 502 with a JSON-RPC error naming the refusal", async () => {
     const template = await registerOn([await newReplica()]);
     const token = (await adminHeaders()).authorization as string;
-    for (const url of REFUSED) {
+    await forEachConcurrently(REFUSED, LANES, async (url) => {
       const record: ServerRecord = {
         ...template,
         id: crypto.randomUUID(),
@@ -214,7 +218,7 @@ describe("connection time in production policy", () => {
       const [reply] = await messagesOf(response);
       expect(reply?.error?.code, url).toBe(-32010);
       expect(reply?.error?.message, url).toMatch(/^Upstream refused: upstream address not allowed: /);
-    }
+    });
   }, 180_000);
 });
 

@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
+import { tenantCatalogsOf } from "../../worker/registry/tenant-catalogs.ts";
 import { getServices } from "../../worker/services.ts";
 import { credentialKey, UpstreamSessionPool } from "../../worker/upstream/upstream-pool.ts";
 import { api, BASE, uniquePath } from "../support/api.ts";
@@ -39,6 +40,13 @@ beforeAll(async () => {
   bob = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
 });
 
+/** The request envelope of a stateless 2026-07-28 client. */
+const ENVELOPE = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "pool-test", version: "1" },
+};
+
 interface Stats {
   requests: number;
   initializes: number;
@@ -66,11 +74,7 @@ async function callReply(who: Principal, tool: string) {
       params: {
         name,
         arguments: {},
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-          "io.modelcontextprotocol/clientInfo": { name: "pool-test", version: "1" },
-        },
+        _meta: ENVELOPE,
       },
     },
     {
@@ -165,6 +169,45 @@ describe("isolate caches on the call path, invalidated by writes", () => {
     const enabled = await api(`/api/v1/servers/${serverId}`, { method: "PATCH", json: { enabled: true } });
     expect(enabled.status).toBe(200);
     expect(await call(alice, "public_info")).toBe("public_info ran");
+  });
+});
+
+describe("isolate cache of the aggregated listings, invalidated by writes", () => {
+  async function listedTools(who: Principal): Promise<string[]> {
+    const response = await postMcp(
+      `${BASE}/mcp`,
+      {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/list",
+        params: {
+          _meta: ENVELOPE,
+        },
+      },
+      {
+        token: tokenFor(who),
+        headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+      },
+    );
+    expect(response.status).toBe(200);
+    const [reply] = await messagesOf(response);
+    return ((reply?.result?.tools ?? []) as { name: string }[]).map((tool) => tool.name);
+  }
+
+  it("serves a repeated listing from the isolate, and a disabled server leaves the next listing at once", async () => {
+    const catalogs = tenantCatalogsOf(getServices(env).store);
+    expect(await listedTools(alice)).toContain(`${path}__public_info`);
+    const kept = catalogs.size;
+    expect(kept).toBeGreaterThan(0);
+    expect(await listedTools(bob)).toContain(`${path}__public_info`);
+    expect(catalogs.size).toBe(kept);
+
+    const disabled = await api(`/api/v1/servers/${serverId}`, { method: "PATCH", json: { enabled: false } });
+    expect(disabled.status, await disabled.clone().text()).toBe(200);
+    expect(await listedTools(alice)).not.toContain(`${path}__public_info`);
+    const enabled = await api(`/api/v1/servers/${serverId}`, { method: "PATCH", json: { enabled: true } });
+    expect(enabled.status).toBe(200);
+    expect(await listedTools(alice)).toContain(`${path}__public_info`);
   });
 });
 

@@ -2,26 +2,17 @@
 // (server-everything over Streamable HTTP, the demo backend): the REST API
 // and its refusals, and /v/{name}/mcp through real MCP clients, the SDK v2
 // client (stateless 2026-07-28) and the 1.x SDK client (session-based).
-import { exports } from "cloudflare:workers";
-import {
-  Client as ModernClient,
-  StreamableHTTPClientTransport as ModernTransport,
-  ProtocolError,
-} from "@modelcontextprotocol/client";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
-import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ProtocolError } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { api, BASE, devAdminToken, problemOf, uniquePath } from "../support/api.ts";
+import { gatewayFetch, grantScope, legacyClient, modernClient } from "../support/gateway-clients.ts";
 import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
 import { legacySseClient as legacySseOver } from "../support/sdk-client.ts";
 
 usePrincipalSeam();
 const upstreams = inject("upstreams");
-const gatewayFetch = (input: string | URL | Request, init?: RequestInit) =>
-  exports.default.fetch(input, init);
 const LIMITED_GROUP = "virtual-bot";
 
 let adminToken: string;
@@ -65,50 +56,12 @@ beforeAll(async () => {
   ]);
 
   // A bot that may call everything's echo only (and nothing of the demo server).
-  const current = (await (await api("/api/v1/scopes")).json()) as {
-    document: Record<string, Record<string, unknown>>;
-  };
-  const document = current.document;
-  document.group_mappings = { ...document.group_mappings, [LIMITED_GROUP]: ["virtual-limited"] };
-  document.server_scopes = {
-    ...document.server_scopes,
-    "virtual-limited": [{ server: paths.everything, methods: ["tools/call"], tools: ["echo"] }],
-  };
-  const replaced = await api("/api/v1/scopes", { method: "PUT", json: document });
-  expect(replaced.status, await replaced.clone().text()).toBe(200);
+  await grantScope(LIMITED_GROUP, "virtual-limited", [
+    { server: paths.everything, methods: ["tools/call"], tools: ["echo"] },
+  ]);
   const limited: Principal = principal({ tenant: "default", groups: [LIMITED_GROUP] });
   limitedToken = tokenFor(limited);
 });
-
-async function modernClient(endpoint: string, token = adminToken): Promise<ModernClient> {
-  const client = new ModernClient(
-    { name: "virtual-test-v2", version: "1.0.0" },
-    {
-      versionNegotiation: { mode: { pin: "2026-07-28" } },
-      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-    },
-  );
-  await client.connect(
-    new ModernTransport(new URL(`${BASE}${endpoint}`), {
-      fetch: gatewayFetch,
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
-}
-
-async function legacyClient(endpoint: string, token = adminToken) {
-  const client = new LegacyClient(
-    { name: "virtual-test-v1", version: "1.0.0" },
-    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-  );
-  const transport = new LegacyTransport(new URL(`${BASE}${endpoint}`), {
-    fetch: gatewayFetch,
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  return { client, transport };
-}
 
 const legacySseClient = (endpoint: string, token = adminToken) => legacySseOver(endpoint, token);
 
@@ -183,14 +136,10 @@ describe("REST API", () => {
   it("has RFC 9728 metadata like any MCP endpoint", async () => {
     const name = uniquePath("vsmeta");
     await createVirtual(curated(name));
-    const response = await exports.default.fetch(
-      `${BASE}/.well-known/oauth-protected-resource/v/${name}/mcp`,
-    );
+    const response = await gatewayFetch(`${BASE}/.well-known/oauth-protected-resource/v/${name}/mcp`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ resource: `${BASE}/v/${name}/mcp`, resource_name: name });
-    const unknown = await exports.default.fetch(
-      `${BASE}/.well-known/oauth-protected-resource/v/nope-none/mcp`,
-    );
+    const unknown = await gatewayFetch(`${BASE}/.well-known/oauth-protected-resource/v/nope-none/mcp`);
     expect(unknown.status).toBe(404);
   });
 });
@@ -288,7 +237,7 @@ describe("/v/{name}/mcp", () => {
   });
 
   it("an SDK v2 client (2026-07-28) lists exactly the exposed items and calls through", async () => {
-    const client = await modernClient(`/v/${name}/mcp`);
+    const client = await modernClient(`/v/${name}/mcp`, adminToken, "virtual-test-v2");
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "echo", "word_count"]);
     expect(tools.find((tool) => tool.name === "add")?.description).toBe("Adds two numbers");
@@ -317,7 +266,7 @@ describe("/v/{name}/mcp", () => {
   });
 
   it("an SDK 1.x client gets a session, lists and calls through", async () => {
-    const { client, transport } = await legacyClient(`/v/${name}/mcp`);
+    const { client, transport } = await legacyClient(`/v/${name}/mcp`, adminToken, "virtual-test-v1");
     expect(transport.sessionId).toMatch(/^[0-9a-f]{64}$/);
     expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
       "add",
@@ -367,7 +316,7 @@ describe("/v/{name}/mcp", () => {
   });
 
   it("a session opened at /mcp is not one of the virtual server's, and vice versa", async () => {
-    const { client, transport } = await legacyClient(`/v/${name}/mcp`);
+    const { client, transport } = await legacyClient(`/v/${name}/mcp`, adminToken, "virtual-test-v1");
     const session = transport.sessionId ?? "";
     const elsewhere = await postMcp(`${BASE}/mcp`, rpc("tools/list"), { token: adminToken, session });
     expect(elsewhere.status).toBe(404);
@@ -380,7 +329,7 @@ describe("/v/{name}/mcp", () => {
   });
 
   it("never widens access: a caller sees and calls only what its own grants allow", async () => {
-    const client = await modernClient(`/v/${name}/mcp`, limitedToken);
+    const client = await modernClient(`/v/${name}/mcp`, limitedToken, "virtual-test-v2");
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
     expect(textOf(await client.callTool({ name: "echo", arguments: { message: "ok" } }))).toContain("ok");
     const refusal = await client
@@ -395,7 +344,7 @@ describe("/v/{name}/mcp", () => {
     await expect(client.getPrompt({ name: "hello" })).rejects.toThrow();
     await client.close();
 
-    const session = await legacyClient(`/v/${name}/mcp`, limitedToken);
+    const session = await legacyClient(`/v/${name}/mcp`, limitedToken, "virtual-test-v1");
     expect((await session.client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
     await session.client.close();
   });
@@ -403,7 +352,7 @@ describe("/v/{name}/mcp", () => {
   it("discovery mode exposes discover_tools and invoke_tool, scoped to its tools", async () => {
     const discovery = uniquePath("vsdisc");
     await createVirtual({ ...curated(discovery), mode: "discovery" });
-    const client = await modernClient(`/v/${discovery}/mcp`);
+    const client = await modernClient(`/v/${discovery}/mcp`, adminToken, "virtual-test-v2");
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual([
       "discover_tools",
       "invoke_tool",

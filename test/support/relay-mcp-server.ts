@@ -5,12 +5,20 @@
 // global setup).
 //
 //   POST|GET|DELETE /mcp   MCP endpoint, one McpServer per session
+//   POST /modern           a 2026-07-28-only endpoint (SDK v2 createMcpHandler) whose
+//                          `ask` answers input_required (an embedded elicitation)
 //   GET  /stats            { answers, levels, cancelled, listeners }
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SetLevelRequestSchema, SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  acceptedContent,
+  createMcpHandler,
+  inputRequired,
+  McpServer as ModernMcpServer,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
 
@@ -107,8 +115,44 @@ export async function startRelayServer(): Promise<RelayServer> {
     return server;
   };
 
+  // 2026-07-28 only: `ask` returns input_required until the retry carries the answer.
+  const modern = createMcpHandler(
+    () => {
+      const server = new ModernMcpServer({ name: "relay-probe-2026", version: "1.0.0" });
+      server.registerTool(
+        "ask",
+        { description: "Asks the client for a color (input_required) and reports the answer." },
+        async (ctx) => {
+          const answer = acceptedContent(ctx.mcpReq.inputResponses, "color");
+          if (!answer) {
+            return inputRequired({
+              inputRequests: {
+                color: inputRequired.elicit({
+                  message: "Which color (2026)?",
+                  requestedSchema: {
+                    type: "object",
+                    properties: { color: { type: "string" } },
+                    required: ["color"],
+                  },
+                }),
+              },
+            });
+          }
+          stats.answers.push({ action: "accept", content: answer });
+          return { content: [{ type: "text", text: `answer: ${JSON.stringify(answer)}` }] };
+        },
+      );
+      return server;
+    },
+    { legacy: "reject" },
+  );
+
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname === "/modern") {
+      await serveWeb(modern.fetch, url, request, response);
+      return;
+    }
     if (url.pathname === "/stats") {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify(stats));
@@ -172,4 +216,24 @@ export async function startRelayServer(): Promise<RelayServer> {
         http.close(() => resolve());
       }),
   };
+}
+
+/** Serves a Node request with a fetch-shaped handler (the SDK v2 server's web-standard face). */
+async function serveWeb(
+  fetchHandler: (request: Request) => Promise<Response>,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const body = request.method === "POST" ? await readBody(request) : undefined;
+  const answer = await fetchHandler(new Request(url, { method: request.method, headers, body }));
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  if (answer.body) {
+    for await (const chunk of answer.body) response.write(chunk);
+  }
+  response.end();
 }

@@ -1,6 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { openSessionValue, type SessionBinding, sealSessionValue } from "../../worker/proxy/session-token.ts";
+import {
+  forgetKnownSessionTokens,
+  openSessionValue,
+  type SessionBinding,
+  sealSessionValue,
+} from "../../worker/proxy/session-token.ts";
 
 const secret = "unit-test-session-secret-0123456789abcdef";
 const alice: Principal = {
@@ -44,6 +49,46 @@ describe("session tokens", () => {
       "g1.!!.??",
     ]) {
       expect(await openSessionValue(secret, binding, bad)).toBeNull();
+    }
+  });
+
+  it("signs and verifies a session's token once per isolate, and still refuses it to anyone else", async () => {
+    forgetKnownSessionTokens();
+    const sign = vi.spyOn(crypto.subtle, "sign");
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      const token = await sealSessionValue(secret, binding, "cached-session");
+      expect(await sealSessionValue(secret, binding, "cached-session")).toBe(token);
+      for (let i = 0; i < 3; i++)
+        expect(await openSessionValue(secret, binding, token)).toBe("cached-session");
+      expect(sign).toHaveBeenCalledTimes(1);
+      expect(verify).toHaveBeenCalledTimes(0);
+      // Known to this isolate, but for alice and srv-1 only: everyone else is verified, and refused.
+      const bob = { ...alice, subject: "bob" };
+      expect(await openSessionValue(secret, { ...binding, principal: bob }, token)).toBeNull();
+      expect(await openSessionValue(secret, { ...binding, serverId: "srv-2" }, token)).toBeNull();
+      expect(await openSessionValue(`${secret}x`, binding, token)).toBeNull();
+      expect(verify).toHaveBeenCalledTimes(3);
+
+      // A token sealed by another isolate is verified once, then known.
+      forgetKnownSessionTokens();
+      expect(await openSessionValue(secret, binding, token)).toBe("cached-session");
+      expect(await openSessionValue(secret, binding, token)).toBe("cached-session");
+      expect(verify).toHaveBeenCalledTimes(4);
+      // A failed verification is not remembered.
+      const [version, , mac] = token.split(".");
+      const forged = `${version}.${btoa("forged").replace(/=+$/, "")}.${mac}`;
+      expect(await openSessionValue(secret, binding, forged)).toBeNull();
+      expect(await openSessionValue(secret, binding, forged)).toBeNull();
+      expect(verify).toHaveBeenCalledTimes(6);
+      // A large token (big initialize params) is not kept: verified every time, never a stale hit.
+      const large = await sealSessionValue(secret, binding, "x".repeat(2_000));
+      expect(await openSessionValue(secret, binding, large)).toBe("x".repeat(2_000));
+      expect(await openSessionValue(secret, binding, large)).toBe("x".repeat(2_000));
+      expect(verify).toHaveBeenCalledTimes(8);
+    } finally {
+      sign.mockRestore();
+      verify.mockRestore();
     }
   });
 });

@@ -16,6 +16,7 @@ import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
 import type { UpstreamLeaseContext, UpstreamSessionStore } from "../upstream/upstream-call.ts";
+import type { ResourceRouting } from "./relay-resources.ts";
 import type { ClientChannel } from "./session-relay.ts";
 
 export type { AuditNote, Generation };
@@ -35,6 +36,8 @@ export interface ExchangeInit {
   clientChannel?: ClientChannel;
   /** The server paths the endpoint draws from, when not all the caller may see (a virtual server's). */
   relayServers?: ReadonlySet<string>;
+  /** How the endpoint names resources for subscriptions (default: the aggregated endpoint's, relay-resources.ts). */
+  resources?: ResourceRouting;
 }
 
 /** Builds a fresh SDK server for one exchange (the SDK's factory contract). */
@@ -56,6 +59,7 @@ export class GatewayExchange {
   readonly createServer: ServerFactory | undefined;
   readonly clientChannel: ClientChannel | undefined;
   readonly relayServers: ReadonlySet<string> | undefined;
+  readonly resources: ResourceRouting | undefined;
 
   constructor(init: ExchangeInit) {
     const { request } = init;
@@ -71,6 +75,7 @@ export class GatewayExchange {
     this.createServer = init.createServer;
     this.clientChannel = init.clientChannel;
     this.relayServers = init.relayServers;
+    this.resources = init.resources;
     this.secrets = secretsFromEnv(request.deps.env);
     this.lease = {
       resilience: { env: request.deps.env, settings: request.deps.config.resilience },

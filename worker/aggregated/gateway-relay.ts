@@ -11,7 +11,7 @@
 //   the servers it may see, so their list changes (coalesced) and updates of
 //   subscribed resources reach it, and nothing from a server it may not see.
 
-import type { LoggingLevel, Server, ServerContext } from "@modelcontextprotocol/server";
+import type { LoggingLevel, Server, ServerCapabilities, ServerContext } from "@modelcontextprotocol/server";
 import { ProtocolError } from "@modelcontextprotocol/server";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { approvedCatalog } from "../security/pinned-edge.ts";
@@ -23,7 +23,8 @@ import type { UpstreamRelay } from "../upstream/upstream-relay.ts";
 import { refused } from "./gateway-errors.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
 import { unwrapUri } from "./gateway-names.ts";
-import { findExposedServer, loadGatewayView } from "./gateway-view.ts";
+import { loadGatewayView } from "./gateway-view.ts";
+import { aggregatedResources, type ResourceRouting, type UpstreamResource } from "./relay-resources.ts";
 import { resultCache } from "./result-cache.ts";
 import type { SessionRelay } from "./session-relay.ts";
 
@@ -79,6 +80,27 @@ function atLeast(level: unknown, minimum: LoggingLevel): boolean {
 }
 
 /**
+ * The capabilities an endpoint's server declares for the relay: list changes
+ * of every kind it serves (relayed from its upstreams: the session's
+ * standalone stream, or `subscriptions/listen`), resource subscriptions
+ * (2025 `resources/subscribe` needs the session; 2026 subscribes on
+ * `subscriptions/listen`) and, for a session, `logging/setLevel`.
+ */
+export function relayCapabilities(
+  exchange: GatewayExchange,
+  serves: { resources: boolean; prompts: boolean },
+): ServerCapabilities {
+  // Declared from `initialize` on (answered before the session's relay channel exists).
+  const session = exchange.generation === "session";
+  return {
+    tools: { listChanged: true },
+    ...(serves.resources && { resources: { listChanged: true, subscribe: true } }),
+    ...(serves.prompts && { prompts: { listChanged: true } }),
+    ...(session && { logging: {} }),
+  };
+}
+
+/**
  * logging/setLevel and resources/(un)subscribe on a session's server. Only a
  * session can hold them: the level and the subscriptions outlive the request.
  */
@@ -94,6 +116,7 @@ export function registerRelayHandlers(server: Server, exchange: GatewayExchange)
     );
     return {};
   });
+  if (!server.getCapabilities().resources?.subscribe) return;
   server.setRequestHandler("resources/subscribe", async (request, ctx) => {
     const uri = request.params.uri;
     const target = await subscribable(exchange, ctx, uri);
@@ -116,26 +139,32 @@ export function registerRelayHandlers(server: Server, exchange: GatewayExchange)
   });
 }
 
-/** The upstream and its own URI for a resource the caller may read (the aggregated endpoint's URIs). */
+/** The endpoint's resource routing (the aggregated endpoint's unless the exchange brings its own). */
+export function resourceRouting(exchange: GatewayExchange): ResourceRouting {
+  return exchange.resources ?? aggregatedResources;
+}
+
+/** The upstream and its own URI for a resource the caller may read; refusals as for resources/read. */
 async function subscribable(
   exchange: GatewayExchange,
   ctx: ServerContext,
   uri: string,
-): Promise<{ server: ServerRecord; uri: string }> {
-  const target = unwrapUri(uri);
-  if (!target) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
+): Promise<UpstreamResource> {
+  const target = await resourceRouting(exchange).target(exchange, uri);
   const access = await exchange.access();
-  const decision = access.decide(target.server, "resources/read");
-  exchange.decided(ctx.mcpReq.id, decision);
-  if (!decision.allow) throw refused(decision.reason);
-  const server = await findExposedServer(
-    exchange.services.directory,
-    exchange.principal,
-    target.server,
-    access,
-  );
-  if (!server) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
-  return { server, uri: target.uri };
+  // Recorded for the audit; a refusal says why, as a read would.
+  const decision = target ? access.decide(target.server.path, "resources/read") : null;
+  if (decision) exchange.decided(ctx.mcpReq.id, decision);
+  if (!target) {
+    const unwrapped = exchange.resources ? null : unwrapUri(uri);
+    const refusal = unwrapped && access.decide(unwrapped.server, "resources/read");
+    if (refusal && !refusal.allow) {
+      exchange.decided(ctx.mcpReq.id, refusal);
+      throw refused(refusal.reason);
+    }
+    throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
+  }
+  return target;
 }
 
 /** One relay request upstream in the client's upstream session (opened if needed). */

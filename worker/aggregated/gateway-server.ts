@@ -11,7 +11,7 @@ import { Server } from "@modelcontextprotocol/server";
 import { rejectCursor } from "./gateway-errors.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
-import { registerRelayHandlers } from "./gateway-relay.ts";
+import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
 
 // Virtual servers and older callers import these from here.
 export { parseInput, refused, rejectCursor, unknownPrompt, unknownTool } from "./gateway-errors.ts";
@@ -28,12 +28,7 @@ const INSTRUCTIONS =
 /** A fresh server for one exchange (the SDK's factory contract). */
 export function createGatewayServer(exchange: GatewayExchange): Server {
   const server = new Server(GATEWAY_SERVER_INFO, {
-    capabilities: {
-      tools: { listChanged: true },
-      resources: { listChanged: true, ...(exchange.clientChannel && { subscribe: true }) },
-      prompts: { listChanged: true },
-      ...(exchange.clientChannel && { logging: {} }),
-    },
+    capabilities: relayCapabilities(exchange, { resources: true, prompts: true }),
     instructions: INSTRUCTIONS,
   });
   const gateway = new GatewayHandlers(exchange);

@@ -15,8 +15,10 @@ import {
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { directToolCall } from "./direct-call.ts";
 import { GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
+import { type ListenFilter, listenFilter, UpstreamEventBus } from "./listen-relay.ts";
 
 const EXCHANGE_KEY = "mcpGatewayExchange";
 
@@ -53,11 +55,26 @@ function statelessHandler(config: GatewayConfig): McpHttpHandler {
   return handler;
 }
 
+function listenHandler(exchange: GatewayExchange, filter: ListenFilter): McpHttpHandler {
+  return createMcpHandler((ctx) => serverFor(exchangeOf(ctx.authInfo)), {
+    legacy: "reject",
+    maxRequestBodySize: exchange.config.maxBodyBytes,
+    bus: new UpstreamEventBus(exchange, filter),
+    onerror: (error) => logError("mcp_listen_error", error),
+  });
+}
+
 /** A 2026-07-28 request, answered without any session. */
 export async function serveStateless(exchange: GatewayExchange): Promise<Response> {
+  // A plain tools/call is answered without the SDK's serving machinery (direct-call.ts).
+  const direct = directToolCall(exchange);
+  if (direct) return direct;
   noteRequests(exchange);
   const { request } = exchange;
-  const response = await statelessHandler(exchange.config).fetch(request.http, {
+  // A listen stream gets a handler of its own whose event bus its upstreams feed (listen-relay.ts).
+  const filter = listenFilter(exchange);
+  const handler = filter ? listenHandler(exchange, filter) : statelessHandler(exchange.config);
+  const response = await handler.fetch(request.http, {
     authInfo: authInfoFor(exchange),
     ...(request.json !== undefined && { parsedBody: request.json }),
   });

@@ -3,10 +3,13 @@
 // it may read and the prompts it may get. Built from the registry's stored
 // catalog (no upstream round trip). Servers whose catalog is not readable are
 // kept (list_servers and server_health report them) but not exposed.
+// The tenant's usable servers and their stored catalogs are kept per isolate
+// (registry/tenant-catalogs.ts): a listing costs no D1 query while nothing changed.
 import type { Principal } from "../auth/principal.ts";
 import type { McpAccess } from "../edge/access.ts";
 import { findUsableServer, isExposedServer, listUsableServers } from "../edge/usable-servers.ts";
 import type { ServerDirectory } from "../registry/server-directory.ts";
+import { type StoredServer, tenantCatalogsOf } from "../registry/tenant-catalogs.ts";
 import type { CatalogEntry, RegistryStore, ServerRecord } from "../store/registry-store.ts";
 
 export interface ServerView {
@@ -33,19 +36,34 @@ export async function loadGatewayView(
   /** Tool pinning: cuts a stored catalog to approved entries. */
   approved: (server: ServerRecord, entries: CatalogEntry[]) => Promise<CatalogEntry[]> = async (_s, e) => e,
 ): Promise<GatewayView> {
-  const records = await listUsableServers(store, principal);
+  const stored = await tenantCatalogsOf(store).load(principal.tenant, () =>
+    readStoredServers(store, principal),
+  );
+  const visible = stored.filter((entry) => access.sees(entry.server));
   const views: ServerView[] = [];
-  for (let start = 0; start < records.length; start += PARALLEL_CATALOG_READS) {
-    const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
-    const catalogs = await Promise.all(
-      chunk.map(async (server) => approved(server, await store.listCatalog(server.tenant, server.id))),
-    );
-    chunk.forEach((server, index) => {
-      const view = access.sees(server) ? permittedView(server, catalogs[index] ?? [], access) : null;
+  for (let start = 0; start < visible.length; start += PARALLEL_CATALOG_READS) {
+    const chunk = visible.slice(start, start + PARALLEL_CATALOG_READS);
+    const catalogs = await Promise.all(chunk.map((entry) => approved(entry.server, entry.catalog)));
+    chunk.forEach((entry, index) => {
+      const view = permittedView(entry.server, catalogs[index] ?? [], access);
       if (view) views.push(view);
     });
   }
   return { servers: views };
+}
+
+/** The tenant's usable servers in path order, each with its stored catalog (every kind). */
+async function readStoredServers(store: RegistryStore, principal: Principal): Promise<StoredServer[]> {
+  const records = await listUsableServers(store, principal);
+  const stored: StoredServer[] = [];
+  for (let start = 0; start < records.length; start += PARALLEL_CATALOG_READS) {
+    const chunk = records.slice(start, start + PARALLEL_CATALOG_READS);
+    const catalogs = await Promise.all(chunk.map((server) => store.listCatalog(server.tenant, server.id)));
+    chunk.forEach((server, index) => {
+      stored.push({ server, catalog: catalogs[index] ?? [] });
+    });
+  }
+  return stored;
 }
 
 /** One server by path, as the call path sees it; null when it is not the caller's to use or not exposed. */

@@ -39,6 +39,8 @@ export const INPUT_STATE_TTL_MS = 5 * 60_000;
 /** Upstream requests arriving this close together go out in one InputRequiredResult. */
 const GATHER_MS = 20;
 const CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
+/** An upstream's inputRequests key the gateway passes on as is: short and printable. */
+const UPSTREAM_KEY = /^[\w.:-]{1,128}$/;
 
 export interface InputRequestEntry {
   method: RelayedRequestMethod;
@@ -65,6 +67,8 @@ export interface InputExchangeInit {
   request: UpstreamRequest;
   principal: Principal;
   capabilities: RelayedCapabilities;
+  /** Answers the caller sent with its first request (no requestState yet), by the upstream's keys. */
+  responses?: Record<string, unknown>;
 }
 
 interface Waiting extends InputRequestEntry {
@@ -84,13 +88,22 @@ export class HeldUpstreamCall {
     readonly caller: string,
     capabilities: RelayedCapabilities,
     run: (relay: UpstreamRelay) => Promise<UpstreamCallResult>,
+    ahead: Record<string, unknown> = {},
   ) {
+    // A caller may send answers with its first request (as it could to the upstream directly):
+    // they answer the upstream's first requests of the same keys; anything else in them is ignored.
+    const early = new Map(Object.entries(ahead).filter(([, response]) => isAnswer(response)));
     const relay: UpstreamRelay = {
       capabilities,
-      request: (method, params) =>
+      request: (method, params, _signal, upstreamKey) =>
         new Promise((resolve) => {
-          this.sequence += 1;
-          const key = `input-${this.sequence}`;
+          const answered = upstreamKey === undefined ? undefined : early.get(upstreamKey);
+          if (answered !== undefined) {
+            early.delete(upstreamKey as string);
+            resolve(answered as Record<string, unknown>);
+            return;
+          }
+          const key = this.keyFor(upstreamKey);
           this.waiting.set(key, { method, params, resolve });
           this.fresh.add(key);
           this.wake?.();
@@ -101,6 +114,20 @@ export class HeldUpstreamCall {
         this.settle({ kind: "result", result: outcome.result, upstreamStatus: outcome.upstreamStatus }),
       (error) => this.settle(errorStep(error)),
     );
+  }
+
+  /**
+   * The caller sees a 2026 upstream's own key (its answers come back under it,
+   * as they would directly); a 2025 upstream's request, or a key already
+   * waiting, gets a fresh `input-{n}`.
+   */
+  private keyFor(upstreamKey: string | undefined): string {
+    if (upstreamKey !== undefined && UPSTREAM_KEY.test(upstreamKey) && !this.waiting.has(upstreamKey)) {
+      return upstreamKey;
+    }
+    do this.sequence += 1;
+    while (this.waiting.has(`input-${this.sequence}`));
+    return `input-${this.sequence}`;
   }
 
   /** The call's result, or the upstream requests the caller has to answer first. */
@@ -129,7 +156,7 @@ export class HeldUpstreamCall {
   answer(responses: Record<string, unknown>): void {
     for (const [key, waiting] of this.waiting) {
       const response = responses[key];
-      if (typeof response === "object" && response !== null) {
+      if (isAnswer(response)) {
         this.waiting.delete(key);
         waiting.resolve(response as Record<string, unknown>);
       } else this.fresh.add(key);
@@ -140,6 +167,10 @@ export class HeldUpstreamCall {
     this.settled = step;
     this.wake?.();
   }
+}
+
+function isAnswer(response: unknown): response is Record<string, unknown> {
+  return typeof response === "object" && response !== null;
 }
 
 function errorStep(error: unknown): InputStep {
@@ -201,6 +232,7 @@ export async function forwardWithInput(
     request,
     principal: exchange.principal,
     capabilities,
+    ...(ctx.mcpReq.inputResponses && { responses: ctx.mcpReq.inputResponses }),
   });
   return outcomeOf(step, secret, binding, id);
 }

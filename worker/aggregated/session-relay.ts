@@ -41,11 +41,38 @@ export interface ClientChannel {
 /** List changes within this window reach the client as one notification per kind. */
 export const COALESCE_MS = 100;
 
-const LIST_CHANGED = new Set([
+export const LIST_CHANGED = new Set([
   "notifications/tools/list_changed",
   "notifications/resources/list_changed",
   "notifications/prompts/list_changed",
 ]);
+
+/** Gathers list changes for COALESCE_MS and hands on each kind (notification method) once. */
+export class ListChangeCoalescer {
+  private readonly pending = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly emit: (method: string) => void) {}
+
+  add(method: string): void {
+    this.pending.add(method);
+    this.timer ??= setTimeout(() => this.flush(), COALESCE_MS);
+  }
+
+  /** Drops what is pending (the stream it was for has ended). */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending.clear();
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const kinds = [...this.pending];
+    this.pending.clear();
+    for (const method of kinds) this.emit(method);
+  }
+}
 
 interface Waiting {
   related: string;
@@ -63,8 +90,7 @@ export class SessionRelay {
   private readonly serving = new Map<string, Transport>();
   private stream: ReadableStreamDefaultController<Uint8Array> | null = null;
   private streamEnded: AbortController | null = null;
-  private readonly pendingKinds = new Set<string>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly listChanges = new ListChangeCoalescer((method) => this.push({ method }));
   /** Resource URIs (as the client names them) the client subscribed to. */
   readonly subscriptions = new Set<string>();
   /** Upstream sessions (`{serverId} {endpoint url}`) the standalone stream listens on. */
@@ -203,8 +229,7 @@ export class SessionRelay {
   /** A notification from upstream `serverPath`, already known to be one the caller may see. */
   upstreamNotice(serverPath: string, notice: UpstreamNotice): void {
     if (LIST_CHANGED.has(notice.method)) {
-      this.pendingKinds.add(notice.method);
-      this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
+      this.listChanges.add(notice.method);
       return;
     }
     if (notice.method === "notifications/resources/updated") {
@@ -216,13 +241,6 @@ export class SessionRelay {
       return;
     }
     if (notice.method === "notifications/message") this.push(notice);
-  }
-
-  private flush(): void {
-    this.flushTimer = null;
-    const kinds = [...this.pendingKinds];
-    this.pendingKinds.clear();
-    for (const method of kinds) this.push({ method });
   }
 
   private push(notice: UpstreamNotice): void {

@@ -25,6 +25,7 @@ import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { REGISTRY_TOOL_NAMES } from "./gateway-names.ts";
+import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
 import {
   forwardUpstream,
   GATEWAY_SERVER_INFO,
@@ -85,9 +86,11 @@ const InvokeInput = z.strictObject({
 /** A fresh server for one exchange with the virtual server `record`. */
 export function createVirtualGatewayServer(exchange: GatewayExchange, record: VirtualServerRecord): Server {
   const capabilities = {
-    tools: {},
-    ...(record.resources.length > 0 && { resources: {} }),
-    ...(record.prompts.length > 0 && { prompts: {} }),
+    // List changes, subscriptions and log levels are relayed as on /mcp (gateway-relay.ts).
+    ...relayCapabilities(exchange, {
+      resources: record.resources.length > 0,
+      prompts: record.prompts.length > 0,
+    }),
     // Argument completion of its prompts and resource templates, answered by their servers.
     ...((record.prompts.length > 0 || record.resources.length > 0) && { completions: {} }),
   };
@@ -145,6 +148,7 @@ export function createVirtualGatewayServer(exchange: GatewayExchange, record: Vi
       handlers.complete(request.params as unknown as CompletionParams, ctx),
     );
   }
+  registerRelayHandlers(server, exchange);
   return server;
 }
 

@@ -272,6 +272,14 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
       exchange = await open(renewed);
     }
   }
+  // The stream this isolate released a moment ago may still look open upstream
+  // (it notices the abort a few event-loop turns later): a 409 then is ours, so
+  // ask again briefly instead of refusing the client's reconnect.
+  for (let retry = 1; retry <= STILL_RELEASING_RETRIES && stillReleasing(exchange, used); retry++) {
+    await discard(exchange);
+    await new Promise((resolve) => setTimeout(resolve, 20 * retry));
+    exchange = await open(used);
+  }
   if ("refusal" in exchange) return refusalReply(exchange.refusal, used !== null);
   const { result, lease } = exchange;
   if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
@@ -283,8 +291,12 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
   if (used !== session && used !== null) headers.set("mcp-session-id", await sealProxySession(ctx, used));
   // A client hanging up ends the upstream stream at once, so it can open a new one right away:
   // workerd reports it on the incoming request's signal (an idle stream is never cancelled).
-  ctx.clientGone.addEventListener("abort", release, { once: true });
-  const body = releasedOnCancel(response.body, release);
+  const releaseNoted = () => {
+    if (used !== null) noteReleased(used);
+    release();
+  };
+  ctx.clientGone.addEventListener("abort", releaseNoted, { once: true });
+  const body = releasedOnCancel(response.body, releaseNoted);
   // Only a resumed stream can replay answers to requests whose ids the gateway marked.
   const out = ctx.request.headers.has("last-event-id")
     ? sseResponse(ctx, new Response(body, { status: response.status }), headers, [])
@@ -311,6 +323,24 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
   const status =
     result.response.status === 401 || result.response.status === 403 ? 502 : result.response.status;
   return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });
+}
+
+// GET streams this isolate released in the last second, by upstream session (bounded).
+const released = new Map<string, number>();
+const RELEASE_GRACE_MS = 1_000;
+const STILL_RELEASING_RETRIES = 4;
+
+function noteReleased(session: ProxySession): void {
+  if (released.size >= 1_000) released.clear();
+  released.set(`${session.url} ${session.id}`, Date.now());
+}
+
+/** A 409 on a GET for a session whose stream this isolate has just released. */
+function stillReleasing(exchange: Awaited<ReturnType<typeof leasedExchange>>, session: ProxySession | null) {
+  if (session === null || "refusal" in exchange || !("response" in exchange.result)) return false;
+  if (exchange.result.response.status !== 409) return false;
+  const at = released.get(`${session.url} ${session.id}`);
+  return at !== undefined && Date.now() - at < RELEASE_GRACE_MS;
 }
 
 /** How often an idle GET stream carries an SSE comment (see `releasedOnCancel`). */

@@ -15,7 +15,7 @@ import {
 import { chargeRateLimits, rateLimitHeaders } from "./rate-limit.ts";
 import { type Choice, choose } from "./replica-choice.ts";
 import { availability, type LocalReplica, localOf, recordOutcome, stateOf } from "./replica-state.ts";
-import { effectiveCircuit, type ResilienceDeps } from "./settings.ts";
+import { anyRateLimit, effectiveCircuit, type ResilienceDeps } from "./settings.ts";
 
 // --- the lease --------------------------------------------------------------
 
@@ -37,16 +37,20 @@ export async function leaseUpstream(
     return leaseRefusal("no_replica", 0, noReplicaMessage(server, options), {});
   }
 
+  // Without a configured limit (the default) rate-limit.ts is not involved at all.
+  const charging = (options.rateLimit ?? "all") !== "none" && anyRateLimit(server, config);
   const [limits, snapshot] = await Promise.all([
-    chargeRateLimits(deps, options.principal, {
-      server,
-      charge: options.rateLimit ?? "all",
-      waitUntil: (work) => ctx.waitUntil(work),
-    }),
+    charging
+      ? chargeRateLimits(deps, options.principal, {
+          server,
+          charge: options.rateLimit ?? "all",
+          waitUntil: (work) => ctx.waitUntil(work),
+        })
+      : null,
     stateOf(env, server, config),
   ]);
-  const limitHeaders = rateLimitHeaders(limits);
-  if (!limits.allowed) {
+  const limitHeaders = limits === null ? {} : rateLimitHeaders(limits);
+  if (limits !== null && !limits.allowed) {
     const message = `Rate limit exceeded (${limits.scope}); retry in ${Math.ceil(limits.retryAfterMs / 1000)} s`;
     return leaseRefusal("rate_limited", limits.retryAfterMs, message, limitHeaders);
   }
@@ -74,11 +78,16 @@ export async function leaseUpstream(
         "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
       });
     }
-    const chosen = choose(
-      server,
-      usable.map((entry) => entry.choice),
-      options,
-    );
+    // One usable replica (the common case) needs no strategy.
+    const [only] = usable;
+    const chosen =
+      usable.length === 1 && only !== undefined
+        ? only.choice
+        : choose(
+            server,
+            usable.map((entry) => entry.choice),
+            options,
+          );
     const probe = usable.find((entry) => entry.choice === chosen)?.probe ?? false;
     const local = localOf(server.id, chosen.url);
     if (needsProof && snapshot.connectCheck[chosen.url] === true) {

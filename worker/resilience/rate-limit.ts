@@ -54,7 +54,6 @@ export async function chargeRateLimits(
   const charge = options.charge ?? "all";
   if (charge === "none") return { allowed: true, limits: [] };
   const { env, settings: config } = deps;
-  const identity = identityKey(principal);
   const identityCounters: Planned[] = [];
   if (charge === "all" && config.rateLimits.identity) {
     identityCounters.push(plan("identity", "identity", config.rateLimits.identity));
@@ -64,12 +63,14 @@ export async function chargeRateLimits(
     identityCounters.push(plan("identity-server", `identity-server:${options.server.id}`, serverRule));
   }
   const tenantRule = charge === "all" ? config.rateLimits.tenant : null;
+  // No limit applies (the default): nothing to count, no object to ask.
+  if (identityCounters.length === 0 && tenantRule === null) return { allowed: true, limits: [] };
+  const identity = identityKey(principal);
   const shards = config.rateLimits.tenantShards;
   const shard = hash53(identity) % shards;
   const tenantCounters = tenantRule
     ? [plan("tenant", "tenant", shareOf(tenantRule, shard, shards), tenantRule)]
     : [];
-  if (identityCounters.length === 0 && tenantCounters.length === 0) return { allowed: true, limits: [] };
 
   const identityStub =
     identityCounters.length > 0

@@ -91,6 +91,14 @@ export function effectiveServerRateLimit(
   return server.rateLimit ?? config.rateLimits.identityServer;
 }
 
+/** True when some rate limit applies to requests to `server` (then the lease charges it). */
+export function anyRateLimit(server: ServerRecord, config: ResilienceConfig): boolean {
+  const limits = config.rateLimits;
+  return (
+    limits.identity !== null || limits.tenant !== null || effectiveServerRateLimit(server, config) !== null
+  );
+}
+
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }

@@ -9,24 +9,11 @@
 // the strict wire. Only the absent case is defaulted: a present but unknown
 // `resultType` still fails in the SDK as it should.
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/client";
+import { mapMessages } from "./message-mapping.ts";
 
 /** `transport` with results lacking `resultType` read as `complete`; everything else untouched. */
 export function defaultingResultType<T extends Transport>(transport: T): T {
-  return new Proxy(transport, {
-    // Methods run on the transport itself: its private fields do not exist on the proxy.
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" && property !== "onmessage" ? value.bind(target) : value;
-    },
-    set(target, property, value) {
-      if (property !== "onmessage" || typeof value !== "function") {
-        return Reflect.set(target, property, value, target);
-      }
-      const deliver = value as NonNullable<Transport["onmessage"]>;
-      const wrapped: Transport["onmessage"] = (message, extra) => deliver(withResultType(message), extra);
-      return Reflect.set(target, property, wrapped, target);
-    },
-  });
+  return mapMessages(transport, { incoming: withResultType });
 }
 
 export function withResultType(message: JSONRPCMessage): JSONRPCMessage {
@@ -36,4 +23,45 @@ export function withResultType(message: JSONRPCMessage): JSONRPCMessage {
     return message;
   }
   return { ...message, result: { ...result, resultType: "complete" } } as JSONRPCMessage;
+}
+
+/**
+ * Between two top-level JSON documents: `}` then a line break then `{`, with
+ * no comma. Valid JSON never has this (a raw line break cannot be inside a
+ * string, and values in arrays are comma-separated), so a body that matches
+ * is several documents, one per line.
+ */
+const BETWEEN_DOCUMENTS = /\}[ \t\r]*\n[ \t\r\n]*\{/;
+
+/**
+ * `fetchFn` reading a POST answer the way a tolerant client does: some
+ * upstreams answer with several JSON-RPC messages, one per line, in an
+ * `application/json` body (a notification, then the response) instead of an
+ * SSE stream. The SDK client reads such a body as one document and fails;
+ * read as the SSE stream it means, nothing is lost. Any other body passes
+ * unchanged.
+ */
+export function readingJsonLines(fetchFn: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchFn(input, init);
+    const contentType = response.headers.get("content-type") ?? "";
+    if (init?.method !== "POST" || response.body === null || !contentType.includes("application/json")) {
+      return response;
+    }
+    const text = await response.text();
+    // The body is decoded now: its length and encoding headers no longer describe it.
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    const status = { status: response.status, statusText: response.statusText };
+    if (!BETWEEN_DOCUMENTS.test(text)) return new Response(text, { ...status, headers });
+    const events = text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0)
+      .map((line) => `event: message\ndata: ${line}\n\n`)
+      .join("");
+    headers.set("content-type", "text/event-stream");
+    return new Response(events, { ...status, headers });
+  };
 }

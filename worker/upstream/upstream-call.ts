@@ -26,6 +26,7 @@ import {
   MissingSecretError,
   type SecretSource,
 } from "./egress.ts";
+import { sessionHandshakeFirst, sessionHandshakeRefused } from "./session-handshake.ts";
 import { type Negotiation, UpstreamConnection, type UpstreamSession } from "./upstream-client.ts";
 import { brief, explainFailure, isMalformedAnswer } from "./upstream-failure.ts";
 import { credentialKey, type UpstreamSessionLender } from "./upstream-pool.ts";
@@ -215,11 +216,13 @@ async function callReplica(
 
   const kept = await keptSessions(server, endpoint, egress, context);
   const resume = mayResume ? kept?.lend() : undefined;
+  // A client session speaks the session generation to an upstream that has both (session-handshake.ts).
+  const handshakeFirst = !resume && sessionHandshakeFirst(endpoint.url, context.sessions !== undefined);
   const connection = new UpstreamConnection(
     { url: egress.url, transport: endpoint.transport, headers: egress.headers },
     {
       signal,
-      negotiation: negotiationFor(endpoint),
+      negotiation: handshakeFirst ? "legacy" : negotiationFor(endpoint),
       // Trace context and upstream latency (observability/hooks.ts).
       fetch: tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path }),
       ...(resume && { resume }),
@@ -230,7 +233,7 @@ async function callReplica(
   let keepSession = false;
   try {
     await connection.connect({ signal, timeout: server.timeoutMs });
-    remember(endpoint, connection.verdict());
+    if (!handshakeFirst) remember(endpoint, connection.verdict());
     phase = request.method;
     const result = await connection.client.request(
       { method: request.method, params: request.params },
@@ -257,6 +260,10 @@ async function callReplica(
       if (status === 404 && !signal.aborted) {
         return callReplica(server, endpoint, request, context, signals, false);
       }
+    }
+    if (handshakeFirst && phase === "initialize" && !signal.aborted && refusedHandshake(error, status)) {
+      sessionHandshakeRefused(endpoint.url);
+      return callReplica(server, endpoint, request, context, signals, mayResume);
     }
     if (context.signal?.aborted) {
       return {
@@ -357,6 +364,11 @@ async function keptSessions(
     // A lent session is out of the pool already.
     forget: () => {},
   };
+}
+
+/** The upstream answered the 2025 `initialize` with an error (it speaks only 2026-07-28), not a transport failure. */
+function refusedHandshake(error: unknown, status: number | null): boolean {
+  return error instanceof ProtocolError || (status !== null && status >= 400 && status < 500);
 }
 
 function negotiationFor(endpoint: UpstreamEndpoint): Negotiation {

@@ -7,6 +7,7 @@
 
 import {
   Client,
+  type JSONRPCMessage,
   type PriorDiscovery,
   type RequestOptions,
   SSEClientTransport,
@@ -15,7 +16,8 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import { deadline, untilAborted } from "../platform/deadline.ts";
-import { defaultingResultType } from "./lenient-results.ts";
+import { defaultingResultType, readingJsonLines } from "./lenient-results.ts";
+import { mapMessages } from "./message-mapping.ts";
 import { ObservedFetch } from "./upstream-failure.ts";
 import { attachRelay, type UpstreamRelay } from "./upstream-relay.ts";
 
@@ -59,9 +61,11 @@ export const CLOSE_BUDGET_MS = 1_000;
 
 export const CLIENT_INFO = { name: "mcp-gateway", version: "0.1.0" };
 
-// A conversation of the gateway never needs the standalone stream's reconnection.
-const NO_RECONNECT = {
-  maxRetries: 0,
+// A conversation of the gateway never needs the standalone stream's reconnection, but a
+// call's POST stream that the upstream closes before its answer (SEP-1699 polling, after a
+// priming event) is resumed with Last-Event-ID, at the upstream's `retry` pace.
+const POST_STREAM_RECONNECT = {
+  maxRetries: 2,
   initialReconnectionDelay: 1_000,
   maxReconnectionDelay: 1_000,
   reconnectionDelayGrowFactor: 1,
@@ -92,7 +96,14 @@ export class UpstreamConnection {
     this.resumed = options.resume !== undefined && target.transport === "streamable-http";
     // Legacy HTTP+SSE predates server/discover: always the 2025 handshake.
     this.negotiation = target.transport === "sse" ? "legacy" : (options.negotiation ?? "legacy");
-    const transport = createTransport(target, this.observed.fetch, this.resumed ? options.resume : undefined);
+    // Newline-delimited JSON messages in one application/json answer are read as the stream they mean.
+    const created = createTransport(
+      target,
+      readingJsonLines(this.observed.fetch),
+      this.resumed ? options.resume : undefined,
+    );
+    // Conversations resuming one upstream session may run at the same time: each gets its own ids.
+    const transport = this.resumed ? ownRequestIds(created) : created;
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
     this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
@@ -161,6 +172,60 @@ export class UpstreamConnection {
   }
 }
 
+/**
+ * Each SDK client numbers its requests from 0, so two conversations resuming
+ * the same upstream session at once (concurrent calls of one client session)
+ * would send the same JSON-RPC ids, and the upstream would answer one call on
+ * the other's stream. A resumed conversation therefore speaks in its own id
+ * range: ids (and the progress tokens and cancellations that name them) are
+ * shifted by a per-conversation base on the way out and back on the way in.
+ */
+const ID_RANGE = 2 ** 20;
+const ID_BASES = 2 ** 30;
+let nextIdBase = 1 + Math.floor(Math.random() * (ID_BASES - 1));
+
+function ownRequestIds<T extends Transport>(transport: T): T {
+  // Bases 1..2^30 times 2^20 stay below 2^53 and above the range a fresh conversation uses.
+  const base = nextIdBase * ID_RANGE;
+  nextIdBase = (nextIdBase % (ID_BASES - 1)) + 1;
+  const out = (id: unknown) => (typeof id === "number" && id >= 0 && id < ID_RANGE ? id + base : id);
+  const back = (id: unknown) =>
+    typeof id === "number" && id >= base && id < base + ID_RANGE ? id - base : id;
+  return mapMessages(transport, {
+    outgoing: (message) => outgoing(message, out),
+    incoming: (message) => incoming(message, back),
+  });
+}
+
+type IdMap = (id: unknown) => unknown;
+type Fields = Record<string, unknown>;
+const asMessage = (fields: Fields) => fields as unknown as JSONRPCMessage;
+
+/** Our requests (and the progress tokens naming them) and our cancellations; answers to the upstream's requests keep its ids. */
+function outgoing(message: JSONRPCMessage, map: IdMap): JSONRPCMessage {
+  const record = message as Fields;
+  const params = record.params as Fields | undefined;
+  if (record.method === "notifications/cancelled" && params) {
+    return asMessage({ ...record, params: { ...params, requestId: map(params.requestId) } });
+  }
+  if (typeof record.method !== "string" || !("id" in record)) return message;
+  const meta = params?._meta as Fields | undefined;
+  if (meta?.progressToken === undefined) return asMessage({ ...record, id: map(record.id) });
+  const shifted = { ...params, _meta: { ...meta, progressToken: map(meta.progressToken) } };
+  return asMessage({ ...record, id: map(record.id), params: shifted });
+}
+
+/** Answers to our requests and progress on them; the upstream's own requests and cancellations keep its ids. */
+function incoming(message: JSONRPCMessage, map: IdMap): JSONRPCMessage {
+  const record = message as Fields;
+  const params = record.params as Fields | undefined;
+  if (record.method === "notifications/progress" && params) {
+    return asMessage({ ...record, params: { ...params, progressToken: map(params.progressToken) } });
+  }
+  if (typeof record.method === "string" || !("id" in record)) return message;
+  return asMessage({ ...record, id: map(record.id) });
+}
+
 function createTransport(
   target: UpstreamTarget,
   fetchFn: ObservedFetch["fetch"],
@@ -175,7 +240,7 @@ function createTransport(
   return new StreamableHTTPClientTransport(url, {
     fetch: fetchFn,
     requestInit,
-    reconnectionOptions: NO_RECONNECT,
+    reconnectionOptions: POST_STREAM_RECONNECT,
     ...(resume && { sessionId: resume.sessionId, protocolVersion: resume.protocolVersion }),
   });
 }

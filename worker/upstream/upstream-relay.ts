@@ -29,11 +29,16 @@ export interface UpstreamNotice {
 export interface UpstreamRelay {
   /** Declared upstream: what the gateway's caller can answer. */
   capabilities: RelayedCapabilities;
-  /** One request of the upstream to the client; resolves with the client's result. */
+  /**
+   * One request of the upstream to the client; resolves with the client's result.
+   * `key` is the name a 2026 upstream gave it in its `inputRequests` (a relay
+   * that re-asks a 2026 caller keeps it, so the upstream's keys reach the caller).
+   */
   request(
     method: RelayedRequestMethod,
     params: Record<string, unknown>,
     signal: AbortSignal,
+    key?: string,
   ): Promise<Record<string, unknown>>;
   /** A notification of the upstream (progress excepted: that is the call's own relay). */
   notify?(notice: UpstreamNotice): void;
@@ -63,8 +68,10 @@ export function attachRelay(client: Client, relay: UpstreamRelay): void {
     // The SDK validates the request before and the result after the handler; the relay passes both through.
     client.setRequestHandler(method, async (request, ctx) => {
       const params = (request.params ?? {}) as Record<string, unknown>;
+      // An embedded request of an input_required result arrives with its inputRequests key as id.
+      const key = typeof ctx.mcpReq.id === "string" ? ctx.mcpReq.id : undefined;
       // biome-ignore lint/suspicious/noExplicitAny: the handler's result type differs per method; the caller's answer is validated by the SDK.
-      return (await relay.request(method, params, ctx.mcpReq.signal)) as any;
+      return (await relay.request(method, params, ctx.mcpReq.signal, key)) as any;
     });
   }
   const notify = relay.notify;

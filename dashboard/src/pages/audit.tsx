@@ -2,28 +2,20 @@
 // category, subject, server, tool, action, decision, outcome) kept in the
 // URL, pages by cursor, each event's detail (an admin change's before/after
 // fields) on demand, and NDJSON/CSV exports of the same filters.
-import { type FormEvent, useEffect, useState } from "react";
+import { useState } from "react";
+import type { AuditEvent } from "../api.ts";
+import {
+  FilterForm,
+  FilterInput,
+  FilterSelect,
+  PagedTable,
+  pickFilters,
+} from "../components/filtered-list.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
 import { dateTime } from "../format.ts";
-import { navigate, useLocation } from "../router.tsx";
+import { useLocation } from "../router.tsx";
 import { useSession } from "../session.tsx";
-
-/** One event as GET /api/v1/audit returns it (components/schemas/AuditEvent). */
-export interface AuditEvent {
-  id: string;
-  occurredAt: string;
-  category: "mcp" | "admin" | "auth";
-  subject: string | null;
-  serverId: string | null;
-  serverPath: string | null;
-  method: string | null;
-  tool: string | null;
-  decision: "allow" | "deny";
-  reason: string | null;
-  outcome: string;
-  durationMs: number | null;
-  detail: Record<string, unknown> | null;
-}
+import { useCursorPages } from "../use-cursor-pages.ts";
 
 const FILTERS = [
   { name: "from", label: "From", placeholder: "2026-12-01T00:00:00Z" },
@@ -42,14 +34,17 @@ const SELECTS = [
 
 const NAMES = [...FILTERS.map((filter) => filter.name), ...SELECTS.map((select) => select.name)];
 
-function filterQuery(query: URLSearchParams): URLSearchParams {
-  const out = new URLSearchParams();
-  for (const name of NAMES) {
-    const value = query.get(name);
-    if (value) out.set(name, value);
-  }
-  return out;
-}
+const COLUMNS = [
+  "Time",
+  "Category",
+  "Subject",
+  "Action",
+  "Server",
+  "Tool",
+  "Decision",
+  "Outcome",
+  { hidden: "Detail" },
+] as const;
 
 function ExportButton({ format, query }: { format: "ndjson" | "csv"; query: URLSearchParams }) {
   const { api } = useSession();
@@ -106,7 +101,7 @@ function EventRow({ event }: { event: AuditEvent }) {
       </tr>
       {open ? (
         <tr>
-          <td colSpan={9}>
+          <td colSpan={COLUMNS.length}>
             <pre className="audit-detail" data-testid="audit-detail">
               {JSON.stringify(event.detail, null, 2)}
             </pre>
@@ -118,49 +113,12 @@ function EventRow({ event }: { event: AuditEvent }) {
 }
 
 export function AuditPage() {
-  const { api } = useSession();
   const { query } = useLocation();
-  const filters = filterQuery(query);
+  const filters = pickFilters(query, NAMES);
   const key = filters.toString();
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    setEvents(null);
-    setError(null);
-    const params = new URLSearchParams(key);
-    params.set("limit", "50");
-    api.request<{ items: AuditEvent[]; nextCursor: string | null }>(`/audit?${params}`).then((page) => {
-      setEvents(page.items);
-      setCursor(page.nextCursor);
-    }, setError);
-  }, [api, key]);
-
-  const more = async () => {
-    if (!cursor) return;
-    const params = new URLSearchParams(key);
-    params.set("limit", "50");
-    params.set("cursor", cursor);
-    try {
-      const page = await api.request<{ items: AuditEvent[]; nextCursor: string | null }>(`/audit?${params}`);
-      setEvents((current) => [...(current ?? []), ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-
-  const apply = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const next = new URLSearchParams();
-    for (const name of NAMES) {
-      const value = String(data.get(name) ?? "").trim();
-      if (value) next.set(name, value);
-    }
-    navigate(`/audit${next.size > 0 ? `?${next}` : ""}`);
-  };
+  const request = new URLSearchParams(filters);
+  request.set("limit", "50");
+  const pages = useCursorPages<AuditEvent>("/audit", request.toString());
 
   return (
     <section className="stack" aria-labelledby="audit-title">
@@ -169,74 +127,44 @@ export function AuditPage() {
         Admin changes (with what changed), refused sign-ins and MCP requests. Tool arguments appear only for
         servers whose audit setting keeps them.
       </p>
-      <form className="card filters" onSubmit={apply} aria-label="Audit filters" key={key}>
+      <FilterForm
+        label="Audit filters"
+        route="/audit"
+        names={NAMES}
+        query={key}
+        actions={
+          <>
+            <ExportButton format="ndjson" query={filters} />
+            <ExportButton format="csv" query={filters} />
+          </>
+        }
+      >
         {SELECTS.map((select) => (
-          <label key={select.name} className="field">
-            <span>{select.label}</span>
-            <select name={select.name} defaultValue={filters.get(select.name) ?? ""}>
-              <option value="">Any</option>
-              {select.options.map((option) => (
-                <option key={option} value={option}>
-                  {option}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            key={select.name}
+            name={select.name}
+            label={select.label}
+            value={filters.get(select.name) ?? ""}
+            options={select.options}
+          />
         ))}
         {FILTERS.map((filter) => (
-          <label key={filter.name} className="field">
-            <span>{filter.label}</span>
-            <input
-              name={filter.name}
-              placeholder={filter.placeholder}
-              defaultValue={filters.get(filter.name) ?? ""}
-            />
-          </label>
+          <FilterInput
+            key={filter.name}
+            name={filter.name}
+            label={filter.label}
+            placeholder={filter.placeholder}
+            value={filters.get(filter.name) ?? ""}
+          />
         ))}
-        <div className="row">
-          <button type="submit" className="button primary">
-            Apply filters
-          </button>
-          <ExportButton format="ndjson" query={filters} />
-          <ExportButton format="csv" query={filters} />
-        </div>
-      </form>
-      <ProblemAlert error={error} />
-      {events === null ? (
-        error ? null : (
-          <p role="status">Loading…</p>
-        )
-      ) : events.length === 0 ? (
-        <p className="muted">No events match.</p>
-      ) : (
-        <table className="usage-table" aria-label="Audit events">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Category</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Action</th>
-              <th scope="col">Server</th>
-              <th scope="col">Tool</th>
-              <th scope="col">Decision</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">
-                <span className="visually-hidden">Detail</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((event) => (
-              <EventRow key={event.id} event={event} />
-            ))}
-          </tbody>
-        </table>
-      )}
-      {cursor ? (
-        <button type="button" className="button" onClick={more}>
-          Load more
-        </button>
-      ) : null}
+      </FilterForm>
+      <PagedTable
+        pages={pages}
+        label="Audit events"
+        empty="No events match."
+        columns={COLUMNS}
+        row={(event) => <EventRow key={event.id} event={event} />}
+      />
     </section>
   );
 }

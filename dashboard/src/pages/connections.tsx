@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Connection } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { RecordTable, RowDangerButton } from "../components/record-table.tsx";
 import { dateTime } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { useSession } from "../session.tsx";
@@ -108,62 +109,49 @@ export function ConnectionsPage() {
       ) : connections.length === 0 ? (
         <p className="empty">No server here uses per-user accounts.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="connections">
-            <caption className="visually-hidden">Servers that use your own account</caption>
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Status</th>
-                <th scope="col">Token expires</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {connections.map((item) => (
-                <tr key={item.serverId}>
-                  <td>
-                    {item.serverName} <code>/{item.serverPath}/mcp</code>
-                  </td>
-                  <td>{item.provider}</td>
-                  <td>
-                    <span className="status" data-active={item.status === "connected"}>
-                      {STATUS_LABEL[item.status]}
-                    </span>
-                  </td>
-                  <td>{item.expiresAt ? dateTime(item.expiresAt) : "—"}</td>
-                  <td className="actions">
-                    {item.status !== "connected" ? (
-                      <button
-                        type="button"
-                        className="button small primary"
-                        aria-label={`Connect ${item.serverName}`}
-                        disabled={busy !== null}
-                        onClick={() => void connect(item)}
-                      >
-                        {item.status === "reconnect_required" ? "Reconnect" : "Connect"}
-                      </button>
-                    ) : null}
-                    {item.status !== "not_connected" ? (
-                      <button
-                        type="button"
-                        className="button small danger"
-                        aria-label={`Disconnect ${item.serverName}`}
-                        disabled={busy !== null}
-                        onClick={() => void disconnect(item)}
-                      >
-                        {busy === item.serverId ? "Disconnecting…" : "Disconnect"}
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordTable
+          className="connections"
+          caption="Servers that use your own account"
+          columns={["Server", "Provider", "Status", "Token expires"]}
+        >
+          {connections.map((item) => (
+            <tr key={item.serverId}>
+              <td>
+                {item.serverName} <code>/{item.serverPath}/mcp</code>
+              </td>
+              <td>{item.provider}</td>
+              <td>
+                <span className="status" data-active={item.status === "connected"}>
+                  {STATUS_LABEL[item.status]}
+                </span>
+              </td>
+              <td>{item.expiresAt ? dateTime(item.expiresAt) : "—"}</td>
+              <td className="actions">
+                {item.status !== "connected" ? (
+                  <button
+                    type="button"
+                    className="button small primary"
+                    aria-label={`Connect ${item.serverName}`}
+                    disabled={busy !== null}
+                    onClick={() => void connect(item)}
+                  >
+                    {item.status === "reconnect_required" ? "Reconnect" : "Connect"}
+                  </button>
+                ) : null}
+                {item.status !== "not_connected" ? (
+                  <RowDangerButton
+                    label="Disconnect"
+                    busyLabel="Disconnecting…"
+                    name={item.serverName}
+                    busy={busy === item.serverId}
+                    disabled={busy !== null}
+                    onClick={() => void disconnect(item)}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </RecordTable>
       )}
     </section>
   );

@@ -1,14 +1,14 @@
 // Federation: registries this gateway imports servers from. Add a source,
 // sync it now, see the last result (counts) and what happened to each entry
 // (why one was skipped). Needs manage_federation.
-import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, type FederationSource } from "../api.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { FederationSource } from "../api.ts";
 import { TextField } from "../components/field.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { FieldErrors } from "../field-errors.ts";
 import { dateTime } from "../format.ts";
 import { useSession } from "../session.tsx";
 import { useAction } from "../use-action.ts";
+import { useFormSubmit } from "../use-form-submit.ts";
 
 function AddSourceForm({ onAdded }: { onAdded(source: FederationSource): void }) {
   const { api } = useSession();
@@ -16,34 +16,21 @@ function AddSourceForm({ onAdded }: { onAdded(source: FederationSource): void })
   const [url, setUrl] = useState("");
   const [secret, setSecret] = useState("");
   const [interval, setInterval] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = new FieldErrors(error instanceof ApiError ? error.fieldErrors : []);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const minutes = interval.trim() === "" ? null : Number(interval);
-      onAdded(
-        await api.addSource({
-          name,
-          url,
-          syncIntervalMinutes: minutes,
-          auth: secret.trim() === "" ? null : { secret: secret.trim() },
-        }),
-      );
-      setName("");
-      setUrl("");
-      setSecret("");
-      setInterval("");
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, errors, submit } = useFormSubmit(async () => {
+    const minutes = interval.trim() === "" ? null : Number(interval);
+    onAdded(
+      await api.addSource({
+        name,
+        url,
+        syncIntervalMinutes: minutes,
+        auth: secret.trim() === "" ? null : { secret: secret.trim() },
+      }),
+    );
+    setName("");
+    setUrl("");
+    setSecret("");
+    setInterval("");
+  });
 
   const nameError = errors.for("name");
   const urlError = errors.for("url");

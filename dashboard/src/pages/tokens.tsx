@@ -1,14 +1,15 @@
 // Personal access tokens: mint one (scopes chosen from those the user holds,
 // a lifetime), see it once to copy it, list, revoke.
-import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, type MintedToken, type TokenRecord } from "../api.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { MintedToken, TokenRecord } from "../api.ts";
 import { CodeBlock } from "../components/code-block.tsx";
 import { TextField } from "../components/field.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { FieldErrors } from "../field-errors.ts";
+import { RecordTable, RowDangerButton } from "../components/record-table.tsx";
 import { dateTime, duration } from "../format.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { useFormSubmit } from "../use-form-submit.ts";
 
 const LIFETIMES = [3600, 86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400];
 
@@ -18,24 +19,11 @@ function MintForm({ onMinted }: { onMinted(token: MintedToken): void }) {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>([]);
   const [lifetime, setLifetime] = useState(30 * 86_400);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = new FieldErrors(error instanceof ApiError ? error.fieldErrors : []);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onMinted(await api.mintToken({ name, scopes, expiresIn: lifetime }));
-      setName("");
-      setScopes([]);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, errors, submit } = useFormSubmit(async () => {
+    onMinted(await api.mintToken({ name, scopes, expiresIn: lifetime }));
+    setName("");
+    setScopes([]);
+  });
 
   const nameError = errors.for("name");
   const scopesError = errors.for("scopes");
@@ -146,51 +134,37 @@ function TokenList({ tokens, onRevoked }: { tokens: TokenRecord[]; onRevoked(): 
   return (
     <>
       <ProblemAlert error={error} />
-      <div className="table-wrap">
-        <table className="tokens">
-          <caption className="visually-hidden">Your tokens</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((token) => (
-              <tr key={token.id}>
-                <td>{token.name}</td>
-                <td>{token.scopes.join(", ") || token.groups.join(", ")}</td>
-                <td>{dateTime(token.createdAt)}</td>
-                <td>{dateTime(token.expiresAt)}</td>
-                <td>
-                  <span className="status" data-active={token.active}>
-                    {token.revokedAt ? "revoked" : token.active ? "active" : "expired"}
-                  </span>
-                </td>
-                <td>
-                  {token.active ? (
-                    <button
-                      type="button"
-                      className="button small danger"
-                      aria-label={`Revoke ${token.name}`}
-                      disabled={busy !== null}
-                      onClick={() => void revoke(token)}
-                    >
-                      {busy === token.id ? "Revoking…" : "Revoke"}
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <RecordTable
+        className="tokens"
+        caption="Your tokens"
+        columns={["Name", "Scopes", "Created", "Expires", "Status"]}
+      >
+        {tokens.map((token) => (
+          <tr key={token.id}>
+            <td>{token.name}</td>
+            <td>{token.scopes.join(", ") || token.groups.join(", ")}</td>
+            <td>{dateTime(token.createdAt)}</td>
+            <td>{dateTime(token.expiresAt)}</td>
+            <td>
+              <span className="status" data-active={token.active}>
+                {token.revokedAt ? "revoked" : token.active ? "active" : "expired"}
+              </span>
+            </td>
+            <td>
+              {token.active ? (
+                <RowDangerButton
+                  label="Revoke"
+                  busyLabel="Revoking…"
+                  name={token.name}
+                  busy={busy === token.id}
+                  disabled={busy !== null}
+                  onClick={() => void revoke(token)}
+                />
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </RecordTable>
     </>
   );
 }

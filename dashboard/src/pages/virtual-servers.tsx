@@ -2,12 +2,12 @@
 // searching the catalog and picking tools (each may get another exposed
 // name), then list, enable/disable and delete them. The gateway validates
 // everything; its field errors (e.g. `tools.1.name`) show next to the pick.
-import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, type SearchHit, type VirtualServer, type VirtualToolRef } from "../api.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { SearchHit, VirtualServer, VirtualToolRef } from "../api.ts";
 import { TextField } from "../components/field.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { FieldErrors } from "../field-errors.ts";
 import { useSession } from "../session.tsx";
+import { useFormSubmit } from "../use-form-submit.ts";
 
 function ToolSearch({ onPick, picked }: { onPick(hit: SearchHit): void; picked: VirtualToolRef[] }) {
   const { api } = useSession();
@@ -85,25 +85,12 @@ function Builder({ onCreated }: { onCreated(server: VirtualServer): void }) {
   const [description, setDescription] = useState("");
   const [mode, setMode] = useState<"tools" | "discovery">("tools");
   const [tools, setTools] = useState<VirtualToolRef[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = new FieldErrors(error instanceof ApiError ? error.fieldErrors : []);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await api.createVirtualServer({ name, description, mode, tools }));
-      setName("");
-      setDescription("");
-      setTools([]);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, errors, submit } = useFormSubmit(async () => {
+    onCreated(await api.createVirtualServer({ name, description, mode, tools }));
+    setName("");
+    setDescription("");
+    setTools([]);
+  });
 
   const rename = (index: number, exposed: string) =>
     setTools((current) =>

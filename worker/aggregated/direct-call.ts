@@ -1,0 +1,141 @@
+// The aggregated endpoint's hot path for stateless 2026-07-28 clients: a lone
+// `tools/call` that needs nothing the SDK's serving machinery adds (no
+// progress to stream, no input request to bridge, no log level to relay, no
+// request state to resume) is answered by the gateway's own handlers
+// (gateway-handlers.ts: the same policy, catalog, pinning and upstream call)
+// without building an SDK server and transport per request: the reply is
+// built once from the message the ingress already parsed, encoded as the
+// SDK's 2026-07-28 encode seam does (`resultType`, the server's identity in
+// `_meta`). Anything else returns null and goes to the SDK (gateway-serving.ts).
+// Measured: the SDK's per-request serving (envelope and schema checks, a
+// server and a transport, the response stream) was the largest CPU item of a
+// stateless call (docs/architecture.md, "Per-request inventory of /mcp").
+import { ProtocolError, type ServerContext } from "@modelcontextprotocol/server";
+import type { JsonRpcId } from "../protocol/jsonrpc.ts";
+import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { relayedCapabilities } from "../upstream/upstream-relay.ts";
+import type { GatewayExchange } from "./gateway-exchange.ts";
+import { GatewayHandlers } from "./gateway-handlers.ts";
+import { GATEWAY_SERVER_INFO } from "./gateway-server.ts";
+
+const ENVELOPE = {
+  protocolVersion: "io.modelcontextprotocol/protocolVersion",
+  clientInfo: "io.modelcontextprotocol/clientInfo",
+  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
+} as const;
+const ENVELOPE_KEYS = new Set<string>(Object.values(ENVELOPE));
+const PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
+const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
+
+type Fields = Record<string, unknown>;
+
+interface DirectCall {
+  id: JsonRpcId;
+  name: string;
+  args: Fields;
+  envelope: Fields;
+}
+
+/** The reply to a plain stateless tools/call, or null when the SDK must serve the request. */
+export function directToolCall(exchange: GatewayExchange): Promise<Response> | null {
+  const call = exchange.createServer ? null : plainToolCall(exchange);
+  return call && answer(exchange, call);
+}
+
+/** The call when the body is one tools/call with a valid bare envelope and nothing else. */
+function plainToolCall(exchange: GatewayExchange): DirectCall | null {
+  const { request } = exchange;
+  const body = request.body;
+  if (request.method !== "POST" || request.bodyError !== null || !body || body.batch) return null;
+  const [first, ...rest] = body.messages;
+  if (!first || rest.length > 0 || first.type !== "request" || first.message.method !== "tools/call") {
+    return null;
+  }
+  const params = first.message.params;
+  if (!isPlain(params) || typeof params.name !== "string") return null;
+  if (Object.keys(params).some((key) => !PARAM_KEYS.has(key))) return null;
+  const args = params.arguments ?? {};
+  const envelope = params._meta;
+  if (!isPlain(args) || !isPlain(envelope)) return null;
+  // A progress token, a log level or anything else in _meta needs the SDK's machinery.
+  if (Object.keys(envelope).some((key) => !ENVELOPE_KEYS.has(key))) return null;
+  const clientInfo = envelope[ENVELOPE.clientInfo];
+  const capabilities = envelope[ENVELOPE.clientCapabilities];
+  if (
+    envelope[ENVELOPE.protocolVersion] !== request.protocolVersion ||
+    !isPlain(clientInfo) ||
+    typeof clientInfo.name !== "string" ||
+    typeof clientInfo.version !== "string" ||
+    !isPlain(capabilities) ||
+    // A client that can answer input requests may need the input bridge (input-exchange.ts).
+    Object.keys(relayedCapabilities(capabilities)).length > 0
+  ) {
+    return null;
+  }
+  return { id: first.message.id, name: params.name, args, envelope };
+}
+
+async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Response> {
+  const { request } = exchange;
+  exchange.expect(request.body?.messages ?? []);
+  // What the handlers read of the SDK's request context, for a call without progress, state or relay.
+  const ctx = {
+    mcpReq: {
+      id: call.id,
+      signal: request.http.signal,
+      _meta: undefined,
+      envelope: call.envelope,
+      requestState: () => undefined,
+      inputResponses: undefined,
+      notify: async () => {},
+    },
+  } as unknown as ServerContext;
+  let reply: Fields;
+  try {
+    const result = await new GatewayHandlers(exchange).callTool(call.name, call.args, ctx);
+    reply = { jsonrpc: "2.0", id: call.id, result: encodedResult(result as Fields) };
+  } catch (error) {
+    reply = { jsonrpc: "2.0", id: call.id, error: rpcError(error) };
+  }
+  const response = new Response(JSON.stringify(reply), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
+  return exchange.recordAfter(response);
+}
+
+/** As the SDK's 2026-07-28 encode seam: content defaulted, `resultType` stamped, the server's identity in `_meta`. */
+function encodedResult(result: Fields): Fields {
+  if (result.content !== undefined && !Array.isArray(result.content)) {
+    throw new ProtocolError(ErrorCode.InvalidParams, "Invalid tools/call result: content must be an array");
+  }
+  const meta = result._meta;
+  return {
+    ...result,
+    content: result.content ?? [],
+    resultType: result.resultType ?? "complete",
+    _meta:
+      meta === undefined
+        ? { [SERVER_INFO_KEY]: GATEWAY_SERVER_INFO }
+        : isPlain(meta) && !(SERVER_INFO_KEY in meta)
+          ? { ...meta, [SERVER_INFO_KEY]: GATEWAY_SERVER_INFO }
+          : meta,
+  };
+}
+
+/** A handler's failure as the SDK reports it; anything that is not a protocol error stays internal. */
+function rpcError(error: unknown): Fields {
+  if (error instanceof ProtocolError) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.data !== undefined && { data: error.data }),
+    };
+  }
+  console.warn(JSON.stringify({ level: "warn", event: "mcp_direct_call_error", error: String(error) }));
+  return { code: ErrorCode.InternalError, message: "Internal error" };
+}
+
+function isPlain(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
