@@ -47,7 +47,8 @@ export class Auditor {
     if (inputs.length === 0) return;
     const events = inputs.map(toEvent);
     // The Worker-log line: the event's own JSON behind two fixed keys (no copy of the event).
-    if (this.logLines) for (const event of events) console.log(`${AUDIT_LINE_PREFIX}${JSON.stringify(event).slice(1)}`);
+    if (this.logLines)
+      for (const event of events) console.log(`${AUDIT_LINE_PREFIX}${JSON.stringify(event).slice(1)}`);
     this.onRecord?.(ctx, events);
     this.buffer.push(...events);
     if (this.buffer.length >= MAX_BUFFERED) {
