@@ -87,7 +87,10 @@ function makeRequest(setup: Setup) {
     (async () => new Response("{}")) as typeof fetch,
     0,
   );
-  const auditor = new Auditor(auditLog, 0, (ctx, events) => metrics.recordAudit(ctx, events));
+  const auditor = new Auditor(auditLog, {
+    flushDelayMs: 0,
+    onRecord: (ctx, events) => metrics.recordAudit(ctx, events),
+  });
   const fetchUpstream = tracedFetch(upstream, { tenant: "default", server: "demo" });
   return async function request(id: number) {
     const trace = beginTrace(parseTraceparent(null), setup.ratio, tracer.exporting);

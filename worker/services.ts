@@ -194,7 +194,10 @@ export function getServices(env: Env): Services {
     access,
     metrics,
     tracer: new TraceExporter(config.observability.tracing),
-    auditor: new Auditor(auditLog, undefined, (ctx, events) => metrics.recordAudit(ctx, events)),
+    auditor: new Auditor(auditLog, {
+      onRecord: (ctx, events) => metrics.recordAudit(ctx, events),
+      logLines: config.observability.auditLogLines,
+    }),
     auditLog,
     virtualServers: new VirtualServerService({
       store: virtualServerStore,

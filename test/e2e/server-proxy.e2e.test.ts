@@ -1,6 +1,7 @@
 // The per-server endpoints as real clients use them: the 1.x SDK client
 // (session-based), the SDK v2 client, and the MCP Inspector CLI list and call
-// tools through /{path}/mcp and /{path}/sse of a gateway under `wrangler dev`.
+// tools through /{path}/mcp and /{path}/sse of a gateway under `wrangler dev`
+// (/{path}/sse of a Streamable-HTTP-only server through the legacy SSE bridge).
 
 import {
   Client as ClientV2,
@@ -37,6 +38,20 @@ afterAll(async () => {
 const auth = () => ({ headers: { authorization: `Bearer ${stack.token}` } });
 const url = (path: string, entry: "mcp" | "sse") => new URL(`${stack.gateway.url}/${path}/${entry}`);
 
+/** The SDK 1.x legacy HTTP+SSE transport to `/{path}/sse`, the bearer token on the stream and the POSTs. */
+function sseTransport(path: string): SseTransportV1 {
+  return new SseTransportV1(url(path, "sse"), {
+    requestInit: auth(),
+    eventSourceInit: {
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
+        }),
+    },
+  });
+}
+
 async function directTools(): Promise<string[]> {
   const client = new ClientV1({ name: "direct", version: "1.0.0" });
   await client.connect(new StreamableV1(new URL(stack.everythingStreamableUrl)));
@@ -70,22 +85,32 @@ describe("the 1.x SDK client (session-based)", () => {
 
   it("lists and calls tools through the legacy /{path}/sse endpoint", async () => {
     const client = new ClientV1({ name: "e2e-v1-sse", version: "1.0.0" });
-    await client.connect(
-      new SseTransportV1(url(paths.legacy, "sse"), {
-        requestInit: auth(),
-        eventSourceInit: {
-          fetch: (input, init) =>
-            fetch(input, {
-              ...init,
-              headers: { ...(init?.headers as Record<string, string>), ...auth().headers },
-            }),
-        },
-      }),
-    );
+    await client.connect(sseTransport(paths.legacy));
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toContain("echo");
     const echoed = await client.callTool({ name: "echo", arguments: { message: "legacy path" } });
     expect(JSON.stringify(echoed.content)).toContain("legacy path");
+    await client.close();
+  });
+
+  it("reaches a Streamable-HTTP-only server over legacy HTTP+SSE at /{path}/sse (bridged), with progress", async () => {
+    const client = new ClientV1({ name: "e2e-v1-sse-bridged", version: "1.0.0" });
+    await client.connect(sseTransport(paths.everything));
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(await directTools());
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "bridged legacy" } });
+    expect(JSON.stringify(echoed.content)).toContain("bridged legacy");
+    const progress: number[] = [];
+    const slow = tools.find((tool) => /long.?running/i.test(tool.name));
+    await client.callTool({ name: slow?.name ?? "", arguments: { duration: 1, steps: 3 } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    });
+    // Each notification once and in order. The last may be dropped by the SDK 1.x client itself when
+    // it shares a network chunk with the result: EventSource dispatches both at once, and the client
+    // runs notification handlers a microtask later but settles the response (and drops its progress
+    // handler) at once.
+    expect(progress.slice(0, 2)).toEqual([1, 2]);
+    expect(progress).toEqual([1, 2, 3].slice(0, progress.length));
     await client.close();
   });
 });

@@ -433,12 +433,17 @@ describe("legacy HTTP+SSE through /{path}/sse", () => {
     await session.close();
   });
 
-  it("points a legacy client of a Streamable HTTP server at /{path}/mcp", async () => {
+  it("bridges a legacy client of a Streamable HTTP server (server-proxy-legacy-sse.test.ts)", async () => {
     const response = await exports.default.fetch(`${BASE}/${everythingPath}/sse`, {
       headers: { authorization: `Bearer ${adminToken}`, accept: "text/event-stream" },
     });
-    expect(response.status).toBe(404);
-    expect((await messagesOf(response))[0]?.error?.message).toContain(`/${everythingPath}/mcp`);
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream())
+      .getReader();
+    const { value } = await reader.read();
+    expect(value).toMatch(new RegExp(`^event: endpoint\ndata: /${everythingPath}/message\\?sessionId=`));
+    await reader.cancel();
   });
 });
 

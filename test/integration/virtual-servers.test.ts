@@ -3,15 +3,13 @@
 // and its refusals, and /v/{name}/mcp through real MCP clients, the SDK v2
 // client (stateless 2026-07-28) and the 1.x SDK client (session-based).
 import { ProtocolError } from "@modelcontextprotocol/client";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
-import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport as LegacySseTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { api, BASE, devAdminToken, problemOf, uniquePath } from "../support/api.ts";
 import { gatewayFetch, grantScope, legacyClient, modernClient } from "../support/gateway-clients.ts";
 import { messagesOf, postMcp, rpc } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
+import { legacySseClient as legacySseOver } from "../support/sdk-client.ts";
 
 usePrincipalSeam();
 const upstreams = inject("upstreams");
@@ -65,28 +63,7 @@ beforeAll(async () => {
   limitedToken = tokenFor(limited);
 });
 
-async function legacySseClient(endpoint: string, token = adminToken) {
-  const client = new LegacyClient(
-    { name: "virtual-test-v1-sse", version: "1.0.0" },
-    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-  );
-  const authorization = `Bearer ${token}`;
-  const transport = new LegacySseTransport(new URL(`${BASE}${endpoint}`), {
-    fetch: gatewayFetch,
-    eventSourceInit: {
-      fetch: (url, init) =>
-        gatewayFetch(url, { ...init, headers: { ...(init?.headers as object), authorization } }),
-    },
-    requestInit: { headers: { authorization } },
-  });
-  await client.connect(transport);
-  // The message endpoint the server named in its `endpoint` event.
-  const endpointOf = () => {
-    const url = (transport as unknown as { _endpoint?: URL })._endpoint;
-    return url ? `${url.pathname}${url.search}` : "";
-  };
-  return { client, transport, endpoint: endpointOf };
-}
+const legacySseClient = (endpoint: string, token = adminToken) => legacySseOver(endpoint, token);
 
 function textOf(result: unknown): string {
   return (((result as { content?: unknown }).content ?? []) as { text?: string }[])
@@ -323,7 +300,7 @@ describe("/v/{name}/mcp", () => {
     const limited = await legacySseClient(`/v/${name}/sse`, limitedToken);
     expect((await limited.client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo"]);
     // Another identity cannot post into the limited caller's stream.
-    const intruder = await gatewayFetch(`${BASE}${limited.endpoint()}`, {
+    const intruder = await gatewayFetch(`${BASE}${limited.endpoint}`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
       body: JSON.stringify(rpc("tools/list", {}, 9)),

@@ -9,12 +9,23 @@ const flagOn = z
   .enum(["true", "false"])
   .transform((value) => value === "true")
   .default(true);
+const flagOff = z
+  .enum(["true", "false"])
+  .transform((value) => value === "true")
+  .default(false);
 const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
 
 /** Spread into the configuration schema in env.ts. */
 export const ObservabilitySettingsShape = {
   /** Counters, histograms and usage rollups (D1) plus Analytics Engine data points. */
   METRICS_ENABLED: flagOn,
+  /**
+   * Also write every audit event to the Worker's logs as one JSON line (for
+   * Workers Logs / Logpush). Off by default: the audit table (D1, `GET
+   * /api/v1/audit`, export) is the audit record, and a console line per event
+   * is the largest single CPU cost of a proxied call (bench:profile).
+   */
+  AUDIT_LOG_LINES: flagOff,
   /** Secret: `GET /metrics` with `Authorization: Bearer <token>` (for Prometheus). */
   METRICS_SCRAPE_TOKEN: optional(z.string().min(24, "must be at least 24 characters")),
   /** OTLP/HTTP traces endpoint (JSON), e.g. https://otel.example.com/v1/traces; unset: no export. */
@@ -50,6 +61,7 @@ export interface TracingSettings {
 
 export interface ObservabilitySettings {
   metricsEnabled: boolean;
+  auditLogLines: boolean;
   scrapeToken: string | null;
   tracing: TracingSettings;
   retention: { metricsDays: number; auditDays: number; tokenDays: number };
@@ -58,6 +70,7 @@ export interface ObservabilitySettings {
 export function observabilitySettings(values: ObservabilityValues): ObservabilitySettings {
   return {
     metricsEnabled: values.METRICS_ENABLED,
+    auditLogLines: values.AUDIT_LOG_LINES,
     scrapeToken: values.METRICS_SCRAPE_TOKEN ?? null,
     tracing: {
       endpoint: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null,

@@ -44,7 +44,7 @@ export function sessionStub(env: Env, sessionId: string) {
   return env.MCP_SESSION.getByName(sessionObjectName(sessionId));
 }
 
-/** LegacySseSession: one per legacy HTTP+SSE client of a virtual server (`/v/{name}/sse`). */
+/** LegacySseSession: one per legacy HTTP+SSE client (`/v/{name}/sse`, `/{path}/sse` of a Streamable-HTTP-only server). */
 export function legacySseStub(env: Env, id: string) {
   return env.LEGACY_SSE_SESSION.getByName(`legacy-sse:${id}`);
 }

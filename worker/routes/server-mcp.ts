@@ -21,6 +21,7 @@ import { canSee } from "../registry/visibility.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { connectionRequiredReply } from "../upstream/connection-required.ts";
 import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
+import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
 import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
 
 type Env_ = { Bindings: Env };
@@ -115,11 +116,14 @@ export function serverMcpRoutes() {
   });
   app.get("/:path/sse", async (c) => {
     const server = await serverFor(c);
+    // A Streamable-HTTP-only server: a LegacySseSession bridges (routes/legacy-sse-bridge.ts).
+    if (servedByLegacyBridge(c, server)) return serveLegacyBridge(c);
     const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
     return ctx instanceof Response ? ctx : proxyLegacyStream(ctx);
   });
   app.post("/:path/message", async (c) => {
     const server = await serverFor(c);
+    if (servedByLegacyBridge(c, server)) return serveLegacyBridge(c);
     const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
     return ctx instanceof Response ? ctx : proxyLegacyMessage(ctx);
   });

@@ -6,23 +6,18 @@
 // the session leg by a LegacySseSession object.
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
-import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
-import { legacySseStub } from "../platform/durable-objects.ts";
-import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
-import { callerKey } from "../proxy/session-token.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import { virtualEndpoint } from "../virtual/virtual-server-service.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
+import { deliverLegacyMessage, openLegacyStream } from "./legacy-sse-bridge.ts";
 
 const ROUTE = "/v/:name/mcp";
 const SSE_ROUTE = "/v/:name/sse";
 const MESSAGE_ROUTE = "/v/:name/message";
-/** Legacy session ids the gateway mints: 32 random bytes, hex. */
-const LEGACY_SESSION_ID = /^[0-9a-f]{64}$/;
 
 const noSuchVirtualServer = () => jsonRpcError(404, ErrorCode.InvalidRequest, "No such virtual server");
 
@@ -40,30 +35,21 @@ export function virtualMcpRoutes() {
   app.use(SSE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit());
   app.use(MESSAGE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
   app.get(SSE_ROUTE, async (c) => {
-    const principal = c.get("principal");
-    const record = await c.var.services.virtualServers.servable(principal.tenant, c.req.param("name"));
+    const record = await c.var.services.virtualServers.servable(
+      c.get("principal").tenant,
+      c.req.param("name"),
+    );
     if (!record) return noSuchVirtualServer();
-    const id = randomHex(32);
-    const endpoint = `/v/${encodeURIComponent(record.name)}/message?sessionId=${id}`;
-    return legacySseStub(c.env, id).open(callerKey(principal), record.name, endpoint);
+    const messagePath = `/v/${encodeURIComponent(record.name)}/message`;
+    return openLegacyStream(c, { virtual: record.name }, messagePath);
   });
   app.post(MESSAGE_ROUTE, async (c) => {
-    const principal = c.get("principal");
-    const record = await c.var.services.virtualServers.servable(principal.tenant, c.req.param("name"));
+    const record = await c.var.services.virtualServers.servable(
+      c.get("principal").tenant,
+      c.req.param("name"),
+    );
     if (!record) return noSuchVirtualServer();
-    const id = c.req.query("sessionId") ?? "";
-    if (!LEGACY_SESSION_ID.test(id)) return jsonRpcError(404, ErrorCode.InvalidRequest, "Session not found");
-    const { services, config } = c.var;
-    const request = await McpRequest.read(c.req.raw, {
-      principal,
-      requestId: c.get("requestId") ?? crypto.randomUUID(),
-      deps: { services, config, env: c.env, waitUntil: c.executionCtx },
-    });
-    if (request.bodyError !== null) {
-      const { code, message, id: rpcId } = request.bodyError;
-      return jsonRpcError(400, code, message, { id: rpcId });
-    }
-    return legacySseStub(c.env, id).deliver(request.snapshot(), record.name);
+    return deliverLegacyMessage(c, { virtual: record.name });
   });
   app.all(ROUTE, () =>
     jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {
