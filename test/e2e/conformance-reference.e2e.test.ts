@@ -41,12 +41,10 @@ const KNOWN_PATH_GAPS: Record<Requirements, string[]> = {
 
 /**
  * Checks that pass directly but not through a virtual server, with their cause:
- * - list_changed on a 2026 `subscriptions/listen` (the virtual server relays
- *   no tools/prompts list_changed from the upstream to a listen stream yet);
- * - the session's own POST streams are not resumable (no priming event id,
- *   no `retry`, no Last-Event-ID replay): each POST of a session is served by
- *   a fresh transport in the McpSession object with no event store (owner of
- *   the session transport: w3-agg, aggregated/gateway-serving.ts).
+ * the session's own POST streams are not resumable (no priming event id, no
+ * `retry`, no Last-Event-ID replay): each POST of a session is served by a
+ * fresh transport in the McpSession object with no event store (owner of the
+ * session transport: w3-agg, aggregated/gateway-serving.ts).
  * (logging/setLevel, resources/subscribe and unsubscribe, relayed by w3-relay,
  * pass since the merge of w3-relay and w3-conf.)
  */
@@ -56,23 +54,26 @@ const RELAY_GAPS: Record<Requirements, string[]> = {
     "server-sse-polling/server-sse-priming-event",
     "server-sse-polling/server-sse-retry-field",
   ],
-  "2026-07-28": [
-    "server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription",
-    "server-stateless/sep-2575-server-sends-tools-list-changed-on-subscription",
-  ],
+  "2026-07-28": [],
 };
 
 /**
- * Checks that pass directly only because the reference server answers a
- * call of a tool it does not have (`greet`, `slow_compute`: the tasks
- * scenarios') with a tool-error result; a virtual server forwards calls of
- * the tools it exposes only (anything else would widen access) and answers
- * an unknown tool with the spec's -32602 error (InvalidParamsError in the
- * 2026-07-28 schema: "Tools: Unknown tool name").
+ * Checks that pass directly only because the reference server serves tools
+ * it does not list: it answers a call of a tool it does not have (`greet`,
+ * `slow_compute`: the tasks scenarios') with a tool-error result, and it
+ * changes its tool and prompt lists when `test_trigger_tool_change` or
+ * `test_trigger_prompt_change` is called, tools absent from its tools/list
+ * (so from its catalog and the virtual server). A virtual server forwards
+ * calls of the tools it exposes only (anything else would widen access) and
+ * answers an unknown tool with the spec's -32602 error (InvalidParamsError in
+ * the 2026-07-28 schema: "Tools: Unknown tool name"), so the lists never
+ * change and no list_changed can reach the listen stream.
  */
 const BY_DESIGN: Record<Requirements, string[]> = {
   "2025-11-25": [],
   "2026-07-28": [
+    "server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription",
+    "server-stateless/sep-2575-server-sends-tools-list-changed-on-subscription",
     "tasks-capability-negotiation/sep-2663-server-rejects-undeclared-client",
     "tasks-dispatch-and-envelope/tasks-immediate-result-shortcut",
     "tasks-lifecycle/tasks-sync-tool-call",
