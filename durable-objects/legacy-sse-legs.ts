@@ -11,21 +11,18 @@
 //   sealed `Mcp-Session-Id` that path hands its clients.
 
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
-import { pinnedGuard } from "../worker/edge/pinned-guard.ts";
 import { findUsableServer } from "../worker/edge/usable-servers.ts";
 import type { GatewayConfig } from "../worker/env.ts";
-import { ConfigError } from "../worker/env.ts";
 import type { WaitUntil } from "../worker/observability/audit.ts";
 import { sessionStub } from "../worker/platform/durable-objects.ts";
 import { randomHex } from "../worker/platform/encoding.ts";
 import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
 import { jsonRpcError } from "../worker/protocol/replies.ts";
+import { exchangeContextFor } from "../worker/proxy/exchange-context.ts";
 import type { ProxyContext } from "../worker/proxy/proxy-context.ts";
 import { proxyStreamable } from "../worker/proxy/streamable-proxy.ts";
 import { canSee } from "../worker/registry/visibility.ts";
 import type { Services } from "../worker/services.ts";
-import { connectionRequiredReply } from "../worker/upstream/connection-required.ts";
-import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../worker/upstream/egress.ts";
 
 /** The session a legacy client is bridged to, once its `initialize` succeeded. */
 export interface BridgedSession {
@@ -108,42 +105,20 @@ async function proxyContext(
   path: string,
 ): Promise<ProxyContext | Response> {
   const { env, services, config, waitUntil } = deps;
-  if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
   const principal = request.principal;
   const found = await findUsableServer(services.directory, principal, path);
   const visible = found !== null && canSee(await services.access.viewer(principal), found) ? found : null;
   const server = visible?.endpoints.some((e) => e.transport === "streamable-http") ? visible : null;
   if (server === null)
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
-  const mcp = McpRequest.fromSnapshot(request, { deps: { services, config, env, waitUntil } });
-  const access = await mcp.access();
-  let secrets: ProxyContext["secrets"];
-  try {
-    const credentials = services.connections.callerCredentials(
-      config.publicUrl ?? new URL(request.url).origin,
-    );
-    secrets = await callerSecrets(server, principal, secretsFromEnv(env), credentials);
-  } catch (error) {
-    if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);
-    throw error;
-  }
-  return {
+  const edge = { services, config, env, waitUntil };
+  const mcp = McpRequest.fromSnapshot(request, { deps: edge });
+  return exchangeContextFor({
     mcp,
-    request: mcp.http,
-    clientGone: deps.clientGone,
     server,
     transport: "streamable-http",
-    env,
-    resilience: { env, settings: config.resilience },
-    waitUntil,
-    principal,
-    guard: pinnedGuard(
-      access.forServer(server.path),
-      await services.approvals.pinsFor(server.tenant, server.id),
-    ),
-    secrets,
-    upstreamFetch: services.egress.fetch,
-    sessionSecret: config.sessionSecret,
-    requestId: request.requestId,
-  };
+    deps: edge,
+    clientGone: deps.clientGone,
+    publicBase: config.publicUrl ?? new URL(request.url).origin,
+  });
 }

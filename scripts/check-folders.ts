@@ -125,6 +125,7 @@ const ALLOWED: Record<string, string[]> = {
   "worker/proxy/": [
     "worker/auth/",
     "worker/edge/",
+    "worker/http/",
     "worker/platform/",
     "worker/policy/",
     "worker/protocol/",

@@ -6,21 +6,18 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { pinnedGuard } from "../edge/pinned-guard.ts";
 import { findUsableServer } from "../edge/usable-servers.ts";
-import { ConfigError } from "../env.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { baseUrl } from "../http/resource.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
+import { exchangeContextFor } from "../proxy/exchange-context.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
 import type { ProxyContext } from "../proxy/proxy-context.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import { canSee } from "../registry/visibility.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
-import { connectionRequiredReply } from "../upstream/connection-required.ts";
-import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
 import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
 
@@ -48,8 +45,6 @@ async function exchangeContext(
   entry: Transport,
 ): Promise<ProxyContext | Response> {
   const { config, services } = c.var;
-  if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
-  const principal = c.get("principal");
   const path = server.path;
   let transport = entry;
   // Transport bridging (proxy/sse-bridge.ts): a Streamable HTTP client reaches an SSE-only server.
@@ -62,42 +57,20 @@ async function exchangeContext(
       `This server is reached at /${path}/${ENTRY_FOR[other]}`,
     );
   }
-  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  const deps = { services, config, env: c.env, waitUntil: c.executionCtx };
   const mcp = await McpRequest.read(c.req.raw, {
-    principal,
-    requestId,
-    deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+    principal: c.get("principal"),
+    requestId: c.get("requestId") ?? crypto.randomUUID(),
+    deps,
   });
-  const access = await mcp.access();
-  // Per-user egress: the caller's own token, or the "connect your account" reply.
-  let secrets: ProxyContext["secrets"];
-  try {
-    const credentials = services.connections.callerCredentials(baseUrl(config.publicUrl, c.req.url));
-    secrets = await callerSecrets(server, principal, secretsFromEnv(c.env), credentials);
-  } catch (error) {
-    if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);
-    throw error;
-  }
-  return {
+  return exchangeContextFor({
     mcp,
-    request: mcp.http,
-    clientGone: c.req.raw.signal,
     server,
     transport,
-    env: c.env,
-    resilience: { env: c.env, settings: config.resilience },
-    waitUntil: c.executionCtx,
-    principal,
-    // Tool pinning (issue 14): tools/list and tools/call held to the approved catalog.
-    guard: pinnedGuard(
-      access.forServer(server.path),
-      await services.approvals.pinsFor(server.tenant, server.id),
-    ),
-    secrets,
-    upstreamFetch: services.egress.fetch,
-    sessionSecret: config.sessionSecret,
-    requestId,
-  };
+    deps,
+    clientGone: c.req.raw.signal,
+    publicBase: baseUrl(config.publicUrl, c.req.url),
+  });
 }
 
 export function serverMcpRoutes() {
