@@ -562,8 +562,11 @@ describe("policy", () => {
       .catch(() => undefined);
     await client.close();
     // Audit writes run after the response (waitUntil); give them a moment.
+    // The subject already has rows from earlier tests: wait for these two calls' rows.
     let rows: { tool: string; decision: string; outcome: string; detail: string | null }[] = [];
-    for (let attempt = 0; attempt < 50 && rows.length < 2; attempt++) {
+    const landed = () =>
+      rows.some((row) => row.tool === "echo") && rows.some((row) => row.tool === "word_count");
+    for (let attempt = 0; attempt < 100 && !landed(); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       const result = await env.DB.prepare(
         "select tool, decision, outcome, detail from audit_events where subject = ? and method = 'tools/call' order by occurred_at",
