@@ -11,7 +11,7 @@
 // and the compressor holds the small frames back.
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { BASE, devAdminToken, registerServer, uniquePath } from "../support/api.ts";
-import { gatewayFetch } from "../support/gateway-clients.ts";
+import { postMcp, rpc } from "../support/mcp-http.ts";
 
 const upstreams = inject("upstreams");
 let token = "";
@@ -24,28 +24,17 @@ beforeAll(async () => {
 });
 
 function listen(id: string) {
-  return gatewayFetch(`${BASE}/${path}/mcp`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "subscriptions/listen",
+  const params = {
+    notifications: { resourcesListChanged: true },
+    _meta: {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+      "io.modelcontextprotocol/clientInfo": { name: "listen-test", version: "1.0.0" },
     },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id,
-      method: "subscriptions/listen",
-      params: {
-        notifications: { resourcesListChanged: true },
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-          "io.modelcontextprotocol/clientInfo": { name: "listen-test", version: "1.0.0" },
-        },
-      },
-    }),
+  };
+  return postMcp(`${BASE}/${path}/mcp`, rpc("subscriptions/listen", params, id), {
+    token,
+    headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" },
   });
 }
 
