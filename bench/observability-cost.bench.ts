@@ -118,12 +118,7 @@ function makeRequest(setup: Setup) {
   const fetchUpstream = tracedFetch(upstream, { tenant: "default", server: "demo" });
   return async function request(id: number) {
     const trace = beginTrace(parseTraceparent(null), setup.ratio, tracer.exporting);
-    const span = trace.exporting
-      ? trace.start("POST /{path}/mcp", null, "server", {
-          "http.request.method": "POST",
-          "url.path": "/demo/mcp",
-        })
-      : trace.start("ingress", null, "server");
+    const span = trace.start("ingress", null, "server");
     await runInScope({ waitUntil: timers, trace, span, metrics }, async () => {
       await observeAuthentication(async () => principal);
       recordAuthentication(true, "ok");
@@ -151,7 +146,13 @@ function makeRequest(setup: Setup) {
       note.upstreamStatus = response.status;
       audit.record();
     });
-    if (trace.exporting) span.end({ "http.response.status_code": 200 }, null);
+    if (trace.recording) {
+      span.name = "POST /{path}/mcp";
+      span.end(
+        { "http.request.method": "POST", "url.path": "/demo/mcp", "http.response.status_code": 200 },
+        null,
+      );
+    }
     tracer.finish(trace, timers);
     if ((id + 1) % PER_FLUSH === 0) await Promise.all([metrics.flush(), tracer.flush()]);
   };
