@@ -22,8 +22,8 @@ export function standardDeviation(values: number[]): number {
   );
 }
 
-/** mulberry32: a tiny seeded PRNG (bootstrap resampling only). */
-function seeded(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG (bootstrap resampling, the search datasets' samples). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -42,7 +42,7 @@ export function bootstrapInterval(
   seed = 16,
 ): [number, number] {
   if (values.length < 2) return [Number.NaN, Number.NaN];
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const estimates: number[] = [];
   const sample = new Array<number>(values.length);
   for (let round = 0; round < resamples; round++) {
