@@ -97,11 +97,12 @@ async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Resp
   } catch (error) {
     reply = { jsonrpc: "2.0", id: call.id, error: rpcError(error) };
   }
-  const response = new Response(JSON.stringify(reply), {
+  // The reply is complete: its audit event needs no watch on the body going out.
+  exchange.record();
+  return new Response(JSON.stringify(reply), {
     status: 200,
     headers: { "content-type": "application/json" },
   });
-  return exchange.recordAfter(response);
 }
 
 /** As the SDK's 2026-07-28 encode seam: content defaulted, `resultType` stamped, the server's identity in `_meta`. */
