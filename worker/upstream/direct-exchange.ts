@@ -21,6 +21,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/client";
 import { deadline } from "../platform/deadline.ts";
+import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import { BETWEEN_DOCUMENTS } from "./lenient-results.ts";
 import {
   CLIENT_INFO,
@@ -289,38 +290,21 @@ function plainAnswer(text: string, id: number, era: DirectRoute["era"]): PlainAn
   } catch {
     return null;
   }
-  if (!isPlain(message) || message.jsonrpc !== "2.0" || message.id !== id) return null;
+  if (!isPlainObject(message) || message.jsonrpc !== "2.0" || message.id !== id) return null;
   if (Object.keys(message).length !== 3) return null;
   if ("error" in message) {
     const error = message.error;
-    if (!isPlain(error) || !Number.isInteger(error.code) || typeof error.message !== "string") return null;
+    if (!isPlainObject(error) || !Number.isInteger(error.code) || typeof error.message !== "string")
+      return null;
     if (Object.keys(error).some((key) => key !== "code" && key !== "message" && key !== "data")) return null;
     return { error: ProtocolError.fromError(error.code as number, error.message, error.data) };
   }
   const result = message.result;
-  if (!isPlain(result) || (result._meta !== undefined && !isPlain(result._meta))) return null;
-  if (era === "modern" && !plainToolResult(result)) return null;
+  if (!isPlainObject(result) || (result._meta !== undefined && !isPlainObject(result._meta))) return null;
+  if (era === "modern" && !isPlainToolResult(result)) return null;
   // The SDK reads an absent resultType as complete (lenient-results.ts) and hands back the rest.
   const { resultType: _resultType, ...rest } = result;
   return { result: rest };
-}
-
-const RESULT_KEYS = new Set(["content", "structuredContent", "isError", "_meta", "resultType"]);
-
-/** A complete tools/call result made only of text blocks: the SDK's 2026 schema accepts it for sure. */
-function plainToolResult(result: Fields): boolean {
-  if (result.resultType !== undefined && result.resultType !== "complete") return false;
-  if (Object.keys(result).some((key) => !RESULT_KEYS.has(key))) return false;
-  if (result.isError !== undefined && typeof result.isError !== "boolean") return false;
-  const content = result.content;
-  if (!Array.isArray(content)) return false;
-  return content.every(
-    (block) =>
-      isPlain(block) &&
-      block.type === "text" &&
-      typeof block.text === "string" &&
-      Object.keys(block).length === 2,
-  );
 }
 
 /** The answer as the upstream sent it, its body already read. */
@@ -348,8 +332,4 @@ function failingBody(response: Response, error: unknown): Response {
 
 async function drain(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
-}
-
-function isPlain(value: unknown): value is Fields {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
