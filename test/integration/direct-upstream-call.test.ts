@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { ProtocolError, SdkError } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { DirectConversation } from "../../worker/upstream/direct-exchange.ts";
+import { DirectConversation, directCalls } from "../../worker/upstream/direct-exchange.ts";
 import { UpstreamConnection } from "../../worker/upstream/upstream-client.ts";
 import { api, BASE, uniquePath } from "../support/api.ts";
 import { messagesOf, postMcp, type RpcReply } from "../support/mcp-http.ts";
@@ -147,15 +147,23 @@ describe("direct upstream call of a plain stateless tools/call", () => {
     });
   }
 
-  it("sends one POST per call once the generation is known (no handshake, no close)", async () => {
+  it("sends one POST per call once the generation is known, read without the SDK client", async () => {
     for (const path of [paths.modern, paths.session]) {
       await call(direct, `${path}__plain`);
       const before = await stats();
+      const counted = { ...directCalls };
       const { reply } = await call(direct, `${path}__plain`);
       expect(reply.result?.content?.[0]?.text).toBe("plain answer");
       const after = await stats();
       expect(after.posts - before.posts, path).toBe(1);
       expect(after.initializes - before.initializes).toBe(0);
+      expect(directCalls.answered - counted.answered, path).toBe(1);
+      expect(directCalls.handedOver, path).toBe(counted.handedOver);
+      // An SSE answer is the SDK's to read: handed over, still one POST.
+      const streamed = await call(direct, `${path}__sse`);
+      expect(streamed.reply.result?.content?.[0]?.text).toBe("streamed");
+      expect(directCalls.handedOver - counted.handedOver, path).toBe(1);
+      expect((await stats()).posts - after.posts, path).toBe(1);
     }
   });
 

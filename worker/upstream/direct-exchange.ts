@@ -14,12 +14,7 @@
 // request is never sent twice.
 // Measured: the SDK client, its transport and its schema checks per call were
 // the largest CPU item left on a stateless /mcp call (docs/architecture.md).
-import {
-  ProtocolError,
-  SdkError,
-  SdkErrorCode,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from "@modelcontextprotocol/client";
+import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import { deadline } from "../platform/deadline.ts";
 import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import { BETWEEN_DOCUMENTS } from "./lenient-results.ts";
@@ -45,8 +40,12 @@ export interface DirectRequest {
   params: Fields;
 }
 
-/** The SDK client's modern revisions, in its order of preference (2026-07-28 is the first modern one). */
-const MODERN_VERSIONS = SUPPORTED_PROTOCOL_VERSIONS.filter((version) => version >= "2026-07-28");
+/**
+ * The modern revisions the SDK client negotiates, in its order of preference
+ * (its SUPPORTED_MODERN_PROTOCOL_VERSIONS, which it does not export;
+ * SUPPORTED_PROTOCOL_VERSIONS lists the 2025-era ones only).
+ */
+const MODERN_VERSIONS = ["2026-07-28"];
 const ENVELOPE_KEYS = {
   protocolVersion: "io.modelcontextprotocol/protocolVersion",
   clientInfo: "io.modelcontextprotocol/clientInfo",
@@ -76,6 +75,9 @@ export function directRoute(
   const version = MODERN_VERSIONS.find((candidate) => offered.includes(candidate));
   return version ? { era: "modern", version } : null;
 }
+
+/** Direct calls answered in place and handed over to the SDK, per isolate (tests, inventory). */
+export const directCalls = { answered: 0, handedOver: 0 };
 
 export interface DirectOptions {
   /** The deadline or the caller's cancellation. */
@@ -161,6 +163,7 @@ export class DirectConversation {
     if (answer === null) {
       return this.handOver(() => Promise.resolve(sameAnswer(response, text)), request, options);
     }
+    directCalls.answered += 1;
     if ("error" in answer) throw answer.error;
     return answer.result;
   }
@@ -214,6 +217,7 @@ export class DirectConversation {
       }
       return this.options.fetch(input, init);
     };
+    directCalls.handedOver += 1;
     const sdk = this.options.handover(replaying);
     this.#sdk = sdk;
     await sdk.connect(options);
