@@ -22,6 +22,7 @@ import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import { relayedCapabilities } from "../upstream/upstream-relay.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
+import { markPlainCall } from "./gateway-forward.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
 import { GATEWAY_SERVER_INFO } from "./gateway-server.ts";
 
@@ -87,7 +88,7 @@ async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Resp
   const { request } = exchange;
   exchange.expect(request.body?.messages ?? []);
   // What the handlers read of the SDK's request context, for a call without progress, state or relay.
-  const ctx = {
+  const ctx = markPlainCall({
     mcpReq: {
       id: call.id,
       signal: request.http.signal,
@@ -97,7 +98,7 @@ async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Resp
       inputResponses: undefined,
       notify: async () => {},
     },
-  } as unknown as ServerContext;
+  } as unknown as ServerContext);
   let reply: Fields;
   try {
     const result = (await new GatewayHandlers(exchange).callTool(call.name, call.args, ctx)) as Fields;

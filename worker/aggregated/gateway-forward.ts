@@ -117,8 +117,21 @@ export function describeFailure(error: unknown): { kind: string; message: string
   return { kind: "error", message: "the call failed" };
 }
 
+/**
+ * Contexts of plain stateless calls (direct-call.ts: no progress token, no log
+ * level, no capability to bridge): nothing to relay and no input to hold, so
+ * the relay and the input bridge are not even consulted.
+ */
+const plainCalls = new WeakSet<ServerContext>();
+
+export function markPlainCall(ctx: ServerContext): ServerContext {
+  plainCalls.add(ctx);
+  return ctx;
+}
+
 /** Upstream call options for a request: its cancellation, and its progress relayed when the client asked for it. */
 export function relayed(ctx: ServerContext): UpstreamCallOptions {
+  if (plainCalls.has(ctx)) return { signal: ctx.mcpReq.signal };
   const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return { signal: ctx.mcpReq.signal, context: ctx };
   return {
