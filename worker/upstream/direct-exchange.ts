@@ -101,11 +101,20 @@ export class DirectConversation {
   #sdk: UpstreamConnection | null = null;
   #cancelled: { id: number; reason: string } | null = null;
 
+  private readonly target: { url: string; headers: Record<string, string> };
+  private readonly route: DirectRoute;
+  private readonly options: DirectOptions;
+
+  // No parameter properties: Node's type stripping (bench/direct-upstream.bench.ts) does not support them.
   constructor(
-    private readonly target: { url: string; headers: Record<string, string> },
-    private readonly route: DirectRoute,
-    private readonly options: DirectOptions,
-  ) {}
+    target: { url: string; headers: Record<string, string> },
+    route: DirectRoute,
+    options: DirectOptions,
+  ) {
+    this.target = target;
+    this.route = route;
+    this.options = options;
+  }
 
   get observed(): ObservedFacts {
     if (this.#sdk) return this.#sdk.observed;

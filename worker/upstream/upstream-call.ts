@@ -210,11 +210,14 @@ async function callReplica(
     return { ok: false, error: new UpstreamCallError("misconfigured", reason), neverReached: false };
   }
 
-  const kept = await keptSessions(server, endpoint, egress, context);
+  const verdict = negotiationFor(endpoint);
+  // A 2026-07-28 upstream keeps no sessions: nothing to lend, keep or key (no credential digest).
+  const stateless = typeof verdict === "object" && verdict.kind === "modern" && !context.sessions;
+  const kept = stateless ? null : await keptSessions(server, endpoint, egress, context);
   const resume = mayResume ? kept?.lend() : undefined;
   // A client session speaks the session generation to an upstream that has both (session-handshake.ts).
   const handshakeFirst = !resume && sessionHandshakeFirst(endpoint.url, context.sessions !== undefined);
-  const negotiation = handshakeFirst ? "legacy" : negotiationFor(endpoint);
+  const negotiation = handshakeFirst ? "legacy" : verdict;
   // A plain call in a known generation skips the SDK client unless the answer needs it (direct-exchange.ts).
   const route =
     endpoint.transport === "streamable-http" && !context.relay && !context.onProgress && !handshakeFirst
