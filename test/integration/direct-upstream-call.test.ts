@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { DirectConversation, directCalls } from "../../worker/upstream/direct-exchange.ts";
 import { UpstreamConnection } from "../../worker/upstream/upstream-client.ts";
+import { ANSWER_SHAPES } from "../support/answers-upstream.ts";
 import { api, BASE, uniquePath } from "../support/api.ts";
 import { messagesOf, postMcp, type RpcReply } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
@@ -19,20 +20,6 @@ usePrincipalSeam();
 const upstreams = inject("upstreams");
 const MODERN_URL = `${upstreams.probeUrl}/answers/modern/mcp`;
 const SESSION_URL = `${upstreams.probeUrl}/answers/session/mcp`;
-const TOOLS = [
-  "echo_request",
-  "plain",
-  "rich",
-  "extra_keys",
-  "no_type",
-  "bad_result",
-  "rpc_error",
-  "sse",
-  "ping_first",
-  "json_lines",
-  "http_500",
-  "redirect",
-];
 const GROUP = "direct-call-bot";
 
 const paths = { modern: "", session: "" };
@@ -127,7 +114,7 @@ describe("direct upstream call of a plain stateless tools/call", () => {
   for (const generation of ["modern", "session"] as const) {
     it(`answers every shape exactly as the SDK client path does (${generation} upstream)`, async () => {
       const path = paths[generation];
-      for (const tool of TOOLS) {
+      for (const tool of ANSWER_SHAPES) {
         const name = `${path}__${tool}`;
         const fast = await call(direct, name);
         const full = await call(viaSdk, name, true);

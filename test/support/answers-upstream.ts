@@ -21,7 +21,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "./http-body.ts";
 
-const TOOLS = [
+/** The tools, by name: each answers in one shape (see above). */
+export const ANSWER_SHAPES = [
   "echo_request",
   "plain",
   "rich",
@@ -34,7 +35,8 @@ const TOOLS = [
   "json_lines",
   "http_500",
   "redirect",
-].map((name) => ({ name, inputSchema: { type: "object", properties: {} } }));
+];
+const TOOLS = ANSWER_SHAPES.map((name) => ({ name, inputSchema: { type: "object", properties: {} } }));
 
 const SERVER_INFO = { "io.modelcontextprotocol/serverInfo": { name: "answers", version: "1.0.0" } };
 
