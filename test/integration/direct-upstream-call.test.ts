@@ -30,6 +30,8 @@ let limited: Principal;
 interface Stats {
   posts: number;
   initializes: number;
+  cancelled: number;
+  deletes: number;
   calls: Record<string, number>;
 }
 
@@ -114,7 +116,7 @@ describe("direct upstream call of a plain stateless tools/call", () => {
   for (const generation of ["modern", "session"] as const) {
     it(`answers every shape exactly as the SDK client path does (${generation} upstream)`, async () => {
       const path = paths[generation];
-      for (const tool of ANSWER_SHAPES) {
+      for (const tool of ANSWER_SHAPES.filter((shape) => shape !== "slow")) {
         const name = `${path}__${tool}`;
         const fast = await call(direct, name);
         const full = await call(viaSdk, name, true);
@@ -271,5 +273,49 @@ describe("DirectConversation", () => {
     const invalid = await run("bad_result").catch((caught: unknown) => caught);
     expect(handovers).toEqual([1]);
     expect(invalid).toBeInstanceOf(SdkError);
+  });
+
+  it("gives up with the caller: the POST is aborted, a session upstream hears the cancellation and the session ends", async () => {
+    const opened = await fetch(SESSION_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+      }),
+    });
+    const sessionId = opened.headers.get("mcp-session-id") ?? "";
+    await opened.body?.cancel();
+    expect(sessionId).not.toBe("");
+    const caller = new AbortController();
+    const handovers: number[] = [];
+    const conversation = new DirectConversation(
+      { url: SESSION_URL, headers: {} },
+      { era: "session", session: { sessionId, protocolVersion: "2025-06-18" }, idBase: 2 ** 20 },
+      {
+        signal: caller.signal,
+        fetch: (input, init) => fetch(input, init),
+        handover: () => {
+          handovers.push(1);
+          throw new Error("no hand-over expected");
+        },
+      },
+    );
+    const before = await stats();
+    setTimeout(() => caller.abort(new Error("the client went away")), 100);
+    const error = await conversation
+      .request(
+        { method: "tools/call", params: { name: "slow", arguments: {} } },
+        { signal: caller.signal, timeout: 5_000 },
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SdkError);
+    expect(handovers).toEqual([]);
+    await conversation.close(true);
+    const after = await stats();
+    expect(after.cancelled - before.cancelled).toBe(1);
+    expect(after.deletes - before.deletes).toBe(1);
   });
 });

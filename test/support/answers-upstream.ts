@@ -18,6 +18,8 @@
 //   json_lines     a notification and the result, one per line, in one application/json body
 //   http_500       HTTP 500
 //   redirect       307 to the same endpoint (the call is answered there)
+//   slow           answers after 2 s
+// The stats also count `notifications/cancelled` POSTs and DELETEs (ended sessions).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "./http-body.ts";
 
@@ -35,6 +37,7 @@ export const ANSWER_SHAPES = [
   "json_lines",
   "http_500",
   "redirect",
+  "slow",
 ];
 const TOOLS = ANSWER_SHAPES.map((name) => ({ name, inputSchema: { type: "object", properties: {} } }));
 
@@ -43,7 +46,7 @@ const SERVER_INFO = { "io.modelcontextprotocol/serverInfo": { name: "answers", v
 type Message = { id?: number | string; method?: string; params?: { name?: string }; result?: unknown };
 
 export function answersUpstream() {
-  const stats = { posts: 0, initializes: 0, calls: {} as Record<string, number> };
+  const stats = { posts: 0, initializes: 0, cancelled: 0, deletes: 0, calls: {} as Record<string, number> };
   const sessions = new Set<string>();
 
   return async function handle(request: IncomingMessage, response: ServerResponse, path: string) {
@@ -59,6 +62,7 @@ export function answersUpstream() {
     }
     const sessionId = request.headers["mcp-session-id"];
     if (request.method === "DELETE") {
+      stats.deletes += 1;
       sessions.delete(String(sessionId));
       response.writeHead(200).end();
       return;
@@ -77,6 +81,7 @@ export function answersUpstream() {
       );
       return;
     }
+    if (message.method === "notifications/cancelled") stats.cancelled += 1;
     if (message.id === undefined || message.method === undefined) {
       response.writeHead(202).end();
       return;
@@ -208,6 +213,10 @@ export function answersUpstream() {
           return;
         }
         return reply({ content: [{ type: "text", text: "redirected answer" }] });
+      case "slow":
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        if (!response.destroyed) reply({ content: [{ type: "text", text: "slow answer" }] });
+        return;
       default:
         return json(200, {
           jsonrpc: "2.0",
