@@ -103,6 +103,25 @@ export async function startRelayServer(): Promise<RelayServer> {
       },
     );
     server.registerTool(
+      "ask_abandon",
+      { description: "Asks the client for a color, gives up on the question after 500 ms, answers." },
+      async (extra) => {
+        const outcome = await server.server
+          .elicitInput(
+            {
+              message: "Which color, quickly?",
+              requestedSchema: { type: "object", properties: { color: { type: "string" } } },
+            },
+            { relatedRequestId: extra.requestId, signal: AbortSignal.timeout(500) },
+          )
+          .then(
+            (answer) => `answered: ${JSON.stringify(answer)}`,
+            () => "abandoned",
+          );
+        return { content: [{ type: "text", text: outcome }] };
+      },
+    );
+    server.registerTool(
       "log",
       { description: "Logs one debug and one error message during the call." },
       async (extra) => {

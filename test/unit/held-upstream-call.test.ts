@@ -125,3 +125,35 @@ describe("HeldUpstreamCall progress", () => {
     expect(await call.next()).toMatchObject({ kind: "result", result: { answer: ALICE } });
   });
 });
+
+describe("HeldUpstreamCall cancellation", () => {
+  it("stops asking for a request the upstream cancelled, and asks for what it asks instead", async () => {
+    const cancel = new AbortController();
+    const never = new AbortController().signal;
+    let firstOutcome = "";
+    const call = new HeldUpstreamCall("caller", { elicitation: {} }, async (relay) => {
+      const first = relay.request("elicitation/create", ELICIT, cancel.signal).then(
+        () => "answered",
+        (error: Error) => `rejected: ${error.message}`,
+      );
+      // The upstream gives up on its first request before the caller answered, and asks another.
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      cancel.abort();
+      firstOutcome = await first;
+      const second = await relay.request("elicitation/create", { ...ELICIT, message: "Second?" }, never);
+      return { result: { second }, endpoint: "", upstreamStatus: 200 };
+    });
+    const asked = await call.next();
+    expect(asked.kind === "input" && Object.keys(asked.inputRequests)).toEqual(["input-1"]);
+    // The caller's answer to the cancelled request comes too late: it is not asked again,
+    call.answer({});
+    const next = await call.next();
+    expect(firstOutcome).toBe("rejected: request cancelled");
+    // and only the new request is asked for.
+    expect(
+      next.kind === "input" && Object.entries(next.inputRequests).map(([k, v]) => [k, v.params.message]),
+    ).toEqual([["input-2", "Second?"]]);
+    call.answer({ "input-2": ALICE });
+    expect(await call.next()).toMatchObject({ kind: "result", result: { second: ALICE } });
+  });
+});

@@ -115,17 +115,33 @@ export class HeldUpstreamCall {
     const early = new Map(Object.entries(ahead).filter(([, response]) => isAnswer(response)));
     const relay: UpstreamRelay = {
       capabilities,
-      request: (method, params, _signal, upstreamKey) =>
-        new Promise((resolve) => {
+      request: (method, params, signal, upstreamKey) =>
+        new Promise((resolve, reject) => {
           const answered = upstreamKey === undefined ? undefined : early.get(upstreamKey);
           if (answered !== undefined) {
             early.delete(upstreamKey as string);
             resolve(answered as Record<string, unknown>);
             return;
           }
+          if (signal.aborted) {
+            reject(new ProtocolError(ErrorCode.RequestCancelled, "request cancelled"));
+            return;
+          }
           const key = this.keyFor(upstreamKey);
-          this.waiting.set(key, { method, params, resolve });
+          const waiting: Waiting = { method, params, resolve };
+          this.waiting.set(key, waiting);
           this.fresh.add(key);
+          // The upstream gave up on its request (notifications/cancelled): nobody is asked for it any more.
+          signal.addEventListener(
+            "abort",
+            () => {
+              if (this.waiting.get(key) !== waiting) return;
+              this.waiting.delete(key);
+              this.fresh.delete(key);
+              reject(new ProtocolError(ErrorCode.RequestCancelled, "request cancelled"));
+            },
+            { once: true },
+          );
           this.wake?.();
         }),
     };
