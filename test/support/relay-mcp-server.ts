@@ -1,6 +1,6 @@
 // A real session-based (2025) MCP server for the relay tests, built with the
 // SDK 1.x McpServer over Streamable HTTP: it asks its client for input
-// (elicitation), also between progress notifications, logs, changes its
+// (elicitation, sampling, roots), also between progress notifications, logs, changes its
 // tool list and resources on request, and notices cancellation. What it saw is at GET /stats. Node-only (vitest
 // global setup).
 //
@@ -119,6 +119,25 @@ export async function startRelayServer(): Promise<RelayServer> {
             () => "abandoned",
           );
         return { content: [{ type: "text", text: outcome }] };
+      },
+    );
+    server.registerTool(
+      "sample",
+      { description: "Asks the client's model for a completion (sampling) and reports it." },
+      async (extra) => {
+        const answer = await server.server.createMessage(
+          { messages: [{ role: "user", content: { type: "text", text: "Say hi" } }], maxTokens: 16 },
+          { relatedRequestId: extra.requestId },
+        );
+        return { content: [{ type: "text", text: `sampled: ${JSON.stringify(answer)}` }] };
+      },
+    );
+    server.registerTool(
+      "roots",
+      { description: "Asks the client for its roots and reports them." },
+      async (extra) => {
+        const answer = await server.server.listRoots(undefined, { relatedRequestId: extra.requestId });
+        return { content: [{ type: "text", text: `roots: ${JSON.stringify(answer.roots)}` }] };
       },
     );
     server.registerTool(
