@@ -9,8 +9,8 @@
 // goes upstream again (the TTL is far from over, no catalog refresh). The
 // reads are raw HTTP: the SDK v2 client honours `ttlMs` in a cache of its own.
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
-import { gatewayFetch, modernClient } from "../support/gateway-clients.ts";
+import { api, devAdminToken, uniquePath } from "../support/api.ts";
+import { modernClient, readResource2026 } from "../support/gateway-clients.ts";
 
 const upstreams = inject("upstreams");
 const PUBLIC = "probe://cached/public";
@@ -23,40 +23,6 @@ async function reads(uri: string): Promise<number> {
     reads: Record<string, number>;
   };
   return stats.reads[uri] ?? 0;
-}
-
-/**
- * One raw 2026-07-28 resources/read: the text the gateway answered. Raw, as
- * the SDK v2 client keeps `ttlMs` results in its own cache and would not ask.
- */
-async function readText(endpoint: string, uri: string): Promise<string> {
-  const response = await gatewayFetch(`${BASE}${endpoint}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "resources/read",
-      "mcp-name": uri,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "resources/read",
-      params: {
-        uri,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-        },
-      },
-    }),
-  });
-  const body = await response.text();
-  const json = body.startsWith("{") ? body : (/^data: (.*)$/m.exec(body)?.[1] ?? "{}");
-  const result = (JSON.parse(json) as { result?: { contents?: { text?: string }[] } }).result;
-  return result?.contents?.[0]?.text ?? "";
 }
 
 beforeAll(async () => {
@@ -78,7 +44,7 @@ beforeAll(async () => {
 describe("2026-07-28 result caching and list_changed", () => {
   it("a list_changed from the upstream retires its cached results", async () => {
     const endpoint = `/v/${name}/mcp`;
-    const text = () => readText(endpoint, PUBLIC);
+    const text = async () => (await readResource2026(endpoint, PUBLIC, adminToken)).text;
     const first = await text();
     const cachedBefore = await reads(PUBLIC);
     // Cached: the same answer, no upstream read.
