@@ -5,8 +5,9 @@
 // have run. The gateway must not send it again (no second tools/call, no
 // re-initialize to retry it on): the client gets an error, and once the
 // replica behaves, the same client session calls again with no error.
-// (The resend that is allowed, after a 404 on the upstream session id, is
-// proven in upstream-recovery.test.ts and server-proxy-sessions.test.ts.)
+// The resend that is allowed: an idempotent request after a reset goes again
+// on a new upstream session (below, /{path}/mcp; after a 404 on the upstream
+// session id: upstream-recovery.test.ts and server-proxy-sessions.test.ts).
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, devAdminToken, uniquePath } from "../support/api.ts";
 import { fault, newReplica, type Replica, registerOn, stats } from "../support/fleet.ts";
@@ -61,6 +62,25 @@ describe.each([
     expect(textOf(await client.callTool({ name: tool, arguments: {} }))).toBe(replica.id);
     // The reset call never ran (the replica resets before it executes); the recovered one did.
     expect((await stats(replica)).calls).toBe(callsBefore + 1);
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  });
+});
+
+describe("an idempotent request whose connection is reset once, on /{path}/mcp", () => {
+  it("is sent again on a new upstream session, with no error reaching the client", async () => {
+    const { replica, endpoint } = await setUp("path");
+    const { client, transport } = await legacySessionClient(endpoint, token);
+    expect(textOf(await client.callTool({ name: "whoami", arguments: {} }))).toBe(replica.id);
+    const before = await stats(replica);
+    await fault(replica, "reset-once");
+    const listed = await client.listTools();
+    expect(listed.tools.map((tool) => tool.name)).toContain("whoami");
+    const after = await stats(replica);
+    // The reset tools/list, a new session's initialize (+ initialized), the tools/list again.
+    expect(after.byMethod.initialize ?? 0).toBe((before.byMethod.initialize ?? 0) + 1);
+    expect(after.byMethod["tools/list"] ?? 0).toBe((before.byMethod["tools/list"] ?? 0) + 1);
+    expect(after.requests - before.requests).toBeGreaterThanOrEqual(3);
     await transport.terminateSession().catch(() => {});
     await client.close();
   });
