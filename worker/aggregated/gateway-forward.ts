@@ -41,11 +41,11 @@ export async function forwardUpstream(
   const { context, ...callOptions } = options;
   const relay = context && upstreamRelay(exchange, context, server.path);
   try {
-    // A 2026 caller that can answer input requests: the call is held where its retry can reach it.
-    // A call that asked for progress stays here instead, where its progress can be streamed
-    // (the held call in the Durable Object has no way to stream it yet): it gets progress, not input.
-    const bridged =
-      context && !callOptions.onProgress ? await forwardWithInput(exchange, server, request, context) : null;
+    // A 2026 caller that can answer input requests: the call is held where its retry can reach it;
+    // its progress still streams to this round's response (input-exchange.ts).
+    const bridged = context
+      ? await forwardWithInput(exchange, server, request, context, callOptions.onProgress)
+      : null;
     if (bridged?.kind === "input_required") return bridged.result;
     // 2026-07-28 caching hints honoured (result-cache.ts); policy was decided before this call.
     const outcome =
