@@ -17,6 +17,7 @@ import {
   type InputStep,
 } from "../worker/aggregated/input-exchange.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
+import { SessionStreams } from "../worker/aggregated/session-streams.ts";
 import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
@@ -68,6 +69,8 @@ export class McpSession extends DurableObject<Env> {
   private upstream = new Map<string, StoredUpstreamSession>();
   /** In memory only: requests in flight, the standalone stream, subscriptions (see docs/architecture.md). */
   private relay: SessionRelay | null = null;
+  /** In memory only: the session's resumable POST streams (session-streams.ts). */
+  private readonly streams = new SessionStreams();
   /** An object named `input:{id}` holds one upstream exchange waiting for a 2026 caller's input. */
   private held: HeldUpstreamCall | null = null;
   private readonly services: Services;
@@ -132,8 +135,11 @@ export class McpSession extends DurableObject<Env> {
     const exchange = await this.exchange(request, record.id, virtual);
     if (!exchange) return sessionNotFound();
     if (snapshot.method === "GET") {
-      // The standalone stream: list changes and resource updates of the upstreams the caller may see.
       if (!acceptsEventStream(snapshot)) return new Response(null, { status: 406 });
+      // A stream of this session closed before its answer, resumed after the last event the client saw.
+      const lastEventId = new Headers(snapshot.headers).get("last-event-id");
+      if (lastEventId !== null) return this.streams.resume(lastEventId) ?? unknownEvent();
+      // The standalone stream: list changes and resource updates of the upstreams the caller may see.
       const { response, ended } = relay.openStream();
       relay.relisten = () => {
         listenForClient(exchange, relay, ended).catch(() => {});
@@ -150,6 +156,7 @@ export class McpSession extends DurableObject<Env> {
     return serveSessionRequest(exchange, {
       json: false,
       serving: (transport) => relay.serve(transport, messages),
+      streams: this.streams,
     });
   }
 
@@ -245,6 +252,7 @@ export class McpSession extends DurableObject<Env> {
     const upstream = [...this.upstream.values()];
     this.relay?.closeStream();
     this.relay = null;
+    this.streams.clear();
     this.record = null;
     this.upstream.clear();
     await this.ctx.storage.deleteAlarm();
@@ -297,7 +305,10 @@ export class McpSession extends DurableObject<Env> {
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
-      ...(this.relay && { clientChannel: this.relay.channel() }),
+      ...(this.relay && {
+        // An upstream that closes a call's stream to be polled has the client's stream shed too.
+        clientChannel: { ...this.relay.channel(), shed: (id, reconnect) => this.streams.shed(id, reconnect) },
+      }),
       ...scope,
     });
   }
@@ -346,6 +357,15 @@ export class McpSession extends DurableObject<Env> {
 function splitKey(key: string): [string, string] {
   const space = key.indexOf(" ");
   return [key.slice(0, space), key.slice(space + 1)];
+}
+
+/** A Last-Event-ID that names no stream kept by this session (never one of another session's). */
+function unknownEvent(): Response {
+  return jsonRpcError(
+    400,
+    ErrorCode.InvalidRequest,
+    "Bad Request: Last-Event-ID names no resumable stream of this session",
+  );
 }
 
 function acceptsEventStream(snapshot: IngressSnapshot): boolean {
