@@ -16,6 +16,7 @@ import {
   type InputExchangeInit,
   type InputStep,
 } from "../worker/aggregated/input-exchange.ts";
+import { sessionToolCall } from "../worker/aggregated/session-call.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
 import { SessionStreams } from "../worker/aggregated/session-streams.ts";
 import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
@@ -153,6 +154,9 @@ export class McpSession extends DurableObject<Env> {
       relay.deliver(messages);
       return new Response(null, { status: 202 });
     }
+    // A plain tools/call is answered without a per-request SDK server (session-call.ts).
+    const direct = sessionToolCall(exchange, { streams: this.streams, relay });
+    if (direct) return direct;
     return serveSessionRequest(exchange, {
       json: false,
       serving: (transport) => relay.serve(transport, messages),

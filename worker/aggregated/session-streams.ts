@@ -124,16 +124,28 @@ export class SessionStream {
    * path): the priming event first when the client's revision allows an
    * empty-data event (`primed`), then what `send` is given.
    */
-  readable(primed: boolean): ReadableStream<Uint8Array> {
+  readable(primed: boolean, onCancel?: () => void): ReadableStream<Uint8Array> {
+    let post: Connection | null = null;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        this.post = controllerConnection(controller);
+        post = controllerConnection(controller);
+        this.post = post;
         if (!primed) return;
         this.primed = true;
         const id = this.owner.nextId(this.no);
         controller.enqueue(encoder.encode(`id: ${id}\nretry: ${SESSION_STREAM_RETRY_MS}\ndata: \n\n`));
       },
+      cancel: () => {
+        // The client went away (not a shed): the serving ends, as when the SDK's stream is cancelled.
+        if (this.post === post) this.post = null;
+        onCancel?.();
+      },
     });
+  }
+
+  /** An SSE comment on the client's connection (keep-alive); never kept. */
+  comment(text: string): void {
+    this.connection?.write?.(`: ${text}\n\n`);
   }
 
   /** A message on the stream (direct path): written to the client's connection, or kept while it has none. */
