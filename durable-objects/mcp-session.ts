@@ -126,19 +126,21 @@ export class McpSession extends DurableObject<Env> {
     const record = await this.ownedBy(snapshot.principal, virtual);
     if (!record) return sessionNotFound();
     await this.touch(record);
+    const request = this.request(snapshot);
+    const headers = request.http.headers;
     // Within a session only the negotiated version is spoken (no header: the client predates it).
-    const version = new Headers(snapshot.headers).get("mcp-protocol-version");
+    const version = headers.get("mcp-protocol-version");
     if (version !== null && version !== record.protocolVersion) {
       return unsupportedVersion(version, [record.protocolVersion]);
     }
     const relay = this.relayOf(record);
-    const request = this.request(snapshot);
     const exchange = await this.exchange(request, record.id, virtual);
     if (!exchange) return sessionNotFound();
     if (snapshot.method === "GET") {
-      if (!acceptsEventStream(snapshot)) return new Response(null, { status: 406 });
+      if (!(headers.get("accept") ?? "").includes("text/event-stream"))
+        return new Response(null, { status: 406 });
       // A stream of this session closed before its answer, resumed after the last event the client saw.
-      const lastEventId = new Headers(snapshot.headers).get("last-event-id");
+      const lastEventId = headers.get("last-event-id");
       if (lastEventId !== null) return this.streams.resume(lastEventId) ?? unknownEvent();
       // The standalone stream: list changes and resource updates of the upstreams the caller may see.
       const { response, ended } = relay.openStream();
@@ -370,10 +372,6 @@ function unknownEvent(): Response {
     ErrorCode.InvalidRequest,
     "Bad Request: Last-Event-ID names no resumable stream of this session",
   );
-}
-
-function acceptsEventStream(snapshot: IngressSnapshot): boolean {
-  return (new Headers(snapshot.headers).get("accept") ?? "").includes("text/event-stream");
 }
 
 interface InitializeParams {

@@ -163,7 +163,10 @@ describe.each(["2025-11-25", "2025-06-18"])(
       const unknown = await sameAnswer(session, { name: `${paths.demo}__no_such_tool`, arguments: {} });
       expect((unknown.messages.at(-1) as { error?: { code: number } }).error?.code).toBe(-32602);
       // A caller without any grant: refused before any upstream request.
-      const nobody = await openSession(version, tokenFor(principal({ tenant: "default", groups: ["session-call-nobody"] })));
+      const nobody = await openSession(
+        version,
+        tokenFor(principal({ tenant: "default", groups: ["session-call-nobody"] })),
+      );
       const refused = await sameAnswer(nobody, {
         name: `${paths.demo}__word_count`,
         arguments: { text: "a" },
