@@ -23,7 +23,7 @@ const { values: options } = parseArgs({
 const REQUESTS = Number(options.requests);
 const BLOCKS = Number(options.blocks);
 
-const RESULT = { content: [{ type: "text", text: '{"words":3,"characters":5}' }] };
+const RESULT = { content: [{ type: "text" as const, text: '{"words":3,"characters":5}' }] };
 const CALL = {
   jsonrpc: "2.0",
   id: 1,
