@@ -43,13 +43,19 @@ export async function startPollingServer(): Promise<{ url: string; close(): Prom
       async ({ tag }, extra) => {
         const log = (data: string) =>
           extra.sendNotification({ method: "notifications/message", params: { level: "info", data } });
+        const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        const resumedBefore = stats.resumed;
         await log(`before ${tag}`);
         if (extra.closeSSEStream) {
           stats.shed += 1;
           extra.closeSSEStream();
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         await log(`after ${tag}`);
+        // The answer comes a while after the caller is back (its GET with Last-Event-ID, at most 5 s),
+        // so it never races the log it follows on the caller's side.
+        for (let wait = 0; wait < 100 && stats.resumed === resumedBefore; wait++) await sleep(50);
+        await sleep(200);
         return { content: [{ type: "text", text: `polled ${tag}` }] };
       },
     );
