@@ -51,6 +51,7 @@ export class TokenService {
   readonly #deps: TokenServiceDeps;
   readonly #now: () => number;
   readonly #lookups = new Map<string, CachedLookup>();
+  readonly #reading = new Map<string, Promise<VendedTokenRecord | null>>();
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
@@ -222,7 +223,19 @@ export class TokenService {
     const now = this.#now();
     const cached = this.#lookups.get(key);
     if (cached && cached.until > now) return cached.record;
+    // Concurrent requests with one token share one read (they would all miss at once every TTL).
+    const pending = this.#reading.get(key);
+    if (pending) return pending;
+    const read = this.#read(key, tenant, id, now).finally(() => this.#reading.delete(key));
+    this.#reading.set(key, read);
+    return read;
+  }
+
+  async #read(key: string, tenant: string, id: string, now: number): Promise<VendedTokenRecord | null> {
     const record = await this.#deps.store.getToken(tenant, id);
+    // A revocation made here while the read was under way wins over what the read saw.
+    const revokedMeanwhile = this.#lookups.get(key);
+    if (revokedMeanwhile?.record?.revokedAt && !record?.revokedAt) return revokedMeanwhile.record;
     if (this.#lookups.size >= REVOCATION_CACHE_MAX) this.#evictOldest();
     // A revocation is final, so it is remembered; anything else is asked again after the TTL.
     const until = record?.revokedAt ? Number.POSITIVE_INFINITY : now + REVOCATION_TTL_MS;
