@@ -51,7 +51,6 @@ export class TokenService {
   readonly #deps: TokenServiceDeps;
   readonly #now: () => number;
   readonly #lookups = new Map<string, CachedLookup>();
-  readonly #reading = new Map<string, Promise<VendedTokenRecord | null>>();
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
@@ -223,12 +222,9 @@ export class TokenService {
     const now = this.#now();
     const cached = this.#lookups.get(key);
     if (cached && cached.until > now) return cached.record;
-    // Concurrent requests with one token share one read (they would all miss at once every TTL).
-    const pending = this.#reading.get(key);
-    if (pending) return pending;
-    const read = this.#read(key, tenant, id, now).finally(() => this.#reading.delete(key));
-    this.#reading.set(key, read);
-    return read;
+    // Concurrent misses are not merged into one read: under workerd, a request awaiting a read
+    // another request started would resume in that request's I/O context.
+    return this.#read(key, tenant, id, now);
   }
 
   async #read(key: string, tenant: string, id: string, now: number): Promise<VendedTokenRecord | null> {

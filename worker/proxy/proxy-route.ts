@@ -12,7 +12,10 @@
 // other isolates reach it within the same bounds as before; writes made by
 // this isolate (a server saved or deleted, scopes replaced, an approval
 // changed) move the route epoch (registry/route-epoch.ts) and void every
-// entry at once. Concurrent misses for one key share one load. The caller's
+// entry at once. Only finished loads are kept: concurrent misses each load
+// (from the services' own caches), because under workerd a request awaiting
+// a load another request started would resume in that request's I/O
+// context ("Cannot perform I/O on behalf of a different request"). The caller's
 // token is not part of it: authentication (and revocation) runs on every
 // request before the route is looked up.
 import type { Principal } from "../auth/principal.ts";
@@ -43,9 +46,10 @@ export interface RouteSources {
 
 interface Entry {
   /** null: nothing the caller may use at this path. */
-  route: Promise<ProxyRoute | null>;
+  route: ProxyRoute | null;
+  /** The route epoch it was built at. */
   epoch: number;
-  /** Epoch ms; Infinity while the load is under way. */
+  /** Epoch ms. */
   until: number;
 }
 
@@ -57,7 +61,7 @@ const MAX_DECISIONS = 256;
 const caches = new WeakMap<object, Map<string, Entry>>();
 
 /** The route of `principal` to `/{path}`, or null when there is no server it may use there. */
-export function proxyRouteFor(
+export async function proxyRouteFor(
   sources: RouteSources,
   env: object,
   principal: Principal,
@@ -72,26 +76,15 @@ export function proxyRouteFor(
   const epoch = sources.routeEpoch.value;
   const hit = cache.get(key);
   if (hit !== undefined && hit.epoch === epoch && hit.until > Date.now()) return hit.route;
-  const entry: Entry = { route: Promise.resolve(null), epoch, until: Number.POSITIVE_INFINITY };
-  const routes = cache;
-  entry.route = load(sources, env, principal, path).then(
-    ({ route, until }) => {
-      entry.until = until;
-      return route;
-    },
-    (error: unknown) => {
-      // A failed load is not remembered: the next request tries again.
-      if (routes.get(key) === entry) routes.delete(key);
-      throw error;
-    },
-  );
+  const { route, until } = await load(sources, env, principal, path);
+  // Built at the epoch read before the load: a local write meanwhile leaves it void at once.
   cache.delete(key);
-  cache.set(key, entry);
+  cache.set(key, { route, epoch, until });
   if (cache.size > MAX_ROUTES) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  return entry.route;
+  return route;
 }
 
 /** Forgets every cached route built from `sources` (tests). */

@@ -25,7 +25,6 @@ interface CatalogCacheEntry {
 export class ServerDirectory implements RegistryObserver {
   private readonly entries = new Map<string, Entry>();
   private readonly catalogs = new Map<string, CatalogCacheEntry>();
-  private readonly loading = new Map<string, Promise<{ server: ServerRecord | null; until: number }>>();
   /** Moves with every write seen here, so a read started before it is not kept. */
   private generation = 0;
 
@@ -42,30 +41,21 @@ export class ServerDirectory implements RegistryObserver {
   /**
    * The server at `path` with the time until which this isolate trusts the
    * answer (what is built from it must not be kept longer). Concurrent misses
-   * for one path share a single read.
+   * are not merged: under workerd, a request awaiting a read another request
+   * started would resume in that request's I/O context.
    */
   async byPathEntry(path: string): Promise<{ server: ServerRecord | null; until: number }> {
     const cached = this.entries.get(path);
     if (cached && cached.expiresAt > this.now()) return { server: cached.server, until: cached.expiresAt };
-    const pending = this.loading.get(path);
-    if (pending) return pending;
     const generation = this.generation;
-    const load = this.store
-      .getServerByPath(path)
-      .then((server) => {
-        const expiresAt = this.now() + this.ttlMs;
-        // A write made here while the read was under way voids it (the next request reads again).
-        if (generation === this.generation) {
-          if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-          this.entries.set(path, { server, expiresAt });
-        }
-        return { server, until: expiresAt };
-      })
-      .finally(() => {
-        if (this.loading.get(path) === load) this.loading.delete(path);
-      });
-    this.loading.set(path, load);
-    return load;
+    const server = await this.store.getServerByPath(path);
+    const expiresAt = this.now() + this.ttlMs;
+    // A write made here while the read was under way voids it (the next request reads again).
+    if (generation === this.generation) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+      this.entries.set(path, { server, expiresAt });
+    }
+    return { server, until: expiresAt };
   }
 
   /** The stored catalog entries of `server` of one kind (treat as read-only). */
@@ -93,6 +83,5 @@ export class ServerDirectory implements RegistryObserver {
     this.generation += 1;
     this.entries.clear();
     this.catalogs.clear();
-    this.loading.clear();
   }
 }

@@ -16,6 +16,7 @@ import {
   withFailover,
 } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
+import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
@@ -45,6 +46,16 @@ export async function leasedExchange(
   options: ExchangeOptions,
   send: (endpoint: UpstreamEndpoint) => Promise<SendResult>,
 ): Promise<Exchange> {
+  const attempt = async (lease: UpstreamLease) => judge(await timed(() => send(lease.endpoint)));
+  // The steady state (one replica, no limit, closed circuit) in one module; the rest on the full path.
+  const sole = await onSoleReplica(
+    ctx.resilience,
+    ctx.waitUntil,
+    ctx.server,
+    { transport: ctx.transport, ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}) },
+    attempt,
+  );
+  if (sole !== null) return { result: sole.value, lease: sole.lease };
   const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
   const outcome = await withFailover(
     ctx.resilience,
@@ -57,7 +68,7 @@ export async function leasedExchange(
       ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}),
       ...(affinityKey ? { affinityKey } : {}),
     },
-    async (lease) => judge(await timed(() => send(lease.endpoint))),
+    attempt,
   );
   if (isLeaseRefusal(outcome)) return { refusal: outcome };
   return { result: outcome.value, lease: outcome.lease };
