@@ -56,7 +56,7 @@ function sources(servers: ServerRecord[], options: { until?: () => number } = {}
     approvals: {
       pinsEntry: async () => {
         reads.pins += 1;
-        return { pins: pinSet([], "off", "allow"), until: Date.now() + 60_000 };
+        return { pins: pinSet([], "auto", "refuse"), until: Date.now() + 60_000 };
       },
     },
   };
