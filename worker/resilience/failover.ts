@@ -14,7 +14,7 @@ import {
 } from "./lease-contract.ts";
 import { leaseUpstream } from "./lease-upstream.ts";
 import type { ResilienceDeps } from "./settings.ts";
-import { reportAttempt } from "./sole-replica.ts";
+import { attemptOn } from "./sole-replica.ts";
 
 // --- failover ---------------------------------------------------------------
 
@@ -53,14 +53,8 @@ export async function withFailover<T>(
     // Later leases charge nothing, so the first one's RateLimit headers stand.
     headers ??= lease.headers;
     const leased: UpstreamLease = { ...lease, headers };
-    let result: AttemptResult<T>;
-    try {
-      result = await attempt(leased);
-    } catch (error) {
-      lease.done({ ok: false, reachedUpstream: true, latencyMs: 0, reason: "the attempt failed" });
-      throw error;
-    }
-    reportAttempt(lease, result);
+    // Reported on `lease` (its `done`), answered with `leased` (the first lease's headers).
+    const result = await attemptOn(lease, () => attempt(leased));
     last = { value: result.value, lease: leased, attempts };
     if (result.ok) return last;
     if (result.reachedUpstream && !retryIfReached) return last;

@@ -27,15 +27,24 @@ export async function onSoleReplica<T>(
 ): Promise<{ value: T; lease: UpstreamLease } | null> {
   const lease = leaseSole(deps, ctx, server, options);
   if (lease === null) return null;
+  const result = await attemptOn(lease, () => attempt(lease));
+  return { value: result.value, lease };
+}
+
+/** Runs one attempt on `lease` and reports its outcome (a throw counts as a failure, then propagates). */
+export async function attemptOn<T>(
+  lease: UpstreamLease,
+  attempt: () => Promise<AttemptResult<T>>,
+): Promise<AttemptResult<T>> {
   let result: AttemptResult<T>;
   try {
-    result = await attempt(lease);
+    result = await attempt();
   } catch (error) {
     lease.done({ ok: false, reachedUpstream: true, latencyMs: 0, reason: "the attempt failed" });
     throw error;
   }
   reportAttempt(lease, result);
-  return { value: result.value, lease };
+  return result;
 }
 
 function leaseSole(
@@ -66,7 +75,7 @@ function leaseSole(
  * Reports an attempt's outcome on its lease: at once, or, for an answer that
  * goes on (an SSE stream), once it has ended or broken.
  */
-export function reportAttempt<T>(lease: UpstreamLease, result: AttemptResult<T>): void {
+function reportAttempt<T>(lease: UpstreamLease, result: AttemptResult<T>): void {
   if (result.settled) {
     result.settled.then(
       (outcome) => lease.done(outcome),
