@@ -95,7 +95,6 @@ export function forbidden(principal: Principal, decision: Decision): GatewayErro
 
 export class AccessService implements AccessGuard {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly loading = new Map<string, Promise<CacheEntry>>();
   private readonly recheckMs: number;
   private readonly now: () => Date;
   private defaultDocument: ScopesDocument | null = null;
@@ -224,12 +223,9 @@ export class AccessService implements AccessGuard {
   private async current(tenant: string): Promise<CacheEntry> {
     const cached = this.cache.get(tenant);
     if (cached && this.now().getTime() - cached.checkedAt < this.recheckMs) return cached;
-    // Concurrent requests of one isolate share a single reload.
-    const pending = this.loading.get(tenant);
-    if (pending) return pending;
-    const loading = this.revalidate(tenant, cached).finally(() => this.loading.delete(tenant));
-    this.loading.set(tenant, loading);
-    return loading;
+    // Concurrent misses each revalidate: under workerd, a request awaiting a read another request
+    // started would resume in that request's I/O context. Only finished entries are cached.
+    return this.revalidate(tenant, cached);
   }
 
   private async revalidate(tenant: string, cached: CacheEntry | undefined): Promise<CacheEntry> {

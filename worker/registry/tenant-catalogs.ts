@@ -6,7 +6,10 @@
 // one generation, and entries loaded before it are never served after it.
 // Writes made on other isolates are seen within TENANT_CATALOGS_TTL_MS, the
 // same bound as the server lookups (server-directory.ts). Bounded: at most
-// MAX_TENANTS tenants, least recently loaded dropped first.
+// MAX_TENANTS tenants, least recently loaded dropped first. Only finished
+// reads are kept: concurrent misses each read, because under workerd a
+// request awaiting a read another request started would resume in that
+// request's I/O context ("Cannot perform I/O on behalf of a different request").
 import type { CatalogEntry, RegistryStore, ServerRecord } from "../store/registry-store.ts";
 import type { RegistryObserver } from "./server-service.ts";
 
@@ -22,7 +25,7 @@ const MAX_TENANTS = 256;
 let registryGeneration = 0;
 
 interface TenantEntry {
-  loading: Promise<StoredServer[]>;
+  servers: StoredServer[];
   generation: number;
   expiresAt: number;
 }
@@ -35,28 +38,25 @@ export class TenantCatalogs implements RegistryObserver {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `tenant`'s stored servers, from `read` unless a current copy is kept; one read shared by concurrent callers. */
-  load(tenant: string, read: () => Promise<StoredServer[]>): Promise<StoredServer[]> {
+  /** `tenant`'s stored servers, from `read` unless a current copy is kept (a failed read is not kept). */
+  async load(tenant: string, read: () => Promise<StoredServer[]>): Promise<StoredServer[]> {
     const cached = this.tenants.get(tenant);
     if (cached && cached.generation === registryGeneration && cached.expiresAt > this.now()) {
-      return cached.loading;
+      return cached.servers;
     }
-    const entry: TenantEntry = {
-      loading: read(),
-      generation: registryGeneration,
-      expiresAt: this.now() + this.ttlMs,
-    };
-    // A failed read is not kept.
-    entry.loading.catch(() => {
-      if (this.tenants.get(tenant) === entry) this.tenants.delete(tenant);
-    });
+    // Generation and expiry as of the read's start: a write meanwhile leaves the copy void at once.
+    const generation = registryGeneration;
+    const expiresAt = this.now() + this.ttlMs;
+    const servers = await read();
+    // A slower read from before a write must not push out a copy read after it.
+    if ((this.tenants.get(tenant)?.generation ?? generation) > generation) return servers;
     this.tenants.delete(tenant);
     if (this.tenants.size >= MAX_TENANTS) {
       const least = this.tenants.keys().next().value;
       if (least !== undefined) this.tenants.delete(least);
     }
-    this.tenants.set(tenant, entry);
-    return entry.loading;
+    this.tenants.set(tenant, { servers, generation, expiresAt });
+    return servers;
   }
 
   /** Tenants kept (tests). */

@@ -1,6 +1,8 @@
 // What this isolate knows about replicas: the cached circuit and health
-// state of each server (at most UPSTREAM_STATE_CACHE_MS old, one shared load
-// when stale, fail open), its own observations of each replica (in flight,
+// state of each server (at most UPSTREAM_STATE_CACHE_MS old, fail open; only
+// finished loads are kept: concurrent misses each ask the object, because
+// under workerd a request awaiting a load another request started would
+// resume in that request's I/O context), its own observations of each replica (in flight,
 // consecutive failures, local cool-down, half-open probe), and outcome
 // reports to the ServerState object, sent only when they matter.
 import { serverStateStub } from "../platform/durable-objects.ts";
@@ -15,7 +17,6 @@ import { type OutcomeReport, type StateSnapshot, serverRef } from "./state-types
 interface CachedState {
   snapshot: ServerSnapshot;
   fetchedAt: number;
-  loading: Promise<ServerSnapshot> | null;
 }
 
 export type ServerSnapshot = StateSnapshot & { connectCheck: Record<string, boolean> };
@@ -67,43 +68,33 @@ function stub(env: Env, serverId: string) {
   return serverStateStub(env, serverId);
 }
 
-/** The server's state from the isolate cache; loads it (once for all waiting requests) when stale. */
+/** The server's state from the isolate cache; this request loads it itself when stale. */
 export async function stateOf(
   env: Env,
   server: ServerRecord,
   config: ResilienceConfig,
 ): Promise<ServerSnapshot> {
-  const now = Date.now();
   const cached = states.get(server.id);
-  if (cached && now - cached.fetchedAt < config.stateCacheMs) return cached.snapshot;
-  if (cached?.loading) return cached.loading;
-  const entry: CachedState = cached ?? { snapshot: EMPTY_SNAPSHOT, fetchedAt: 0, loading: null };
-  const loading = stub(env, server.id)
-    .snapshot(serverRef(server))
-    .then((snapshot) => {
-      remember(server.id, snapshot);
-      return snapshot;
-    })
-    .catch((error: unknown) => {
-      // Fail open: without the object, keep the last known state rather than refuse traffic.
-      console.error(
-        JSON.stringify({
-          level: "error",
-          event: "server_state_unavailable",
-          serverId: server.id,
-          error: String(error),
-        }),
-      );
-      entry.loading = null;
-      entry.fetchedAt = Date.now();
-      return entry.snapshot;
-    });
-  entry.loading = loading;
-  if (!cached) {
-    if (states.size >= MAX_CACHED_SERVERS) states.clear();
-    states.set(server.id, entry);
+  if (cached && Date.now() - cached.fetchedAt < config.stateCacheMs) return cached.snapshot;
+  try {
+    const snapshot = await stub(env, server.id).snapshot(serverRef(server));
+    remember(server.id, snapshot);
+    return snapshot;
+  } catch (error) {
+    // Fail open: without the object, keep the last known state rather than refuse traffic
+    // (and do not ask again before the cache time has passed).
+    console.error(
+      JSON.stringify({
+        level: "error",
+        event: "server_state_unavailable",
+        serverId: server.id,
+        error: String(error),
+      }),
+    );
+    const known = states.get(server.id)?.snapshot ?? EMPTY_SNAPSHOT;
+    remember(server.id, known);
+    return known;
   }
-  return loading;
 }
 
 /** The server's state when this isolate's copy is fresh, else null (no load: the caller takes the full path). */
@@ -113,7 +104,8 @@ export function freshStateOf(serverId: string, config: ResilienceConfig, now: nu
 }
 
 function remember(serverId: string, snapshot: ServerSnapshot): void {
-  states.set(serverId, { snapshot, fetchedAt: Date.now(), loading: null });
+  if (!states.has(serverId) && states.size >= MAX_CACHED_SERVERS) states.clear();
+  states.set(serverId, { snapshot, fetchedAt: Date.now() });
 }
 
 export type Availability = { usable: true; probe: boolean } | { usable: false; retryAt: number };

@@ -97,9 +97,13 @@ export class TableResolver implements HostResolver {
   }
 }
 
-/** Shares lookups per isolate: one in flight per name, answers kept for their TTL. */
+/**
+ * Keeps answers per isolate for their TTL. Only finished lookups are kept: concurrent misses
+ * each look up, because under workerd a request awaiting a lookup another request started would
+ * resume in that request's I/O context. Failures are not kept.
+ */
 export class CachingResolver implements HostResolver {
-  private readonly entries = new Map<string, { expires: number; answer: Promise<Resolution> }>();
+  private readonly entries = new Map<string, { expires: number; answer: Resolution }>();
   private readonly inner: HostResolver;
   private readonly now: () => number;
 
@@ -108,23 +112,14 @@ export class CachingResolver implements HostResolver {
     this.now = now;
   }
 
-  resolve(name: string): Promise<Resolution> {
+  async resolve(name: string): Promise<Resolution> {
     const key = canonicalName(name);
     const cached = this.entries.get(key);
     if (cached && cached.expires > this.now()) return cached.answer;
-    if (this.entries.size >= MAX_CACHED_NAMES) this.entries.clear();
-    const answer = this.inner.resolve(key);
-    // Until it settles, concurrent callers share the lookup; failures are not kept.
-    const entry = { expires: Number.POSITIVE_INFINITY, answer };
-    this.entries.set(key, entry);
-    answer.then(
-      (resolution) => {
-        entry.expires = this.now() + Math.min(MAX_CACHE_SECONDS, Math.max(0, resolution.ttlSeconds)) * 1000;
-      },
-      () => {
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-      },
-    );
+    const answer = await this.inner.resolve(key);
+    if (!this.entries.has(key) && this.entries.size >= MAX_CACHED_NAMES) this.entries.clear();
+    const seconds = Math.min(MAX_CACHE_SECONDS, Math.max(0, answer.ttlSeconds));
+    this.entries.set(key, { expires: this.now() + seconds * 1000, answer });
     return answer;
   }
 }
