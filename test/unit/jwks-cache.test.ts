@@ -44,11 +44,13 @@ const source: JwksSource = {
 const quiet = () => {};
 
 describe("JwksCache", () => {
-  it("shares one fetch between concurrent first requests", async () => {
+  it("lets concurrent first requests each fetch (never awaiting another's), then serves the kept keys", async () => {
     const idp = fakeIdp({ keys: [k1] });
     const cache = new JwksCache({ fetch: idp.fetcher, onFetchError: quiet });
     await Promise.all(Array.from({ length: 5 }, () => cache.keyFor(source, { alg: "ES256", kid: "k1" })));
-    expect(idp.state.fetches).toBe(1);
+    expect(idp.state.fetches).toBe(5);
+    await Promise.all(Array.from({ length: 5 }, () => cache.keyFor(source, { alg: "ES256", kid: "k1" })));
+    expect(idp.state.fetches).toBe(5);
   });
 
   it("refetches on an unknown kid only after the cooldown", async () => {

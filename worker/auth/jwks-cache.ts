@@ -33,7 +33,8 @@ interface Entry {
   lastAttempt: number;
   /** Discovered from the issuer's metadata, kept until a JWKS fetch fails. */
   discoveredJwksUri: string | null;
-  inflight: Promise<void> | null;
+  /** Fetches under way; while one is, concurrent callers fetch too rather than await it. */
+  fetching: number;
 }
 
 const FETCH_TIMEOUT_MS = 5_000;
@@ -112,7 +113,7 @@ export class JwksCache {
         fetchedAt: Number.NEGATIVE_INFINITY,
         lastAttempt: Number.NEGATIVE_INFINITY,
         discoveredJwksUri: null,
-        inflight: null,
+        fetching: 0,
       };
       this.#entries.set(key, entry);
     }
@@ -120,27 +121,28 @@ export class JwksCache {
   }
 
   #mayFetch(entry: Entry, source: JwksSource): boolean {
-    return entry.inflight !== null || this.#now() - entry.lastAttempt >= source.cooldownMs;
+    return entry.fetching > 0 || this.#now() - entry.lastAttempt >= source.cooldownMs;
   }
 
-  /** One fetch at a time per issuer; concurrent callers share it. Never rejects. */
-  #refresh(entry: Entry, source: JwksSource): Promise<void> {
-    if (entry.inflight) return entry.inflight;
+  /**
+   * Fetches the issuer's keys for this caller. Never rejects. Callers arriving while a fetch is
+   * under way fetch too instead of awaiting it: under workerd, a request awaiting a fetch another
+   * request started would resume in that request's I/O context.
+   */
+  async #refresh(entry: Entry, source: JwksSource): Promise<void> {
     entry.lastAttempt = this.#now();
-    entry.inflight = this.#load(entry, source)
-      .then((jwks) => {
-        entry.resolver = createLocalJWKSet(jwks);
-        entry.keyCount = jwks.keys.length;
-        entry.fetchedAt = this.#now();
-      })
-      .catch((error: unknown) => {
-        entry.discoveredJwksUri = null;
-        this.#onFetchError(source.issuer, error);
-      })
-      .finally(() => {
-        entry.inflight = null;
-      });
-    return entry.inflight;
+    entry.fetching += 1;
+    try {
+      const jwks = await this.#load(entry, source);
+      entry.resolver = createLocalJWKSet(jwks);
+      entry.keyCount = jwks.keys.length;
+      entry.fetchedAt = this.#now();
+    } catch (error) {
+      entry.discoveredJwksUri = null;
+      this.#onFetchError(source.issuer, error);
+    } finally {
+      entry.fetching -= 1;
+    }
   }
 
   async #load(entry: Entry, source: JwksSource): Promise<JSONWebKeySet> {

@@ -105,11 +105,21 @@ export interface ConnectionServiceOptions {
   now?: () => number;
 }
 
+const REFRESH_WAIT_MS = 10_000;
+const REFRESH_POLL_MS = 25;
+const MAX_REFRESHED = 1_024;
+
 export class ConnectionService {
   readonly #options: ConnectionServiceOptions;
   readonly #now: () => number;
-  /** One refresh per credential at a time in this isolate (providers that rotate refresh tokens allow one use). */
-  readonly #refreshing = new Map<string, Promise<TokenSet>>();
+  /**
+   * One refresh per credential at a time in this isolate (providers that rotate refresh tokens
+   * allow one use). Others wait on their own timers and take the finished result, never the
+   * refresh's promise: under workerd, a request awaiting a fetch another request started would
+   * resume in that request's I/O context.
+   */
+  readonly #refreshing = new Set<string>();
+  readonly #refreshed = new Map<string, TokenSet>();
 
   constructor(options: ConnectionServiceOptions) {
     this.#options = options;
@@ -318,16 +328,22 @@ export class ConnectionService {
     record: UserCredentialRecord,
   ): Promise<TokenSet> {
     const key = JSON.stringify([owner.tenant, owner.issuer, owner.subject, server.id]);
-    const running = this.#refreshing.get(key);
-    if (running) return running;
-    const refresh = (async () => {
+    if (this.#refreshing.has(key)) {
+      for (let waited = 0; this.#refreshing.has(key) && waited < REFRESH_WAIT_MS; waited += REFRESH_POLL_MS)
+        await new Promise((resolve) => setTimeout(resolve, REFRESH_POLL_MS));
+      const done = this.#refreshed.get(key);
+      // The other refresh failed or is still stuck: this request tries itself.
+      if (done !== undefined && !this.#refreshing.has(key)) return done;
+    }
+    this.#refreshing.add(key);
+    this.#refreshed.delete(key);
+    try {
       const next = await refreshTokens(this.#client(server), tokens);
       await this.#save(owner, server.id, next, record.userName, record.createdAt);
+      if (this.#refreshed.size >= MAX_REFRESHED) this.#refreshed.clear();
+      // Read only by requests that waited on this refresh (each new refresh drops it first).
+      this.#refreshed.set(key, next);
       return next;
-    })();
-    this.#refreshing.set(key, refresh);
-    try {
-      return await refresh;
     } finally {
       this.#refreshing.delete(key);
     }
