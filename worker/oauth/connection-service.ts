@@ -8,6 +8,7 @@
 // admins (`manage_scopes`) list and revoke anyone's.
 import type { Principal } from "../auth/principal.ts";
 import { GatewayError } from "../http/errors.ts";
+import { waitWhile } from "../platform/wait-while.ts";
 import type { AccessService } from "../registry/access-service.ts";
 import { canSee } from "../registry/visibility.ts";
 import type { OAuthEgressProvider, RegistryStore, ServerRecord } from "../store/registry-store.ts";
@@ -106,7 +107,6 @@ export interface ConnectionServiceOptions {
 }
 
 const REFRESH_WAIT_MS = 10_000;
-const REFRESH_POLL_MS = 25;
 const MAX_REFRESHED = 1_024;
 
 export class ConnectionService {
@@ -329,8 +329,7 @@ export class ConnectionService {
   ): Promise<TokenSet> {
     const key = JSON.stringify([owner.tenant, owner.issuer, owner.subject, server.id]);
     if (this.#refreshing.has(key)) {
-      for (let waited = 0; this.#refreshing.has(key) && waited < REFRESH_WAIT_MS; waited += REFRESH_POLL_MS)
-        await new Promise((resolve) => setTimeout(resolve, REFRESH_POLL_MS));
+      await waitWhile(() => this.#refreshing.has(key), REFRESH_WAIT_MS);
       const done = this.#refreshed.get(key);
       // The other refresh failed or is still stuck: this request tries itself.
       if (done !== undefined && !this.#refreshing.has(key)) return done;

@@ -136,6 +136,11 @@ export function rememberEnded(session: ProxySession): void {
   ended.add(keyOf(session));
 }
 
+/** The session this isolate opened in place of `old`, if any. */
+export function replacementOf(old: ProxySession): ProxySession | null {
+  return replaced.get(keyOf(old)) ?? null;
+}
+
 export function rememberReplacement(old: ProxySession, now: ProxySession): void {
   if (replaced.size >= MAX_REPLACED) replaced.clear();
   replaced.set(keyOf(old), now);

@@ -8,13 +8,14 @@
 // request provably never reached the upstream, so anything may go again;
 // after a failed connection only idempotent methods (protocol/methods.ts) do.
 
+import { waitWhile } from "../platform/wait-while.ts";
 import type { JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { isIdempotentMethod } from "../protocol/methods.ts";
 import { SseParser } from "../protocol/sse.ts";
 import { type Exchange, leasedExchange } from "../upstream/leased-exchange.ts";
 import { fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import { type ProxySession, rememberReplacement } from "./proxy-session.ts";
+import { type ProxySession, rememberReplacement, replacementOf } from "./proxy-session.ts";
 
 const REOPEN_ID = "gw:reopen";
 export const ACCEPT_BOTH = "application/json, text/event-stream";
@@ -29,18 +30,28 @@ export function sessionLost(exchange: Exchange, session: ProxySession | null, me
 }
 
 // One recovery per lost session at a time in this isolate: concurrent
-// requests of the session share the new upstream session.
-const reopening = new Map<string, Promise<ProxySession | null>>();
+// requests of the session use the new upstream session. They wait on their
+// own timers and take the finished replacement, never the recovery's
+// promise: under workerd, a request awaiting a fetch another request started
+// would resume in that request's I/O context.
+const reopening = new Set<string>();
+const REOPEN_WAIT_MS = 30_000;
 
 /** Opens a new upstream session for `lost`; null when the upstream cannot be initialized now. */
-export function reopenSession(ctx: ProxyContext, lost: ProxySession): Promise<ProxySession | null> {
+export async function reopenSession(ctx: ProxyContext, lost: ProxySession): Promise<ProxySession | null> {
   const key = `${ctx.server.id} ${lost.url} ${lost.id}`;
-  let pending = reopening.get(key);
-  if (pending === undefined) {
-    pending = initializeAgain(ctx, lost).finally(() => reopening.delete(key));
-    reopening.set(key, pending);
+  if (reopening.has(key)) {
+    await waitWhile(() => reopening.has(key), Math.max(ctx.server.timeoutMs, REOPEN_WAIT_MS));
+    // The other recovery failed (or is stuck): this request tries itself.
+    const renewed = replacementOf(lost);
+    if (renewed !== null || reopening.has(key)) return renewed;
   }
-  return pending;
+  reopening.add(key);
+  try {
+    return await initializeAgain(ctx, lost);
+  } finally {
+    reopening.delete(key);
+  }
 }
 
 async function initializeAgain(ctx: ProxyContext, lost: ProxySession): Promise<ProxySession | null> {
