@@ -20,6 +20,7 @@ import { canSee } from "../registry/visibility.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
 import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { serveSessionClient } from "./server-mcp-session-bridge.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -84,8 +85,11 @@ export function serverMcpRoutes() {
     if (server instanceof Response) return server;
     // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
     if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
-    const ctx = await exchangeContext(c, server, "streamable-http");
-    return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    // A session client of a server that speaks only 2026-07-28 (routes/server-mcp-session-bridge.ts).
+    return serveSessionClient(c, server, async () => {
+      const ctx = await exchangeContext(c, server, "streamable-http");
+      return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    });
   });
   app.get("/:path/sse", async (c) => {
     const server = await serverFor(c);
