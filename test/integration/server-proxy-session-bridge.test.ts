@@ -20,6 +20,8 @@ const gatewayFetch = (input: string | URL | Request, init?: RequestInit) =>
   exports.default.fetch(input, init);
 
 const BOT_GROUP = "session-bridge-bot";
+/** May open a session on the 2026 server and list, but is granted none of its tools. */
+const VIEWER_GROUP = "session-bridge-viewer";
 let adminToken: string;
 let modernPath: string;
 let bothPath: string;
@@ -47,10 +49,19 @@ beforeAll(async () => {
     document: Record<string, Record<string, unknown>>;
   };
   const document = current.document;
-  document.group_mappings = { ...document.group_mappings, [BOT_GROUP]: ["session-bridge"] };
+  document.group_mappings = {
+    ...document.group_mappings,
+    [BOT_GROUP]: ["session-bridge"],
+    [VIEWER_GROUP]: ["session-bridge-viewer"],
+  };
   document.server_scopes = {
     ...document.server_scopes,
-    "session-bridge": [{ server: modernPath, methods: ["tools/call"], tools: ["ask"] }],
+    "session-bridge": [
+      { server: modernPath, methods: ["initialize", "ping", "tools/list", "tools/call"], tools: ["ask"] },
+    ],
+    "session-bridge-viewer": [
+      { server: modernPath, methods: ["initialize", "ping", "tools/list", "tools/call"], tools: ["not-ask"] },
+    ],
   };
   const replaced = await api("/api/v1/scopes", { method: "PUT", json: document });
   expect(replaced.status, await replaced.clone().text()).toBe(200);
@@ -82,8 +93,9 @@ async function sessionClient(
   return { client, transport };
 }
 
-function textOf(result: { content?: unknown }): string {
-  return ((result.content ?? []) as { text?: string }[]).map((block) => block.text ?? "").join("");
+function textOf(result: unknown): string {
+  const content = (result as { content?: { text?: string }[] }).content ?? [];
+  return content.map((block) => block.text ?? "").join("");
 }
 
 async function listRequest(token: string, sessionId: string): Promise<Response> {
@@ -130,17 +142,14 @@ describe("a session client of a 2026-07-28-only server at /{path}/mcp", () => {
     await client.close();
   });
 
-  it("shows a caller without a grant on the server no tools and never calls the upstream for it", async () => {
+  it("refuses a caller with no grant on the server, as the pass-through does", async () => {
     const outsider = tokenFor(principal({ tenant: "default", groups: ["session-bridge-outsider"] }));
-    let connected: Awaited<ReturnType<typeof sessionClient>> | null = null;
-    try {
-      connected = await sessionClient(outsider);
-    } catch (error) {
-      // The server may not even be visible to this caller: then it cannot open a session at all.
-      expect(String(error)).toMatch(/404|No enabled MCP server/);
-    }
-    if (connected === null) return;
-    const { client } = connected;
+    await expect(sessionClient(outsider)).rejects.toThrow(/-32003|Access denied/);
+  });
+
+  it("shows a caller without the tool's grant none of it, and its call never reaches the upstream", async () => {
+    const viewer = tokenFor(principal({ tenant: "default", groups: [VIEWER_GROUP] }));
+    const { client } = await sessionClient(viewer);
     const asked: unknown[] = [];
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
       asked.push(request.params);
@@ -148,7 +157,7 @@ describe("a session client of a 2026-07-28-only server at /{path}/mcp", () => {
     });
     expect((await client.listTools()).tools).toEqual([]);
     const call = await client.callTool({ name: "ask", arguments: {} }).catch((error: unknown) => error);
-    expect(call instanceof Error || (call as { isError?: boolean }).isError === true).toBe(true);
+    expect(String(call)).toMatch(/-32003|Access denied/);
     // Had the call reached the upstream, its input_required would have asked this client.
     expect(asked).toEqual([]);
     expect((await relayStats()).answers).not.toContainEqual({

@@ -15,7 +15,10 @@ import { isInitializeRequest } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
 import { serverSessionScope, wholeServerScope } from "../aggregated/server-scope.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { isStatelessVersion } from "../protocol/jsonrpc.ts";
+import { pinnedGuard } from "../edge/pinned-guard.ts";
+import { isStatelessVersion, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply } from "../protocol/replies.ts";
+import { prepareOutgoing } from "../proxy/message-rewrite.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { sessionHandshakeFirst, sessionHandshakeRefused } from "../upstream/session-handshake.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
@@ -90,6 +93,8 @@ function readRequest(c: Context<Env_>, raw: Request): Promise<McpRequest> {
 /** Serves the request by the aggregated session leg, scoped to `server` alone. */
 async function bridge(c: Context<Env_>, server: ServerRecord, raw: Request | McpRequest): Promise<Response> {
   const request = raw instanceof McpRequest ? raw : await readRequest(c, raw);
+  const refused = await refusedByServerPolicy(c, server, request);
+  if (refused !== null) return refused;
   return serveAggregated(
     c,
     {
@@ -98,5 +103,34 @@ async function bridge(c: Context<Env_>, server: ServerRecord, raw: Request | Mcp
       sessionScope: serverSessionScope(server.path),
     },
     request,
+  );
+}
+
+/**
+ * The per-server path's own policy and tool pins, decided as the pass-through
+ * decides them (proxy/message-rewrite.ts): every method needs a grant on this
+ * server (`initialize` and `tools/list` too), a held tool is refused. A body
+ * with a refused request is answered here with the refusals and audited as
+ * denied; it never reaches the session, let alone the upstream.
+ */
+async function refusedByServerPolicy(
+  c: Context<Env_>,
+  server: ServerRecord,
+  request: McpRequest,
+): Promise<Response | null> {
+  const messages = request.body?.messages ?? [];
+  if (!messages.some((message) => message.type === "request")) return null;
+  const access = await request.access();
+  const pins = await c.var.services.approvals.pinsFor(server.tenant, server.id);
+  const prepared = prepareOutgoing(messages, pinnedGuard(access.forServer(server.path), pins));
+  if (prepared.refusals.length === 0) return null;
+  request.audit.expect(messages);
+  for (const { id, decision } of prepared.verdicts) {
+    if (id !== null && decision !== null) request.audit.decided(id, decision);
+  }
+  request.audit.record();
+  return jsonRpcReply(
+    request.body?.batch ? prepared.refusals : (prepared.refusals[0] as JsonRpcResponse),
+    200,
   );
 }
