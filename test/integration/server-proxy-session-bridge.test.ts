@@ -25,6 +25,7 @@ const VIEWER_GROUP = "session-bridge-viewer";
 let adminToken: string;
 let modernPath: string;
 let bothPath: string;
+let hintsPath: string;
 /** Two identities of one group granted `ask` on the 2026 server. */
 let botToken: string;
 let otherBotToken: string;
@@ -37,6 +38,13 @@ beforeAll(async () => {
     json: { name: modernPath, path: modernPath, endpoints: [{ url: `${upstreams.relayUrl}/modern` }] },
   });
   expect(modern.status, await modern.clone().text()).toBe(201);
+  // Another 2026-07-28-only upstream (hand-written, resources only): it answers `initialize` with 404/-32601.
+  hintsPath = uniquePath("shints");
+  const hints = await api("/api/v1/servers", {
+    method: "POST",
+    json: { name: hintsPath, path: hintsPath, endpoints: [{ url: `${upstreams.probeUrl}/cache/mcp` }] },
+  });
+  expect(hints.status, await hints.clone().text()).toBe(201);
   // A session-based upstream: its session clients keep the pass-through.
   bothPath = uniquePath("spass");
   const both = await api("/api/v1/servers", {
@@ -177,6 +185,16 @@ describe("a session client of a 2026-07-28-only server at /{path}/mcp", () => {
     // Another identity with the very same grants cannot use it.
     const foreign = await listRequest(otherBotToken, sessionId);
     expect(foreign.status).toBe(404);
+    await client.close();
+  });
+
+  it("reaches an upstream that answers the 2025 handshake with -32601, under its own resource names", async () => {
+    const { client } = await sessionClient(adminToken, hintsPath);
+    const { resources } = await client.listResources();
+    const uri = resources[0]?.uri ?? "";
+    expect(uri).not.toContain("mcpgw://");
+    const read = await client.readResource({ uri });
+    expect(JSON.stringify(read.contents)).toMatch(/read #\d+/);
     await client.close();
   });
 
