@@ -15,6 +15,7 @@ import {
   HeldUpstreamCall,
   type InputExchangeInit,
   type InputStep,
+  type ProgressSink,
 } from "../worker/aggregated/input-exchange.ts";
 import { servableScope } from "../worker/aggregated/server-scope.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
@@ -165,13 +166,13 @@ export class McpSession extends DurableObject<Env> {
   }
 
   /** Starts the upstream call of a 2026 caller that may have to answer input requests (input-exchange.ts). */
-  async startInput(init: InputExchangeInit): Promise<InputStep> {
+  async startInput(init: InputExchangeInit, onProgress?: ProgressSink): Promise<InputStep> {
     const server = await this.services.store.getServer(init.tenant, init.serverId);
     if (!server || this.held) return { kind: "gone" };
     this.held = new HeldUpstreamCall(
       init.caller,
       init.capabilities,
-      (relay) =>
+      (relay, progress) =>
         callUpstream(server, init.request, {
           secrets: secretsFromEnv(this.env),
           lease: {
@@ -181,18 +182,23 @@ export class McpSession extends DurableObject<Env> {
           },
           fetch: this.services.egress.fetch,
           relay,
+          onProgress: progress,
         }),
       init.responses,
     );
-    return this.held.next();
+    return this.held.next(onProgress);
   }
 
   /** The caller's retry with its answers: the next step of the held call. */
-  async resumeInput(caller: string, responses: Record<string, unknown>): Promise<InputStep> {
+  async resumeInput(
+    caller: string,
+    responses: Record<string, unknown>,
+    onProgress?: ProgressSink,
+  ): Promise<InputStep> {
     const held = this.held;
     if (!held || held.caller !== caller || Date.now() > held.expiresAt) return { kind: "gone" };
     held.answer(responses);
-    const step = await held.next();
+    const step = await held.next(onProgress);
     if (step.kind !== "input") this.held = null;
     return step;
   }

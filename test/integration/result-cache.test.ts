@@ -7,8 +7,8 @@
 // catalog refresh. Real clients: the SDK v2 client (2026-07-28) and the
 // 1.x client (session) through a virtual server, and the v2 client on /mcp.
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
-import { gatewayFetch, grantScope, legacyClient, modernClient } from "../support/gateway-clients.ts";
+import { api, devAdminToken, uniquePath } from "../support/api.ts";
+import { grantScope, legacyClient, modernClient, readResource2026 } from "../support/gateway-clients.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
 
 usePrincipalSeam();
@@ -32,35 +32,8 @@ async function reads(uri: string): Promise<number> {
 }
 
 /** The text and the caching hints of one read, as the raw 2026-07-28 wire carries them. */
-async function readRaw(endpoint: string, uri: string, token = adminToken) {
-  const response = await gatewayFetch(`${BASE}${endpoint}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "resources/read",
-      "mcp-name": uri,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "resources/read",
-      params: {
-        uri,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientCapabilities": {},
-        },
-      },
-    }),
-  });
-  const body = await response.text();
-  const json = body.startsWith("{") ? body : (/^data: (.*)$/m.exec(body)?.[1] ?? "{}");
-  const result = (JSON.parse(json) as { result?: Record<string, unknown> }).result ?? {};
-  const contents = (result.contents ?? []) as { text?: string }[];
-  return { text: contents[0]?.text ?? "", ttlMs: result.ttlMs, cacheScope: result.cacheScope };
+function readRaw(endpoint: string, uri: string, token = adminToken) {
+  return readResource2026(endpoint, uri, token);
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@
 //   POST {control}/replicas/{id}/fault        { mode, delayMs?, status? }
 //        mode: "ok" | "kill" | "restart" | "slow" (each answer delayed by delayMs)
 //              | "error" (HTTP status, default 503) | "reset" (read the request, then reset the connection)
+//              | "reset-once" (as "reset" for the next request only, then "ok")
 //              | "reset-mid-stream" (tools/call answers start an SSE stream, then the connection is cut)
 //              | "hang" (never answer)
 //   POST {control}/replicas/{id}/tools        { tools: [...] }        replaces the tool list (catalog changes)
@@ -20,7 +21,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { readBody } from "./http-body.ts";
 
-export type FaultMode = "ok" | "kill" | "restart" | "slow" | "error" | "reset" | "reset-mid-stream" | "hang";
+export type FaultMode =
+  | "ok"
+  | "kill"
+  | "restart"
+  | "slow"
+  | "error"
+  | "reset"
+  | "reset-once"
+  | "reset-mid-stream"
+  | "hang";
 
 interface Replica {
   id: string;
@@ -80,7 +90,8 @@ async function serveMcp(replica: Replica, request: IncomingMessage, response: Se
   }
   const text = await readBody(request);
   replica.stats.requests += 1;
-  if (replica.mode === "reset") {
+  if (replica.mode === "reset" || replica.mode === "reset-once") {
+    if (replica.mode === "reset-once") replica.mode = "ok";
     request.socket.resetAndDestroy();
     return;
   }

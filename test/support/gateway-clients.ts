@@ -71,3 +71,39 @@ export async function grantScope(
   const replaced = await api("/api/v1/scopes", { method: "PUT", json: document });
   expect(replaced.status, await replaced.clone().text()).toBe(200);
 }
+
+/**
+ * One raw 2026-07-28 resources/read at `endpoint` (e.g. `/v/x/mcp`): the text
+ * and the caching hints as the wire carries them. Raw, because the SDK v2
+ * client keeps `ttlMs` results in a cache of its own and would not ask.
+ */
+export async function readResource2026(endpoint: string, uri: string, token: string) {
+  const response = await gatewayFetch(`${BASE}${endpoint}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "resources/read",
+      "mcp-name": uri,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "resources/read",
+      params: {
+        uri,
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientCapabilities": {},
+        },
+      },
+    }),
+  });
+  const body = await response.text();
+  const json = body.startsWith("{") ? body : (/^data: (.*)$/m.exec(body)?.[1] ?? "{}");
+  const result = (JSON.parse(json) as { result?: Record<string, unknown> }).result ?? {};
+  const contents = (result.contents ?? []) as { text?: string }[];
+  return { text: contents[0]?.text ?? "", ttlMs: result.ttlMs, cacheScope: result.cacheScope };
+}

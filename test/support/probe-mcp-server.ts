@@ -10,7 +10,9 @@
 //   POST /slow/mcp       never answers
 //   POST /redirect/mcp   answers 307 to /mcp
 //   POST /cache/mcp      a 2026-07-28 server whose reads carry ttlMs/cacheScope; GET /cache/stats
+//   /answers/...         tools answering in every shape, both generations (answers-upstream.ts)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { answersUpstream } from "./answers-upstream.ts";
 import { cacheHintsUpstream } from "./cache-hints-upstream.ts";
 import { readBody } from "./http-body.ts";
 
@@ -44,6 +46,7 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
   let initializes = 0;
   const sessions = new Set<string>();
   const cacheHints = cacheHintsUpstream();
+  const answerShapes = answersUpstream();
 
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -64,6 +67,7 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
     }
     // A 2026-07-28 server with caching hints (cache-hints-upstream.ts).
     if (url.pathname.startsWith("/cache/")) return cacheHints(request, response, url.pathname);
+    if (url.pathname.startsWith("/answers/")) return answerShapes(request, response, url.pathname);
     if (url.pathname === "/slow/mcp") return; // never answers
     if (url.pathname === "/redirect/mcp") {
       await readBody(request);

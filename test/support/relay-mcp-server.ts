@@ -1,7 +1,7 @@
 // A real session-based (2025) MCP server for the relay tests, built with the
 // SDK 1.x McpServer over Streamable HTTP: it asks its client for input
-// (elicitation), logs, changes its tool list and resources on request, and
-// notices cancellation. What it saw is at GET /stats. Node-only (vitest
+// (elicitation, sampling, roots), also between progress notifications, logs, changes its
+// tool list and resources on request, and notices cancellation. What it saw is at GET /stats. Node-only (vitest
 // global setup).
 //
 //   POST|GET|DELETE /mcp   MCP endpoint, one McpServer per session
@@ -66,6 +66,78 @@ export async function startRelayServer(): Promise<RelayServer> {
         });
         stats.answers.push(answer);
         return { content: [{ type: "text", text: `answer: ${JSON.stringify(answer)}` }] };
+      },
+    );
+    server.registerTool(
+      "progress_ask",
+      {
+        description:
+          "Reports progress 1 and 2 of 4, asks the client for a color (elicitation), reports 3 and 4, answers.",
+      },
+      async (extra) => {
+        const progressToken = extra._meta?.progressToken;
+        const progress = async (value: number) => {
+          if (progressToken === undefined) return;
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress: value, total: 4, message: `step ${value}` },
+          });
+        };
+        await progress(1);
+        await progress(2);
+        const answer = await server.server.elicitInput(
+          {
+            message: "Which color, halfway?",
+            requestedSchema: {
+              type: "object",
+              properties: { color: { type: "string" } },
+              required: ["color"],
+            },
+          },
+          { relatedRequestId: extra.requestId },
+        );
+        stats.answers.push(answer);
+        await progress(3);
+        await progress(4);
+        return { content: [{ type: "text", text: `answer: ${JSON.stringify(answer)}` }] };
+      },
+    );
+    server.registerTool(
+      "ask_abandon",
+      { description: "Asks the client for a color, gives up on the question after 500 ms, answers." },
+      async (extra) => {
+        const outcome = await server.server
+          .elicitInput(
+            {
+              message: "Which color, quickly?",
+              requestedSchema: { type: "object", properties: { color: { type: "string" } } },
+            },
+            { relatedRequestId: extra.requestId, signal: AbortSignal.timeout(500) },
+          )
+          .then(
+            (answer) => `answered: ${JSON.stringify(answer)}`,
+            () => "abandoned",
+          );
+        return { content: [{ type: "text", text: outcome }] };
+      },
+    );
+    server.registerTool(
+      "sample",
+      { description: "Asks the client's model for a completion (sampling) and reports it." },
+      async (extra) => {
+        const answer = await server.server.createMessage(
+          { messages: [{ role: "user", content: { type: "text", text: "Say hi" } }], maxTokens: 16 },
+          { relatedRequestId: extra.requestId },
+        );
+        return { content: [{ type: "text", text: `sampled: ${JSON.stringify(answer)}` }] };
+      },
+    );
+    server.registerTool(
+      "roots",
+      { description: "Asks the client for its roots and reports them." },
+      async (extra) => {
+        const answer = await server.server.listRoots(undefined, { relatedRequestId: extra.requestId });
+        return { content: [{ type: "text", text: `roots: ${JSON.stringify(answer.roots)}` }] };
       },
     );
     server.registerTool(

@@ -41,11 +41,11 @@ export async function forwardUpstream(
   const { context, ...callOptions } = options;
   const relay = context && upstreamRelay(exchange, context, server.path);
   try {
-    // A 2026 caller that can answer input requests: the call is held where its retry can reach it.
-    // A call that asked for progress stays here instead, where its progress can be streamed
-    // (the held call in the Durable Object has no way to stream it yet): it gets progress, not input.
-    const bridged =
-      context && !callOptions.onProgress ? await forwardWithInput(exchange, server, request, context) : null;
+    // A 2026 caller that can answer input requests: the call is held where its retry can reach it;
+    // its progress still streams to this round's response (input-exchange.ts).
+    const bridged = context
+      ? await forwardWithInput(exchange, server, request, context, callOptions.onProgress)
+      : null;
     if (bridged?.kind === "input_required") return bridged.result;
     // 2026-07-28 caching hints honoured (result-cache.ts); policy was decided before this call.
     const outcome =
@@ -117,8 +117,21 @@ export function describeFailure(error: unknown): { kind: string; message: string
   return { kind: "error", message: "the call failed" };
 }
 
+/**
+ * Contexts of plain stateless calls (direct-call.ts: no progress token, no log
+ * level, no capability to bridge): nothing to relay and no input to hold, so
+ * the relay and the input bridge are not even consulted.
+ */
+const plainCalls = new WeakSet<ServerContext>();
+
+export function markPlainCall(ctx: ServerContext): ServerContext {
+  plainCalls.add(ctx);
+  return ctx;
+}
+
 /** Upstream call options for a request: its cancellation, and its progress relayed when the client asked for it. */
 export function relayed(ctx: ServerContext): UpstreamCallOptions {
+  if (plainCalls.has(ctx)) return { signal: ctx.mcpReq.signal };
   const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return { signal: ctx.mcpReq.signal, context: ctx };
   return {

@@ -84,19 +84,20 @@ function atLeast(level: unknown, minimum: LoggingLevel): boolean {
  * of every kind it serves (relayed from its upstreams: the session's
  * standalone stream, or `subscriptions/listen`), resource subscriptions
  * (2025 `resources/subscribe` needs the session; 2026 subscribes on
- * `subscriptions/listen`) and, for a session, `logging/setLevel`.
+ * `subscriptions/listen`) and logging: a session's `logging/setLevel`, a
+ * 2026 request's `io.modelcontextprotocol/logLevel` (without the declared
+ * capability the SDK server refuses to send `notifications/message`).
  */
 export function relayCapabilities(
-  exchange: GatewayExchange,
+  _exchange: GatewayExchange,
   serves: { resources: boolean; prompts: boolean },
 ): ServerCapabilities {
   // Declared from `initialize` on (answered before the session's relay channel exists).
-  const session = exchange.generation === "session";
   return {
     tools: { listChanged: true },
     ...(serves.resources && { resources: { listChanged: true, subscribe: true } }),
     ...(serves.prompts && { prompts: { listChanged: true } }),
-    ...(session && { logging: {} }),
+    logging: {},
   };
 }
 

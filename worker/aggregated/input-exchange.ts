@@ -13,6 +13,12 @@
 //   the upstream and waits for its result or its next request.
 // The object keeps the exchange in memory only: once evicted, or after
 // INPUT_STATE_TTL_MS, the retry is refused and the caller starts over.
+// Progress of the held call (the caller sent a progressToken) travels with
+// the round it happens in: the Worker hands the object a callback for the
+// round (a Workers RPC function stub, live while the round's RPC call runs),
+// so the notifications reach the caller's response stream (SSE) as they
+// arrive and always before the round's result or InputRequiredResult;
+// progress between rounds is kept and sent at the start of the next one.
 import { ProtocolError, type ServerContext } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.ts";
 import { inputExchangeName } from "../platform/durable-objects.ts";
@@ -23,6 +29,7 @@ import {
   UpstreamCallError,
   type UpstreamCallFailure,
   type UpstreamCallResult,
+  type UpstreamProgress,
   type UpstreamRequest,
 } from "../upstream/upstream-call.ts";
 import {
@@ -41,6 +48,11 @@ const GATHER_MS = 20;
 const CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
 /** An upstream's inputRequests key the gateway passes on as is: short and printable. */
 const UPSTREAM_KEY = /^[\w.:-]{1,128}$/;
+/** Progress notifications kept between two rounds at most (the latest ones: progress only grows). */
+export const MAX_HELD_PROGRESS = 64;
+
+/** Where a round's progress goes: the caller's response stream, through the Worker. */
+export type ProgressSink = (progress: UpstreamProgress) => unknown;
 
 export interface InputRequestEntry {
   method: RelayedRequestMethod;
@@ -83,11 +95,19 @@ export class HeldUpstreamCall {
   private fresh = new Set<string>();
   private settled: InputStep | null = null;
   private wake: (() => void) | null = null;
+  /** Progress that arrived while no round was being answered. */
+  private progress: UpstreamProgress[] = [];
+  /** The current round's sink, and its deliveries not yet confirmed. */
+  private sink: ProgressSink | null = null;
+  private delivering: Promise<unknown>[] = [];
 
   constructor(
     readonly caller: string,
     capabilities: RelayedCapabilities,
-    run: (relay: UpstreamRelay) => Promise<UpstreamCallResult>,
+    run: (
+      relay: UpstreamRelay,
+      onProgress: (progress: UpstreamProgress) => void,
+    ) => Promise<UpstreamCallResult>,
     ahead: Record<string, unknown> = {},
   ) {
     // A caller may send answers with its first request (as it could to the upstream directly):
@@ -95,21 +115,37 @@ export class HeldUpstreamCall {
     const early = new Map(Object.entries(ahead).filter(([, response]) => isAnswer(response)));
     const relay: UpstreamRelay = {
       capabilities,
-      request: (method, params, _signal, upstreamKey) =>
-        new Promise((resolve) => {
+      request: (method, params, signal, upstreamKey) =>
+        new Promise((resolve, reject) => {
           const answered = upstreamKey === undefined ? undefined : early.get(upstreamKey);
           if (answered !== undefined) {
             early.delete(upstreamKey as string);
             resolve(answered as Record<string, unknown>);
             return;
           }
+          if (signal.aborted) {
+            reject(new ProtocolError(ErrorCode.RequestCancelled, "request cancelled"));
+            return;
+          }
           const key = this.keyFor(upstreamKey);
-          this.waiting.set(key, { method, params, resolve });
+          const waiting: Waiting = { method, params, resolve };
+          this.waiting.set(key, waiting);
           this.fresh.add(key);
+          // The upstream gave up on its request (notifications/cancelled): nobody is asked for it any more.
+          signal.addEventListener(
+            "abort",
+            () => {
+              if (this.waiting.get(key) !== waiting) return;
+              this.waiting.delete(key);
+              this.fresh.delete(key);
+              reject(new ProtocolError(ErrorCode.RequestCancelled, "request cancelled"));
+            },
+            { once: true },
+          );
           this.wake?.();
         }),
     };
-    run(relay).then(
+    run(relay, (progress) => this.onProgress(progress)).then(
       (outcome) =>
         this.settle({ kind: "result", result: outcome.result, upstreamStatus: outcome.upstreamStatus }),
       (error) => this.settle(errorStep(error)),
@@ -130,8 +166,26 @@ export class HeldUpstreamCall {
     return `input-${this.sequence}`;
   }
 
-  /** The call's result, or the upstream requests the caller has to answer first. */
-  async next(): Promise<InputStep> {
+  /**
+   * The call's result, or the upstream requests the caller has to answer
+   * first. `sink` gets the progress of this round (and any kept since the
+   * last one) before the step is returned.
+   */
+  async next(sink?: ProgressSink): Promise<InputStep> {
+    this.sink = sink ?? null;
+    if (this.sink) for (const progress of this.progress.splice(0)) this.deliver(progress);
+    try {
+      const step = await this.step();
+      // Every progress of the round reaches the caller before the round's answer.
+      await Promise.allSettled(this.delivering);
+      return step;
+    } finally {
+      this.sink = null;
+      this.delivering = [];
+    }
+  }
+
+  private async step(): Promise<InputStep> {
     while (true) {
       if (this.settled) return this.settled;
       if (this.fresh.size > 0) {
@@ -150,6 +204,26 @@ export class HeldUpstreamCall {
       });
       this.wake = null;
     }
+  }
+
+  private onProgress(progress: UpstreamProgress): void {
+    if (this.sink) {
+      this.deliver(progress);
+      return;
+    }
+    this.progress.push(progress);
+    if (this.progress.length > MAX_HELD_PROGRESS) this.progress.shift();
+  }
+
+  private deliver(progress: UpstreamProgress): void {
+    const sink = this.sink;
+    if (!sink) return;
+    // A sink that fails (the caller went away) costs the upstream exchange nothing.
+    this.delivering.push(
+      Promise.resolve()
+        .then(() => sink({ ...progress }))
+        .catch(() => {}),
+    );
   }
 
   /** The caller's answers; requests it left unanswered are asked again. */
@@ -201,6 +275,7 @@ export async function forwardWithInput(
   server: ServerRecord,
   request: UpstreamRequest,
   ctx: ServerContext,
+  onProgress?: ProgressSink,
 ): Promise<BridgedOutcome | null> {
   if (exchange.generation !== "stateless") return null;
   const secret = exchange.config.sessionSecret;
@@ -216,7 +291,7 @@ export async function forwardWithInput(
     const id = secret === null ? null : await openInputState(secret, binding, state);
     if (id === null) throw invalidState();
     const stub = env.MCP_SESSION.getByName(inputExchangeName(id));
-    const step = await stub.resumeInput(binding.caller, ctx.mcpReq.inputResponses ?? {});
+    const step = await stub.resumeInput(binding.caller, ctx.mcpReq.inputResponses ?? {}, onProgress);
     return outcomeOf(step, secret as string, binding, id);
   }
   const capabilities = relayedCapabilities(
@@ -225,15 +300,18 @@ export async function forwardWithInput(
   if (secret === null || Object.keys(capabilities).length === 0) return null;
   const id = randomHex(16);
   const stub = env.MCP_SESSION.getByName(inputExchangeName(id));
-  const step = await stub.startInput({
-    caller: binding.caller,
-    tenant: server.tenant,
-    serverId: server.id,
-    request,
-    principal: exchange.principal,
-    capabilities,
-    ...(ctx.mcpReq.inputResponses && { responses: ctx.mcpReq.inputResponses }),
-  });
+  const step = await stub.startInput(
+    {
+      caller: binding.caller,
+      tenant: server.tenant,
+      serverId: server.id,
+      request,
+      principal: exchange.principal,
+      capabilities,
+      ...(ctx.mcpReq.inputResponses && { responses: ctx.mcpReq.inputResponses }),
+    },
+    onProgress,
+  );
   return outcomeOf(step, secret, binding, id);
 }
 

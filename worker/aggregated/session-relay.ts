@@ -13,7 +13,7 @@
 //   of subscribed resources, from the upstreams the caller may see.
 import type { Transport } from "@modelcontextprotocol/server";
 import { ProtocolError } from "@modelcontextprotocol/server";
-import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
+import { type ClassifiedMessage, ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { formatSseEvent } from "../protocol/sse.ts";
 import type {
   RelayedCapabilities,
@@ -125,7 +125,9 @@ export class SessionRelay {
       for (const [gatewayId, waiting] of this.waiting) {
         if (!ids.includes(waiting.related)) continue;
         this.waiting.delete(gatewayId);
-        waiting.reject(new ProtocolError(-32603, "the request this one belonged to has ended"));
+        waiting.reject(
+          new ProtocolError(ErrorCode.InternalError, "the request this one belonged to has ended"),
+        );
       }
     };
   }
@@ -142,7 +144,11 @@ export class SessionRelay {
         const error = message.error as { code?: number; message?: string; data?: unknown } | undefined;
         if (error) {
           waiting.reject(
-            new ProtocolError(error.code ?? -32603, error.message ?? "the client refused", error.data),
+            new ProtocolError(
+              error.code ?? ErrorCode.InternalError,
+              error.message ?? "the client refused",
+              error.data,
+            ),
           );
         } else waiting.resolve((message.result ?? {}) as Record<string, unknown>);
         continue;
@@ -165,7 +171,7 @@ export class SessionRelay {
   ): Promise<Record<string, unknown>> {
     const related = keyOf(relatedId);
     const transport = this.serving.get(related);
-    if (!transport) throw new ProtocolError(-32603, "the client's request has ended");
+    if (!transport) throw new ProtocolError(ErrorCode.InternalError, "the client's request has ended");
     this.sequence += 1;
     const id = `gw-${this.sequence}`;
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -180,7 +186,7 @@ export class SessionRelay {
       transport
         .send({ jsonrpc: "2.0", method: "notifications/cancelled", params }, { relatedRequestId: relatedId })
         .catch(() => {});
-      waiting.reject(new ProtocolError(-32800, "request cancelled"));
+      waiting.reject(new ProtocolError(ErrorCode.RequestCancelled, "request cancelled"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {

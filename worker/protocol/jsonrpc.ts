@@ -12,6 +12,11 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
+  /**
+   * A relayed request the other side cancelled (notifications/cancelled; LSP's code). MCP sends
+   * no response to a cancelled request, so it only ends the gateway's own waiting handler.
+   */
+  RequestCancelled: -32800,
   /** Implementation-defined range (-32000..-32019): the gateway's own conditions. */
   Forbidden: -32003,
   /** Both MCP SDKs' code for an unknown or expired session (sent with HTTP 404). */

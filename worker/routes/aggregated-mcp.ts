@@ -19,10 +19,13 @@ import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { checkStandardHeaders, versionsOffered } from "../protocol/standard-headers.ts";
+import { isPlainObject } from "../protocol/tool-results.ts";
 import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 
 type Env_ = { Bindings: Env };
+
+const PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 
 /** Session ids the gateway mints: 32 random bytes, hex. Anything else cannot name a session. */
 const SESSION_ID = /^[0-9a-f]{64}$/;
@@ -82,13 +85,27 @@ export async function serveAggregated(
   if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
     return unsupportedVersionOf(request, version);
   }
-  if ((await request.generation()) === "stateless") {
+  if (carriesEnvelopeClaim(request.json) || (await request.generation()) === "stateless") {
     // The 2026-07-28 transport: Mcp-Method/Mcp-Name must match the body (400, -32020), as on /{path}/mcp.
     const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
     if (headerProblem) return jsonRpcReply(headerProblem, 400);
     return serveStateless(exchangeFor(request, "stateless", scope));
   }
   return serveSessionLeg(c.env, request, scope);
+}
+
+/**
+ * A single JSON-RPC request (not `initialize`) whose `_meta` carries the
+ * 2026-07-28 protocol-version claim. The SDK's classifier never routes such a
+ * request to the session (legacy) leg: it is served, or refused, by the
+ * modern path. Saying so here spares the classifier's envelope schema check
+ * on the hot path; everything else still asks the classifier.
+ */
+function carriesEnvelopeClaim(json: unknown): boolean {
+  if (!isPlainObject(json) || !("id" in json) || typeof json.method !== "string") return false;
+  if (json.method === "initialize" || !isPlainObject(json.params)) return false;
+  const meta = json.params._meta;
+  return isPlainObject(meta) && typeof meta[PROTOCOL_VERSION_KEY] === "string";
 }
 
 /** -32022 echoing the request's id, offering the revisions `versionsOffered` names. */

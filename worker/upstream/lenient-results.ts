@@ -32,7 +32,7 @@ export function withResultType(message: JSONRPCMessage): JSONRPCMessage {
  * string, and values in arrays are comma-separated), so a body that matches
  * is several documents, one per line.
  */
-const BETWEEN_DOCUMENTS = /\}[ \t\r]*\n[ \t\r\n]*\{/;
+export const BETWEEN_DOCUMENTS = /\}[ \t\r]*\n[ \t\r\n]*\{/;
 
 /**
  * `fetchFn` reading a POST answer the way a tolerant client does: some

@@ -8,7 +8,6 @@
 // the next.
 
 import { type PriorDiscovery, ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
-import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
 import { deadline } from "../platform/deadline.ts";
@@ -17,6 +16,7 @@ import type { UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
+import { DirectConversation, directRoute } from "./direct-exchange.ts";
 import {
   applyEgress,
   type CallerCredentials,
@@ -116,10 +116,6 @@ export class UpstreamCallError extends Error {
   }
 }
 
-// Loose: the result stays exactly as the upstream sent it; the gateway's own
-// server validates what it finally returns.
-const AnyResult = z.looseObject({});
-
 /** Protocol generation per upstream URL, learnt on first contact, so later calls skip the probe. */
 const verdicts = new Map<string, PriorDiscovery>();
 const MAX_VERDICTS = 1_000;
@@ -214,30 +210,44 @@ async function callReplica(
     return { ok: false, error: new UpstreamCallError("misconfigured", reason), neverReached: false };
   }
 
-  const kept = await keptSessions(server, endpoint, egress, context);
+  const verdict = negotiationFor(endpoint);
+  // A 2026-07-28 upstream keeps no sessions: nothing to lend, keep or key (no credential digest).
+  const stateless = typeof verdict === "object" && verdict.kind === "modern" && !context.sessions;
+  const kept = stateless ? null : await keptSessions(server, endpoint, egress, context);
   const resume = mayResume ? kept?.lend() : undefined;
   // A client session speaks the session generation to an upstream that has both (session-handshake.ts).
   const handshakeFirst = !resume && sessionHandshakeFirst(endpoint.url, context.sessions !== undefined);
-  const connection = new UpstreamConnection(
-    { url: egress.url, transport: endpoint.transport, headers: egress.headers },
-    {
-      signal,
-      negotiation: handshakeFirst ? "legacy" : negotiationFor(endpoint),
-      // Trace context and upstream latency (observability/hooks.ts).
-      fetch: tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path }),
-      ...(resume && { resume }),
-      ...(context.relay && { relay: context.relay }),
-    },
-  );
+  const negotiation = handshakeFirst ? "legacy" : verdict;
+  // A plain call in a known generation skips the SDK client unless the answer needs it (direct-exchange.ts).
+  const route =
+    endpoint.transport === "streamable-http" && !context.relay && !context.onProgress && !handshakeFirst
+      ? directRoute(request, negotiation, resume)
+      : null;
+  // Trace context and upstream latency (observability/hooks.ts).
+  const traced = tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path });
+  const sdkConnection = (fetchFn: typeof fetch) =>
+    new UpstreamConnection(
+      { url: egress.url, transport: endpoint.transport, headers: egress.headers },
+      {
+        signal,
+        negotiation,
+        fetch: fetchFn,
+        ...(resume && { resume }),
+        ...(context.relay && { relay: context.relay }),
+        ...(route?.era === "session" && { idBase: route.idBase }),
+      },
+    );
+  const connection = route
+    ? new DirectConversation(egress, route, { signal, fetch: traced, handover: sdkConnection })
+    : sdkConnection(traced);
   let phase = resume ? request.method : "initialize";
   let keepSession = false;
   try {
     await connection.connect({ signal, timeout: server.timeoutMs });
     if (!handshakeFirst) remember(endpoint, connection.verdict());
     phase = request.method;
-    const result = await connection.client.request(
+    const result = await connection.request(
       { method: request.method, params: request.params },
-      AnyResult,
       {
         signal,
         timeout: server.timeoutMs,

@@ -15,6 +15,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+import { z } from "zod";
 import { deadline, untilAborted } from "../platform/deadline.ts";
 import { defaultingResultType, readingJsonLines } from "./lenient-results.ts";
 import { mapMessages } from "./message-mapping.ts";
@@ -54,7 +55,13 @@ export interface UpstreamConnectionOptions {
   resume?: UpstreamSession;
   /** Bridges the upstream's own requests and notifications to the gateway's caller (upstream-relay.ts). */
   relay?: UpstreamRelay;
+  /** A resumed conversation's id base (`nextIdBase()`), when its first request was already sent for it (direct-exchange.ts). */
+  idBase?: number;
 }
+
+// Loose: the result stays exactly as the upstream sent it; the gateway's own
+// server validates what it finally returns.
+const AnyResult = z.looseObject({});
 
 /** Closing (Streamable HTTP session DELETE) gets this much time. */
 export const CLOSE_BUDGET_MS = 1_000;
@@ -103,7 +110,7 @@ export class UpstreamConnection {
       this.resumed ? options.resume : undefined,
     );
     // Conversations resuming one upstream session may run at the same time: each gets its own ids.
-    const transport = this.resumed ? ownRequestIds(created) : created;
+    const transport = this.resumed ? ownRequestIds(created, options.idBase ?? nextIdBase()) : created;
     // Upstreams that omit the 2026 `resultType` are still understood (lenient-results.ts).
     this.transport = defaultingResultType(transport);
     this.client = new Client(CLIENT_INFO, {
@@ -118,6 +125,14 @@ export class UpstreamConnection {
     if (options.relay) attachRelay(this.client, options.relay);
     // Transport hiccups also surface as rejected requests; reporting them twice helps no one.
     this.client.onerror = () => {};
+  }
+
+  /** Sends one request and waits for its result (as the upstream sent it; the gateway's own server checks what it returns). */
+  request(
+    request: { method: string; params: Record<string, unknown> },
+    options: RequestOptions,
+  ): Promise<Record<string, unknown>> {
+    return this.client.request(request, AnyResult, options);
   }
 
   /** Performs the handshake (none when resuming a session or applying a modern verdict). */
@@ -182,12 +197,17 @@ export class UpstreamConnection {
  */
 const ID_RANGE = 2 ** 20;
 const ID_BASES = 2 ** 30;
-let nextIdBase = 1 + Math.floor(Math.random() * (ID_BASES - 1));
+let idBaseIndex = 1 + Math.floor(Math.random() * (ID_BASES - 1));
 
-function ownRequestIds<T extends Transport>(transport: T): T {
+/** The id base of the next resumed conversation (its first request's id). */
+export function nextIdBase(): number {
   // Bases 1..2^30 times 2^20 stay below 2^53 and above the range a fresh conversation uses.
-  const base = nextIdBase * ID_RANGE;
-  nextIdBase = (nextIdBase % (ID_BASES - 1)) + 1;
+  const base = idBaseIndex * ID_RANGE;
+  idBaseIndex = (idBaseIndex % (ID_BASES - 1)) + 1;
+  return base;
+}
+
+function ownRequestIds<T extends Transport>(transport: T, base: number): T {
   const out = (id: unknown) => (typeof id === "number" && id >= 0 && id < ID_RANGE ? id + base : id);
   const back = (id: unknown) =>
     typeof id === "number" && id >= base && id < base + ID_RANGE ? id - base : id;
