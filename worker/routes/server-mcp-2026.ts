@@ -23,6 +23,19 @@ export function needs2026Bridge(request: Request, server: ServerRecord): boolean
   return sseOnly || !isStatelessVersion(server.catalog.protocolVersion);
 }
 
+/**
+ * True when `request` is a session client's and `server` may speak only
+ * 2026-07-28 (its catalog reports it): routes/server-mcp-session-bridge.ts
+ * decides. Kept here, with the other generation check, so a plain proxied
+ * request runs no code of that module.
+ */
+export function mayNeedSessionBridge(request: Request, server: ServerRecord): boolean {
+  return (
+    !isStatelessVersion(request.headers.get("mcp-protocol-version")) &&
+    isStatelessVersion(server.catalog.protocolVersion)
+  );
+}
+
 /** Serves the request as a virtual server over the whole (approved, visible) catalog of `server`. */
 export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): Promise<Response> {
   const whole = await wholeServerScope(c.var.services, server);

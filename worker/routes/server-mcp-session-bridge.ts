@@ -16,7 +16,7 @@ import type { Context } from "hono";
 import { serverSessionScope, wholeServerScope } from "../aggregated/server-scope.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { pinnedGuard } from "../edge/pinned-guard.ts";
-import { isStatelessVersion, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
+import type { JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { jsonRpcReply } from "../protocol/replies.ts";
 import { prepareOutgoing } from "../proxy/message-rewrite.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
@@ -28,25 +28,20 @@ type Env_ = { Bindings: Env };
 /** Session ids McpSession objects are named by (routes/aggregated-mcp.ts); proxy session tokens never look like this. */
 const BRIDGE_SESSION_ID = /^[0-9a-f]{64}$/;
 
-/** The upstream URL the bridge decision is remembered for, when the server may need the bridge at all. */
-function bridgeCandidate(request: Request, server: ServerRecord): string | null {
-  if (isStatelessVersion(request.headers.get("mcp-protocol-version"))) return null;
-  if (!isStatelessVersion(server.catalog.protocolVersion)) return null;
-  return server.endpoints.find((endpoint) => endpoint.transport === "streamable-http")?.url ?? null;
-}
-
 /**
- * Serves a session client's request to `server`: through the bridge when the
- * server speaks only 2026-07-28 (or the request names a bridge session),
- * otherwise through `passThrough` (the per-server proxy).
+ * Serves a session client's request to `server`, whose catalog reports
+ * 2026-07-28: through the bridge when the server speaks only that (or the
+ * request names a bridge session), otherwise through `passThrough` (the
+ * per-server proxy).
  */
 export async function serveSessionClient(
   c: Context<Env_>,
   server: ServerRecord,
   passThrough: () => Promise<Response>,
 ): Promise<Response> {
-  const url = bridgeCandidate(c.req.raw, server);
-  if (url === null) return passThrough();
+  // The server may speak only 2026-07-28 (routes/server-mcp-2026.ts `mayNeedSessionBridge`).
+  const url = server.endpoints.find((endpoint) => endpoint.transport === "streamable-http")?.url;
+  if (url === undefined) return passThrough();
   const sessionId = c.req.raw.headers.get("mcp-session-id");
   if (sessionId !== null) {
     // A bridge session: its object answers (404 for an unknown or another caller's id).
