@@ -18,7 +18,9 @@ import {
   type ProgressSink,
 } from "../worker/aggregated/input-exchange.ts";
 import { servableScope } from "../worker/aggregated/server-scope.ts";
+import { sessionToolCall } from "../worker/aggregated/session-call.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
+import { SessionStreams } from "../worker/aggregated/session-streams.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
@@ -69,6 +71,8 @@ export class McpSession extends DurableObject<Env> {
   private upstream = new Map<string, StoredUpstreamSession>();
   /** In memory only: requests in flight, the standalone stream, subscriptions (see docs/architecture.md). */
   private relay: SessionRelay | null = null;
+  /** In memory only: the session's resumable POST streams (session-streams.ts). */
+  private readonly streams = new SessionStreams();
   /** An object named `input:{id}` holds one upstream exchange waiting for a 2026 caller's input. */
   private held: HeldUpstreamCall | null = null;
   private readonly services: Services;
@@ -123,18 +127,23 @@ export class McpSession extends DurableObject<Env> {
     const record = await this.ownedBy(snapshot.principal, virtual);
     if (!record) return sessionNotFound();
     await this.touch(record);
+    const request = this.request(snapshot);
+    const headers = request.http.headers;
     // Within a session only the negotiated version is spoken (no header: the client predates it).
-    const version = new Headers(snapshot.headers).get("mcp-protocol-version");
+    const version = headers.get("mcp-protocol-version");
     if (version !== null && version !== record.protocolVersion) {
       return unsupportedVersion(version, [record.protocolVersion]);
     }
     const relay = this.relayOf(record);
-    const request = this.request(snapshot);
     const exchange = await this.exchange(request, record.id, virtual);
     if (!exchange) return sessionNotFound();
     if (snapshot.method === "GET") {
+      if (!(headers.get("accept") ?? "").includes("text/event-stream"))
+        return new Response(null, { status: 406 });
+      // A stream of this session closed before its answer, resumed after the last event the client saw.
+      const lastEventId = headers.get("last-event-id");
+      if (lastEventId !== null) return this.streams.resume(lastEventId) ?? unknownEvent();
       // The standalone stream: list changes and resource updates of the upstreams the caller may see.
-      if (!acceptsEventStream(snapshot)) return new Response(null, { status: 406 });
       const { response, ended } = relay.openStream();
       relay.relisten = () => {
         listenForClient(exchange, relay, ended).catch(() => {});
@@ -148,9 +157,13 @@ export class McpSession extends DurableObject<Env> {
       relay.deliver(messages);
       return new Response(null, { status: 202 });
     }
+    // A plain tools/call is answered without a per-request SDK server (session-call.ts).
+    const direct = sessionToolCall(exchange, { streams: this.streams, relay });
+    if (direct) return direct;
     return serveSessionRequest(exchange, {
       json: false,
       serving: (transport) => relay.serve(transport, messages),
+      streams: this.streams,
     });
   }
 
@@ -251,6 +264,7 @@ export class McpSession extends DurableObject<Env> {
     const upstream = [...this.upstream.values()];
     this.relay?.closeStream();
     this.relay = null;
+    this.streams.clear();
     this.record = null;
     this.upstream.clear();
     await this.ctx.storage.deleteAlarm();
@@ -303,7 +317,10 @@ export class McpSession extends DurableObject<Env> {
       generation: "session",
       sessionId,
       upstreamSessions: this.upstreamStore(),
-      ...(this.relay && { clientChannel: this.relay.channel() }),
+      ...(this.relay && {
+        // An upstream that closes a call's stream to be polled has the client's stream shed too.
+        clientChannel: { ...this.relay.channel(), shed: (id, reconnect) => this.streams.shed(id, reconnect) },
+      }),
       ...scope,
     });
   }
@@ -354,8 +371,13 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, space), key.slice(space + 1)];
 }
 
-function acceptsEventStream(snapshot: IngressSnapshot): boolean {
-  return (new Headers(snapshot.headers).get("accept") ?? "").includes("text/event-stream");
+/** A Last-Event-ID that names no stream kept by this session (never one of another session's). */
+function unknownEvent(): Response {
+  return jsonRpcError(
+    400,
+    ErrorCode.InvalidRequest,
+    "Bad Request: Last-Event-ID names no resumable stream of this session",
+  );
 }
 
 interface InitializeParams {

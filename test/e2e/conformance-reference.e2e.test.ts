@@ -40,20 +40,15 @@ const KNOWN_PATH_GAPS: Record<Requirements, string[]> = {
 };
 
 /**
- * Checks that pass directly but not through a virtual server, with their cause:
- * the session's own POST streams are not resumable (no priming event id, no
- * `retry`, no Last-Event-ID replay): each POST of a session is served by a
- * fresh transport in the McpSession object with no event store (owner of the
- * session transport: w3-agg, aggregated/gateway-serving.ts).
+ * Checks that pass directly but not through a virtual server: none. (The
+ * `server-sse-polling` checks pass since the McpSession object's POST
+ * streams are resumable: priming event with `retry`, the client's stream
+ * shed when the upstream's is, Last-Event-ID replay; session-streams.ts.)
  * (logging/setLevel, resources/subscribe and unsubscribe, relayed by w3-relay,
  * pass since the merge of w3-relay and w3-conf.)
  */
 const RELAY_GAPS: Record<Requirements, string[]> = {
-  "2025-11-25": [
-    "server-sse-polling/server-sse-disconnect-resume",
-    "server-sse-polling/server-sse-priming-event",
-    "server-sse-polling/server-sse-retry-field",
-  ],
+  "2025-11-25": [],
   "2026-07-28": [],
 };
 

@@ -13,6 +13,7 @@ import {
   waitFor,
 } from "../../scripts/processes.ts";
 import { startFaultFleet } from "./fault-fleet.ts";
+import { startPollingServer } from "./polling-mcp-server.ts";
 import { startProbeServer } from "./probe-mcp-server.ts";
 import { startRelayServer } from "./relay-mcp-server.ts";
 
@@ -33,6 +34,8 @@ export interface Upstreams {
   faultFleetUrl: string;
   /** Base URL of the relay server (test/support/relay-mcp-server.ts); its MCP endpoint is `${relayUrl}/mcp`. */
   relayUrl: string;
+  /** Base URL of the polling server (test/support/polling-mcp-server.ts); its MCP endpoint is `${pollingUrl}/mcp`. */
+  pollingUrl: string;
 }
 
 declare module "vitest" {
@@ -66,6 +69,7 @@ export default async function setup(project: TestProject) {
     startProbeServer(),
   ]);
   const relay = await startRelayServer();
+  const polling = await startPollingServer();
   project.provide("upstreams", {
     everythingStreamableUrl: streamable.url,
     everythingSseUrl: sse.url,
@@ -75,6 +79,7 @@ export default async function setup(project: TestProject) {
     faultFleetUrl: fleet.url,
     poolProbeUrl: poolProbe.url,
     relayUrl: relay.url,
+    pollingUrl: polling.url,
   });
   return async () => {
     await Promise.all([
@@ -86,6 +91,7 @@ export default async function setup(project: TestProject) {
       fleet.close(),
       poolProbe.close(),
       relay.close(),
+      polling.close(),
     ]);
   };
 }

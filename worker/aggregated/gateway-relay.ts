@@ -52,8 +52,11 @@ export function upstreamRelay(
   const channel = exchange.clientChannel;
   const minimum = exchange.generation === "stateless" ? requestLogLevel(ctx) : "debug";
   if (!channel && minimum === null) return undefined;
+  const shed = channel?.shed;
   return {
     capabilities: channel?.capabilities ?? {},
+    // The upstream closed the call's stream to be polled: the session client's is closed too (SEP-1699).
+    ...(shed && { polling: (reconnect: () => void) => shed(ctx.mcpReq.id, reconnect) }),
     request: (method, params, signal) => {
       if (!channel) throw new ProtocolError(ErrorCode.InvalidRequest, `the client cannot answer ${method}`);
       return channel.request(ctx.mcpReq.id, method, params, signal);

@@ -14,11 +14,12 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
-import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { directToolCall } from "./direct-call.ts";
-import { GatewayExchange } from "./gateway-exchange.ts";
+import { afterBody, GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
 import { type ListenFilter, listenFilter, UpstreamEventBus } from "./listen-relay.ts";
+import { SESSION_STREAM_RETRY_MS, type SessionStreams } from "./session-streams.ts";
 
 const EXCHANGE_KEY = "mcpGatewayExchange";
 
@@ -81,22 +82,41 @@ export async function serveStateless(exchange: GatewayExchange): Promise<Respons
   return exchange.recordAfter(response);
 }
 
+/** How the session object serves one request of its client (see mcp-session.ts). */
+export interface SessionServing {
+  /** One JSON answer (used for `initialize`, whose result the session reads) instead of SSE. */
+  json: boolean;
+  /** The session's relay reaches this transport while it serves (session-relay.ts); returns the release. */
+  serving?: (transport: WebStandardStreamableHTTPServerTransport) => () => void;
+  /** The session's resumable streams (session-streams.ts): the answer opens with a priming event and can be resumed. */
+  streams?: SessionStreams;
+}
+
 /**
  * One request of a session-based (2025-era) client. `json` answers with a
- * single JSON body (used for `initialize`, whose result the session reads);
- * otherwise requests are answered as SSE so progress can stream.
+ * single JSON body; otherwise requests are answered as SSE so progress can
+ * stream, on a resumable stream of the session when `streams` is given: if
+ * the stream is shed before the answer (session-streams.ts), the call goes on
+ * and the server is closed only once it is answered.
  */
 export async function serveSessionRequest(
   exchange: GatewayExchange,
-  options: { json: boolean; serving?: (transport: WebStandardStreamableHTTPServerTransport) => () => void },
+  options: SessionServing,
 ): Promise<Response> {
   noteRequests(exchange);
   const { request } = exchange;
   const server = serverFor(exchange);
-  const transport = new WebStandardStreamableHTTPServerTransport({
+  const ids = requestIds(exchange);
+  const stream = !options.json && ids.length > 0 ? options.streams?.open(ids) : undefined;
+  const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: options.json,
     maxRequestBodySize: exchange.config.maxBodyBytes,
+    ...(stream && {
+      // Closing any request's stream closes the POST's one stream.
+      eventStore: stream.eventStore(() => transport.closeSSEStream(ids[0] as JsonRpcId)),
+      retryInterval: SESSION_STREAM_RETRY_MS,
+    }),
   });
   transport.onerror = (error) => logError("mcp_session_transport_error", error);
   await server.connect(transport);
@@ -106,10 +126,30 @@ export async function serveSessionRequest(
     authInfo: authInfoFor(exchange),
     ...(request.json !== undefined && { parsedBody: request.json }),
   });
-  return exchange.recordAfter(response, () => {
+  const finished = () => {
+    exchange.record();
     release?.();
     server.close().catch(() => {});
+    stream?.end();
+  };
+  if (!stream || !response.body) {
+    stream?.end();
+    return exchange.recordAfter(response, () => {
+      release?.();
+      server.close().catch(() => {});
+    });
+  }
+  // A shed stream's call goes on after the client's answer ended: audit and close once it is answered.
+  const body = afterBody(response.body, () => {
+    stream.postEnded().then(finished, finished);
   });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+/** The ids of the body's JSON-RPC requests. */
+function requestIds(exchange: GatewayExchange): JsonRpcId[] {
+  const messages = exchange.request.body?.messages ?? [];
+  return messages.flatMap((entry) => (entry.type === "request" ? [entry.message.id] : []));
 }
 
 /** The exchange's own server (a virtual server's), else the aggregated gateway server. */

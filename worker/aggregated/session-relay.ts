@@ -36,6 +36,8 @@ export interface ClientChannel {
   notify(serverPath: string, notice: UpstreamNotice): void;
   /** Resource URIs (as the client names them) the client subscribed to. */
   subscriptions: Set<string>;
+  /** Closes the client's stream of request `relatedId` while its call goes on (session-streams.ts); `reconnect` runs when the client resumes. */
+  shed?(relatedId: JsonRpcId, reconnect: () => void): boolean;
 }
 
 /** List changes within this window reach the client as one notification per kind. */

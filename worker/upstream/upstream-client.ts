@@ -9,6 +9,7 @@ import {
   Client,
   type JSONRPCMessage,
   type PriorDiscovery,
+  type ReconnectionScheduler,
   type RequestOptions,
   SSEClientTransport,
   StreamableHTTPClientTransport,
@@ -108,6 +109,7 @@ export class UpstreamConnection {
       target,
       readingJsonLines(this.observed.fetch),
       this.resumed ? options.resume : undefined,
+      options.relay?.polling,
     );
     // Conversations resuming one upstream session may run at the same time: each gets its own ids.
     const transport = this.resumed ? ownRequestIds(created, options.idBase ?? nextIdBase()) : created;
@@ -250,6 +252,7 @@ function createTransport(
   target: UpstreamTarget,
   fetchFn: ObservedFetch["fetch"],
   resume: UpstreamSession | undefined,
+  polling: UpstreamRelay["polling"],
 ): Transport {
   const url = new URL(target.url);
   const requestInit: RequestInit | undefined = target.headers ? { headers: target.headers } : undefined;
@@ -261,8 +264,28 @@ function createTransport(
     fetch: fetchFn,
     requestInit,
     reconnectionOptions: POST_STREAM_RECONNECT,
+    ...(polling && { reconnectionScheduler: pollingScheduler(polling) }),
     ...(resume && { sessionId: resume.sessionId, protocolVersion: resume.protocolVersion }),
   });
+}
+
+/** Reconnects a closed stream at the upstream's pace, or at once when the relay's caller asks (upstream-relay.ts `polling`). */
+function pollingScheduler(polling: NonNullable<UpstreamRelay["polling"]>): ReconnectionScheduler {
+  return (reconnect, delay) => {
+    let pending = true;
+    const now = () => {
+      if (!pending) return;
+      pending = false;
+      clearTimeout(timer);
+      reconnect();
+    };
+    const timer = setTimeout(now, delay);
+    polling(now);
+    return () => {
+      pending = false;
+      clearTimeout(timer);
+    };
+  };
 }
 
 /** Ends an upstream session that no conversation holds any more (DELETE), best effort, within `budgetMs`. */

@@ -42,6 +42,12 @@ export interface UpstreamRelay {
   ): Promise<Record<string, unknown>>;
   /** A notification of the upstream (progress excepted: that is the call's own relay). */
   notify?(notice: UpstreamNotice): void;
+  /**
+   * The upstream closed the call's stream before its answer, to be polled
+   * (SEP-1699): the SDK reconnects at the upstream's `retry` pace, or at once
+   * when the caller calls `reconnect` (it came back for the answer).
+   */
+  polling?(reconnect: () => void): void;
 }
 
 /**

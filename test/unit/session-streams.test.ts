@@ -1,0 +1,151 @@
+// The session's resumable streams (aggregated/session-streams.ts) on their
+// own: what a resume replays, and the memory bounds (streams and bytes kept
+// per session, nothing kept for a stream its client is connected to).
+import { describe, expect, it } from "vitest";
+import {
+  MAX_DETACHED_STREAMS,
+  MAX_KEPT_BYTES,
+  SESSION_STREAM_RETRY_MS,
+  type SessionStream,
+  SessionStreams,
+} from "../../worker/aggregated/session-streams.ts";
+import { type SseEvent, SseParser } from "../../worker/protocol/sse.ts";
+
+const decoder = new TextDecoder();
+
+/** A stream written by the gateway (as the direct path does) and its reader. */
+function opened(streams: SessionStreams, id: number) {
+  const stream = streams.open([id]);
+  const reader = stream.readable(true).getReader();
+  return { stream, reader };
+}
+
+async function nextEvents(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<SseEvent[]> {
+  const { value } = await reader.read();
+  return new SseParser().push(decoder.decode(value));
+}
+
+async function allEvents(response: Response): Promise<SseEvent[]> {
+  const parser = new SseParser();
+  const text = await response.text();
+  return [...parser.push(text), ...parser.end()];
+}
+
+function log(data: string) {
+  return { jsonrpc: "2.0" as const, method: "notifications/message", params: { level: "info", data } };
+}
+
+function answer(id: number, text: string) {
+  return { jsonrpc: "2.0" as const, id, result: { content: [{ type: "text", text }] } };
+}
+
+/** Sheds `stream`'s request `id` and returns the id of the last event its client saw. */
+async function primedAndShed(
+  streams: SessionStreams,
+  id: number,
+): Promise<{ stream: SessionStream; last: string }> {
+  const { stream, reader } = opened(streams, id);
+  const [priming] = await nextEvents(reader);
+  expect(streams.shed(id)).toBe(true);
+  expect((await reader.read()).done).toBe(true);
+  return { stream, last: priming?.id as string };
+}
+
+describe("session streams", () => {
+  it("primes a stream with an id, empty data and the retry", async () => {
+    const streams = new SessionStreams();
+    const { reader } = opened(streams, 1);
+    const [priming] = await nextEvents(reader);
+    expect(priming).toMatchObject({ data: "", retry: String(SESSION_STREAM_RETRY_MS) });
+    expect(priming?.id).toMatch(/^[0-9a-f]{12}\.1\.\d+$/);
+  });
+
+  it("replays what was sent after the Last-Event-ID, then the rest live, and ends with the answer", async () => {
+    const streams = new SessionStreams();
+    const { stream, reader } = opened(streams, 1);
+    await nextEvents(reader);
+    stream.send(log("live"));
+    const [live] = await nextEvents(reader);
+    expect(streams.shed(1)).toBe(true);
+    stream.send(log("while away"));
+    let reconnected = 0;
+    expect(streams.shed(1, () => (reconnected += 1))).toBe(true);
+    const resumed = streams.resume(live?.id as string) as Response;
+    expect(reconnected).toBe(1);
+    stream.send(answer(1, "done"));
+    const events = await allEvents(resumed);
+    expect(events.map((event) => JSON.parse(event.data))).toEqual([log("while away"), answer(1, "done")]);
+    // Delivered: nothing is kept for it any more.
+    expect(streams.resume(live?.id as string)).toBeNull();
+  });
+
+  it("keeps an answer that arrives while the client is away until it resumes", async () => {
+    const streams = new SessionStreams();
+    const { stream, last } = await primedAndShed(streams, 3);
+    stream.send(answer(3, "kept"));
+    stream.end();
+    const events = await allEvents(streams.resume(last) as Response);
+    expect(events.map((event) => JSON.parse(event.data))).toEqual([answer(3, "kept")]);
+  });
+
+  it("cannot shed a stream that was not primed, nor one already answered", async () => {
+    const streams = new SessionStreams();
+    const unprimed = streams.open([1]);
+    unprimed.readable(false);
+    expect(streams.shed(1)).toBe(false);
+    const { stream, reader } = opened(streams, 2);
+    await nextEvents(reader);
+    stream.send(answer(2, "done"));
+    expect(streams.shed(2)).toBe(false);
+  });
+
+  it("never resumes an id of another session instance, or one it cannot read", async () => {
+    const mine = new SessionStreams();
+    const other = new SessionStreams();
+    const { last } = await primedAndShed(other, 1);
+    expect(mine.resume(last)).toBeNull();
+    expect(mine.resume("not-an-event-id")).toBeNull();
+    expect(other.resume(last)).not.toBeNull();
+  });
+
+  it(`keeps at most ${MAX_DETACHED_STREAMS} streams without a client, forgetting the oldest`, async () => {
+    const streams = new SessionStreams();
+    const shed: { stream: SessionStream; last: string }[] = [];
+    for (let id = 1; id <= MAX_DETACHED_STREAMS + 1; id++) shed.push(await primedAndShed(streams, id));
+    expect(streams.resume(shed[0]?.last as string)).toBeNull();
+    expect(streams.resume(shed[1]?.last as string)).not.toBeNull();
+    expect(streams.resume(shed.at(-1)?.last as string)).not.toBeNull();
+  });
+
+  it(`keeps at most ${MAX_KEPT_BYTES} bytes of events, forgetting the oldest stream first`, async () => {
+    const streams = new SessionStreams();
+    const first = await primedAndShed(streams, 1);
+    const second = await primedAndShed(streams, 2);
+    const half = "x".repeat(MAX_KEPT_BYTES / 2);
+    first.stream.send(log(half));
+    second.stream.send(log(half));
+    expect(streams.resume(first.last)).toBeNull();
+    const events = await (async () => {
+      const response = streams.resume(second.last) as Response;
+      second.stream.send(answer(2, "done"));
+      return allEvents(response);
+    })();
+    expect(events.map((event) => JSON.parse(event.data).params?.data ?? "answer")).toEqual([half, "answer"]);
+  });
+
+  it("keeps nothing of a stream its client is connected to", async () => {
+    const streams = new SessionStreams();
+    const { stream, reader } = opened(streams, 1);
+    const [priming] = await nextEvents(reader);
+    // Far more than the byte bound, all written live: nothing is evicted, nothing kept.
+    const big = "y".repeat(MAX_KEPT_BYTES / 4);
+    for (let i = 0; i < 8; i++) {
+      stream.send(log(big));
+      await nextEvents(reader);
+    }
+    expect(streams.shed(1)).toBe(true);
+    stream.send(answer(1, "done"));
+    const events = await allEvents(streams.resume(priming?.id as string) as Response);
+    expect(events.map((event) => JSON.parse(event.data))).toEqual([answer(1, "done")]);
+  });
+});

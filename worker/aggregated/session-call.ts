@@ -1,0 +1,199 @@
+// The hot path of a session-based client (2025-era) of the aggregated
+// endpoint: a lone `tools/call` is answered inside the McpSession object by
+// the gateway's own handlers (gateway-handlers.ts: the same policy, catalog,
+// pinning and upstream call) without building an SDK server and transport
+// for the request. The answer is the SSE stream the SDK would write, on the
+// session's resumable streams (session-streams.ts: priming event, event ids,
+// shed and resumed like any other stream); what the call relays on the way
+// (progress, upstream log messages, the upstream's requests to the client
+// and the client's cancellation) goes through the session's relay on the
+// same stream, as with the SDK's transport. The result is validated and the
+// errors encoded as the SDK's server does for the 2025 revisions. Anything
+// else (another method, a batch, params the SDK would have to refuse, a
+// virtual server's own server) returns null and goes to the SDK
+// (gateway-serving.ts).
+import {
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  type JSONRPCMessage,
+  ProtocolError,
+  type ServerContext,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  specTypeSchemas,
+  type Transport,
+} from "@modelcontextprotocol/server";
+import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
+import { afterBody, type GatewayExchange } from "./gateway-exchange.ts";
+import { GatewayHandlers } from "./gateway-handlers.ts";
+import type { SessionRelay } from "./session-relay.ts";
+import type { SessionStream, SessionStreams } from "./session-streams.ts";
+
+type Fields = Record<string, unknown>;
+
+/** The SDK's interval of SSE comments that keep a quiet stream open through proxies. */
+const KEEP_ALIVE_MS = 15_000;
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};
+const PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
+/** The SDK 2025 codec answers the 2026 "resource not found" code as invalid params. */
+const RESOURCE_NOT_FOUND = -32002;
+
+interface PlainCall {
+  id: JsonRpcId;
+  name: string;
+  args: Fields;
+  meta: Fields | undefined;
+}
+
+export interface SessionCallDeps {
+  streams: SessionStreams;
+  relay: SessionRelay;
+}
+
+/** The answer to a plain tools/call of a session client, or null when the SDK must serve the request. */
+export function sessionToolCall(exchange: GatewayExchange, deps: SessionCallDeps): Response | null {
+  const call = exchange.createServer ? null : plainCall(exchange);
+  return call && answer(exchange, call, deps);
+}
+
+/** The call when the body is one well-formed tools/call the SDK would accept as is. */
+function plainCall(exchange: GatewayExchange): PlainCall | null {
+  const { request } = exchange;
+  const body = request.body;
+  if (request.method !== "POST" || request.bodyError !== null || !body || body.batch) return null;
+  const [first, ...rest] = body.messages;
+  if (!first || rest.length > 0 || first.type !== "request" || first.message.method !== "tools/call") {
+    return null;
+  }
+  // The SDK answers 406 to a client that does not take both.
+  const accept = request.http.headers.get("accept") ?? "";
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return null;
+  const params = first.message.params;
+  if (!isPlain(params) || typeof params.name !== "string") return null;
+  if (Object.keys(params).some((key) => !PARAM_KEYS.has(key))) return null;
+  const args = params.arguments ?? {};
+  const meta = params._meta;
+  if (!isPlain(args) || (meta !== undefined && !plainMeta(meta))) return null;
+  return { id: first.message.id, name: params.name, args, meta: meta as Fields | undefined };
+}
+
+/** `_meta` with at most a progress token (anything else is the SDK's to read). */
+function plainMeta(meta: unknown): boolean {
+  if (!isPlain(meta)) return false;
+  const keys = Object.keys(meta);
+  if (keys.some((key) => key !== "progressToken")) return false;
+  const token = meta.progressToken;
+  return token === undefined || typeof token === "string" || typeof token === "number";
+}
+
+function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Response {
+  const { request } = exchange;
+  const messages = request.body?.messages ?? [];
+  exchange.expect(messages);
+  const stream = deps.streams.open([call.id]);
+  const abort = new AbortController();
+  const body = stream.readable(primes(request.http.headers.get("mcp-protocol-version")), () =>
+    abort.abort(new ProtocolError(ErrorCode.InternalError, "the client went away")),
+  );
+  // The relay reaches the client on this stream while the call runs (session-relay.ts).
+  const release = deps.relay.serve(streamTransport(stream, call.id, abort), messages);
+  const keepAlive = setInterval(() => stream.comment("keepalive"), KEEP_ALIVE_MS);
+  run(exchange, call, stream, abort.signal).finally(() => {
+    clearInterval(keepAlive);
+    stream.closePost();
+  });
+  const finished = () => {
+    exchange.record();
+    release();
+    stream.end();
+  };
+  // A shed stream's call goes on after the client's answer ended: audit once it is answered.
+  const answerBody = afterBody(body, () => {
+    stream.postEnded().then(finished, finished);
+  });
+  return new Response(answerBody, { status: 200, headers: SSE_HEADERS });
+}
+
+/** Calls the tool and writes its answer on the stream (nothing once the call was aborted, as the SDK). */
+async function run(
+  exchange: GatewayExchange,
+  call: PlainCall,
+  stream: SessionStream,
+  signal: AbortSignal,
+): Promise<void> {
+  // What the handlers read of the SDK's request context.
+  const ctx = {
+    mcpReq: {
+      id: call.id,
+      method: "tools/call",
+      signal,
+      _meta: call.meta,
+      envelope: undefined,
+      requestState: () => undefined,
+      inputResponses: undefined,
+      notify: async (notification: { method: string; params?: Fields }) => {
+        stream.send({ jsonrpc: "2.0", ...notification } as JSONRPCMessage);
+      },
+    },
+  } as unknown as ServerContext;
+  let reply: JSONRPCMessage;
+  try {
+    const result = await new GatewayHandlers(exchange).callTool(call.name, call.args, ctx);
+    reply = { jsonrpc: "2.0", id: call.id, result: validatedResult(result) } as JSONRPCMessage;
+  } catch (error) {
+    reply = { jsonrpc: "2.0", id: call.id, error: encodedError(error) } as JSONRPCMessage;
+  }
+  if (signal.aborted) return;
+  stream.send(reply);
+}
+
+/** As the SDK's tools/call wrapper: a content-less result gets `content: []`, then the result schema. */
+function validatedResult(result: unknown): Fields {
+  const normalized = isPlain(result) && result.content === undefined ? { ...result, content: [] } : result;
+  const checked = specTypeSchemas.CallToolResult["~standard"].validate(normalized);
+  if (checked.issues) {
+    const problems = checked.issues.map((issue) => issue.message).join("; ");
+    throw new ProtocolError(ErrorCode.InvalidParams, `Invalid tools/call result: ${problems}`);
+  }
+  return checked.value as Fields;
+}
+
+/** A handler's failure as the SDK's server encodes it for the 2025 revisions. */
+function encodedError(error: unknown): Fields {
+  const thrown = (error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
+  const code = Number.isSafeInteger(thrown.code) ? (thrown.code as number) : ErrorCode.InternalError;
+  return {
+    code: code === RESOURCE_NOT_FOUND ? ErrorCode.InvalidParams : code,
+    message: typeof thrown.message === "string" ? thrown.message : "Internal error",
+    ...(thrown.data !== undefined && { data: thrown.data }),
+  };
+}
+
+/** Whether the answer opens with a priming event: the SDK's rule (a supported revision from 2025-11-25 on). */
+function primes(header: string | null): boolean {
+  const version = header ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  return SUPPORTED_PROTOCOL_VERSIONS.includes(version) && version >= "2025-11-25";
+}
+
+/**
+ * What the session's relay needs of a transport: sending on the call's
+ * stream, and the client's cancellation of the call (it aborts the call).
+ */
+function streamTransport(stream: SessionStream, id: JsonRpcId, abort: AbortController): Transport {
+  return {
+    start: async () => {},
+    close: async () => {},
+    send: async (message) => stream.send(message),
+    onmessage: (message: JSONRPCMessage) => {
+      const record = message as { method?: string; params?: { requestId?: JsonRpcId; reason?: unknown } };
+      if (record.method !== "notifications/cancelled" || record.params?.requestId !== id) return;
+      abort.abort(new ProtocolError(ErrorCode.InternalError, String(record.params.reason ?? "cancelled")));
+    },
+  } as Transport;
+}
+
+function isPlain(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,423 @@
+// Resumable response streams of a session-based client (Streamable HTTP,
+// 2025-11-25, SEP-1699), held by its McpSession Durable Object: every POST
+// stream of the session opens with a priming event (an event id, empty data
+// and a `retry` field) and numbers its events, so that when the gateway
+// closes a stream in the middle of a call (the upstream closed its own for
+// polling, or any other reason to shed a long call) the call goes on in the
+// object, and the client's GET with `Last-Event-ID` gets what it missed, then
+// the rest of the stream live, up to the result.
+// Memory stays bounded: events are kept only while a stream has no client
+// connection (live events are written, not kept), per session at most
+// MAX_DETACHED_STREAMS such streams and MAX_KEPT_BYTES of their events (the
+// oldest stream is forgotten first). Event ids carry a random epoch of the
+// object's instance, so an id from before an eviction never names a stream
+// of the new instance. The session object checks the caller before a resume
+// reaches this module, so a stream is only ever resumed by its own client.
+import type { EventStore, JSONRPCMessage } from "@modelcontextprotocol/server";
+import type { JsonRpcId } from "../protocol/jsonrpc.ts";
+
+/** The `retry` (ms) the priming event asks the client to wait before it reconnects to a closed stream. */
+export const SESSION_STREAM_RETRY_MS = 1_000;
+/** Streams without a client connection whose events are kept, per session. */
+export const MAX_DETACHED_STREAMS = 16;
+/** Bytes of kept events (as serialized), per session. */
+export const MAX_KEPT_BYTES = 1024 * 1024;
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};
+/** The SDK's standalone-stream id: notifications of a POST's server that belong to no request (never relayed here). */
+const STANDALONE_STREAM = "_GET_stream";
+
+const encoder = new TextEncoder();
+
+/** The client's current connection to a stream: its POST answer, or a resuming GET. */
+interface Connection {
+  /** Writes a frame; absent when the SDK transport writes its POST stream itself. */
+  write?(frame: string): void;
+  close(): void;
+}
+
+/** An event as written on the wire. */
+interface KeptEvent {
+  seq: number;
+  frame: string;
+}
+
+/** Event ids are `{epoch}.{stream}.{seq}`. */
+interface EventPosition {
+  epoch: string;
+  stream: number;
+  seq: number;
+}
+
+/** The response stream of one POST of the session: its requests, until each is answered. */
+export class SessionStream {
+  /** Request ids (as JSON) not answered yet. */
+  private readonly pending: Set<string>;
+  /** The POST's own answer, while the client holds it. */
+  private post: Connection | null = null;
+  /** A resuming GET, while the client holds it. */
+  private resumed: Connection | null = null;
+  private kept: KeptEvent[] = [];
+  private keptBytes = 0;
+  private primed = false;
+  /** The gateway closed the client's connection while the call goes on. */
+  private shed = false;
+  private ended = false;
+  /** Evicted or the session ended: nothing is kept any more. */
+  private forgotten = false;
+  /** Upstream reconnections held back until the client comes back (see `detach`). */
+  private reconnects: (() => void)[] = [];
+  private settle!: () => void;
+  /** Resolves once every request of the POST is answered or the serving ended. */
+  readonly settled = new Promise<void>((resolve) => {
+    this.settle = resolve;
+  });
+
+  constructor(
+    private readonly owner: SessionStreams,
+    readonly no: number,
+    readonly requestIds: string[],
+  ) {
+    this.pending = new Set(requestIds);
+  }
+
+  /** Whether every request has its answer. */
+  get complete(): boolean {
+    return this.pending.size === 0;
+  }
+
+  private get connection(): Connection | null {
+    return this.resumed ?? this.post;
+  }
+
+  /**
+   * The SDK transport's event store for this POST (the transport serves
+   * exactly one POST). The SDK writes the priming event and the messages to
+   * its own POST stream; this store numbers them and keeps what a stream
+   * without a client connection must replay. `closePost` closes the POST
+   * stream (the transport's closeSSEStream).
+   */
+  eventStore(closePost: () => void): EventStore {
+    this.post = { close: closePost };
+    return {
+      storeEvent: async (streamId, message) => {
+        if (streamId === STANDALONE_STREAM) return this.owner.nextId(this.no);
+        if (!this.primed && Object.keys(message).length === 0) {
+          this.primed = true;
+          return this.owner.nextId(this.no);
+        }
+        return this.store(message);
+      },
+      replayEventsAfter: async () => {
+        // A resume never reaches a POST's transport: the session object serves it (SessionStreams.resume).
+        throw new Error("session streams are resumed by the session object");
+      },
+    };
+  }
+
+  /**
+   * The POST's answer when the gateway writes the stream itself (the direct
+   * path): the priming event first when the client's revision allows an
+   * empty-data event (`primed`), then what `send` is given.
+   */
+  readable(primed: boolean, onCancel?: () => void): ReadableStream<Uint8Array> {
+    let post: Connection | null = null;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        post = controllerConnection(controller);
+        this.post = post;
+        if (!primed) return;
+        this.primed = true;
+        const id = this.owner.nextId(this.no);
+        controller.enqueue(encoder.encode(`id: ${id}\nretry: ${SESSION_STREAM_RETRY_MS}\ndata: \n\n`));
+      },
+      cancel: () => {
+        // The client went away (not a shed): the serving ends, as when the SDK's stream is cancelled.
+        if (this.post === post) this.post = null;
+        onCancel?.();
+      },
+    });
+  }
+
+  /** An SSE comment on the client's connection (keep-alive); never kept. */
+  comment(text: string): void {
+    this.connection?.write?.(`: ${text}\n\n`);
+  }
+
+  /** A message on the stream (direct path): written to the client's connection, or kept while it has none. */
+  send(message: JSONRPCMessage): void {
+    this.store(message);
+  }
+
+  /** Closes the POST's own answer (direct path, once its last message is sent). */
+  closePost(): void {
+    const post = this.post;
+    this.post = null;
+    post?.close();
+  }
+
+  private store(message: JSONRPCMessage): string {
+    const id = this.owner.nextId(this.no);
+    const frame = `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`;
+    const connection = this.connection;
+    if (connection) connection.write?.(frame);
+    else if (!this.ended && !this.forgotten) this.keep(id, frame);
+    const answered = answerId(message);
+    if (answered !== undefined && this.pending.delete(answered) && this.complete) this.finish();
+    return id;
+  }
+
+  private keep(id: string, frame: string): void {
+    this.kept.push({ seq: positionOf(id)?.seq ?? 0, frame });
+    this.keptBytes += frame.length;
+    this.owner.kept(this, frame.length);
+  }
+
+  /** The last request is answered: a resuming GET ends here (the POST's own answer is ended by its writer). */
+  private finish(): void {
+    this.settle();
+    const resumed = this.resumed;
+    this.resumed = null;
+    resumed?.close();
+    // Delivered on a connection: nothing to keep. Otherwise the answer waits for the client's resume.
+    if (resumed || this.post) this.owner.forget(this);
+  }
+
+  /**
+   * Closes the client's connection to this stream before the answer, when the
+   * client can resume it (a primed stream): the call goes on here. `reconnect`
+   * (an upstream reconnection the gateway holds back) runs as soon as the
+   * client resumes. False when the stream cannot be shed.
+   */
+  detach(reconnect?: () => void): boolean {
+    if (!this.primed || this.complete || this.ended) return false;
+    if (reconnect) this.reconnects.push(reconnect);
+    this.shed = true;
+    const connection = this.connection;
+    if (this.resumed) this.resumed = null;
+    else this.post = null;
+    if (connection) {
+      this.owner.detached(this);
+      connection.close();
+    }
+    return true;
+  }
+
+  /** GET with Last-Event-ID `after`: what was kept after it, then the stream live until its answer. */
+  resume(after: number): Response {
+    // One connection per stream: a resume replaces the previous one (the client has given up on it).
+    const previous = this.connection;
+    if (this.post) this.shed = true;
+    this.post = null;
+    this.resumed = null;
+    previous?.close();
+    let connection: Connection | null = null;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        for (const event of this.kept) {
+          if (event.seq > after) controller.enqueue(encoder.encode(event.frame));
+        }
+        this.owner.released(this.keptBytes);
+        this.kept = [];
+        this.keptBytes = 0;
+        if (this.complete || this.ended) {
+          controller.close();
+          this.owner.forget(this);
+          return;
+        }
+        connection = controllerConnection(controller);
+        this.resumed = connection;
+        this.owner.attached(this);
+      },
+      cancel: () => {
+        // The client left again: the stream waits for the next resume.
+        if (connection === null || this.resumed !== connection) return;
+        this.resumed = null;
+        if (!this.complete && !this.ended) this.owner.detached(this);
+      },
+    });
+    for (const reconnect of this.reconnects.splice(0)) reconnect();
+    return new Response(body, { status: 200, headers: SSE_HEADERS });
+  }
+
+  /**
+   * The POST's answer ended (complete, shed, or dropped by the client).
+   * Resolves when the serving may end: at once, unless the gateway shed the
+   * stream and its call goes on (then once it is answered).
+   */
+  postEnded(): Promise<void> {
+    this.post = null;
+    return this.complete || !this.shed ? Promise.resolve() : this.settled;
+  }
+
+  /** The serving ended (the SDK server closed, or the direct call returned): nothing more will come. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.settle();
+    for (const reconnect of this.reconnects.splice(0)) reconnect();
+    const resumed = this.resumed;
+    this.resumed = null;
+    resumed?.close();
+    // An answer kept for a client that has not resumed yet stays until it does (or is evicted).
+    if (this.kept.length === 0) this.owner.forget(this);
+  }
+
+  /** Drops what is kept and closes the client's connection (evicted, or the session ended); the bytes dropped. */
+  drop(): number {
+    this.forgotten = true;
+    const bytes = this.keptBytes;
+    this.kept = [];
+    this.keptBytes = 0;
+    const resumed = this.resumed;
+    this.resumed = null;
+    resumed?.close();
+    return bytes;
+  }
+}
+
+function controllerConnection(controller: ReadableStreamDefaultController<Uint8Array>): Connection {
+  return {
+    write: (frame) => controller.enqueue(encoder.encode(frame)),
+    close: () => {
+      try {
+        controller.close();
+      } catch {
+        // Already closed, or cancelled by the client.
+      }
+    },
+  };
+}
+
+/** The resumable streams of one session (one instance per McpSession object instance). */
+export class SessionStreams {
+  /** Distinguishes this instance's event ids from those of an instance before an eviction. */
+  private readonly epoch = randomEpoch();
+  private nextStream = 0;
+  private sequence = 0;
+  private readonly streams = new Map<number, SessionStream>();
+  /** Request id (JSON) -> the stream answering it. */
+  private readonly byRequest = new Map<string, SessionStream>();
+  /** Streams without a connection, oldest first (Map keeps insertion order). */
+  private readonly waiting = new Map<number, SessionStream>();
+  private keptBytes = 0;
+
+  /** The stream of a POST whose requests are `ids`. */
+  open(ids: JsonRpcId[]): SessionStream {
+    this.nextStream += 1;
+    const stream = new SessionStream(
+      this,
+      this.nextStream,
+      ids.map((id) => JSON.stringify(id)),
+    );
+    this.streams.set(stream.no, stream);
+    for (const id of stream.requestIds) this.byRequest.set(id, stream);
+    return stream;
+  }
+
+  /**
+   * The upstream of request `id` closed its stream before the answer
+   * (polling): the client's stream is closed too, when it can resume, and
+   * the upstream reconnection `reconnect` runs when the client comes back
+   * (or earlier, at the upstream's own pace). False when the client's
+   * stream stays open.
+   */
+  shed(id: JsonRpcId, reconnect?: () => void): boolean {
+    return this.byRequest.get(JSON.stringify(id))?.detach(reconnect) ?? false;
+  }
+
+  /** A GET with `Last-Event-ID`: the stream's continuation, or null when the id names nothing kept here. */
+  resume(lastEventId: string): Response | null {
+    const position = positionOf(lastEventId);
+    if (!position || position.epoch !== this.epoch) return null;
+    const stream = this.streams.get(position.stream);
+    if (!stream) return null;
+    return stream.resume(position.seq);
+  }
+
+  /** Ends every stream (the session ended). */
+  clear(): void {
+    for (const stream of this.streams.values()) {
+      stream.drop();
+      stream.end();
+    }
+    this.streams.clear();
+    this.byRequest.clear();
+    this.waiting.clear();
+    this.keptBytes = 0;
+  }
+
+  /** @internal The next event id of stream `no`. */
+  nextId(no: number): string {
+    this.sequence += 1;
+    return `${this.epoch}.${no}.${this.sequence}`;
+  }
+
+  /** @internal `stream` lost its connection. */
+  detached(stream: SessionStream): void {
+    if (this.streams.get(stream.no) !== stream) return;
+    this.waiting.delete(stream.no);
+    this.waiting.set(stream.no, stream);
+    this.evict(stream);
+  }
+
+  /** @internal `stream` has a connection again. */
+  attached(stream: SessionStream): void {
+    this.waiting.delete(stream.no);
+  }
+
+  /** @internal `stream` kept `bytes` more. */
+  kept(stream: SessionStream, bytes: number): void {
+    if (this.streams.get(stream.no) !== stream) return;
+    if (!this.waiting.has(stream.no)) this.waiting.set(stream.no, stream);
+    this.keptBytes += bytes;
+    this.evict(stream);
+  }
+
+  /** @internal `bytes` of kept events went to a resume. */
+  released(bytes: number): void {
+    this.keptBytes -= bytes;
+  }
+
+  /** @internal `stream` needs nothing kept any more. */
+  forget(stream: SessionStream): void {
+    if (this.streams.get(stream.no) !== stream) return;
+    this.waiting.delete(stream.no);
+    this.keptBytes -= stream.drop();
+    this.streams.delete(stream.no);
+    for (const id of stream.requestIds) {
+      if (this.byRequest.get(id) === stream) this.byRequest.delete(id);
+    }
+  }
+
+  /** Forgets the oldest waiting streams (never `current` unless it alone is over the limit) while over the bounds. */
+  private evict(current: SessionStream): void {
+    while (this.waiting.size > MAX_DETACHED_STREAMS || this.keptBytes > MAX_KEPT_BYTES) {
+      const oldest = [...this.waiting.values()].find((stream) => stream !== current) ?? current;
+      this.forget(oldest);
+      if (oldest === current) return;
+    }
+  }
+}
+
+/** The id of a JSON-RPC answer (as JSON), or undefined for requests and notifications. */
+function answerId(message: JSONRPCMessage): string | undefined {
+  const record = message as { id?: JsonRpcId; method?: unknown; result?: unknown; error?: unknown };
+  if (record.method !== undefined || record.id === undefined) return undefined;
+  return record.result !== undefined || record.error !== undefined ? JSON.stringify(record.id) : undefined;
+}
+
+function positionOf(id: string): EventPosition | null {
+  const match = /^([0-9a-f]{12})\.(\d+)\.(\d+)$/.exec(id);
+  if (!match) return null;
+  return { epoch: match[1] as string, stream: Number(match[2]), seq: Number(match[3]) };
+}
+
+function randomEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
