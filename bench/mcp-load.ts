@@ -23,6 +23,20 @@ export interface Run {
   errors: number;
 }
 
+/** One failed answer, as much of it as there is to explain it. */
+export interface Failure {
+  target: string;
+  /** Epoch ms when the request was sent and when it failed. */
+  sentAt: number;
+  failedAt: number;
+  /** HTTP status; null when fetch itself threw (connection refused/reset...). */
+  status: number | null;
+  /** The JSON-RPC error's code and message, when the answer carried one. */
+  rpcError: string | null;
+  /** The start of the body, or the thrown error's name, message and cause code. */
+  excerpt: string;
+}
+
 /** One target's medians over the rounds, plus the spread of its req/s across rounds. */
 export interface Summary extends Run {
   name: string;
@@ -72,8 +86,34 @@ export async function initialize(target: Target): Promise<Target> {
   return { ...target, headers: { ...target.headers, ...(session ? { "mcp-session-id": session } : {}) } };
 }
 
-/** `count` tools/call requests with `concurrency` in flight; an answer without `"words"` is an error. */
-export async function load(target: Target, count: number, concurrency: number): Promise<Run> {
+/** The JSON-RPC error of an answer body (JSON or one SSE `data:` line), as "code message". */
+function rpcErrorOf(text: string): string | null {
+  const json = text.startsWith("{") ? text : /^data: (.*)$/m.exec(text)?.[1];
+  if (!json) return null;
+  try {
+    const error = (JSON.parse(json) as { error?: { code?: number; message?: string } }).error;
+    return error ? `${error.code} ${error.message}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function thrownExcerpt(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return `${error.name}: ${error.message}${cause ? ` (cause: ${cause.code ?? ""} ${cause.message ?? ""})` : ""}`;
+}
+
+/**
+ * `count` tools/call requests with `concurrency` in flight; an answer without
+ * `"words"` is an error, and each one is handed to `onFailure` when given.
+ */
+export async function load(
+  target: Target,
+  count: number,
+  concurrency: number,
+  onFailure?: (failure: Failure) => void,
+): Promise<Run> {
   const latencies: number[] = [];
   const body = target.body ?? wordCount;
   const headers = { ...target.headers, ...MCP_HEADERS };
@@ -83,12 +123,18 @@ export async function load(target: Target, count: number, concurrency: number): 
     while (next < count) {
       const id = next++;
       const started = performance.now();
+      const sentAt = Date.now();
+      const fail = (status: number | null, rpcError: string | null, excerpt: string) => {
+        errors += 1;
+        onFailure?.({ target: target.name, sentAt, failedAt: Date.now(), status, rpcError, excerpt });
+      };
       try {
         const response = await fetch(target.url, { method: "POST", headers, body: body(id) });
         const text = await response.text();
-        if (!response.ok || !text.includes('"words"')) errors += 1;
-      } catch {
-        errors += 1;
+        if (!response.ok || !text.includes('"words"'))
+          fail(response.status, rpcErrorOf(text), text.slice(0, 300));
+      } catch (error) {
+        fail(null, null, thrownExcerpt(error));
       }
       latencies.push(performance.now() - started);
     }

@@ -18,19 +18,24 @@ export function telemetry(): MiddlewareHandler<{ Bindings: Env }> {
     const headers = c.req.raw.headers;
     const incoming = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
     const trace = beginTrace(incoming, settings.sampleRatio, tracer.exporting);
-    // Name and attributes only matter when spans can be kept (an exporter is configured).
-    const span = trace.exporting
-      ? trace.start(`${c.req.method} ${routeName(c.req.path)}`, null, "server", {
-          "http.request.method": c.req.method,
-          "url.path": c.req.path,
-        })
-      : trace.start("ingress", null, "server");
+    // Named and given attributes only once it is known to be kept (at the end:
+    // a `_meta` context read later can still make the trace recorded), so the
+    // request path of an unrecorded trace builds no name or attribute object.
+    const span = trace.start("ingress", null, "server");
     const waitUntil = executionContext(c);
     try {
       await runInScope({ waitUntil: waitUntil ?? NO_WAIT, trace, span, metrics }, () => next());
     } finally {
-      if (trace.exporting) {
-        span.end({ "http.response.status_code": c.res.status }, c.res.status >= 500 ? "server_error" : null);
+      if (trace.recording) {
+        span.name = `${c.req.method} ${routeName(c.req.path)}`;
+        span.end(
+          {
+            "http.request.method": c.req.method,
+            "url.path": c.req.path,
+            "http.response.status_code": c.res.status,
+          },
+          c.res.status >= 500 ? "server_error" : null,
+        );
       }
       tracer.finish(trace, waitUntil);
     }

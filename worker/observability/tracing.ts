@@ -125,7 +125,8 @@ export class Span {
 
   constructor(
     readonly trace: RequestTrace,
-    readonly name: string,
+    /** Settable until the span ends (the ingress span is named only when its trace is recorded). */
+    public name: string,
     public parentSpanId: string | null,
     readonly kind: SpanKind,
     readonly attributes: Record<string, AttributeValue>,

@@ -29,12 +29,44 @@ const USAGE_COLUMNS = [
 ];
 const USAGE_SUMS = ["calls", "errors", "denied", "rate_limited", "duration_ms_sum", ...LATENCY_COLUMNS];
 
-const UPSERT_SERIES = `INSERT INTO metric_series (name, labels, value, updated_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT(name, labels) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`;
-const UPSERT_USAGE = `INSERT INTO usage_rollups (${USAGE_COLUMNS.join(", ")})
-  VALUES (${USAGE_COLUMNS.map(() => "?").join(", ")})
-  ON CONFLICT(tenant, minute, server, method, tool, caller) DO UPDATE SET
-  ${USAGE_SUMS.map((column) => `${column} = ${column} + excluded.${column}`).join(", ")}`;
+// One statement per chunk of rows (multi-row upsert) rather than one per
+// row: a flush of a busy isolate carries ~20 series and a few usage rows,
+// and each statement of a D1 batch has its own cost. D1 allows at most 100
+// bound parameters per statement, which sets the chunk sizes. SQLite applies
+// a statement's rows in turn, so a key named twice in one chunk still adds up.
+const MAX_PARAMETERS = 100;
+const SERIES_COLUMNS = ["name", "labels", "value", "updated_at"];
+const SERIES_CHUNK = Math.floor(MAX_PARAMETERS / SERIES_COLUMNS.length);
+const USAGE_CHUNK = Math.floor(MAX_PARAMETERS / USAGE_COLUMNS.length);
+
+function upsert(table: string, columns: string[], rows: number, conflict: string, update: string): string {
+  const row = `(${columns.map(() => "?").join(", ")})`;
+  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array.from({ length: rows }, () => row).join(", ")}
+  ON CONFLICT(${conflict}) DO UPDATE SET ${update}`;
+}
+
+const upsertSeries = (rows: number) =>
+  upsert(
+    "metric_series",
+    SERIES_COLUMNS,
+    rows,
+    "name, labels",
+    "value = value + excluded.value, updated_at = excluded.updated_at",
+  );
+const upsertUsage = (rows: number) =>
+  upsert(
+    "usage_rollups",
+    USAGE_COLUMNS,
+    rows,
+    "tenant, minute, server, method, tool, caller",
+    USAGE_SUMS.map((column) => `${column} = ${column} + excluded.${column}`).join(", "),
+  );
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
 
 interface UsageRow {
   tenant: string;
@@ -57,25 +89,29 @@ export class D1MetricsStore implements MetricsStore {
   async add(series: SeriesDelta[], usage: UsageDelta[]): Promise<void> {
     const now = Date.now();
     const statements = [
-      ...series.map((delta) =>
-        this.db.prepare(UPSERT_SERIES).bind(delta.name, delta.labels, delta.value, now),
-      ),
-      ...usage.map((delta) =>
+      ...chunks(series, SERIES_CHUNK).map((chunk) =>
         this.db
-          .prepare(UPSERT_USAGE)
+          .prepare(upsertSeries(chunk.length))
+          .bind(...chunk.flatMap((delta) => [delta.name, delta.labels, delta.value, now])),
+      ),
+      ...chunks(usage, USAGE_CHUNK).map((chunk) =>
+        this.db
+          .prepare(upsertUsage(chunk.length))
           .bind(
-            delta.tenant,
-            delta.minute,
-            delta.server,
-            delta.method,
-            delta.tool,
-            delta.caller,
-            delta.calls,
-            delta.errors,
-            delta.denied,
-            delta.rateLimited,
-            delta.durationMsSum,
-            ...LATENCY_COLUMNS.map((_, index) => delta.latency[index] ?? 0),
+            ...chunk.flatMap((delta) => [
+              delta.tenant,
+              delta.minute,
+              delta.server,
+              delta.method,
+              delta.tool,
+              delta.caller,
+              delta.calls,
+              delta.errors,
+              delta.denied,
+              delta.rateLimited,
+              delta.durationMsSum,
+              ...LATENCY_COLUMNS.map((_, index) => delta.latency[index] ?? 0),
+            ]),
           ),
       ),
     ];
