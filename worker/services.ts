@@ -17,6 +17,7 @@ import { TraceExporter } from "./observability/otlp-export.ts";
 import { AccessService } from "./registry/access-service.ts";
 import { AgentService } from "./registry/agent-service.ts";
 import { RatingService } from "./registry/rating-service.ts";
+import { RouteEpoch } from "./registry/route-epoch.ts";
 import { ServerDirectory } from "./registry/server-directory.ts";
 import { ServerService } from "./registry/server-service.ts";
 import { serverStateObserver, serverStatePort } from "./registry/server-state-port.ts";
@@ -56,6 +57,8 @@ export interface Services {
   store: RegistryStore;
   /** Servers by path for the MCP hot path (short-lived isolate cache). */
   directory: ServerDirectory;
+  /** Moves on every local write a cached MCP route depends on (registry/route-epoch.ts). */
+  routeEpoch: RouteEpoch;
   servers: ServerService;
   /** Scopes configuration and the one decision function, per tenant. */
   access: AccessService;
@@ -115,9 +118,11 @@ export function getServices(env: Env): Services {
   const config = loadConfig(env);
   const egress = egressGuardFor(config);
   const store = new D1RegistryStore(env.DB);
+  const routeEpoch = new RouteEpoch();
   const access = new AccessService({
     store: new D1ScopesStore(env.DB),
     defaultDocumentYaml: defaultScopesYaml,
+    changes: routeEpoch,
   });
   const searchBackends = searchAdapters(env, config.search);
   const searchIndexer = new SearchIndexer({ store, ...searchBackends, settings: config.search.ranking });
@@ -150,6 +155,7 @@ export function getServices(env: Env): Services {
     store,
     access,
     settings: config.security,
+    changes: routeEpoch,
   });
   const servers = new ServerService({
     approvals,
@@ -160,6 +166,7 @@ export function getServices(env: Env): Services {
       searchIndexer,
       serverStateObserver(env, config.resilience),
       directory,
+      routeEpoch,
       // The aggregated listings' per-tenant catalogs (registry/tenant-catalogs.ts).
       tenantCatalogsOf(store),
       ratingCleanup(ratings, "server"),
@@ -189,6 +196,7 @@ export function getServices(env: Env): Services {
     findings,
     store,
     directory,
+    routeEpoch,
     search: new SearchService({ ...searchBackends, settings: config.search.ranking }),
     searchIndexer,
     access,

@@ -222,7 +222,16 @@ export class TokenService {
     const now = this.#now();
     const cached = this.#lookups.get(key);
     if (cached && cached.until > now) return cached.record;
+    // Concurrent misses are not merged into one read: under workerd, a request awaiting a read
+    // another request started would resume in that request's I/O context.
+    return this.#read(key, tenant, id, now);
+  }
+
+  async #read(key: string, tenant: string, id: string, now: number): Promise<VendedTokenRecord | null> {
     const record = await this.#deps.store.getToken(tenant, id);
+    // A revocation made here while the read was under way wins over what the read saw.
+    const revokedMeanwhile = this.#lookups.get(key);
+    if (revokedMeanwhile?.record?.revokedAt && !record?.revokedAt) return revokedMeanwhile.record;
     if (this.#lookups.size >= REVOCATION_CACHE_MAX) this.#evictOldest();
     // A revocation is final, so it is remembered; anything else is asked again after the TTL.
     const until = record?.revokedAt ? Number.POSITIVE_INFINITY : now + REVOCATION_TTL_MS;

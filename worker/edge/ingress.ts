@@ -47,6 +47,13 @@ export interface McpRequestInit {
   principal: Principal;
   requestId: string;
   deps: EdgeDeps;
+  /**
+   * Keep the incoming Request as `http` (its method, URL, headers and signal)
+   * instead of copying it: for callers that never hand `http` to code that
+   * could read or clone a body (the per-server proxy). Saves a Request and
+   * two header copies per request.
+   */
+  keepRequest?: boolean;
 }
 
 export class McpRequest {
@@ -71,8 +78,8 @@ export class McpRequest {
   private accessLoad: Promise<McpAccess> | null = null;
   private generationOf: Promise<Generation> | null = null;
 
-  private constructor(snapshot: IngressSnapshot, init: McpRequestInit) {
-    this.http = new Request(snapshot.url, { method: snapshot.method, headers: snapshot.headers });
+  private constructor(snapshot: IngressSnapshot, init: McpRequestInit, http?: Request) {
+    this.http = http ?? new Request(snapshot.url, { method: snapshot.method, headers: snapshot.headers });
     this.method = snapshot.method;
     this.principal = snapshot.principal;
     this.tenant = snapshot.principal.tenant;
@@ -111,7 +118,7 @@ export class McpRequest {
       {
         method: request.method,
         url: request.url,
-        headers: [...request.headers],
+        headers: init.keepRequest ? [] : [...request.headers],
         principal: init.principal,
         requestId: init.requestId,
         startedAt,
@@ -120,6 +127,7 @@ export class McpRequest {
         bodyError,
       },
       init,
+      init.keepRequest ? request : undefined,
     );
   }
 

@@ -9,16 +9,27 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 export function limitBodySize(): MiddlewareHandler<{ Bindings: Env }> {
   return async function limitBodySizeMiddleware(c, next) {
-    const limit = bodyLimit({
-      maxSize: c.var.config.maxBodyBytes,
+    return limitFor(c.var.config.maxBodyBytes)(c, next);
+  };
+}
+
+// One Hono bodyLimit per configured size (built once, not on every request).
+const limits = new Map<number, MiddlewareHandler>();
+
+function limitFor(maxSize: number): MiddlewareHandler {
+  let limit = limits.get(maxSize);
+  if (limit === undefined) {
+    limit = bodyLimit({
+      maxSize,
       onError: () => {
         throw new GatewayError("payload-too-large", {
-          detail: `The body may be at most ${c.var.config.maxBodyBytes} bytes`,
+          detail: `The body may be at most ${maxSize} bytes`,
         });
       },
     });
-    return limit(c, next);
-  };
+    limits.set(maxSize, limit);
+  }
+  return limit;
 }
 
 export function requireJsonBody(): MiddlewareHandler {

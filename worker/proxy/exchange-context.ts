@@ -12,6 +12,7 @@ import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { connectionRequiredReply } from "../upstream/connection-required.ts";
 import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
 import type { ProxyContext } from "./proxy-context.ts";
+import type { ProxyRoute } from "./proxy-route.ts";
 
 export interface ExchangeInputs {
   mcp: McpRequest;
@@ -23,21 +24,28 @@ export interface ExchangeInputs {
   clientGone: AbortSignal;
   /** The gateway's public base URL, for per-user connection links. */
   publicBase: string;
+  /**
+   * The caller's cached route to the server (proxy/proxy-route.ts): its guard,
+   * and its secrets unless they are per user. Without it, policy and approved
+   * tools are looked up here.
+   */
+  route?: Pick<ProxyRoute, "guard" | "secrets">;
 }
 
 export async function exchangeContextFor(inputs: ExchangeInputs): Promise<ProxyContext | Response> {
   const { mcp, server, deps } = inputs;
   const { services, config, env } = deps;
   if (config.sessionSecret === null) throw new ConfigError("SESSION_SECRET is not set");
-  const access = await mcp.access();
   // Per-user egress: the caller's own token, or the "connect your account" reply.
-  let secrets: ProxyContext["secrets"];
-  try {
-    const credentials = services.connections.callerCredentials(inputs.publicBase);
-    secrets = await callerSecrets(server, mcp.principal, secretsFromEnv(env), credentials);
-  } catch (error) {
-    if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);
-    throw error;
+  let secrets = inputs.route?.secrets ?? null;
+  if (secrets === null) {
+    try {
+      const credentials = services.connections.callerCredentials(inputs.publicBase);
+      secrets = await callerSecrets(server, mcp.principal, secretsFromEnv(env), credentials);
+    } catch (error) {
+      if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);
+      throw error;
+    }
   }
   return {
     mcp,
@@ -50,13 +58,19 @@ export async function exchangeContextFor(inputs: ExchangeInputs): Promise<ProxyC
     waitUntil: deps.waitUntil,
     principal: mcp.principal,
     // Tool pinning (issue 14): tools/list and tools/call held to the approved catalog.
-    guard: pinnedGuard(
-      access.forServer(server.path),
-      await services.approvals.pinsFor(server.tenant, server.id),
-    ),
+    guard: inputs.route?.guard ?? (await uncachedGuard(mcp, server, deps)),
     secrets,
     upstreamFetch: services.egress.fetch,
     sessionSecret: config.sessionSecret,
     requestId: mcp.requestId,
   };
+}
+
+/** Policy and approved tools looked up for this request alone (entries that have no cached route). */
+async function uncachedGuard(mcp: McpRequest, server: ServerRecord, deps: EdgeDeps) {
+  const access = await mcp.access();
+  return pinnedGuard(
+    access.forServer(server.path),
+    await deps.services.approvals.pinsFor(server.tenant, server.id),
+  );
 }

@@ -48,9 +48,23 @@ export async function openProxySession(ctx: ProxyContext): Promise<ProxySession 
     i: ProxySession["init"];
     b?: "sse";
   };
-  const session = current({ url: u, id: s, version: v, init: i, ...(b && { bridge: b }) });
+  const read: ProxySession = { url: u, id: s, version: v, init: i, ...(b && { bridge: b }) };
+  const session = current(read);
   // A session the client ended stays ended: 404, never a recovery (the specification's MUST).
-  return ended.has(keyOf(session)) ? "invalid" : session;
+  if (ended.has(keyOf(session))) return "invalid";
+  if (session === read) presentedAs.set(session, sealed);
+  return session;
+}
+
+// Sessions read from the client's token and not replaced since: the token
+// that carries them, handed back as is when the upstream keeps the session
+// (nothing to seal again; the token is already bound to this caller and server).
+const presentedAs = new WeakMap<ProxySession, string>();
+
+/** The client's own token for `session` when it still names exactly this replica and upstream session. */
+export function presentedToken(session: ProxySession, replicaUrl: string, upstreamId: string): string | null {
+  if (session.url !== replicaUrl || session.id !== upstreamId) return null;
+  return presentedAs.get(session) ?? null;
 }
 
 export function sealProxySession(ctx: ProxyContext, session: ProxySession): Promise<string> {

@@ -46,6 +46,7 @@ import {
   keptInit,
   openProxySession,
   type ProxySession,
+  presentedToken,
   rememberEnded,
   sealProxySession,
   versionRefusal,
@@ -177,7 +178,14 @@ async function answerPost(
     negotiated = typeof version === "string" ? version : null;
     response = new Response(text, response);
   }
-  if (upstreamSessionId !== null) {
+  const unchanged =
+    init === null && !renewed && session !== null && upstreamSessionId !== null
+      ? presentedToken(session, replicaUrl, upstreamSessionId)
+      : null;
+  if (unchanged !== null) {
+    // The upstream kept the session: the client's token still says everything (no HMAC, no JSON).
+    headers.set("mcp-session-id", unchanged);
+  } else if (upstreamSessionId !== null) {
     const sealed: ProxySession =
       init !== null
         ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }

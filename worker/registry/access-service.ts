@@ -45,6 +45,8 @@ export interface AccessServiceOptions {
    */
   recheckMs?: number;
   now?: () => Date;
+  /** Told when this isolate replaces a tenant's document (registry/route-epoch.ts). */
+  changes?: { changed(): void };
 }
 
 export const DEFAULT_RECHECK_MS = 5_000;
@@ -106,6 +108,16 @@ export class AccessService implements AccessGuard {
   /** The tenant's compiled policy, from the isolate's cache when it is fresh enough. */
   async policyFor(tenant: string): Promise<CompiledPolicy> {
     return (await this.current(tenant)).policy;
+  }
+
+  /**
+   * The policy with the time until which this isolate trusts it without
+   * reading the stored revision again: whatever is built from it (a cached
+   * route, proxy/proxy-route.ts) must not be kept longer.
+   */
+  async policyEntry(tenant: string): Promise<{ policy: CompiledPolicy; until: number }> {
+    const entry = await this.current(tenant);
+    return { policy: entry.policy, until: entry.checkedAt + this.recheckMs };
   }
 
   async decide(principal: Principal, request: AccessRequest): Promise<Decision> {
@@ -204,7 +216,9 @@ export class AccessService implements AccessGuard {
         detail: `The configuration is no longer at revision ${expectedRevision}; read it again and reapply your change`,
       });
     }
-    return view(this.remember(principal.tenant, stored, this.now().getTime()));
+    const replaced = view(this.remember(principal.tenant, stored, this.now().getTime()));
+    this.options.changes?.changed();
+    return replaced;
   }
 
   private async current(tenant: string): Promise<CacheEntry> {

@@ -25,6 +25,8 @@ interface CatalogCacheEntry {
 export class ServerDirectory implements RegistryObserver {
   private readonly entries = new Map<string, Entry>();
   private readonly catalogs = new Map<string, CatalogCacheEntry>();
+  /** Moves with every write seen here, so a read started before it is not kept. */
+  private generation = 0;
 
   constructor(
     private readonly store: RegistryStore,
@@ -33,12 +35,27 @@ export class ServerDirectory implements RegistryObserver {
   ) {}
 
   async byPath(path: string): Promise<ServerRecord | null> {
+    return (await this.byPathEntry(path)).server;
+  }
+
+  /**
+   * The server at `path` with the time until which this isolate trusts the
+   * answer (what is built from it must not be kept longer). Concurrent misses
+   * are not merged: under workerd, a request awaiting a read another request
+   * started would resume in that request's I/O context.
+   */
+  async byPathEntry(path: string): Promise<{ server: ServerRecord | null; until: number }> {
     const cached = this.entries.get(path);
-    if (cached && cached.expiresAt > this.now()) return cached.server;
+    if (cached && cached.expiresAt > this.now()) return { server: cached.server, until: cached.expiresAt };
+    const generation = this.generation;
     const server = await this.store.getServerByPath(path);
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(path, { server, expiresAt: this.now() + this.ttlMs });
-    return server;
+    const expiresAt = this.now() + this.ttlMs;
+    // A write made here while the read was under way voids it (the next request reads again).
+    if (generation === this.generation) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+      this.entries.set(path, { server, expiresAt });
+    }
+    return { server, until: expiresAt };
   }
 
   /** The stored catalog entries of `server` of one kind (treat as read-only). */
@@ -55,11 +72,15 @@ export class ServerDirectory implements RegistryObserver {
   // A rename changes two paths and a delete names only the id: clearing the
   // whole (small, short-lived) cache is simpler than tracking either.
   async serverSaved(): Promise<void> {
-    this.entries.clear();
-    this.catalogs.clear();
+    this.forgetAll();
   }
 
   async serverDeleted(): Promise<void> {
+    this.forgetAll();
+  }
+
+  private forgetAll(): void {
+    this.generation += 1;
     this.entries.clear();
     this.catalogs.clear();
   }

@@ -4,9 +4,9 @@
 import { isIdempotentMethod } from "../protocol/methods.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import {
+  type AttemptResult,
   isLeaseRefusal,
   type LeaseOptions,
-  type LeaseOutcome,
   type LeaseRefusal,
   leaseRefusal,
   type UpstreamLease,
@@ -14,23 +14,9 @@ import {
 } from "./lease-contract.ts";
 import { leaseUpstream } from "./lease-upstream.ts";
 import type { ResilienceDeps } from "./settings.ts";
+import { attemptOn } from "./sole-replica.ts";
 
 // --- failover ---------------------------------------------------------------
-
-export interface AttemptResult<T> {
-  value: T;
-  ok: boolean;
-  /** False only when the request provably never left for the upstream. */
-  reachedUpstream: boolean;
-  latencyMs: number;
-  reason?: string;
-  /**
-   * For answers that go on after the attempt returns (an SSE stream): the
-   * outcome once the stream has ended or broken. The lease is reported then,
-   * instead of with `ok` above (which still decides failover).
-   */
-  settled?: Promise<LeaseOutcome>;
-}
 
 export interface FailoverOptions extends LeaseOptions {
   /**
@@ -67,32 +53,8 @@ export async function withFailover<T>(
     // Later leases charge nothing, so the first one's RateLimit headers stand.
     headers ??= lease.headers;
     const leased: UpstreamLease = { ...lease, headers };
-    let result: AttemptResult<T>;
-    try {
-      result = await attempt(leased);
-    } catch (error) {
-      lease.done({ ok: false, reachedUpstream: true, latencyMs: 0, reason: "the attempt failed" });
-      throw error;
-    }
-    if (result.settled) {
-      result.settled.then(
-        (outcome) => lease.done(outcome),
-        () =>
-          lease.done({
-            ok: false,
-            reachedUpstream: true,
-            latencyMs: result.latencyMs,
-            reason: "stream failed",
-          }),
-      );
-    } else {
-      lease.done({
-        ok: result.ok,
-        reachedUpstream: result.reachedUpstream,
-        latencyMs: result.latencyMs,
-        ...(result.reason !== undefined && { reason: result.reason }),
-      });
-    }
+    // Reported on `lease` (its `done`), answered with `leased` (the first lease's headers).
+    const result = await attemptOn(lease, () => attempt(leased));
     last = { value: result.value, lease: leased, attempts };
     if (result.ok) return last;
     if (result.reachedUpstream && !retryIfReached) return last;

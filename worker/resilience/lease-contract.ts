@@ -19,6 +19,21 @@ export interface LeaseOutcome {
   reason?: string;
 }
 
+export interface AttemptResult<T> {
+  value: T;
+  ok: boolean;
+  /** False only when the request provably never left for the upstream. */
+  reachedUpstream: boolean;
+  latencyMs: number;
+  reason?: string;
+  /**
+   * For answers that go on after the attempt returns (an SSE stream): the
+   * outcome once the stream has ended or broken. The lease is reported then,
+   * instead of with `ok` above (which still decides failover).
+   */
+  settled?: Promise<LeaseOutcome>;
+}
+
 export interface UpstreamLease {
   endpoint: UpstreamEndpoint;
   endpointIndex: number;

@@ -3,7 +3,6 @@
 
 import { isIdempotentMethod } from "../protocol/methods.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
-import type { CircuitSettings } from "./circuit-breaker.ts";
 import { checkConnect } from "./connect-check.ts";
 import {
   type LeaseOptions,
@@ -14,7 +13,7 @@ import {
 } from "./lease-contract.ts";
 import { chargeRateLimits, rateLimitHeaders } from "./rate-limit.ts";
 import { type Choice, choose } from "./replica-choice.ts";
-import { availability, type LocalReplica, localOf, recordOutcome, stateOf } from "./replica-state.ts";
+import { availability, grantLease, localOf, recordOutcome, stateOf } from "./replica-state.ts";
 import { anyRateLimit, effectiveCircuit, type ResilienceDeps } from "./settings.ts";
 
 // --- the lease --------------------------------------------------------------
@@ -112,35 +111,8 @@ export async function leaseUpstream(
         continue;
       }
     }
-    return grant(env, ctx, server, settings, chosen, local, probe, limitHeaders);
+    return grantLease(env, ctx, server, settings, chosen, local, probe, limitHeaders);
   }
-}
-
-function grant(
-  env: Env,
-  ctx: WaitUntil,
-  server: ServerRecord,
-  settings: CircuitSettings,
-  chosen: Choice,
-  local: LocalReplica,
-  probe: boolean,
-  headers: Record<string, string>,
-): UpstreamLease {
-  local.inFlight += 1;
-  if (probe) local.probing = true;
-  let reported = false;
-  return {
-    endpoint: chosen.endpoint,
-    endpointIndex: chosen.index,
-    headers,
-    done(outcome) {
-      if (reported) return;
-      reported = true;
-      local.inFlight = Math.max(0, local.inFlight - 1);
-      if (probe) local.probing = false;
-      recordOutcome(env, ctx, server, settings, chosen.url, local, outcome, probe);
-    },
-  };
 }
 
 function noReplicaMessage(server: ServerRecord, options: LeaseOptions): string {

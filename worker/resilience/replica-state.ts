@@ -4,9 +4,9 @@
 // consecutive failures, local cool-down, half-open probe), and outcome
 // reports to the ServerState object, sent only when they matter.
 import { serverStateStub } from "../platform/durable-objects.ts";
-import type { ServerRecord } from "../store/registry-store.ts";
+import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { type Circuit, type CircuitSettings, phaseAt } from "./circuit-breaker.ts";
-import type { LeaseOutcome, WaitUntil } from "./lease-contract.ts";
+import type { LeaseOutcome, UpstreamLease, WaitUntil } from "./lease-contract.ts";
 import type { ResilienceConfig } from "./settings.ts";
 import { type OutcomeReport, type StateSnapshot, serverRef } from "./state-types.ts";
 
@@ -106,6 +106,12 @@ export async function stateOf(
   return loading;
 }
 
+/** The server's state when this isolate's copy is fresh, else null (no load: the caller takes the full path). */
+export function freshStateOf(serverId: string, config: ResilienceConfig, now: number): ServerSnapshot | null {
+  const cached = states.get(serverId);
+  return cached && now - cached.fetchedAt < config.stateCacheMs ? cached.snapshot : null;
+}
+
 function remember(serverId: string, snapshot: ServerSnapshot): void {
   states.set(serverId, { snapshot, fetchedAt: Date.now(), loading: null });
 }
@@ -178,4 +184,32 @@ export function recordOutcome(
         );
       }),
   );
+}
+
+/** A lease on `chosen`: counted in flight here until `done` reports its outcome (once). */
+export function grantLease(
+  env: Env,
+  ctx: WaitUntil,
+  server: ServerRecord,
+  settings: CircuitSettings,
+  chosen: { index: number; url: string; endpoint: UpstreamEndpoint },
+  local: LocalReplica,
+  probe: boolean,
+  headers: Record<string, string>,
+): UpstreamLease {
+  local.inFlight += 1;
+  if (probe) local.probing = true;
+  let reported = false;
+  return {
+    endpoint: chosen.endpoint,
+    endpointIndex: chosen.index,
+    headers,
+    done(outcome) {
+      if (reported) return;
+      reported = true;
+      local.inFlight = Math.max(0, local.inFlight - 1);
+      if (probe) local.probing = false;
+      recordOutcome(env, ctx, server, settings, chosen.url, local, outcome, probe);
+    },
+  };
 }

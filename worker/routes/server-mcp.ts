@@ -6,43 +6,42 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { findUsableServer } from "../edge/usable-servers.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { baseUrl } from "../http/resource.ts";
+import { observePolicy } from "../observability/hooks.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
 import { exchangeContextFor } from "../proxy/exchange-context.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
 import type { ProxyContext } from "../proxy/proxy-context.ts";
+import { type ProxyRoute, proxyRouteFor } from "../proxy/proxy-route.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
-import { canSee } from "../registry/visibility.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
-import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { mayNeedSessionBridge, needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { serveSessionClient } from "./server-mcp-session-bridge.ts";
 
 type Env_ = { Bindings: Env };
 
 const ENTRY_FOR: Record<Transport, string> = { "streamable-http": "mcp", sse: "sse" };
 
-/** The usable server at `/{path}` the caller may see, or the reply that says there is none. */
-async function serverFor(c: Context<Env_>): Promise<ServerRecord | Response> {
-  const { services } = c.var;
-  const principal = c.get("principal");
+/** The caller's route to the usable server at `/{path}` it may see, or the reply that says there is none. */
+async function routeFor(c: Context<Env_>): Promise<ProxyRoute | Response> {
   const path = c.req.param("path") ?? "";
-  const found = await findUsableServer(services.directory, principal, path);
-  // Visibility (registry/visibility.ts): a server the caller may not see is answered as absent.
-  const server = found !== null && canSee(await services.access.viewer(principal), found) ? found : null;
-  if (server === null) {
+  // Server, visibility, policy and approved tools: one isolate-cached entry (proxy/proxy-route.ts).
+  const route = await observePolicy(() => proxyRouteFor(c.var.services, c.env, c.get("principal"), path));
+  if (route === null) {
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }
-  return server;
+  return route;
 }
 
 async function exchangeContext(
   c: Context<Env_>,
   server: ServerRecord,
   entry: Transport,
+  route?: ProxyRoute,
 ): Promise<ProxyContext | Response> {
   const { config, services } = c.var;
   const path = server.path;
@@ -62,6 +61,8 @@ async function exchangeContext(
     principal: c.get("principal"),
     requestId: c.get("requestId") ?? crypto.randomUUID(),
     deps,
+    // The proxy reads method, URL and headers only: the request itself serves (no copy).
+    keepRequest: true,
   });
   return exchangeContextFor({
     mcp,
@@ -70,6 +71,7 @@ async function exchangeContext(
     deps,
     clientGone: c.req.raw.signal,
     publicBase: baseUrl(config.publicUrl, c.req.url),
+    ...(route && { route }),
   });
 }
 
@@ -80,24 +82,32 @@ export function serverMcpRoutes() {
   }
 
   app.on(["GET", "POST", "DELETE"], "/:path/mcp", async (c) => {
-    const server = await serverFor(c);
-    if (server instanceof Response) return server;
+    const route = await routeFor(c);
+    if (route instanceof Response) return route;
+    const { server } = route;
     // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
     if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
-    const ctx = await exchangeContext(c, server, "streamable-http");
-    return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    const passThrough = async () => {
+      const ctx = await exchangeContext(c, server, "streamable-http", route);
+      return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    };
+    // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
+    if (mayNeedSessionBridge(c.req.raw, server)) return serveSessionClient(c, server, passThrough);
+    return passThrough();
   });
   app.get("/:path/sse", async (c) => {
-    const server = await serverFor(c);
+    const route = await routeFor(c);
+    const server = route instanceof Response ? route : route.server;
     // A Streamable-HTTP-only server: a LegacySseSession bridges (routes/legacy-sse-bridge.ts).
     if (servedByLegacyBridge(c, server)) return serveLegacyBridge(c);
-    const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
+    const ctx = route instanceof Response ? route : await exchangeContext(c, route.server, "sse", route);
     return ctx instanceof Response ? ctx : proxyLegacyStream(ctx);
   });
   app.post("/:path/message", async (c) => {
-    const server = await serverFor(c);
+    const route = await routeFor(c);
+    const server = route instanceof Response ? route : route.server;
     if (servedByLegacyBridge(c, server)) return serveLegacyBridge(c);
-    const ctx = server instanceof Response ? server : await exchangeContext(c, server, "sse");
+    const ctx = route instanceof Response ? route : await exchangeContext(c, route.server, "sse", route);
     return ctx instanceof Response ? ctx : proxyLegacyMessage(ctx);
   });
   return app;

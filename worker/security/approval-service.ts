@@ -20,6 +20,8 @@ export interface ApprovalServiceOptions {
   settings: SecuritySettings;
   now?: () => Date;
   newId?: () => string;
+  /** Told when this isolate changes a server's approvals (registry/route-epoch.ts). */
+  changes?: { changed(): void };
 }
 
 export class ApprovalService {
@@ -56,10 +58,12 @@ export class ApprovalService {
       await this.options.approvals.apply(plan.upserts, plan.deletions);
     }
     this.cache.delete(server.id);
+    this.options.changes?.changed();
   }
 
   forget(serverId: string): void {
     this.cache.delete(serverId);
+    this.options.changes?.changed();
   }
 
   /**
@@ -69,13 +73,24 @@ export class ApprovalService {
    * the directory's 2 s catalog cache and use this cache alike).
    */
   async pinsFor(tenant: string, serverId: string, options: { fresh?: boolean } = {}): Promise<PinSet> {
+    return (await this.pinsEntry(tenant, serverId, options)).pins;
+  }
+
+  /** The approved tools with the time until which they are trusted (what is built from them expires with them). */
+  async pinsEntry(
+    tenant: string,
+    serverId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<{ pins: PinSet; until: number }> {
     const cached = this.cache.get(serverId);
-    if (!options.fresh && cached && Date.now() - cached.at < CACHE_MS) return cached.pins;
+    if (!options.fresh && cached && Date.now() - cached.at < CACHE_MS)
+      return { pins: cached.pins, until: cached.at + CACHE_MS };
+    const at = Date.now();
     const rows = await this.options.approvals.forServer(tenant, serverId);
     const pins = pinSet(rows, this.options.settings.toolApproval, this.options.settings.undeclaredArguments);
     if (this.cache.size > 5_000) this.cache.clear();
-    this.cache.set(serverId, { at: Date.now(), pins });
-    return pins;
+    this.cache.set(serverId, { at, pins });
+    return { pins, until: at + CACHE_MS };
   }
 
   /** Approvals the caller may decide (modify_service on the server), newest first. */
@@ -132,6 +147,7 @@ export class ApprovalService {
       });
     }
     this.cache.delete(row.serverId);
+    this.options.changes?.changed();
     return next;
   }
 }

@@ -16,6 +16,7 @@ import {
   withFailover,
 } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
+import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
@@ -45,6 +46,16 @@ export async function leasedExchange(
   options: ExchangeOptions,
   send: (endpoint: UpstreamEndpoint) => Promise<SendResult>,
 ): Promise<Exchange> {
+  const attempt = async (lease: UpstreamLease) => judge(await timed(() => send(lease.endpoint)));
+  // The steady state (one replica, no limit, closed circuit) in one module; the rest on the full path.
+  const sole = await onSoleReplica(
+    ctx.resilience,
+    ctx.waitUntil,
+    ctx.server,
+    { transport: ctx.transport, ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}) },
+    attempt,
+  );
+  if (sole !== null) return { result: sole.value, lease: sole.lease };
   const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
   const outcome = await withFailover(
     ctx.resilience,
@@ -57,7 +68,7 @@ export async function leasedExchange(
       ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}),
       ...(affinityKey ? { affinityKey } : {}),
     },
-    async (lease) => judge(await timed(() => send(lease.endpoint))),
+    attempt,
   );
   if (isLeaseRefusal(outcome)) return { refusal: outcome };
   return { result: outcome.value, lease: outcome.lease };
@@ -96,36 +107,28 @@ function judge({ result, latencyMs }: { result: SendResult; latencyMs: number })
 /**
  * Passes a stream through and tells how it ended: completed (ok), broken by
  * the upstream (a failure for its circuit), or abandoned by the client (not
- * the replica's fault, so not a failure either).
+ * the replica's fault, so not a failure either). The bytes go through a
+ * native pipe (no JavaScript per chunk); when the pipe fails, the source's
+ * own state tells which side ended it: a client that hung up cancelled the
+ * source (closed), an upstream that broke left it errored.
  */
-function watchStream(
+export function watchStream(
   source: ReadableStream<Uint8Array>,
   latencyMs: number,
 ): { body: ReadableStream<Uint8Array>; settled: Promise<LeaseOutcome> } {
-  const reader = source.getReader();
-  let settle: (outcome: LeaseOutcome) => void = () => {};
-  const settled = new Promise<LeaseOutcome>((resolve) => {
-    settle = resolve;
-  });
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  const { readable, writable } = new IdentityTransformStream();
+  const ok: LeaseOutcome = { ok: true, reachedUpstream: true, latencyMs };
+  const cut: LeaseOutcome = { ok: false, reachedUpstream: true, latencyMs, reason: "stream cut" };
+  const settled = source.pipeTo(writable).then(
+    () => ok,
+    async () => {
       try {
-        const { done, value } = await reader.read();
-        if (done) {
-          controller.close();
-          settle({ ok: true, reachedUpstream: true, latencyMs });
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        controller.error(error);
-        settle({ ok: false, reachedUpstream: true, latencyMs, reason: "stream cut" });
+        await source.getReader().closed;
+        return ok;
+      } catch {
+        return cut;
       }
     },
-    async cancel(reason) {
-      settle({ ok: true, reachedUpstream: true, latencyMs });
-      await reader.cancel(reason);
-    },
-  });
-  return { body, settled };
+  );
+  return { body: readable as ReadableStream<Uint8Array>, settled };
 }
