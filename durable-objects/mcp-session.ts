@@ -17,10 +17,10 @@ import {
   type InputStep,
   type ProgressSink,
 } from "../worker/aggregated/input-exchange.ts";
+import { servableScope } from "../worker/aggregated/server-scope.ts";
 import { sessionToolCall } from "../worker/aggregated/session-call.ts";
 import { SessionRelay } from "../worker/aggregated/session-relay.ts";
 import { SessionStreams } from "../worker/aggregated/session-streams.ts";
-import { virtualExchange } from "../worker/aggregated/virtual-exchange.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
@@ -302,9 +302,9 @@ export class McpSession extends DurableObject<Env> {
     virtual: string | null,
   ): Promise<GatewayExchange | null> {
     if (virtual === null) return this.baseExchange(request, sessionId);
-    const record = await this.services.virtualServers.servable(request.principal.tenant, virtual);
-    if (!record) return null;
-    return this.baseExchange(request, sessionId, virtualExchange(record));
+    // A virtual server by name, or a registered server's `/{path}` (the per-server session bridge).
+    const scope = await servableScope(this.services, request.principal, virtual);
+    return scope && this.baseExchange(request, sessionId, scope);
   }
 
   private baseExchange(

@@ -148,11 +148,22 @@ describe("direct upstream call of a plain stateless tools/call", () => {
       expect(after.initializes - before.initializes).toBe(0);
       expect(directCalls.answered - counted.answered, path).toBe(1);
       expect(directCalls.handedOver, path).toBe(counted.handedOver);
-      // An SSE answer is the SDK's to read: handed over, still one POST.
+      // An SSE answer of one response (after priming events) is read in place too.
+      for (const [tool, text] of [
+        ["sse_plain", "streamed plain"],
+        ["sse_primed", "streamed primed"],
+      ]) {
+        const plainStream = await call(direct, `${path}__${tool}`);
+        expect(plainStream.reply.result?.content?.[0]?.text, tool).toBe(text);
+      }
+      expect(directCalls.answered - counted.answered, path).toBe(3);
+      expect(directCalls.handedOver, path).toBe(counted.handedOver);
+      // An SSE answer with anything else in it is the SDK's to read: handed over, still one POST.
+      const postsBefore = (await stats()).posts;
       const streamed = await call(direct, `${path}__sse`);
       expect(streamed.reply.result?.content?.[0]?.text).toBe("streamed");
       expect(directCalls.handedOver - counted.handedOver, path).toBe(1);
-      expect((await stats()).posts - after.posts, path).toBe(1);
+      expect((await stats()).posts - postsBefore, path).toBe(1);
     }
   });
 

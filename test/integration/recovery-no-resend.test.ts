@@ -6,14 +6,40 @@
 // re-initialize to retry it on): the client gets an error, and once the
 // replica behaves, the same client session calls again with no error.
 // The resend that is allowed: an idempotent request after a reset goes again
-// on a new upstream session (below, /{path}/mcp; after a 404 on the upstream
-// session id: upstream-recovery.test.ts and server-proxy-sessions.test.ts).
-import { beforeAll, describe, expect, it } from "vitest";
-import { api, devAdminToken, uniquePath } from "../support/api.ts";
-import { fault, newReplica, type Replica, registerOn, stats } from "../support/fleet.ts";
+// on a new upstream session (below: tools/list on /{path}/mcp, resources/read
+// on /mcp and a virtual server, in a client session and from the stateless
+// pool; after a 404 on the upstream session id: upstream-recovery.test.ts
+// and server-proxy-sessions.test.ts).
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import {
+  fault,
+  newReplica,
+  type Replica,
+  type ReplicaStats,
+  registerOn,
+  setResources,
+  stats,
+} from "../support/fleet.ts";
+import { messagesOf, postMcp } from "../support/mcp-http.ts";
 import { legacySessionClient, textOf } from "../support/sdk-client.ts";
 
 let token = "";
+
+// Promise rejections nothing handled, in this isolate (the gateway runs in it). workerd also logs
+// "Uncaught (in promise) ... Network connection lost" for each reset POST from inside its own fetch,
+// even when the fetch's rejection is caught (checked with a bare fetch); that one never reaches JS.
+const unhandled: string[] = [];
+globalThis.addEventListener("unhandledrejection", (event) => {
+  unhandled.push(String(event.reason));
+});
+
+afterEach(async () => {
+  // The gateway ends upstream sessions after the response (waitUntil): let that run, then look.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(unhandled).toEqual([]);
+});
+const NOTE_URI = "fleet://note";
 
 beforeAll(async () => {
   token = await devAdminToken();
@@ -22,18 +48,21 @@ beforeAll(async () => {
 /** A replica of its own per endpoint, so counts are this test's alone. */
 async function setUp(
   kind: "path" | "mcp" | "virtual",
-): Promise<{ replica: Replica; endpoint: string; tool: string }> {
+): Promise<{ replica: Replica; endpoint: string; tool: string; note: string }> {
   const replica = await newReplica();
+  await setResources(replica, [{ uri: NOTE_URI, name: "note", text: `note of ${replica.id}` }]);
   const { path } = await registerOn([replica]);
-  if (kind === "path") return { replica, endpoint: `/${path}/mcp`, tool: "whoami" };
-  if (kind === "mcp") return { replica, endpoint: "/mcp", tool: `${path}__whoami` };
+  if (kind === "path") return { replica, endpoint: `/${path}/mcp`, tool: "whoami", note: NOTE_URI };
+  // The aggregated endpoint wraps resource URIs (aggregated/gateway-names.ts); a virtual server keeps them.
+  if (kind === "mcp")
+    return { replica, endpoint: "/mcp", tool: `${path}__whoami`, note: `mcpgw://${path}/${NOTE_URI}` };
   const name = uniquePath("vnoresend");
   const created = await api("/api/v1/virtual-servers", {
     method: "POST",
-    json: { name, tools: [{ server: path, tool: "whoami" }] },
+    json: { name, tools: [{ server: path, tool: "whoami" }], resources: [{ server: path, uri: NOTE_URI }] },
   });
   expect(created.status, await created.clone().text()).toBe(201);
-  return { replica, endpoint: `/v/${name}/mcp`, tool: "whoami" };
+  return { replica, endpoint: `/v/${name}/mcp`, tool: "whoami", note: NOTE_URI };
 }
 
 describe.each([
@@ -85,3 +114,71 @@ describe("an idempotent request whose connection is reset once, on /{path}/mcp",
     await client.close();
   });
 });
+
+describe.each([
+  ["/mcp", "mcp"],
+  ["/v/{name}/mcp", "virtual"],
+] as const)("a resources/read whose kept upstream session is reset once, on %s", (_label, kind) => {
+  it("is sent again on a new upstream session, with no error reaching the client", async () => {
+    const { replica, endpoint, tool, note: uri } = await setUp(kind);
+    const { client, transport } = await legacySessionClient(endpoint, token);
+    // The call opens the upstream session the client session keeps; the read resumes it.
+    expect(textOf(await client.callTool({ name: tool, arguments: {} }))).toBe(replica.id);
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toContain(uri);
+    const before = await stats(replica);
+
+    await fault(replica, "reset-once");
+    const read = await client.readResource({ uri });
+    expect(read.contents.map((content) => ("text" in content ? content.text : ""))).toEqual([
+      `note of ${replica.id}`,
+    ]);
+    await expectOneResend(replica, before);
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  });
+});
+
+describe("a resources/read whose pooled upstream session is reset once, from a stateless /mcp caller", () => {
+  it("is sent again on a new upstream session, with no error reaching the client", async () => {
+    const { replica, tool, note: uri } = await setUp("mcp");
+    const call = (method: string, params: Record<string, unknown>, name: string) =>
+      postMcp(
+        `${BASE}/mcp`,
+        { jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: ENVELOPE } },
+        {
+          token,
+          headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": method, "mcp-name": name },
+        },
+      ).then(async (response) => {
+        expect(response.status).toBe(200);
+        const [reply] = await messagesOf(response);
+        expect(reply?.error).toBeUndefined();
+        return reply?.result as Record<string, unknown>;
+      });
+    // The call leaves its upstream session in the isolate pool; the read borrows it.
+    await call("tools/call", { name: tool, arguments: {} }, tool);
+    const before = await stats(replica);
+    await fault(replica, "reset-once");
+    const read = await call("resources/read", { uri }, uri);
+    expect((read.contents as { text?: string }[]).map((content) => content.text)).toEqual([
+      `note of ${replica.id}`,
+    ]);
+    await expectOneResend(replica, before);
+  });
+});
+
+/** Since `before`: the reset read, one new session (initialize + initialized), the read once more, nothing else. */
+async function expectOneResend(replica: Replica, before: ReplicaStats): Promise<void> {
+  const after = await stats(replica);
+  expect(after.byMethod.initialize ?? 0).toBe((before.byMethod.initialize ?? 0) + 1);
+  // The reset read is counted as a request only (the replica resets before parsing it): one read answered.
+  expect(after.byMethod["resources/read"] ?? 0).toBe((before.byMethod["resources/read"] ?? 0) + 1);
+  expect(after.requests - before.requests).toBe(4);
+}
+
+/** The request envelope of a stateless 2026-07-28 client. */
+const ENVELOPE = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "no-resend-test", version: "1" },
+};

@@ -14,6 +14,8 @@
 //   bad_result     content that is not an array
 //   rpc_error      a JSON-RPC error with data
 //   sse            an SSE answer: a log message, then the result
+//   sse_plain      an SSE answer: the result only (SDK 1.x servers' default)
+//   sse_primed     an SSE answer: a priming event (id, empty data), a comment, a retry, then the result
 //   ping_first     an SSE answer that pings the client first (session only)
 //   json_lines     a notification and the result, one per line, in one application/json body
 //   http_500       HTTP 500
@@ -33,6 +35,8 @@ export const ANSWER_SHAPES = [
   "bad_result",
   "rpc_error",
   "sse",
+  "sse_plain",
+  "sse_primed",
   "ping_first",
   "json_lines",
   "http_500",
@@ -181,6 +185,19 @@ export function answersUpstream() {
           params: { level: "info", data: "working" },
         };
         response.end(event(log) + event(result({ content: [{ type: "text", text: "streamed" }] })));
+        return;
+      }
+      case "sse_plain":
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.end(event(result({ content: [{ type: "text", text: "streamed plain" }] })));
+        return;
+      case "sse_primed": {
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.write("id: prime-1\ndata:\n\n: keep-alive\n\nretry: 1000\n\n");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        response.end(
+          `id: prime-2\n${event(result({ content: [{ type: "text", text: "streamed primed" }] }))}`,
+        );
         return;
       }
       case "ping_first": {

@@ -11,11 +11,14 @@
 //              | "reset-mid-stream" (tools/call answers start an SSE stream, then the connection is cut)
 //              | "hang" (never answer)
 //   POST {control}/replicas/{id}/tools        { tools: [...] }        replaces the tool list (catalog changes)
+//   POST {control}/replicas/{id}/resources    { resources: [{ uri, name, text }] }  text resources; a replica
+//        with any declares the `resources` capability from its next initialize (set them before registering)
 //   GET  {control}/replicas/{id}/stats        -> { requests, calls, byMethod, sessions }
 //   POST {control}/replicas/{id}/stats/reset
 //
 // MCP: POST /mcp with initialize (hands out Mcp-Session-Id), ping, tools/list,
-// tools/call (`whoami` answers the replica id; `sleep` waits arguments.ms);
+// tools/call (`whoami` answers the replica id; `sleep` waits arguments.ms),
+// resources/list, resources/templates/list and resources/read (when it has resources);
 // notifications get 202. A request naming an unknown session gets 404.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -42,8 +45,15 @@ interface Replica {
   delayMs: number;
   status: number;
   tools: Record<string, unknown>[];
+  resources: FleetResource[];
   stats: { requests: number; calls: number; byMethod: Record<string, number> };
   sessions: Set<string>;
+}
+
+export interface FleetResource {
+  uri: string;
+  name: string;
+  text: string;
 }
 
 export interface FaultFleet {
@@ -104,7 +114,7 @@ async function serveMcp(replica: Replica, request: IncomingMessage, response: Se
   let message: {
     id?: string | number;
     method?: string;
-    params?: { name?: string; arguments?: { ms?: number } };
+    params?: { name?: string; uri?: string; arguments?: { ms?: number } };
   };
   try {
     message = JSON.parse(text);
@@ -132,7 +142,10 @@ async function serveMcp(replica: Replica, request: IncomingMessage, response: Se
       reply(
         {
           protocolVersion: "2025-06-18",
-          capabilities: { tools: { listChanged: true } },
+          capabilities: {
+            tools: { listChanged: true },
+            ...(replica.resources.length > 0 && { resources: {} }),
+          },
           serverInfo: { name: `replica-${replica.id}`, version: "1.0.0" },
         },
         { "mcp-session-id": id },
@@ -145,6 +158,26 @@ async function serveMcp(replica: Replica, request: IncomingMessage, response: Se
     case "tools/list":
       reply({ tools: replica.tools });
       return;
+    case "resources/list":
+      reply({ resources: replica.resources.map(({ uri, name }) => ({ uri, name, mimeType: "text/plain" })) });
+      return;
+    case "resources/templates/list":
+      reply({ resourceTemplates: [] });
+      return;
+    case "resources/read": {
+      const uri = message.params?.uri;
+      const found = replica.resources.find((resource) => resource.uri === uri);
+      if (!found) {
+        json(response, 200, {
+          jsonrpc: "2.0",
+          id: message.id,
+          error: { code: -32002, message: "Resource not found" },
+        });
+        return;
+      }
+      reply({ contents: [{ uri: found.uri, mimeType: "text/plain", text: found.text }] });
+      return;
+    }
     case "tools/call": {
       replica.stats.calls += 1;
       if (replica.mode === "reset-mid-stream") {
@@ -197,6 +230,7 @@ async function createReplica(id: string): Promise<Replica> {
     delayMs: 0,
     status: 503,
     tools: structuredClone(DEFAULT_TOOLS),
+    resources: [],
     stats: { requests: 0, calls: 0, byMethod: {} },
     sessions: new Set(),
   };
@@ -256,6 +290,11 @@ export async function startFaultFleet(): Promise<FaultFleet> {
       }
       if (request.method === "POST" && action === "tools") {
         replica.tools = (JSON.parse(await readBody(request)) as { tools: Record<string, unknown>[] }).tools;
+        json(response, 200, {});
+        return;
+      }
+      if (request.method === "POST" && action === "resources") {
+        replica.resources = (JSON.parse(await readBody(request)) as { resources: FleetResource[] }).resources;
         json(response, 200, {});
         return;
       }

@@ -9,7 +9,7 @@ import {
 } from "../../worker/resilience/lease.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { api, uniquePath } from "./api.ts";
-import type { FaultMode } from "./fault-fleet.ts";
+import type { FaultMode, FleetResource } from "./fault-fleet.ts";
 
 export interface Replica {
   id: string;
@@ -43,6 +43,15 @@ export async function setTools(replica: Replica, tools: Record<string, unknown>[
   const response = await fetch(`${control()}/replicas/${replica.id}/tools`, {
     method: "POST",
     body: JSON.stringify({ tools }),
+  });
+  await response.body?.cancel();
+}
+
+/** Gives the replica text resources (before registering it, so the catalog lists them). */
+export async function setResources(replica: Replica, resources: FleetResource[]): Promise<void> {
+  const response = await fetch(`${control()}/replicas/${replica.id}/resources`, {
+    method: "POST",
+    body: JSON.stringify({ resources }),
   });
   await response.body?.cancel();
 }

@@ -49,6 +49,8 @@ export function aggregatedMcpRoutes() {
 export interface EndpointScope {
   endpoint: string;
   virtual: VirtualServerRecord | null;
+  /** The McpSession scope when not the virtual server's name (aggregated/server-scope.ts). */
+  sessionScope?: string;
 }
 
 const AGGREGATED: EndpointScope = { endpoint: "/mcp", virtual: null };
@@ -125,7 +127,7 @@ function exchangeFor(request: McpRequest, generation: Generation, scope: Endpoin
 /** Session-based clients: `initialize` opens a session; every other request names one. */
 async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointScope): Promise<Response> {
   const { sessionId } = request;
-  const virtual = scope.virtual?.name ?? null;
+  const virtual = scope.sessionScope ?? scope.virtual?.name ?? null;
   if (sessionId === null) {
     const refusal = request.method === "POST" ? sessionlessRefusal(request) : MISSING_SESSION;
     if (refusal === null) {

@@ -8,10 +8,10 @@
 // Requests of session-based clients, and 2026 requests to a 2026 server, stay
 // on the pass-through proxy.
 import type { Context } from "hono";
+import { wholeServerScope } from "../aggregated/server-scope.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { isStatelessVersion } from "../protocol/jsonrpc.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
-import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
 
 type Env_ = { Bindings: Env };
@@ -23,26 +23,22 @@ export function needs2026Bridge(request: Request, server: ServerRecord): boolean
   return sseOnly || !isStatelessVersion(server.catalog.protocolVersion);
 }
 
+/**
+ * True when `request` is a session client's and `server` may speak only
+ * 2026-07-28 (its catalog reports it): routes/server-mcp-session-bridge.ts
+ * decides. Kept here, with the other generation check, so a plain proxied
+ * request runs no code of that module.
+ */
+export function mayNeedSessionBridge(request: Request, server: ServerRecord): boolean {
+  return (
+    !isStatelessVersion(request.headers.get("mcp-protocol-version")) &&
+    isStatelessVersion(server.catalog.protocolVersion)
+  );
+}
+
 /** Serves the request as a virtual server over the whole (approved, visible) catalog of `server`. */
 export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): Promise<Response> {
-  const entries = await c.var.services.store.listCatalog(server.tenant, server.id);
-  const now = new Date().toISOString();
-  const whole: VirtualServerRecord = {
-    id: `server:${server.id}`,
-    tenant: server.tenant,
-    name: server.path,
-    description: "",
-    mode: "tools",
-    tools: entries.filter((e) => e.kind === "tool").map((e) => ({ server: server.path, tool: e.key })),
-    resources: entries
-      .filter((e) => e.kind === "resource" || e.kind === "resource_template")
-      .map((e) => ({ server: server.path, uri: e.key })),
-    prompts: entries.filter((e) => e.kind === "prompt").map((e) => ({ server: server.path, prompt: e.key })),
-    enabled: true,
-    owner: server.owner,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const whole = await wholeServerScope(c.var.services, server);
   const { services, config } = c.var;
   const request = await McpRequest.read(c.req.raw, {
     principal: c.get("principal"),

@@ -19,7 +19,8 @@ import { type ProxyRoute, proxyRouteFor } from "../proxy/proxy-route.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
-import { needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { mayNeedSessionBridge, needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { serveSessionClient } from "./server-mcp-session-bridge.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -86,8 +87,13 @@ export function serverMcpRoutes() {
     const { server } = route;
     // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
     if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
-    const ctx = await exchangeContext(c, server, "streamable-http", route);
-    return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    const passThrough = async () => {
+      const ctx = await exchangeContext(c, server, "streamable-http", route);
+      return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+    };
+    // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
+    if (mayNeedSessionBridge(c.req.raw, server)) return serveSessionClient(c, server, passThrough);
+    return passThrough();
   });
   app.get("/:path/sse", async (c) => {
     const route = await routeFor(c);

@@ -4,9 +4,10 @@
 // isolate's verdict) or a session-based one with a pooled session to resume.
 // It sends exactly the POST the SDK client would send (same body, ids and
 // headers) and reads the answer itself only when the answer is plain: HTTP
-// 200, `application/json`, one JSON-RPC response to this request whose
+// 200, `application/json` or an SSE stream of one event (after optional
+// priming events, sse-answer.ts), one JSON-RPC response to this request whose
 // result certainly passes the SDK's checks (or a well-formed error). Any
-// other answer (an SSE stream, a server-to-client request, a redirect, an
+// other answer (other SSE events, a server-to-client request, a redirect, an
 // HTTP error, a failed fetch, a result the SDK might refuse) is handed over
 // untouched to an SDK conversation that believes it sent the request itself:
 // its first POST is answered with what the upstream already said, so the SDK
@@ -18,6 +19,7 @@ import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/cli
 import { deadline } from "../platform/deadline.ts";
 import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import { BETWEEN_DOCUMENTS } from "./lenient-results.ts";
+import { readSseAnswer } from "./sse-answer.ts";
 import {
   CLIENT_INFO,
   CLOSE_BUDGET_MS,
@@ -153,6 +155,9 @@ export class DirectConversation {
     }
     this.#status = response.status;
     const essence = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+    if (response.status === 200 && essence === "text/event-stream" && response.body !== null) {
+      return this.streamed(response, id, request, options);
+    }
     if (response.status !== 200 || essence !== "application/json" || response.body === null) {
       if (signal.aborted) {
         response.body?.cancel().catch(() => {});
@@ -209,6 +214,27 @@ export class DirectConversation {
     } finally {
       budget.clear();
     }
+  }
+
+  /** An SSE answer: read in place when it is plain (sse-answer.ts), else handed over as it streams. */
+  private async streamed(
+    response: Response,
+    id: number,
+    request: DirectRequest,
+    options: { signal: AbortSignal; timeout: number },
+  ): Promise<Fields> {
+    const era = this.route.era;
+    const reading = await readSseAnswer(response, (data) =>
+      BETWEEN_DOCUMENTS.test(data) ? null : plainAnswer(data, id, era),
+    );
+    if (this.options.signal.aborted) {
+      if ("replay" in reading) reading.replay.body?.cancel().catch(() => {});
+      throw this.cancelled(id);
+    }
+    if ("replay" in reading) return this.handOver(() => Promise.resolve(reading.replay), request, options);
+    directCalls.answered += 1;
+    if ("error" in reading.answer) throw reading.answer.error;
+    return reading.answer.result;
   }
 
   /** The SDK conversation takes over; its first POST gets the upstream's answer to ours. */

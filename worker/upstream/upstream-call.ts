@@ -12,7 +12,7 @@ import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
 import { deadline } from "../platform/deadline.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
-import type { UpstreamMethod } from "../protocol/methods.ts";
+import { isIdempotentMethod, type UpstreamMethod } from "../protocol/methods.ts";
 import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
@@ -266,8 +266,11 @@ async function callReplica(
     if (answered && !signal.aborted) keepSession = kept?.keep(resume ?? connection.session()) ?? false;
     else if (resume) {
       kept?.forget();
-      // 404: the upstream has forgotten the session and did not process the request.
-      if (status === 404 && !signal.aborted) {
+      // Once, on a new session: after a 404 the upstream has forgotten the session and did not
+      // process the request (so even a tools/call goes again); after a lost connection it may
+      // have, so only a method that does no harm twice goes again (protocol/methods.ts).
+      const lost = lostConnection(error, status, connection.observed.connectionFailed);
+      if (!signal.aborted && (status === 404 || (lost && isIdempotentMethod(request.method)))) {
         return callReplica(server, endpoint, request, context, signals, false);
       }
     }
@@ -328,6 +331,16 @@ async function callReplica(
 function transportFailed(error: unknown, status: number | null, connectionFailed: boolean): boolean {
   if (connectionFailed || status === null || status >= 500) return true;
   if (isMalformedAnswer(error)) return false;
+  return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
+}
+
+/**
+ * The connection to the upstream was reset or cut: no HTTP answer, or the
+ * answer's stream ended before the response. Not an answer (a status, a
+ * JSON-RPC error, a result the SDK cannot read).
+ */
+function lostConnection(error: unknown, status: number | null, connectionFailed: boolean): boolean {
+  if (connectionFailed || status === null) return true;
   return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
 }
 

@@ -1,0 +1,61 @@
+// The plain SSE answer reader of the direct upstream call: one response after
+// optional priming events is taken; anything else is handed back replaying the
+// exact bytes the upstream sent, including what follows.
+import { describe, expect, it } from "vitest";
+import { readSseAnswer } from "../../worker/upstream/sse-answer.ts";
+
+/** A streamed SSE response whose body arrives in `parts`. */
+function sse(...parts: string[]): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(encoder.encode(part));
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+const RESPONSE = '{"jsonrpc":"2.0","id":1,"result":{}}';
+const take = (data: string) => (data === RESPONSE ? { data } : null);
+
+describe("readSseAnswer", () => {
+  it("takes the one response after priming events, comments and retry, split across chunks", async () => {
+    const reading = await readSseAnswer(
+      sse("id: p\ndata:\n\n: keep-alive\n\nretry: 50", "0\n\nevent: message\nda", `ta: ${RESPONSE}\n\n`),
+      take,
+    );
+    expect(reading).toEqual({ answer: { data: RESPONSE } });
+  });
+
+  for (const [label, parts] of [
+    [
+      "a notification first",
+      ['data: {"jsonrpc":"2.0","method":"notifications/message"}\n\n', `data: ${RESPONSE}\n\n`],
+    ],
+    ["another event type", [`event: other\ndata: ${RESPONSE}\n\n`]],
+    ["CRLF line ends", [`data: ${RESPONSE}\r\n\r\n`]],
+    ["a stream that ends before the response", ["id: p\ndata:\n\n", `data: ${RESPONSE}`]],
+  ] as const) {
+    it(`hands back ${label}, replaying every byte`, async () => {
+      const reading = await readSseAnswer(sse(...parts), take);
+      expect("replay" in reading).toBe(true);
+      if (!("replay" in reading)) return;
+      expect(reading.replay.headers.get("content-type")).toBe("text/event-stream");
+      expect(await reading.replay.text()).toBe(parts.join(""));
+    });
+  }
+
+  it("hands back a body that fails, failing the same way after what was read", async () => {
+    const failure = new Error("connection lost");
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("id: p\ndata:\n\n"));
+        controller.error(failure);
+      },
+    });
+    const reading = await readSseAnswer(new Response(body), take);
+    if (!("replay" in reading)) throw new Error("expected a replay");
+    await expect(reading.replay.text()).rejects.toThrow("connection lost");
+  });
+});
