@@ -17,6 +17,9 @@ const LONG_E2E = [
   // Moved here to keep `npm test` under ten minutes on 2 cores (~35 s and ~26 s each).
   "test/e2e/upstream-connections.e2e.test.ts",
   "test/e2e/observability.e2e.test.ts",
+  // Moved when the wave-5 tests took `npm test` to ~9.9 minutes (~28 s and ~25 s of tests each).
+  "test/e2e/aggregated-mcp.e2e.test.ts",
+  "test/e2e/server-proxy.e2e.test.ts",
 ];
 
 /** Test files run inside workerd: the worker's bindings, real D1 with the migrations applied (setup file). */
