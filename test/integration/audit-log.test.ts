@@ -280,7 +280,7 @@ describe("failed authentications", () => {
     // The cap is per source and minute (the id names the minute): the 12 attempts may straddle two.
     const perMinute = new Map<string, number>();
     for (const event of fromSource) {
-      const minute = String(event.id).split(":")[1];
+      const minute = String(event.id).split(":")[1] ?? "";
       perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
     }
     expect(perMinute.size).toBeLessThanOrEqual(2);
