@@ -32,7 +32,6 @@ const ENVELOPE = {
   clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
 } as const;
 const ENVELOPE_KEYS = new Set<string>(Object.values(ENVELOPE));
-const PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
 const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -54,17 +53,9 @@ export function directToolCall(exchange: GatewayExchange): Promise<Response> | n
 /** The call when the body is one tools/call with a valid bare envelope and nothing else. */
 function plainToolCall(exchange: GatewayExchange): DirectCall | null {
   const { request } = exchange;
-  const body = request.body;
-  if (request.method !== "POST" || request.bodyError !== null || !body || body.batch) return null;
-  const [first, ...rest] = body.messages;
-  if (!first || rest.length > 0 || first.type !== "request" || first.message.method !== "tools/call") {
-    return null;
-  }
-  const params = first.message.params;
-  if (!isPlainObject(params) || typeof params.name !== "string") return null;
-  if (Object.keys(params).some((key) => !PARAM_KEYS.has(key))) return null;
-  const args = params.arguments ?? {};
-  const envelope = params._meta;
+  const call = request.soleToolCall();
+  if (!call) return null;
+  const { args, meta: envelope } = call;
   if (!isPlainObject(args) || !isPlainObject(envelope)) return null;
   // A progress token, a log level or anything else in _meta needs the SDK's machinery.
   if (Object.keys(envelope).some((key) => !ENVELOPE_KEYS.has(key))) return null;
@@ -81,7 +72,7 @@ function plainToolCall(exchange: GatewayExchange): DirectCall | null {
   ) {
     return null;
   }
-  return { id: first.message.id, name: params.name, args, envelope };
+  return { id: call.id, name: call.name, args, envelope };
 }
 
 async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Response> {

@@ -22,6 +22,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/server";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
+import { isPlainObject } from "../protocol/tool-results.ts";
 import { afterBody, type GatewayExchange } from "./gateway-exchange.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
 import type { SessionRelay } from "./session-relay.ts";
@@ -36,7 +37,6 @@ const SSE_HEADERS = {
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
-const PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
 /** The SDK 2025 codec answers the 2026 "resource not found" code as invalid params. */
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -60,28 +60,19 @@ export function sessionToolCall(exchange: GatewayExchange, deps: SessionCallDeps
 
 /** The call when the body is one well-formed tools/call the SDK would accept as is. */
 function plainCall(exchange: GatewayExchange): PlainCall | null {
-  const { request } = exchange;
-  const body = request.body;
-  if (request.method !== "POST" || request.bodyError !== null || !body || body.batch) return null;
-  const [first, ...rest] = body.messages;
-  if (!first || rest.length > 0 || first.type !== "request" || first.message.method !== "tools/call") {
-    return null;
-  }
+  const call = exchange.request.soleToolCall();
+  if (!call) return null;
   // The SDK answers 406 to a client that does not take both.
-  const accept = request.http.headers.get("accept") ?? "";
+  const accept = exchange.request.http.headers.get("accept") ?? "";
   if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return null;
-  const params = first.message.params;
-  if (!isPlain(params) || typeof params.name !== "string") return null;
-  if (Object.keys(params).some((key) => !PARAM_KEYS.has(key))) return null;
-  const args = params.arguments ?? {};
-  const meta = params._meta;
-  if (!isPlain(args) || (meta !== undefined && !plainMeta(meta))) return null;
-  return { id: first.message.id, name: params.name, args, meta: meta as Fields | undefined };
+  const { args, meta } = call;
+  if (!isPlainObject(args) || (meta !== undefined && !plainMeta(meta))) return null;
+  return { id: call.id, name: call.name, args, meta: meta as Fields | undefined };
 }
 
 /** `_meta` with at most a progress token (anything else is the SDK's to read). */
 function plainMeta(meta: unknown): boolean {
-  if (!isPlain(meta)) return false;
+  if (!isPlainObject(meta)) return false;
   const keys = Object.keys(meta);
   if (keys.some((key) => key !== "progressToken")) return false;
   const token = meta.progressToken;
@@ -151,7 +142,8 @@ async function run(
 
 /** As the SDK's tools/call wrapper: a content-less result gets `content: []`, then the result schema. */
 function validatedResult(result: unknown): Fields {
-  const normalized = isPlain(result) && result.content === undefined ? { ...result, content: [] } : result;
+  const normalized =
+    isPlainObject(result) && result.content === undefined ? { ...result, content: [] } : result;
   const checked = specTypeSchemas.CallToolResult["~standard"].validate(normalized);
   if (checked.issues) {
     const problems = checked.issues.map((issue) => issue.message).join("; ");
@@ -192,8 +184,4 @@ function streamTransport(stream: SessionStream, id: JsonRpcId, abort: AbortContr
       abort.abort(new ProtocolError(ErrorCode.InternalError, String(record.params.reason ?? "cancelled")));
     },
   } as Transport;
-}
-
-function isPlain(value: unknown): value is Fields {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -12,10 +12,26 @@ import type { GatewayConfig } from "../env.ts";
 import type { WaitUntil } from "../observability/audit.ts";
 import { observePolicy } from "../observability/hooks.ts";
 import { adoptTraceFromMessages, type CarriedTrace, carryTrace } from "../observability/tracing.ts";
-import { type JsonRpcParseError, type ParsedBody, readJsonRpcBody } from "../protocol/jsonrpc.ts";
+import {
+  type JsonRpcId,
+  type JsonRpcParseError,
+  type ParsedBody,
+  readJsonRpcBody,
+} from "../protocol/jsonrpc.ts";
+import { isPlainObject } from "../protocol/tool-results.ts";
 import type { Services } from "../services.ts";
 import { type McpAccess, mcpAccess } from "./access.ts";
 import { AuditTrail } from "./audit-trail.ts";
+
+const TOOL_CALL_PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
+
+/** A lone tools/call as `McpRequest.soleToolCall` finds it; `args` and `meta` are not checked yet. */
+export interface SoleToolCall {
+  id: JsonRpcId;
+  name: string;
+  args: unknown;
+  meta: unknown;
+}
 
 /** What the edge needs from the composition root (services.ts), passed in, never looked up. */
 export interface EdgeDeps {
@@ -172,6 +188,26 @@ export class McpRequest {
       maxRequestBodySize: this.deps.config.maxBodyBytes,
     }).then((legacy) => (legacy ? "session" : "stateless"));
     return this.generationOf;
+  }
+
+  /**
+   * The one `tools/call` when the body is exactly that: a POST of a single
+   * request (no batch) whose params hold a string `name` and nothing but
+   * `name`, `arguments` and `_meta`. Null otherwise. The fast paths that
+   * answer a call without the SDK (aggregated/direct-call.ts,
+   * aggregated/session-call.ts) start from this and check the rest their way.
+   */
+  soleToolCall(): SoleToolCall | null {
+    const body = this.body;
+    if (this.method !== "POST" || this.bodyError !== null || !body || body.batch) return null;
+    const [first, ...rest] = body.messages;
+    if (!first || rest.length > 0 || first.type !== "request" || first.message.method !== "tools/call") {
+      return null;
+    }
+    const params = first.message.params;
+    if (!isPlainObject(params) || typeof params.name !== "string") return null;
+    if (Object.keys(params).some((key) => !TOOL_CALL_PARAM_KEYS.has(key))) return null;
+    return { id: first.message.id, name: params.name, args: params.arguments ?? {}, meta: params._meta };
   }
 
   /** The first message's method (for refusals and the audit). */
