@@ -88,6 +88,12 @@ export interface DirectOptions {
   fetch: Fetch;
   /** Builds the SDK conversation an unusual answer is handed over to; its fetch replays that answer first. */
   handover: (replaying: Fetch) => UpstreamConnection;
+  /**
+   * The client capabilities the SDK conversation declares (a relay's,
+   * upstream-relay.ts): a 2026-07-28 request carries them in its envelope; a
+   * resumed session declared them at its `initialize`.
+   */
+  capabilities?: Fields;
 }
 
 /** What upstream-call.ts reads of a conversation; an SDK UpstreamConnection has the same shape. */
@@ -274,7 +280,7 @@ export class DirectConversation {
     const envelope = {
       [ENVELOPE_KEYS.protocolVersion]: this.route.version,
       [ENVELOPE_KEYS.clientInfo]: CLIENT_INFO,
-      [ENVELOPE_KEYS.clientCapabilities]: {},
+      [ENVELOPE_KEYS.clientCapabilities]: this.options.capabilities ?? {},
       ...(params._meta as Fields | undefined),
     };
     return { method: request.method, params: { ...params, _meta: envelope }, jsonrpc: "2.0", id };
