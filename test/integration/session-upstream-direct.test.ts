@@ -112,8 +112,13 @@ function received(answer: Answer): { body: Record<string, unknown>; headers: Rec
     if (Object.keys(kept).length === 0) delete body.params?._meta;
     else if (body.params) body.params._meta = kept;
   }
-  const { traceparent: _p, tracestate: _s, "mcp-session-id": _session, "content-length": _length, ...kept } =
-    headers;
+  const {
+    traceparent: _p,
+    tracestate: _s,
+    "mcp-session-id": _session,
+    "content-length": _length,
+    ...kept
+  } = headers;
   return { body: rest, headers: kept };
 }
 
