@@ -1,7 +1,11 @@
 // One upstream `tools/call` without an SDK client: the steady state of a
-// stateless caller's plain call (no progress, no relay) to a Streamable HTTP
-// upstream whose generation is already known: a 2026-07-28 upstream (the
-// isolate's verdict) or a session-based one with a pooled session to resume.
+// plain call (no progress; no relay, or a client session's relay) to a
+// Streamable HTTP upstream whose generation is already known: a 2026-07-28
+// upstream (the isolate's verdict) or a session-based one with a pooled or
+// the client session's upstream session to resume. A relay's client
+// capabilities go in the 2026-07-28 envelope as the SDK client declares them;
+// what a relay carries (server-to-client messages) never makes a plain answer,
+// so it reaches the relay through the SDK conversation it is handed over to.
 // It sends exactly the POST the SDK client would send (same body, ids and
 // headers) and reads the answer itself only when the answer is plain: HTTP
 // 200, `application/json` or an SSE stream of one event (after optional
