@@ -407,7 +407,8 @@ describe('a server taken whole ("tool": "*", "uri": "*", "prompt": "*")', () => 
       body: JSON.stringify(rpc("tools/list")),
     });
     const [reply] = await messagesOf(response);
-    return ((reply?.result as { tools: { name: string }[] }).tools ?? []).map((tool) => tool.name).sort();
+    const tools = (reply?.result as { tools?: { name: string }[] } | undefined)?.tools ?? [];
+    return tools.map((tool) => tool.name).sort();
   };
 
   beforeAll(async () => {
