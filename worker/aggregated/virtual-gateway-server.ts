@@ -37,6 +37,7 @@ import {
   unknownPrompt,
   unknownTool,
 } from "./gateway-server.ts";
+import { findExposedServer } from "./gateway-view.ts";
 import { DEFAULT_DISCOVER_LIMIT, DiscoverToolsInput, REGISTRY_TOOLS, structured } from "./registry-tools.ts";
 import {
   type ExposedTarget,
@@ -248,26 +249,22 @@ class VirtualHandlers {
 
   private toolTarget(name: string): Promise<ExposedTarget | null> {
     const refs = this.record.tools;
-    return exposedTarget(
-      refs,
-      (ref) => ref.tool,
-      exposedToolName,
-      () => this.view(),
-      "tools",
-      name,
-    );
+    return exposedTarget(refs, (ref) => ref.tool, exposedToolName, this.targets(), "tools", name);
   }
 
   private promptTarget(name: string): Promise<ExposedTarget | null> {
     const refs = this.record.prompts;
-    return exposedTarget(
-      refs,
-      (ref) => ref.prompt,
-      exposedPromptName,
-      () => this.view(),
-      "prompts",
-      name,
-    );
+    return exposedTarget(refs, (ref) => ref.prompt, exposedPromptName, this.targets(), "prompts", name);
+  }
+
+  /** What exposedTarget resolves servers from: the caller's view, or one server the caller may see. */
+  private targets() {
+    const { services, principal } = this.exchange;
+    return {
+      view: () => this.view(),
+      exposed: async (path: string) =>
+        findExposedServer(services.directory, principal, path, await this.access()),
+    };
   }
 
   async readResource(uri: string, ctx: ServerContext): Promise<ReadResourceResult> {

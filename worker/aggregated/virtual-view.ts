@@ -229,19 +229,28 @@ export async function exposedTarget<Ref extends { server: string }>(
   refs: Ref[],
   itemOf: (ref: Ref) => string,
   exposedOf: (ref: Ref) => string,
-  view: () => Promise<VirtualView>,
+  sources: { view: () => Promise<VirtualView>; exposed: (path: string) => Promise<ServerRecord | null> },
   kind: "tools" | "prompts",
   name: string,
 ): Promise<ExposedTarget | null> {
   const listed = async () =>
     // `kind` names the list of `Ref`s (tools: VirtualToolRef, prompts: VirtualPromptRef).
-    ((await view())[kind] as unknown as VirtualItem<Ref>[]).find((candidate) => candidate.name === name);
+    ((await sources.view())[kind] as unknown as VirtualItem<Ref>[]).find(
+      (candidate) => candidate.name === name,
+    );
   const ref = refs.find((candidate) => !isWholeServer(itemOf(candidate)) && exposedOf(candidate) === name);
-  if (ref)
+  if (ref) {
     return { path: ref.server, item: itemOf(ref), server: async () => (await listed())?.server ?? null };
-  if (!refs.some((candidate) => isWholeServer(itemOf(candidate)))) return null;
+  }
+  const whole = refs.filter((candidate) => isWholeServer(itemOf(candidate)));
+  // One server taken whole: every other name is its own; no catalog needs reading to route it.
+  if (whole.length === 1 && whole[0]) {
+    const path = whole[0].server;
+    return { path, item: name, server: () => sources.exposed(path) };
+  }
+  if (whole.length === 0) return null;
   const found = await listed();
-  const server = found?.server ?? wildcardTarget(await view(), kind, name);
+  const server = found?.server ?? wildcardTarget(await sources.view(), kind, name);
   if (!server) return null;
   return { path: server.path, item: found ? itemOf(found.ref) : name, server: async () => server };
 }
