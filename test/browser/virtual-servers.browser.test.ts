@@ -128,6 +128,7 @@ describe("virtual servers page", () => {
     expect(await item.textContent()).toContain(
       "all tools of everything, all resources of everything, all prompts of everything",
     );
+    expect(await item.textContent()).toContain("0 tools + 1 whole server");
     await screenshot(page, "virtual-server-whole");
 
     const stored = (await (await api("/virtual-servers")).json()) as {

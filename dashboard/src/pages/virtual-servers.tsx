@@ -245,6 +245,14 @@ function Builder({ onCreated }: { onCreated(server: VirtualServer): void }) {
   );
 }
 
+/** "2 tools", or "2 tools + 1 whole server" when servers are taken whole. */
+function toolCount(item: VirtualServer): string {
+  const whole = item.tools.filter(takesWhole).length;
+  const picked = item.tools.length - whole;
+  const tools = `${picked} ${picked === 1 ? "tool" : "tools"}`;
+  return whole === 0 ? tools : `${tools} + ${whole} whole ${whole === 1 ? "server" : "servers"}`;
+}
+
 /** What a virtual server exposes, in one line: picked tools and servers taken whole. */
 function describeItems(item: VirtualServer): string {
   const tools = item.tools.map((ref) =>
@@ -297,8 +305,7 @@ export function VirtualServersPage() {
               <div className="hit-head">
                 <strong>{item.name}</strong>
                 <span className="muted">
-                  {item.mode} · {item.tools.length} {item.tools.length === 1 ? "tool" : "tools"} ·{" "}
-                  {item.enabled ? "enabled" : "disabled"}
+                  {item.mode} · {toolCount(item)} · {item.enabled ? "enabled" : "disabled"}
                 </span>
               </div>
               {item.description ? <p>{item.description}</p> : null}
