@@ -15,7 +15,8 @@ import { ProtocolError } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { noteArguments } from "../edge/audit-trail.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
-import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
+import { approvedCatalog, refusalData } from "../security/pinned-edge.ts";
+import { checkCall } from "../security/pinning.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
 import { discoverAgents } from "./agent-discovery.ts";
@@ -28,6 +29,7 @@ import {
   runBroadcast,
   summarize,
 } from "./broadcast.ts";
+import { callRouteFor } from "./call-route.ts";
 import { parseInput, refused, unknownPrompt, unknownTool } from "./gateway-errors.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { describeFailure, forwardUpstream, relayed, type UpstreamCallOptions } from "./gateway-forward.ts";
@@ -112,23 +114,21 @@ export class GatewayHandlers {
   ): Promise<CallToolResult> {
     note.serverPath = path;
     note.tool = tool;
-    const decision = (await this.access()).decide(path, "tools/call", tool);
+    // Policy, server, catalog and pins of this caller on this path in one cached route (call-route.ts).
+    const { services, principal, request: ingress } = this.exchange;
+    const route = await ingress.observedPolicy(() => callRouteFor(services, principal, path));
+    const decision = route.guard.decide("tools/call", tool);
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      path,
-      await this.access(),
-    );
-    if (!server) throw unknownTool(qualifyName(path, tool));
+    const { target } = route;
+    if (!target) throw unknownTool(qualifyName(path, tool));
+    const { server } = target;
     note.serverId = server.id;
     noteArguments(note, server.auditArguments, args);
-    const tools = await this.exchange.services.directory.catalog(server, "tool");
-    if (!tools.some((entry) => entry.key === tool)) throw unknownTool(qualifyName(path, tool));
+    if (!target.tools.has(tool)) throw unknownTool(qualifyName(path, tool));
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
-    const pinned = await pinnedCall(this.exchange.services.approvals, server, tool, args);
+    const pinned = checkCall(target.pins, tool, args);
     if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));
 
     const request: UpstreamRequest = {
