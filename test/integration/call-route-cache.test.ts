@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { api, BASE } from "../support/api.ts";
 import { newReplica, registerOn, stats } from "../support/fleet.ts";
 import { gatewayFetch, modernClient } from "../support/gateway-clients.ts";
-import { apiAs, principal, tokenFor, uniqueTenant, usePrincipalSeam } from "../support/policy.ts";
+import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
+import { serverForCallers } from "../support/route-fixtures.ts";
 
 usePrincipalSeam();
 
@@ -33,41 +34,19 @@ describe("the cached call route of /mcp (stateless 2026-07-28 client)", () => {
   });
 
   it("applies a replaced scopes document to the next call, which never reaches the upstream", async () => {
-    const tenant = uniqueTenant("callroute");
-    const admin = principal({ tenant, groups: ["mcp-registry-admin"] });
-    const caller = principal({ tenant, groups: ["callers"] });
-    const replica = await newReplica();
-    const registered = await apiAs(admin, "/api/v1/servers", {
-      method: "POST",
-      json: {
-        name: "Call route cache",
-        path: `callroute-${crypto.randomUUID().slice(0, 8)}`,
-        endpoints: [{ url: replica.url, transport: "streamable-http" }],
-        timeoutMs: 5_000,
-      },
-    });
-    expect(registered.status, await registered.clone().text()).toBe(201);
-    const server = (await registered.json()) as { path: string };
-    const grant = (tools: string[]) => ({
-      group_mappings: { "mcp-registry-admin": ["mcp-registry-admin"], callers: ["callers"] },
-      ui_scopes: { "mcp-registry-admin": { manage_scopes: ["all"], register_service: ["all"] } },
-      server_scopes: {
-        callers: [{ server: server.path, methods: ["initialize", "ping", "tools/call"], tools }],
-      },
-    });
-    const put = (tools: string[]) => apiAs(admin, "/api/v1/scopes", { method: "PUT", json: grant(tools) });
-    expect((await put(["whoami"])).status).toBe(200);
+    const { server, replica, caller, grant } = await serverForCallers("callroute");
+    expect((await grant(["whoami"])).status).toBe(200);
 
     const client = await modernClient("/mcp", tokenFor(caller));
     expect((await client.callTool(whoami(server.path))).isError).not.toBe(true);
 
-    expect((await put(["other"])).status).toBe(200);
+    expect((await grant(["other"])).status).toBe(200);
     const before = (await stats(replica)).requests;
     await expect(client.callTool(whoami(server.path))).rejects.toThrow(/does not include this tool/);
     expect((await stats(replica)).requests).toBe(before);
 
     // And back: the grant restored reaches the next call too.
-    expect((await put(["whoami"])).status).toBe(200);
+    expect((await grant(["whoami"])).status).toBe(200);
     expect((await client.callTool(whoami(server.path))).isError).not.toBe(true);
     await client.close();
   });

@@ -7,34 +7,21 @@
 // a readable catalog decide whether there is a target; the policy is there
 // even without one (it is decided first); the cache is bounded.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import defaultScopesYaml from "../../config/scopes.yml";
 import {
   type CallRouteSources,
   callRouteFor,
   forgetCallRoutes,
   MAX_CALL_ROUTES,
 } from "../../worker/aggregated/call-route.ts";
-import type { Principal } from "../../worker/auth/principal.ts";
-import { compilePolicy } from "../../worker/policy/access-policy.ts";
-import { parseScopesYaml } from "../../worker/policy/scopes-yaml.ts";
 import { RouteEpoch } from "../../worker/registry/route-epoch.ts";
 import { pinSet } from "../../worker/security/pinning.ts";
 import type { CatalogEntry, ServerRecord } from "../../worker/store/registry-store.ts";
 import { sampleServer } from "../contract/registry-store.contract.ts";
+import { defaultPolicy, routeAdmin, routeStranger } from "../support/route-fixtures.ts";
 
-const parsed = parseScopesYaml(defaultScopesYaml);
-if (!parsed.ok) throw new Error("config/scopes.yml does not parse");
-const policy = compilePolicy(parsed.document);
-
-const admin: Principal = {
-  tenant: "tenant-a",
-  issuer: "https://idp.test",
-  subject: "alice",
-  groups: ["mcp-registry-admin"],
-  scopes: [],
-  kind: "user",
-};
-const stranger: Principal = { ...admin, subject: "mallory", groups: [] };
+const policy = defaultPolicy;
+const admin = routeAdmin;
+const stranger = routeStranger;
 
 function tool(key: string): CatalogEntry {
   return { kind: "tool", key, definition: { name: key }, fingerprint: `fp-${key}` };
@@ -137,7 +124,7 @@ describe("callRouteFor", () => {
 
   it("has no target for another tenant's, disabled, reserved, missing or unreadable servers, but a policy", async () => {
     const broken = sampleServer({ path: "broken" });
-    broken.catalog = { ...broken.catalog, status: "error" };
+    broken.catalog = { ...broken.catalog, status: "unreachable" };
     const servers = [
       sampleServer({ path: "foreign", tenant: "tenant-b" }),
       sampleServer({ path: "off", enabled: false }),
