@@ -1,4 +1,5 @@
 // Everything a `tools/call` of `{server}__{tool}` on the aggregated endpoint
+// (and the policy and server of a `resources/read` or `prompts/get` there)
 // needs to know about one caller and one server path, looked up once and kept
 // per isolate: the caller's policy on the path (decisions remembered), the
 // server if the caller may use it there (the usable-server rule, visibility,

@@ -29,7 +29,7 @@ import {
   runBroadcast,
   summarize,
 } from "./broadcast.ts";
-import { callRouteFor } from "./call-route.ts";
+import { type CallRoute, callRouteFor } from "./call-route.ts";
 import { parseInput, refused, unknownPrompt, unknownTool } from "./gateway-errors.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { describeFailure, forwardUpstream, relayed, type UpstreamCallOptions } from "./gateway-forward.ts";
@@ -45,7 +45,7 @@ import {
   wrapReadResultUris,
   wrapToolResultUris,
 } from "./gateway-names.ts";
-import { findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
+import { type GatewayView, loadGatewayView } from "./gateway-view.ts";
 import {
   DEFAULT_DISCOVER_LIMIT,
   DiscoverToolsInput,
@@ -114,9 +114,7 @@ export class GatewayHandlers {
   ): Promise<CallToolResult> {
     note.serverPath = path;
     note.tool = tool;
-    // Policy, server, catalog and pins of this caller on this path in one cached route (call-route.ts).
-    const { services, principal, request: ingress } = this.exchange;
-    const route = await ingress.observedPolicy(() => callRouteFor(services, principal, path));
+    const route = await this.routeTo(path);
     const decision = route.guard.decide("tools/call", tool);
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
@@ -139,20 +137,22 @@ export class GatewayHandlers {
     return wrapToolResultUris(path, result) as CallToolResult;
   }
 
+  /** Policy, server, tool catalog and pins of this caller on `path` in one cached route (call-route.ts). */
+  private routeTo(path: string): Promise<CallRoute> {
+    const { services, principal, request } = this.exchange;
+    return request.observedPolicy(() => callRouteFor(services, principal, path));
+  }
+
   async readResource(uri: string, ctx: ServerContext): Promise<ReadResourceResult> {
     const note = this.exchange.note(ctx.mcpReq.id);
     const target = unwrapUri(uri);
     if (!target) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverPath = target.server;
-    const decision = (await this.access()).decide(target.server, "resources/read");
+    const route = await this.routeTo(target.server);
+    const decision = route.guard.decide("resources/read");
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      target.server,
-      await this.access(),
-    );
+    const server = route.target?.server;
     if (!server) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverId = server.id;
     const request: UpstreamRequest = { method: "resources/read", params: { uri: target.uri } };
@@ -166,15 +166,11 @@ export class GatewayHandlers {
     if (!qualified) throw unknownPrompt(name);
     note.serverPath = qualified.server;
     note.detail = { prompt: qualified.name };
-    const decision = (await this.access()).decide(qualified.server, "prompts/get");
+    const route = await this.routeTo(qualified.server);
+    const decision = route.guard.decide("prompts/get");
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      qualified.server,
-      await this.access(),
-    );
+    const server = route.target?.server;
     if (!server) throw unknownPrompt(name);
     note.serverId = server.id;
     const prompts = await this.exchange.services.directory.catalog(server, "prompt");
