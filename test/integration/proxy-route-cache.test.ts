@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { api, BASE } from "../support/api.ts";
 import { newReplica, registerOn, stats } from "../support/fleet.ts";
 import { messagesOf, openSession, postMcp, type RpcReply, rpc } from "../support/mcp-http.ts";
-import { apiAs, principal, tokenFor, uniqueTenant, usePrincipalSeam } from "../support/policy.ts";
+import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
+import { serverForCallers } from "../support/route-fixtures.ts";
 
 usePrincipalSeam();
 
@@ -44,40 +45,15 @@ describe("the cached route of /{path}/mcp", () => {
   });
 
   it("applies a replaced scopes document to the next call, which never reaches the upstream", async () => {
-    const tenant = uniqueTenant("route");
-    const admin = principal({ tenant, groups: ["mcp-registry-admin"] });
-    const caller = principal({ tenant, groups: ["callers"] });
-    const replica = await newReplica();
-    const registered = await apiAs(admin, "/api/v1/servers", {
-      method: "POST",
-      json: {
-        name: "Route cache",
-        path: `route-${crypto.randomUUID().slice(0, 8)}`,
-        endpoints: [{ url: replica.url, transport: "streamable-http" }],
-        timeoutMs: 5_000,
-      },
-    });
-    expect(registered.status, await registered.clone().text()).toBe(201);
-    const server = (await registered.json()) as { path: string };
-    const grant = (tools: string[]) => ({
-      group_mappings: { "mcp-registry-admin": ["mcp-registry-admin"], callers: ["callers"] },
-      ui_scopes: { "mcp-registry-admin": { manage_scopes: ["all"], register_service: ["all"] } },
-      server_scopes: {
-        callers: [{ server: server.path, methods: ["initialize", "ping", "tools/call"], tools }],
-      },
-    });
-    expect((await apiAs(admin, "/api/v1/scopes", { method: "PUT", json: grant(["whoami"]) })).status).toBe(
-      200,
-    );
+    const { server, replica, caller, grant } = await serverForCallers("route");
+    expect((await grant(["whoami"])).status).toBe(200);
 
     const token = tokenFor(caller);
     const url = `${BASE}/${server.path}/mcp`;
     const session = await openSession(url, token);
     expect((await call(url, token, session)).reply.result).toBeDefined();
 
-    expect((await apiAs(admin, "/api/v1/scopes", { method: "PUT", json: grant(["other"]) })).status).toBe(
-      200,
-    );
+    expect((await grant(["other"])).status).toBe(200);
     const before = (await stats(replica)).requests;
     const refused = await call(url, token, session);
     expect(refused.reply.error?.message).toContain("Access denied");

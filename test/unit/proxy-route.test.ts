@@ -5,10 +5,6 @@
 // scopes is another entry; visibility and the usable-server rule are applied
 // when the entry is built; the cache is bounded.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import defaultScopesYaml from "../../config/scopes.yml";
-import type { Principal } from "../../worker/auth/principal.ts";
-import { compilePolicy } from "../../worker/policy/access-policy.ts";
-import { parseScopesYaml } from "../../worker/policy/scopes-yaml.ts";
 import {
   cachedProxyRoutes,
   forgetProxyRoutes,
@@ -20,20 +16,11 @@ import { RouteEpoch } from "../../worker/registry/route-epoch.ts";
 import { pinSet } from "../../worker/security/pinning.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { sampleServer } from "../contract/registry-store.contract.ts";
+import { defaultPolicy, routeAdmin, routeStranger } from "../support/route-fixtures.ts";
 
-const parsed = parseScopesYaml(defaultScopesYaml);
-if (!parsed.ok) throw new Error("config/scopes.yml does not parse");
-const policy = compilePolicy(parsed.document);
-
-const admin: Principal = {
-  tenant: "tenant-a",
-  issuer: "https://idp.test",
-  subject: "alice",
-  groups: ["mcp-registry-admin"],
-  scopes: [],
-  kind: "user",
-};
-const stranger: Principal = { ...admin, subject: "mallory", groups: [] };
+const policy = defaultPolicy;
+const admin = routeAdmin;
+const stranger = routeStranger;
 
 function sources(servers: ServerRecord[], options: { until?: () => number } = {}) {
   const reads = { servers: 0, policies: 0, pins: 0 };

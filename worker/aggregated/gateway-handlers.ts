@@ -15,7 +15,8 @@ import { ProtocolError } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { noteArguments } from "../edge/audit-trail.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
-import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edge.ts";
+import { approvedCatalog, refusalData } from "../security/pinned-edge.ts";
+import { checkCall } from "../security/pinning.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
 import { discoverAgents } from "./agent-discovery.ts";
@@ -28,6 +29,7 @@ import {
   runBroadcast,
   summarize,
 } from "./broadcast.ts";
+import { type CallRoute, callRouteFor } from "./call-route.ts";
 import { parseInput, refused, unknownPrompt, unknownTool } from "./gateway-errors.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { describeFailure, forwardUpstream, relayed, type UpstreamCallOptions } from "./gateway-forward.ts";
@@ -43,7 +45,7 @@ import {
   wrapReadResultUris,
   wrapToolResultUris,
 } from "./gateway-names.ts";
-import { findExposedServer, type GatewayView, loadGatewayView } from "./gateway-view.ts";
+import { type GatewayView, loadGatewayView } from "./gateway-view.ts";
 import {
   DEFAULT_DISCOVER_LIMIT,
   DiscoverToolsInput,
@@ -112,23 +114,19 @@ export class GatewayHandlers {
   ): Promise<CallToolResult> {
     note.serverPath = path;
     note.tool = tool;
-    const decision = (await this.access()).decide(path, "tools/call", tool);
+    const route = await this.routeTo(path);
+    const decision = route.guard.decide("tools/call", tool);
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
 
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      path,
-      await this.access(),
-    );
-    if (!server) throw unknownTool(qualifyName(path, tool));
+    const { target } = route;
+    if (!target) throw unknownTool(qualifyName(path, tool));
+    const { server } = target;
     note.serverId = server.id;
     noteArguments(note, server.auditArguments, args);
-    const tools = await this.exchange.services.directory.catalog(server, "tool");
-    if (!tools.some((entry) => entry.key === tool)) throw unknownTool(qualifyName(path, tool));
+    if (!target.tools.has(tool)) throw unknownTool(qualifyName(path, tool));
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
-    const pinned = await pinnedCall(this.exchange.services.approvals, server, tool, args);
+    const pinned = checkCall(target.pins, tool, args);
     if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));
 
     const request: UpstreamRequest = {
@@ -139,20 +137,22 @@ export class GatewayHandlers {
     return wrapToolResultUris(path, result) as CallToolResult;
   }
 
+  /** Policy, server, tool catalog and pins of this caller on `path` in one cached route (call-route.ts). */
+  private routeTo(path: string): Promise<CallRoute> {
+    const { services, principal, request } = this.exchange;
+    return request.observedPolicy(() => callRouteFor(services, principal, path));
+  }
+
   async readResource(uri: string, ctx: ServerContext): Promise<ReadResourceResult> {
     const note = this.exchange.note(ctx.mcpReq.id);
     const target = unwrapUri(uri);
     if (!target) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverPath = target.server;
-    const decision = (await this.access()).decide(target.server, "resources/read");
+    const route = await this.routeTo(target.server);
+    const decision = route.guard.decide("resources/read");
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      target.server,
-      await this.access(),
-    );
+    const server = route.target?.server;
     if (!server) throw new ProtocolError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
     note.serverId = server.id;
     const request: UpstreamRequest = { method: "resources/read", params: { uri: target.uri } };
@@ -166,15 +166,11 @@ export class GatewayHandlers {
     if (!qualified) throw unknownPrompt(name);
     note.serverPath = qualified.server;
     note.detail = { prompt: qualified.name };
-    const decision = (await this.access()).decide(qualified.server, "prompts/get");
+    const route = await this.routeTo(qualified.server);
+    const decision = route.guard.decide("prompts/get");
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const server = await findExposedServer(
-      this.exchange.services.directory,
-      this.exchange.principal,
-      qualified.server,
-      await this.access(),
-    );
+    const server = route.target?.server;
     if (!server) throw unknownPrompt(name);
     note.serverId = server.id;
     const prompts = await this.exchange.services.directory.catalog(server, "prompt");

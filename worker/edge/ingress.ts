@@ -182,6 +182,11 @@ export class McpRequest {
     return this.accessLoad;
   }
 
+  /** Runs a wing's own policy lookup (e.g. a cached route) as this request's policy step (its span). */
+  observedPolicy<T>(work: () => Promise<T>): Promise<T> {
+    return observePolicy(work);
+  }
+
   /** 2026-07-28 (stateless) or 2025-era (session-based), by the SDK's own classifier on the parsed body. */
   generation(): Promise<Generation> {
     this.generationOf ??= isLegacyRequest(this.http, this.json, {

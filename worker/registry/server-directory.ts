@@ -60,13 +60,26 @@ export class ServerDirectory implements RegistryObserver {
 
   /** The stored catalog entries of `server` of one kind (treat as read-only). */
   async catalog(server: ServerRecord, kind: CatalogKind): Promise<CatalogEntry[]> {
+    return (await this.catalogEntry(server, kind)).entries;
+  }
+
+  /** The stored catalog entries of one kind with the time until which this isolate trusts them. */
+  async catalogEntry(
+    server: ServerRecord,
+    kind: CatalogKind,
+  ): Promise<{ entries: CatalogEntry[]; until: number }> {
     const key = `${server.id} ${kind}`;
     const cached = this.catalogs.get(key);
-    if (cached && cached.expiresAt > this.now()) return cached.entries;
+    if (cached && cached.expiresAt > this.now()) return { entries: cached.entries, until: cached.expiresAt };
+    const generation = this.generation;
     const entries = await this.store.listCatalog(server.tenant, server.id, kind);
-    if (this.catalogs.size >= MAX_ENTRIES) this.catalogs.clear();
-    this.catalogs.set(key, { entries, expiresAt: this.now() + this.ttlMs });
-    return entries;
+    const expiresAt = this.now() + this.ttlMs;
+    // As for servers: a write made here while the read was under way voids it.
+    if (generation === this.generation) {
+      if (this.catalogs.size >= MAX_ENTRIES) this.catalogs.clear();
+      this.catalogs.set(key, { entries, expiresAt });
+    }
+    return { entries, until: expiresAt };
   }
 
   // A rename changes two paths and a delete names only the id: clearing the

@@ -13,8 +13,15 @@ import { tracedFetch } from "../observability/hooks.ts";
 import { deadline } from "../platform/deadline.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { isIdempotentMethod, type UpstreamMethod } from "../protocol/methods.ts";
-import { type AttemptResult, isLeaseRefusal, type WaitUntil, withFailover } from "../resilience/lease.ts";
+import {
+  type AttemptResult,
+  isLeaseRefusal,
+  type UpstreamLease,
+  type WaitUntil,
+  withFailover,
+} from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
+import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
 import { DirectConversation, directRoute } from "./direct-exchange.ts";
 import {
@@ -133,30 +140,35 @@ export async function callUpstream(
   try {
     const { resilience, waitUntil, principal } = context.lease;
     context = { ...context, secrets: await secretsForCaller(server, context) };
-    const outcome = await withFailover<Attempt>(
-      resilience,
-      waitUntil,
-      server,
-      // Identity limits are charged once per /mcp request by the route; each call charges the server's.
-      { principal, method: request.method, rateLimit: "server" },
-      async (lease): Promise<AttemptResult<Attempt>> => {
-        const started = Date.now();
-        const attempt = await callReplica(server, lease.endpoint, request, context, signals, true);
-        const latencyMs = Date.now() - started;
-        if (attempt.ok) return { value: attempt, ok: true, reachedUpstream: true, latencyMs };
-        // Only a transport failure, a 5xx or a timeout counts against the replica's circuit: an
-        // answer (a JSON-RPC error, a tool error, a 4xx, a result we cannot read), a cancellation
-        // or our own misconfiguration says nothing bad about the replica.
-        const replicaFailed = attempt.error.failure === "timeout" || attempt.replicaFault === true;
-        return {
-          value: attempt,
-          ok: !replicaFailed,
-          reachedUpstream: !attempt.neverReached || signals.combined.aborted,
-          latencyMs,
-          reason: attempt.error.reason,
-        };
-      },
-    );
+    const attempt = async (lease: UpstreamLease): Promise<AttemptResult<Attempt>> => {
+      const started = Date.now();
+      const tried = await callReplica(server, lease.endpoint, request, context, signals, true);
+      const latencyMs = Date.now() - started;
+      if (tried.ok) return { value: tried, ok: true, reachedUpstream: true, latencyMs };
+      // Only a transport failure, a 5xx or a timeout counts against the replica's circuit: an
+      // answer (a JSON-RPC error, a tool error, a 4xx, a result we cannot read), a cancellation
+      // or our own misconfiguration says nothing bad about the replica.
+      const replicaFailed = tried.error.failure === "timeout" || tried.replicaFault === true;
+      return {
+        value: tried,
+        ok: !replicaFailed,
+        reachedUpstream: !tried.neverReached || signals.combined.aborted,
+        latencyMs,
+        reason: tried.error.reason,
+      };
+    };
+    // The steady state (one replica, no limit, closed circuit) in one module, as on /{path}/mcp;
+    // anything else takes the full permit path with failover.
+    const outcome =
+      (await onSoleReplica(resilience, waitUntil, server, {}, attempt)) ??
+      (await withFailover<Attempt>(
+        resilience,
+        waitUntil,
+        server,
+        // Identity limits are charged once per /mcp request by the route; each call charges the server's.
+        { principal, method: request.method, rateLimit: "server" },
+        attempt,
+      ));
     if (isLeaseRefusal(outcome)) {
       throw new UpstreamCallError("refused", `server "${server.path}": ${outcome.message}`, null, {
         code: outcome.refused === "rate_limited" ? ErrorCode.RateLimited : ErrorCode.UpstreamUnavailable,
@@ -173,6 +185,8 @@ export async function callUpstream(
 
 /** The caller's own token bound in for per-user egress; an unconnected caller is refused with the connect URL. */
 async function secretsForCaller(server: ServerRecord, context: UpstreamCallContext): Promise<SecretSource> {
+  // Only per-user egress asks for the caller's credentials (which the exchange makes on first use).
+  if (server.egress?.type !== "oauth") return context.secrets;
   try {
     return await callerSecrets(server, context.lease.principal, context.secrets, context.lease.credentials);
   } catch (error) {
