@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
+import { statelessHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
@@ -78,7 +79,7 @@ async function exchangeContext(
 export function serverMcpRoutes() {
   const app = new Hono<Env_>();
   for (const entry of ["/:path/mcp", "/:path/sse", "/:path/message"]) {
-    app.use(entry, mcpOriginCheck(), authenticate(), limitBodySize());
+    app.use(entry, mcpOriginCheck(), authenticate(), limitBodySize(), statelessHangUp());
   }
 
   app.on(["GET", "POST", "DELETE"], "/:path/mcp", async (c) => {

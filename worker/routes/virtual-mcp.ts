@@ -6,6 +6,7 @@
 // the session leg by a LegacySseSession object.
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
+import { statelessHangUp } from "../edge/hang-up.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
@@ -23,7 +24,7 @@ const noSuchVirtualServer = () => jsonRpcError(404, ErrorCode.InvalidRequest, "N
 
 export function virtualMcpRoutes() {
   const app = new Hono<{ Bindings: Env }>();
-  app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize(), statelessHangUp());
   app.on(["GET", "POST", "DELETE"], ROUTE, async (c) => {
     const name = c.req.param("name");
     const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
