@@ -8,7 +8,8 @@
 //
 // Both serve `slow` (waits until cancelled, at most 20 s) and `echo` (answers
 // at once). On /mcp it records the JSON-RPC id of every `slow` call and the
-// `requestId` of every `notifications/cancelled` it receives; on /modern,
+// `requestId` of every `notifications/cancelled` it receives (both with the
+// session id, as request ids repeat across sessions); on /modern,
 // where the spec's cancellation is closing the request's stream, it records
 // every `slow` POST whose connection closed before it was answered.
 import { randomUUID } from "node:crypto";
@@ -20,10 +21,10 @@ import { z } from "zod";
 import { readBody } from "./http-body.ts";
 
 export interface CancelStats {
-  /** /mcp: the ids of the `slow` calls received, in order. */
-  slowCalls: (string | number)[];
-  /** /mcp: the `requestId` of every notifications/cancelled received, in order. */
-  cancelled: (string | number)[];
+  /** /mcp: the `slow` calls received, as `{session id} {request id}`, in order. */
+  slowCalls: string[];
+  /** /mcp: every notifications/cancelled received, as `{session id} {requestId}`, in order. */
+  cancelled: string[];
   /** /modern: `slow` calls received. */
   modernSlowCalls: number;
   /** /modern: `slow` calls whose HTTP request was closed before the answer. */
@@ -86,16 +87,17 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
     { legacy: "reject" },
   );
 
-  const record = (message: unknown) => {
+  const record = (session: string, message: unknown) => {
     for (const one of Array.isArray(message) ? message : [message]) {
       const { id, method, params } = (one ?? {}) as {
         id?: string | number;
         method?: string;
         params?: { name?: string; requestId?: string | number };
       };
-      if (method === "tools/call" && params?.name === "slow" && id !== undefined) stats.slowCalls.push(id);
+      if (method === "tools/call" && params?.name === "slow" && id !== undefined)
+        stats.slowCalls.push(`${session} ${id}`);
       if (method === "notifications/cancelled" && params?.requestId !== undefined) {
-        stats.cancelled.push(params.requestId);
+        stats.cancelled.push(`${session} ${params.requestId}`);
       }
     }
   };
@@ -108,7 +110,7 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
       return existing.handleRequest(request, response);
     }
     const body = JSON.parse(await readBody(request)) as unknown;
-    record(body);
+    record(String(sessionId), body);
     if (existing) return existing.handleRequest(request, response, body);
     if (sessionId !== undefined) return void response.writeHead(404).end();
     const server = sessionServer();

@@ -60,6 +60,9 @@ export function statelessHangUp(options: Partial<HangUpOptions> = {}): Middlewar
     const first = await Promise.race([answered, late]);
     clearTimeout(timer);
     if (first !== null) return;
+    // After a hang-up the runtime would drop the request's pending work; the
+    // route's own ending (the upstream's notifications/cancelled) must still run.
+    c.executionCtx.waitUntil(answered.catch(() => {}));
     c.res = committedStream(answered, hangUp, keepAliveMs);
   };
 }
