@@ -29,8 +29,12 @@ const DEFAULTS: HangUpOptions = { commitAfterMs: 500, keepAliveMs: 1_000 };
 const encoder = new TextEncoder();
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 
-/** A 2026-07-28 POST outside any session whose client reads SSE (the only requests this concerns). */
-function watched(request: Request): boolean {
+/**
+ * A 2026-07-28 POST outside any session whose client reads SSE: the only
+ * requests whose hang-up is a cancellation (a 2025-era client's disconnect
+ * is not one; it cancels with notifications/cancelled).
+ */
+export function cancelsOnHangUp(request: Request): boolean {
   if (request.method !== "POST" || request.headers.has("mcp-session-id")) return false;
   const version = request.headers.get("mcp-protocol-version");
   // Dated versions compare as strings; every 2025-era client cancels with notifications/cancelled instead.
@@ -46,7 +50,7 @@ export function statelessHangUp(options: Partial<HangUpOptions> = {}): Middlewar
   const { commitAfterMs, keepAliveMs } = { ...DEFAULTS, ...options };
   return async (c, next) => {
     const raw = c.req.raw;
-    if (!watched(raw)) return next();
+    if (!cancelsOnHangUp(raw)) return next();
     const hangUp = new AbortController();
     c.req.raw = new Request(raw, { signal: AbortSignal.any([raw.signal, hangUp.signal]) });
     const answered = next().then(
