@@ -8,12 +8,13 @@
 //   POST|GET|DELETE /mcp   MCP endpoint, one McpServer per session
 //   GET  /stats            { shed, resumed }
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
+import { serveLoopback } from "./loopback-server.ts";
 
 export interface PollingStats {
   /** Calls whose stream the server closed before answering. */
@@ -109,21 +110,5 @@ export async function startPollingServer(): Promise<{ url: string; close(): Prom
     await transport.handleRequest(request, response, body);
   };
 
-  const http = createServer((request, response) => {
-    handler(request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  return serveLoopback(handler);
 }

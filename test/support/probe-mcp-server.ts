@@ -11,10 +11,11 @@
 //   POST /redirect/mcp   answers 307 to /mcp
 //   POST /cache/mcp      a 2026-07-28 server whose reads carry ttlMs/cacheScope; GET /cache/stats
 //   /answers/...         tools answering in every shape, both generations (answers-upstream.ts)
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { answersUpstream } from "./answers-upstream.ts";
 import { cacheHintsUpstream } from "./cache-hints-upstream.ts";
 import { readBody } from "./http-body.ts";
+import { serveLoopback } from "./loopback-server.ts";
 
 export interface ProbeServer {
   url: string;
@@ -212,21 +213,5 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
     }
   };
 
-  const server: Server = createServer((request, response) => {
-    handler(request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const address = server.address();
-  const actualPort = typeof address === "object" && address ? address.port : port;
-  return {
-    url: `http://127.0.0.1:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveLoopback(handler, port);
 }

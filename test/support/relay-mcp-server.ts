@@ -9,7 +9,7 @@
 //                          `ask` answers input_required (an embedded elicitation)
 //   GET  /stats            { answers, levels, cancelled, listeners }
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SetLevelRequestSchema, SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -21,6 +21,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
+import { serveLoopback } from "./loopback-server.ts";
 
 export interface RelayServer {
   url: string;
@@ -271,23 +272,7 @@ export async function startRelayServer(): Promise<RelayServer> {
     await transport.handleRequest(request, response, body);
   };
 
-  const http = createServer((request, response) => {
-    handler(request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  return serveLoopback(handler);
 }
 
 /** Serves a Node request with a fetch-shaped handler (the SDK v2 server's web-standard face). */
