@@ -13,12 +13,13 @@
 // where the spec's cancellation is closing the request's stream, it records
 // every `slow` POST whose connection closed before it was answered.
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { createMcpHandler, McpServer as ModernMcpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
+import { serveLoopback } from "./loopback-server.ts";
 
 export interface CancelStats {
   /** /mcp: the `slow` calls received, as `{session id} {request id}`, in order. */
@@ -156,33 +157,13 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
     response.end();
   };
 
-  const http = createServer((request, response) => {
+  const server = await serveLoopback(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://localhost");
-    const served =
-      url.pathname === "/stats"
-        ? Promise.resolve(
-            void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats)),
-          )
-        : url.pathname === "/modern"
-          ? serveModern(url, request, response)
-          : url.pathname === "/mcp"
-            ? serveSession(request, response)
-            : Promise.resolve(void response.writeHead(404).end());
-    served.catch(() => {
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
+    if (url.pathname === "/stats") {
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
+    } else if (url.pathname === "/modern") await serveModern(url, request, response);
+    else if (url.pathname === "/mcp") await serveSession(request, response);
+    else response.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stats: () => structuredClone(stats),
-    close: () =>
-      new Promise((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  return { ...server, stats: () => structuredClone(stats) };
 }
