@@ -5,7 +5,7 @@
 // the incoming request's signal (a session upstream gets
 // notifications/cancelled, a 2026 upstream's request is aborted).
 //
-// Why this middleware: while a Worker has produced no response, a hang-up is
+// Why this wrapper: while a Worker has produced no response, a hang-up is
 // not reliably reported to it (`request.signal` never fires under `wrangler
 // dev`, whose proxy keeps its side of the connection open; seen with workerd
 // 2026-11-02). A streamed response is: the first write after the hang-up
@@ -15,7 +15,7 @@
 // its one event. A cancelled stream, or the runtime's own signal, aborts the
 // signal of the request the route sees (`c.req.raw` is replaced by a copy
 // carrying both), and the route's handlers pass that signal on upstream.
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 
 export interface HangUpOptions {
   /** How long an answer may take before the reply becomes a stream. */
@@ -43,31 +43,32 @@ export function cancelsOnHangUp(request: Request): boolean {
 }
 
 /**
- * Hono middleware for the MCP endpoints (after authentication): turns a
- * stateless client's hang-up into an abort of the request's signal.
+ * Wraps an MCP endpoint's route handler (after authentication): turns a
+ * stateless client's hang-up into an abort of the request's signal. A
+ * wrapper, not a middleware: once a middleware has answered, Hono drops the
+ * route's own answer (the context is finalized), and the stream needs it.
  */
-export function statelessHangUp(options: Partial<HangUpOptions> = {}): MiddlewareHandler {
+export function cancellableOnHangUp<C extends Context>(
+  handler: (c: C) => Response | Promise<Response>,
+  options: Partial<HangUpOptions> = {},
+): (c: C) => Promise<Response> {
   const { commitAfterMs, keepAliveMs } = { ...DEFAULTS, ...options };
-  return async (c, next) => {
+  return async (c) => {
     const raw = c.req.raw;
-    if (!cancelsOnHangUp(raw)) return next();
+    if (!cancelsOnHangUp(raw)) return handler(c);
     const hangUp = new AbortController();
     c.req.raw = new Request(raw, { signal: AbortSignal.any([raw.signal, hangUp.signal]) });
-    const answered = next().then(
-      () => c.res,
-      (error: unknown) => Promise.reject(error),
-    );
+    const answered = Promise.resolve(handler(c));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), commitAfterMs);
     });
-    const first = await Promise.race([answered, late]);
-    clearTimeout(timer);
-    if (first !== null) return;
+    const first = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
+    if (first !== null) return first;
     // After a hang-up the runtime would drop the request's pending work; the
     // route's own ending (the upstream's notifications/cancelled) must still run.
     c.executionCtx.waitUntil(answered.catch(() => {}));
-    c.res = committedStream(answered, hangUp, keepAliveMs);
+    return committedStream(answered, hangUp, keepAliveMs);
   };
 }
 
@@ -91,8 +92,16 @@ function committedStream(
       answered
         .then((response) => relayAnswer(response, controller, stop, hangUp.signal))
         .catch(() => {
+          // The route failed after the 200 was sent: the client still gets a JSON-RPC error.
           stop();
-          controller.error(new Error("the request failed"));
+          try {
+            controller.enqueue(
+              encoder.encode(`event: message\ndata: ${internalError("The request failed")}\n\n`),
+            );
+            controller.close();
+          } catch {
+            // The client is gone already.
+          }
         });
     },
     cancel(reason) {
@@ -139,15 +148,15 @@ async function relayAnswer(
   stop();
   const message = isJsonRpcMessage(text)
     ? text
-    : JSON.stringify({
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: -32603, message: `The gateway answered HTTP ${response.status}` },
-      });
+    : internalError(`The gateway answered HTTP ${response.status}`);
   if (text.trim() !== "" || !response.ok) {
     controller.enqueue(encoder.encode(`event: message\ndata: ${message.replaceAll("\n", "")}\n\n`));
   }
   controller.close();
+}
+
+function internalError(message: string): string {
+  return JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32603, message } });
 }
 
 function isJsonRpcMessage(text: string): boolean {
