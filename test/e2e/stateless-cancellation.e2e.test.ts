@@ -8,7 +8,8 @@
 // `/v/{name}/mcp` the upstream must hear it: a session-based (2025) upstream
 // as notifications/cancelled naming the id of the call it received, a
 // 2026-07-28 upstream as its own request being closed. The next call on the
-// same client then succeeds.
+// same client then succeeds, answered after the gateway switched its reply
+// to a stream.
 //
 // Real HTTP, because inside the workers pool (SELF.fetch) aborting a request
 // does not reach the Worker's request.signal.
@@ -136,9 +137,10 @@ describe.each(UPSTREAMS)("a 2026-07-28 client cancelling its call, $label", (ups
       controller.abort("changed my mind");
       await expect(call).rejects.toThrow();
       await expect.poll(() => upstream.cancelled(), { timeout: 10_000 }).toBe(cancelledBefore + 1);
+      // Slower than the gateway's 500 ms before it answers as a stream (edge/hang-up.ts): the answer still arrives.
       const echoed = await client.callTool({
         name: tool(upstream.path, "echo"),
-        arguments: { text: "still here" },
+        arguments: { text: "still here", delayMs: 1_500 },
       });
       expect(echoed.content).toEqual([{ type: "text", text: "still here" }]);
       await client.close();

@@ -7,7 +7,7 @@
 //   GET  /stats            CancelStats
 //
 // Both serve `slow` (waits until cancelled, at most 20 s) and `echo` (answers
-// at once). On /mcp it records the JSON-RPC id of every `slow` call and the
+// after `delayMs`, default at once). On /mcp it records the JSON-RPC id of every `slow` call and the
 // `requestId` of every `notifications/cancelled` it receives (both with the
 // session id, as request ids repeat across sessions); on /modern,
 // where the spec's cancellation is closing the request's stream, it records
@@ -40,6 +40,8 @@ export interface CancelProbeServer {
 
 const SLOW_LIMIT_MS = 20_000;
 
+const pause = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Resolves when `signal` aborts or after the limit. */
 function waitUntilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -63,10 +65,14 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
     });
     server.registerTool(
       "echo",
-      { description: "Echoes.", inputSchema: { text: z.string() } },
-      async ({ text }) => ({
-        content: [{ type: "text", text }],
-      }),
+      {
+        description: "Echoes, after delayMs.",
+        inputSchema: { text: z.string(), delayMs: z.number().optional() },
+      },
+      async ({ text, delayMs }) => {
+        await pause(delayMs);
+        return { content: [{ type: "text", text }] };
+      },
     );
     return server;
   };
@@ -80,8 +86,14 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
       });
       server.registerTool(
         "echo",
-        { description: "Echoes.", inputSchema: z.object({ text: z.string() }) },
-        async ({ text }) => ({ content: [{ type: "text", text }] }),
+        {
+          description: "Echoes, after delayMs.",
+          inputSchema: z.object({ text: z.string(), delayMs: z.number().optional() }),
+        },
+        async ({ text, delayMs }) => {
+          await pause(delayMs);
+          return { content: [{ type: "text", text }] };
+        },
       );
       return server;
     },
