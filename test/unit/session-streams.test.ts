@@ -148,4 +148,40 @@ describe("session streams", () => {
     const events = await allEvents(streams.resume(priming?.id as string) as Response);
     expect(events.map((event) => JSON.parse(event.data))).toEqual([answer(1, "done")]);
   });
+
+  it("says once when the POST's answer ends: closed (answered or shed) or cancelled by the client", async () => {
+    const streams = new SessionStreams();
+    const ends: string[] = [];
+    const answered = streams.open([1]);
+    const reader = answered.readable(true, undefined, () => ends.push("answered")).getReader();
+    await nextEvents(reader);
+    answered.send(answer(1, "done"));
+    answered.closePost();
+    answered.closePost();
+    expect(ends).toEqual(["answered"]);
+    // What was written before the close is still delivered.
+    expect(JSON.parse((await nextEvents(reader))[0]?.data ?? "null")).toEqual(answer(1, "done"));
+    expect((await reader.read()).done).toBe(true);
+
+    const shed = streams.open([2]);
+    const shedReader = shed.readable(true, undefined, () => ends.push("shed")).getReader();
+    await nextEvents(shedReader);
+    expect(streams.shed(2)).toBe(true);
+    expect(ends).toEqual(["answered", "shed"]);
+
+    let cancelled = 0;
+    const left = streams.open([3]);
+    const leftReader = left
+      .readable(
+        true,
+        () => (cancelled += 1),
+        () => ends.push(`left, cancel seen ${cancelled}`),
+      )
+      .getReader();
+    await leftReader.cancel();
+    left.closePost();
+    // The end is said before the cancellation is handled, once.
+    expect(ends).toEqual(["answered", "shed", "left, cancel seen 0"]);
+    expect(cancelled).toBe(1);
+  });
 });

@@ -23,7 +23,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { isPlainObject } from "../protocol/tool-results.ts";
-import { afterBody, type GatewayExchange } from "./gateway-exchange.ts";
+import type { GatewayExchange } from "./gateway-exchange.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
 import type { SessionRelay } from "./session-relay.ts";
 import type { SessionStream, SessionStreams } from "./session-streams.ts";
@@ -85,26 +85,28 @@ function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDep
   exchange.expect(messages);
   const stream = deps.streams.open([call.id]);
   const abort = new AbortController();
-  const body = stream.readable(primes(request.http.headers.get("mcp-protocol-version")), () =>
-    abort.abort(new ProtocolError(ErrorCode.InternalError, "the client went away")),
-  );
-  // The relay reaches the client on this stream while the call runs (session-relay.ts).
-  const release = deps.relay.serve(streamTransport(stream, call.id, abort), messages);
-  const keepAlive = setInterval(() => stream.comment("keepalive"), KEEP_ALIVE_MS);
-  run(exchange, call, stream, abort.signal).finally(() => {
-    clearInterval(keepAlive);
-    stream.closePost();
-  });
+  let release = () => {};
   const finished = () => {
     exchange.record();
     release();
     stream.end();
   };
-  // A shed stream's call goes on after the client's answer ended: audit once it is answered.
-  const answerBody = afterBody(body, () => {
-    stream.postEnded().then(finished, finished);
+  const body = stream.readable(
+    primes(request.http.headers.get("mcp-protocol-version")),
+    () => abort.abort(new ProtocolError(ErrorCode.InternalError, "the client went away")),
+    // A shed stream's call goes on after the client's answer ended: audit once it is answered.
+    () => {
+      stream.postEnded().then(finished, finished);
+    },
+  );
+  // The relay reaches the client on this stream while the call runs (session-relay.ts).
+  release = deps.relay.serve(streamTransport(stream, call.id, abort), messages);
+  const keepAlive = setInterval(() => stream.comment("keepalive"), KEEP_ALIVE_MS);
+  run(exchange, call, stream, abort.signal).finally(() => {
+    clearInterval(keepAlive);
+    stream.closePost();
   });
-  return new Response(answerBody, { status: 200, headers: SSE_HEADERS });
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
 }
 
 /** Calls the tool and writes its answer on the stream (nothing once the call was aborted, as the SDK). */

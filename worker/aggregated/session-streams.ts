@@ -122,13 +122,30 @@ export class SessionStream {
   /**
    * The POST's answer when the gateway writes the stream itself (the direct
    * path): the priming event first when the client's revision allows an
-   * empty-data event (`primed`), then what `send` is given.
+   * empty-data event (`primed`), then what `send` is given. `onEnded` runs
+   * once when the answer ends: closed (answered, shed, or replaced by a
+   * resume; what was written is still delivered) or cancelled by the client,
+   * before `onCancel`. It spares the caller a second stream that watches
+   * this one for its end.
    */
-  readable(primed: boolean, onCancel?: () => void): ReadableStream<Uint8Array> {
+  readable(primed: boolean, onCancel?: () => void, onEnded?: () => void): ReadableStream<Uint8Array> {
     let post: Connection | null = null;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      onEnded?.();
+    };
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        post = controllerConnection(controller);
+        const connection = controllerConnection(controller);
+        post = {
+          write: connection.write,
+          close: () => {
+            connection.close();
+            end();
+          },
+        };
         this.post = post;
         if (!primed) return;
         this.primed = true;
@@ -138,6 +155,7 @@ export class SessionStream {
       cancel: () => {
         // The client went away (not a shed): the serving ends, as when the SDK's stream is cancelled.
         if (this.post === post) this.post = null;
+        end();
         onCancel?.();
       },
     });

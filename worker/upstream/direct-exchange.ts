@@ -1,7 +1,11 @@
 // One upstream `tools/call` without an SDK client: the steady state of a
-// stateless caller's plain call (no progress, no relay) to a Streamable HTTP
-// upstream whose generation is already known: a 2026-07-28 upstream (the
-// isolate's verdict) or a session-based one with a pooled session to resume.
+// plain call (no progress; no relay, or a client session's relay) to a
+// Streamable HTTP upstream whose generation is already known: a 2026-07-28
+// upstream (the isolate's verdict) or a session-based one with a pooled or
+// the client session's upstream session to resume. A relay's client
+// capabilities go in the 2026-07-28 envelope as the SDK client declares them;
+// what a relay carries (server-to-client messages) never makes a plain answer,
+// so it reaches the relay through the SDK conversation it is handed over to.
 // It sends exactly the POST the SDK client would send (same body, ids and
 // headers) and reads the answer itself only when the answer is plain: HTTP
 // 200, `application/json` or an SSE stream of one event (after optional
@@ -88,6 +92,12 @@ export interface DirectOptions {
   fetch: Fetch;
   /** Builds the SDK conversation an unusual answer is handed over to; its fetch replays that answer first. */
   handover: (replaying: Fetch) => UpstreamConnection;
+  /**
+   * The client capabilities the SDK conversation declares (a relay's,
+   * upstream-relay.ts): a 2026-07-28 request carries them in its envelope; a
+   * resumed session declared them at its `initialize`.
+   */
+  capabilities?: Fields;
 }
 
 /** What upstream-call.ts reads of a conversation; an SDK UpstreamConnection has the same shape. */
@@ -274,7 +284,7 @@ export class DirectConversation {
     const envelope = {
       [ENVELOPE_KEYS.protocolVersion]: this.route.version,
       [ENVELOPE_KEYS.clientInfo]: CLIENT_INFO,
-      [ENVELOPE_KEYS.clientCapabilities]: {},
+      [ENVELOPE_KEYS.clientCapabilities]: this.options.capabilities ?? {},
       ...(params._meta as Fields | undefined),
     };
     return { method: request.method, params: { ...params, _meta: envelope }, jsonrpc: "2.0", id };

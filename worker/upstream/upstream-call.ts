@@ -219,8 +219,12 @@ async function callReplica(
   const handshakeFirst = !resume && sessionHandshakeFirst(endpoint.url, context.sessions !== undefined);
   const negotiation = handshakeFirst ? "legacy" : verdict;
   // A plain call in a known generation skips the SDK client unless the answer needs it (direct-exchange.ts).
+  // A client session's calls too: what its relay carries is never a plain answer (handed over to the SDK).
   const route =
-    endpoint.transport === "streamable-http" && !context.relay && !context.onProgress && !handshakeFirst
+    endpoint.transport === "streamable-http" &&
+    (!context.relay || context.sessions !== undefined) &&
+    !context.onProgress &&
+    !handshakeFirst
       ? directRoute(request, negotiation, resume)
       : null;
   // Trace context and upstream latency (observability/hooks.ts).
@@ -238,7 +242,12 @@ async function callReplica(
       },
     );
   const connection = route
-    ? new DirectConversation(egress, route, { signal, fetch: traced, handover: sdkConnection })
+    ? new DirectConversation(egress, route, {
+        signal,
+        fetch: traced,
+        handover: sdkConnection,
+        ...(context.relay && { capabilities: context.relay.capabilities }),
+      })
     : sdkConnection(traced);
   let phase = resume ? request.method : "initialize";
   let keepSession = false;
