@@ -105,7 +105,7 @@ export type VirtualToolRef = VirtualServer["tools"][number];
 
 /** What the virtual-server form sends (a subset of VirtualServerCreate). */
 export type VirtualServerInput = Required<
-  Pick<Schemas["VirtualServerCreate"], "name" | "description" | "mode" | "tools">
+  Pick<Schemas["VirtualServerCreate"], "name" | "description" | "mode" | "tools" | "resources" | "prompts">
 >;
 
 /** A server with per-user (oauth) credentials and the caller's connection to it (GET /connections). */

@@ -2,7 +2,9 @@
 // real gateway and server-everything: search the catalog, pick two tools,
 // expose both under one name (the gateway's 409 shows next to the second
 // pick), rename, create, then list and call the result through /v/{name}/mcp
-// with the SDK v2 client. Disable and delete from the list.
+// with the SDK v2 client. Disable and delete from the list. Then take a
+// found tool's server whole (all its tools, resources and prompts) and see
+// through the SDK v2 client that it looks like the server itself.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +106,62 @@ describe("virtual servers page", () => {
     await item.getByRole("button", { name: "Delete helper" }).click();
     await page.getByText("No virtual servers yet.").waitFor();
     expect(((await (await api("/virtual-servers")).json()) as { items: unknown[] }).items).toEqual([]);
+    expect(logs.all()).toEqual([]);
+  });
+
+  it("takes a found tool's server whole, with its resources and prompts", async () => {
+    await page.getByLabel("Name", { exact: true }).fill("everything-all");
+    const search = page.getByLabel("Search tools to add");
+    await search.fill("echo");
+    await search.press("Enter");
+    // Every hit of the server offers it; once taken, none does.
+    const whole = page.getByRole("button", { name: "Add all tools of everything" });
+    await whole.first().click();
+    await whole.last().getByText("Whole server added").waitFor();
+    const chosen = page.getByRole("list", { name: "Chosen tools" });
+    await chosen.getByText("All tools of everything, present and future, under their own names").waitFor();
+    await chosen.getByLabel("Also all resources of everything").check();
+    await chosen.getByLabel("Also all prompts of everything").check();
+    await page.getByRole("button", { name: "Create virtual server" }).click();
+    const item = page.locator('[data-virtual="everything-all"]');
+    await item.waitFor();
+    expect(await item.textContent()).toContain(
+      "all tools of everything, all resources of everything, all prompts of everything",
+    );
+    expect(await item.textContent()).toContain("0 tools + 1 whole server");
+    await screenshot(page, "virtual-server-whole");
+
+    const stored = (await (await api("/virtual-servers")).json()) as {
+      items: { name: string; tools: unknown[]; resources: unknown[]; prompts: unknown[] }[];
+    };
+    expect(stored.items.find((entry) => entry.name === "everything-all")).toMatchObject({
+      tools: [{ server: "everything", tool: "*" }],
+      resources: [{ server: "everything", uri: "*" }],
+      prompts: [{ server: "everything", prompt: "*" }],
+    });
+
+    const connect = async (path: string) => {
+      const client = new Client(
+        { name: "browser-check", version: "1.0.0" },
+        { versionNegotiation: { mode: { pin: "2026-07-28" } } },
+      );
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${stack.gateway.url}${path}`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      return client;
+    };
+    const [virtual, direct] = await Promise.all([
+      connect("/v/everything-all/mcp"),
+      connect("/everything/mcp"),
+    ]);
+    const names = (items: { name: string }[]) => items.map((entry) => entry.name).sort();
+    expect(names((await virtual.listTools()).tools)).toEqual(names((await direct.listTools()).tools));
+    expect(names((await virtual.listPrompts()).prompts)).toEqual(names((await direct.listPrompts()).prompts));
+    const sum = await virtual.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } });
+    expect(JSON.stringify(sum.content)).toContain("3");
+    await Promise.all([virtual.close(), direct.close()]);
     expect(logs.all()).toEqual([]);
   });
 });

@@ -35,6 +35,8 @@ let path: string;
 let virtualName: string;
 let modernPath: string;
 let modernVirtual: string;
+/** A virtual server taking the relay server whole (`"tool": "*"`, `"uri": "*"`). */
+let wholeVirtual: string;
 
 beforeAll(async () => {
   adminToken = await devAdminToken();
@@ -57,6 +59,16 @@ beforeAll(async () => {
     },
   });
   expect(created.status, await created.clone().text()).toBe(201);
+  wholeVirtual = uniquePath("vwhole");
+  const whole = await api("/api/v1/virtual-servers", {
+    method: "POST",
+    json: {
+      name: wholeVirtual,
+      tools: [{ server: path, tool: "*" }],
+      resources: [{ server: path, uri: "*" }],
+    },
+  });
+  expect(whole.status, await whole.clone().text()).toBe(201);
   modernPath = uniquePath("modern");
   const modern = await api("/api/v1/servers", {
     method: "POST",
@@ -136,11 +148,20 @@ async function changeUntil(heard: () => boolean): Promise<boolean> {
 
 describe("subscriptions/listen (2026-07-28)", () => {
   // The per-server path bridges a 2026 client to a 2025 upstream as a virtual server over its catalog.
-  for (const where of ["/mcp", "a virtual server", "/{path}/mcp"] as const) {
+  for (const where of [
+    "/mcp",
+    "a virtual server",
+    "a virtual server taking it whole",
+    "/{path}/mcp",
+  ] as const) {
     it(`delivers list changes and updates of subscribed resources on ${where}, only to callers who may see the server`, async () => {
       const uri = where === "/mcp" ? `mcpgw://${path}/${RELAY_RESOURCE}` : RELAY_RESOURCE;
       const url =
-        where === "/{path}/mcp" ? new URL(`${BASE}/${path}/mcp`) : endpoint(where === "a virtual server");
+        where === "/{path}/mcp"
+          ? new URL(`${BASE}/${path}/mcp`)
+          : where === "a virtual server taking it whole"
+            ? new URL(`${BASE}/v/${wholeVirtual}/mcp`)
+            : endpoint(where === "a virtual server");
       const watcher = await modernClient(url);
       const changes: string[] = [];
       const updates: string[] = [];

@@ -389,3 +389,202 @@ describe("/v/{name}/mcp", () => {
     expect(reply?.error?.message ?? "").toMatch(/virtual server/i);
   });
 });
+
+describe('a server taken whole ("tool": "*", "uri": "*", "prompt": "*")', () => {
+  const whole = { probe: "", probeTwin: "" };
+  let name = "";
+  const probeCalls = async (tool: string) => {
+    const stats = (await (await fetch(`${upstreams.probeUrl}/stats`)).json()) as {
+      calls: Record<string, number>;
+    };
+    return stats.calls[tool] ?? 0;
+  };
+  /** The probe's tools/list, straight from the probe (what the wildcard must show). */
+  const probeTools = async () => {
+    const response = await fetch(`${upstreams.probeUrl}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(rpc("tools/list")),
+    });
+    const [reply] = await messagesOf(response);
+    const tools = (reply?.result as { tools?: { name: string }[] } | undefined)?.tools ?? [];
+    return tools.map((tool) => tool.name).sort();
+  };
+
+  beforeAll(async () => {
+    whole.probe = uniquePath("vwprobe");
+    whole.probeTwin = uniquePath("vwtwin");
+    await Promise.all([
+      register(whole.probe, `${upstreams.probeUrl}/mcp`),
+      register(whole.probeTwin, `${upstreams.probeUrl}/mcp`),
+    ]);
+    name = uniquePath("vswhole");
+    await createVirtual({
+      name,
+      tools: [
+        { server: whole.probe, tool: "*" },
+        // An explicit item's exposed name wins over the wildcard's tool of that name.
+        { server: paths.everything, tool: "echo", name: "echo_headers" },
+      ],
+      resources: [{ server: paths.everything, uri: "*" }],
+      prompts: [{ server: paths.everything, prompt: "*" }],
+    });
+  });
+
+  it("lists every tool of the server under its own name (an explicit name wins), on both generations", async () => {
+    const expected = await probeTools();
+    expect(expected).toContain("echo_headers");
+    const client = await modernClient(`/v/${name}/mcp`, adminToken, "virtual-whole-v2");
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(expected);
+    // echo_headers is everything's echo here, not the probe's.
+    const echoed = await client.callTool({ name: "echo_headers", arguments: { message: "explicit wins" } });
+    expect(textOf(echoed)).toContain("explicit wins");
+    await client.close();
+
+    const { client: session } = await legacyClient(`/v/${name}/mcp`, adminToken, "virtual-whole-v1");
+    expect((await session.listTools()).tools.map((tool) => tool.name).sort()).toEqual(expected);
+    await session.close();
+  });
+
+  it("takes resources and prompts whole too: lists the server's, reads and gets through", async () => {
+    const client = await modernClient(`/v/${name}/mcp`, adminToken, "virtual-whole-v2");
+    const direct = await modernClient(`/${paths.everything}/mcp`, adminToken, "virtual-whole-direct");
+    const names = (prompts: { name: string }[]) => prompts.map((prompt) => prompt.name).sort();
+    expect(names((await client.listPrompts()).prompts)).toEqual(names((await direct.listPrompts()).prompts));
+    expect((await client.getPrompt({ name: "simple-prompt" })).messages.length).toBeGreaterThan(0);
+    const templates = (await client.listResourceTemplates()).resourceTemplates.map(
+      (entry) => entry.uriTemplate,
+    );
+    expect(templates).toContain("demo://resource/dynamic/text/{resourceId}");
+    const read = await client.readResource({ uri: "demo://resource/dynamic/text/3" });
+    expect(read.contents[0]?.uri).toBe("demo://resource/dynamic/text/3");
+    await Promise.all([client.close(), direct.close()]);
+  });
+
+  it("a call of a tool the server does not list reaches it, on both generations", async () => {
+    const hidden = `hidden_${crypto.randomUUID().slice(0, 8)}`;
+    const client = await modernClient(`/v/${name}/mcp`, adminToken, "virtual-whole-v2");
+    expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain(hidden);
+    expect(textOf(await client.callTool({ name: hidden, arguments: {} }))).toBe(`${hidden} ran`);
+    await client.close();
+    const { client: session } = await legacyClient(`/v/${name}/mcp`, adminToken, "virtual-whole-v1");
+    expect(textOf(await session.callTool({ name: hidden, arguments: {} }))).toBe(`${hidden} ran`);
+    await session.close();
+    expect(await probeCalls(hidden)).toBe(2);
+  });
+
+  it("never widens access: a caller without the grant sees none of it and its calls never reach the server", async () => {
+    const hidden = `hidden_${crypto.randomUUID().slice(0, 8)}`;
+    const client = await modernClient(`/v/${name}/mcp`, limitedToken, "virtual-whole-v2");
+    // The limited bot may call everything's echo only: here that is the explicit "echo_headers".
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["echo_headers"]);
+    for (const tool of [hidden, "slow_count"]) {
+      const refusal = await client.callTool({ name: tool, arguments: {} }).catch((error) => error);
+      expect(refusal).toBeInstanceOf(ProtocolError);
+      expect((refusal as ProtocolError).code).toBe(-32003);
+    }
+    expect((await client.listPrompts()).prompts).toEqual([]);
+    await expect(client.getPrompt({ name: "simple-prompt" })).rejects.toThrow();
+    await expect(client.readResource({ uri: "demo://resource/dynamic/text/3" })).rejects.toThrow(
+      /not found/i,
+    );
+    await client.close();
+    expect(await probeCalls(hidden)).toBe(0);
+  });
+
+  it("two servers taken whole: an unlisted name is unknown (-32602), a listed one goes to its server", async () => {
+    const other = uniquePath("vswhole2");
+    await createVirtual({
+      name: other,
+      tools: [
+        { server: whole.probe, tool: "*" },
+        { server: paths.demo, tool: "*" },
+      ],
+    });
+    const hidden = `hidden_${crypto.randomUUID().slice(0, 8)}`;
+    const client = await modernClient(`/v/${other}/mcp`, adminToken, "virtual-whole-v2");
+    const refusal = await client.callTool({ name: hidden, arguments: {} }).catch((error) => error);
+    expect((refusal as ProtocolError).code).toBe(-32602);
+    expect(await probeCalls(hidden)).toBe(0);
+    const counted = await client.callTool({ name: "word_count", arguments: { text: "a b" } });
+    expect(counted.structuredContent).toMatchObject({ words: 2 });
+    await client.close();
+  });
+
+  describe("bad input: refused with the item named, nothing stored", () => {
+    async function refusedWith(body: Record<string, unknown>, status: number) {
+      const before = await listVirtual();
+      const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
+      expect(response.status).toBe(status);
+      const problem = await problemOf(response);
+      expect(await listVirtual()).toEqual(before);
+      return problem;
+    }
+
+    it("a rename or description on a wildcard item: 422 naming the field", async () => {
+      const problem = await refusedWith(
+        {
+          name: uniquePath("vwbad"),
+          tools: [{ server: whole.probe, tool: "*", name: "renamed", description: "x" }],
+          prompts: [{ server: paths.everything, prompt: "*", name: "renamed" }],
+        },
+        422,
+      );
+      expect(problem.errors?.map((error) => error.field).sort()).toEqual([
+        "prompts.0.name",
+        "tools.0.description",
+        "tools.0.name",
+      ]);
+    });
+
+    it("a wildcard over an unknown server: 422 naming it", async () => {
+      const problem = await refusedWith(
+        { name: uniquePath("vwbad"), resources: [{ server: "no-such-server", uri: "*" }] },
+        422,
+      );
+      expect(problem.errors).toEqual([
+        { field: "resources.0.server", message: 'no server "no-such-server"' },
+      ]);
+    });
+
+    it("one server taken whole twice, or two whose catalogs share a name: 409 naming it", async () => {
+      const twice = await refusedWith(
+        {
+          name: uniquePath("vwbad"),
+          tools: [
+            { server: whole.probe, tool: "*" },
+            { server: whole.probe, tool: "*" },
+          ],
+        },
+        409,
+      );
+      expect(twice.errors?.[0]?.field).toBe("tools.1.server");
+      const shared = await refusedWith(
+        {
+          name: uniquePath("vwbad"),
+          tools: [
+            { server: whole.probe, tool: "*" },
+            { server: whole.probeTwin, tool: "*" },
+          ],
+        },
+        409,
+      );
+      expect(shared.errors?.[0]?.field).toBe("tools.1.tool");
+      expect(shared.detail).toContain('"echo_headers"');
+    });
+
+    it("a PATCH to a bad wildcard leaves the record unchanged", async () => {
+      const created = await createVirtual({
+        name: uniquePath("vwpatch"),
+        tools: [{ server: whole.probe, tool: "*" }],
+      });
+      const response = await api(`/api/v1/virtual-servers/${created.id}`, {
+        method: "PATCH",
+        json: { tools: [{ server: whole.probe, tool: "*", name: "x" }] },
+      });
+      expect(response.status).toBe(422);
+      expect(await (await api(`/api/v1/virtual-servers/${created.id}`)).json()).toEqual(created);
+    });
+  });
+});

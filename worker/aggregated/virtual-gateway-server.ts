@@ -23,6 +23,7 @@ import { approvedCatalog, pinnedCall, refusalData } from "../security/pinned-edg
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
+import { exposedPromptName, exposedToolName } from "../virtual/virtual-server-service.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { REGISTRY_TOOL_NAMES } from "./gateway-names.ts";
 import { registerRelayHandlers, relayCapabilities } from "./gateway-relay.ts";
@@ -36,8 +37,15 @@ import {
   unknownPrompt,
   unknownTool,
 } from "./gateway-server.ts";
+import { findExposedServer } from "./gateway-view.ts";
 import { DEFAULT_DISCOVER_LIMIT, DiscoverToolsInput, REGISTRY_TOOLS, structured } from "./registry-tools.ts";
-import { loadVirtualView, resourceFor, type VirtualView } from "./virtual-view.ts";
+import {
+  type ExposedTarget,
+  exposedTarget,
+  loadVirtualView,
+  resourceFor,
+  type VirtualView,
+} from "./virtual-view.ts";
 
 /** Spec code for an unknown resource. */
 const RESOURCE_NOT_FOUND = -32002;
@@ -207,31 +215,56 @@ class VirtualHandlers {
     return this.callExposedTool(name, args, ctx, note);
   }
 
-  /** Policy first (on the underlying server and tool), then the caller's view, then the upstream. */
+  /**
+   * Policy first (on the underlying server and tool), then the caller's view,
+   * then the upstream. A name no explicit item maps goes to a server taken
+   * whole (virtual-view.ts `wildcardTarget`), with the same decision, pinning
+   * and forwarding as `/{path}/mcp` of that server gives the caller.
+   */
   private async callExposedTool(
     name: string,
     args: Record<string, unknown>,
     ctx: ServerContext,
     note: AuditNote,
   ): Promise<CallToolResult> {
-    const ref = this.record.tools.find((candidate) => (candidate.name ?? candidate.tool) === name);
-    if (!ref) throw unknownTool(name);
-    note.serverPath = ref.server;
-    note.tool = ref.tool;
-    const decision = (await this.access()).decide(ref.server, "tools/call", ref.tool);
+    const target = await this.toolTarget(name);
+    if (!target) throw unknownTool(name);
+    note.serverPath = target.path;
+    note.tool = target.item;
+    const decision = (await this.access()).decide(target.path, "tools/call", target.item);
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const item = (await this.view()).tools.find((candidate) => candidate.name === name);
-    if (!item) throw unknownTool(name);
-    noteArguments(note, item.server.auditArguments, args);
+    const server = await target.server();
+    if (!server) throw unknownTool(name);
+    noteArguments(note, server.auditArguments, args);
     // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
-    const pinned = await pinnedCall(this.exchange.services.approvals, item.server, ref.tool, args);
+    const pinned = await pinnedCall(this.exchange.services.approvals, server, target.item, args);
     if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));
     const request: UpstreamRequest = {
       method: "tools/call",
-      params: { name: ref.tool, arguments: pinned.arguments },
+      params: { name: target.item, arguments: pinned.arguments },
     };
-    return (await this.forward(item.server, request, note, ctx)) as CallToolResult;
+    return (await this.forward(server, request, note, ctx)) as CallToolResult;
+  }
+
+  private toolTarget(name: string): Promise<ExposedTarget | null> {
+    const refs = this.record.tools;
+    return exposedTarget(refs, (ref) => ref.tool, exposedToolName, this.targets(), "tools", name);
+  }
+
+  private promptTarget(name: string): Promise<ExposedTarget | null> {
+    const refs = this.record.prompts;
+    return exposedTarget(refs, (ref) => ref.prompt, exposedPromptName, this.targets(), "prompts", name);
+  }
+
+  /** What exposedTarget resolves servers from: the caller's view, or one server the caller may see. */
+  private targets() {
+    const { services, principal } = this.exchange;
+    return {
+      view: () => this.view(),
+      exposed: async (path: string) =>
+        findExposedServer(services.directory, principal, path, await this.access()),
+    };
   }
 
   async readResource(uri: string, ctx: ServerContext): Promise<ReadResourceResult> {
@@ -248,17 +281,20 @@ class VirtualHandlers {
 
   async getPrompt(name: string, args: Record<string, unknown>, ctx: ServerContext): Promise<GetPromptResult> {
     const note = this.exchange.note(ctx.mcpReq.id);
-    const ref = this.record.prompts.find((candidate) => (candidate.name ?? candidate.prompt) === name);
-    if (!ref) throw unknownPrompt(name);
-    note.serverPath = ref.server;
-    note.detail = { virtualServer: this.record.name, prompt: ref.prompt };
-    const decision = (await this.access()).decide(ref.server, "prompts/get");
+    const target = await this.promptTarget(name);
+    if (!target) throw unknownPrompt(name);
+    note.serverPath = target.path;
+    note.detail = { virtualServer: this.record.name, prompt: target.item };
+    const decision = (await this.access()).decide(target.path, "prompts/get");
     this.exchange.decided(ctx.mcpReq.id, decision);
     if (!decision.allow) throw refused(decision.reason);
-    const item = (await this.view()).prompts.find((candidate) => candidate.name === name);
-    if (!item) throw unknownPrompt(name);
-    const request: UpstreamRequest = { method: "prompts/get", params: { name: ref.prompt, arguments: args } };
-    return (await this.forward(item.server, request, note, ctx)) as GetPromptResult;
+    const server = await target.server();
+    if (!server) throw unknownPrompt(name);
+    const request: UpstreamRequest = {
+      method: "prompts/get",
+      params: { name: target.item, arguments: args },
+    };
+    return (await this.forward(server, request, note, ctx)) as GetPromptResult;
   }
 
   /**

@@ -9,7 +9,7 @@ export type VirtualServerMode = "tools" | "discovery";
 export interface VirtualToolRef {
   /** The registered server's path. */
   server: string;
-  /** The tool's name on that server. */
+  /** The tool's name on that server; `"*"` takes every tool of the server (no `name`/`description`). */
   tool: string;
   /** The name the virtual server exposes it under (defaults to `tool`). */
   name?: string;
@@ -19,12 +19,13 @@ export interface VirtualToolRef {
 
 export interface VirtualResourceRef {
   server: string;
-  /** A resource URI or a resource template (`uriTemplate`) of that server. */
+  /** A resource URI or a resource template (`uriTemplate`) of that server; `"*"`: all of them. */
   uri: string;
 }
 
 export interface VirtualPromptRef {
   server: string;
+  /** The prompt's name on that server; `"*"` takes every prompt of the server (no `name`). */
   prompt: string;
   /** The name the virtual server exposes it under (defaults to `prompt`). */
   name?: string;

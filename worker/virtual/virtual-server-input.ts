@@ -13,12 +13,41 @@ export const ExposedName = z
 
 const ServerPath = z.string().min(1).max(64).meta({ description: "A registered server's path" });
 
-export const VirtualToolInput = z.strictObject({
-  server: ServerPath,
-  tool: z.string().min(1).max(256).meta({ description: "The tool's name on that server" }),
-  name: ExposedName.optional().meta({ description: "Exposed name (default: the tool's own name)" }),
-  description: z.string().max(4000).optional().meta({ description: "Replaces the tool's description" }),
-});
+/**
+ * The item name that takes the whole server (`"tool": "*"`, `"uri": "*"`,
+ * `"prompt": "*"`): every item of that kind, present and future, under its
+ * own name. Safe as a marker: MCP names are letters, digits, `_ - .`, and a
+ * URI has a scheme.
+ */
+export const WHOLE_SERVER = "*";
+
+/** A wildcard entry exposes items under their own names: no rename, no description override. */
+function noOverrides(item: "tool" | "prompt", fields: readonly ("name" | "description")[]) {
+  return (entry: Record<string, unknown>, ctx: z.core.$RefinementCtx) => {
+    if (entry[item] !== WHOLE_SERVER) return;
+    for (const field of fields) {
+      if (entry[field] === undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        message: `not allowed with "${item}": "${WHOLE_SERVER}" (every ${item} keeps its own ${field})`,
+      });
+    }
+  };
+}
+
+export const VirtualToolInput = z
+  .strictObject({
+    server: ServerPath,
+    tool: z
+      .string()
+      .min(1)
+      .max(256)
+      .meta({ description: `The tool's name on that server, or "${WHOLE_SERVER}" for all of its tools` }),
+    name: ExposedName.optional().meta({ description: "Exposed name (default: the tool's own name)" }),
+    description: z.string().max(4000).optional().meta({ description: "Replaces the tool's description" }),
+  })
+  .superRefine(noOverrides("tool", ["name", "description"]));
 
 export const VirtualResourceInput = z.strictObject({
   server: ServerPath,
@@ -26,14 +55,22 @@ export const VirtualResourceInput = z.strictObject({
     .string()
     .min(1)
     .max(2048)
-    .meta({ description: "A resource URI or resource template of that server, exposed unchanged" }),
+    .meta({
+      description: `A resource URI or resource template of that server, exposed unchanged; "${WHOLE_SERVER}" for all of them`,
+    }),
 });
 
-export const VirtualPromptInput = z.strictObject({
-  server: ServerPath,
-  prompt: z.string().min(1).max(256),
-  name: ExposedName.optional().meta({ description: "Exposed name (default: the prompt's own name)" }),
-});
+export const VirtualPromptInput = z
+  .strictObject({
+    server: ServerPath,
+    prompt: z
+      .string()
+      .min(1)
+      .max(256)
+      .meta({ description: `The prompt's name on that server, or "${WHOLE_SERVER}" for all of its prompts` }),
+    name: ExposedName.optional().meta({ description: "Exposed name (default: the prompt's own name)" }),
+  })
+  .superRefine(noOverrides("prompt", ["name"]));
 
 const Mode = z.enum(["tools", "discovery"]).meta({
   description:

@@ -2,7 +2,12 @@
 // Every item must name a server of the caller's tenant that the caller may
 // see and an item of its stored catalog (422 naming the item); two items may
 // not be exposed under one name (409 naming it); a virtual server's name may
-// not be a server's path (409). Nothing is written unless all checks pass.
+// not be a server's path (409). A wildcard item (`"tool": "*"`, `"uri": "*"`,
+// `"prompt": "*"`) takes every item of that kind of its server under their
+// own names: its server must exist; the same server taken twice, or two
+// wildcard servers whose catalogs share a name, is 409 naming it; an
+// explicit item's exposed name wins over a wildcard's (not a conflict).
+// Nothing is written unless all checks pass.
 // Talks to storage only through its ports; knows nothing of HTTP.
 import type { Principal } from "../auth/principal.ts";
 import { type FieldError, GatewayError } from "../http/errors.ts";
@@ -17,7 +22,7 @@ import {
   type VirtualServerStore,
   type VirtualToolRef,
 } from "../store/virtual-server-store.ts";
-import type { VirtualServerCreate, VirtualServerUpdate } from "./virtual-server-input.ts";
+import { type VirtualServerCreate, type VirtualServerUpdate, WHOLE_SERVER } from "./virtual-server-input.ts";
 
 export interface VirtualServerServiceOptions {
   store: VirtualServerStore;
@@ -185,7 +190,13 @@ export class VirtualServerService {
     const isPrompt = (key: string) => (entry: CatalogEntry) => entry.kind === "prompt" && entry.key === key;
     const isResource = (key: string) => (entry: CatalogEntry) =>
       (entry.kind === "resource" || entry.kind === "resource_template") && entry.key === key;
+    // A wildcard item needs only its server (its items are whatever the server has, now and later).
+    const anyItem = () => true;
     for (const [index, ref] of items.tools.entries()) {
+      if (isWholeServer(ref.tool)) {
+        check(`tools.${index}`, "tool", ref.server, anyItem, "");
+        continue;
+      }
       check(
         `tools.${index}`,
         "tool",
@@ -196,11 +207,17 @@ export class VirtualServerService {
     }
     for (const [index, ref] of items.resources.entries()) {
       const what = `resource "${ref.uri}"`;
-      check(`resources.${index}`, "uri", ref.server, (entries) => entries.some(isResource(ref.uri)), what);
+      const found = isWholeServer(ref.uri)
+        ? anyItem
+        : (entries: CatalogEntry[]) => entries.some(isResource(ref.uri));
+      check(`resources.${index}`, "uri", ref.server, found, what);
     }
     for (const [index, ref] of items.prompts.entries()) {
       const what = `prompt "${ref.prompt}"`;
-      check(`prompts.${index}`, "prompt", ref.server, (entries) => entries.some(isPrompt(ref.prompt)), what);
+      const found = isWholeServer(ref.prompt)
+        ? anyItem
+        : (entries: CatalogEntry[]) => entries.some(isPrompt(ref.prompt));
+      check(`prompts.${index}`, "prompt", ref.server, found, what);
     }
     if (missing.length > 0) {
       const first = missing[0];
@@ -211,18 +228,40 @@ export class VirtualServerService {
     }
     duplicateCheck(
       "tools",
-      items.tools.map((ref) => exposedToolName(ref)),
+      items.tools.map((ref) => (isWholeServer(ref.tool) ? null : exposedToolName(ref))),
       "tool",
     );
     duplicateCheck(
       "prompts",
-      items.prompts.map((ref) => exposedPromptName(ref)),
+      items.prompts.map((ref) => (isWholeServer(ref.prompt) ? null : exposedPromptName(ref))),
       "prompt",
     );
     duplicateCheck(
       "resources",
-      items.resources.map((ref) => ref.uri),
+      items.resources.map((ref) => (isWholeServer(ref.uri) ? null : ref.uri)),
       "resource",
+    );
+    const keysOf = (path: string, kinds: CatalogEntry["kind"][]) =>
+      (catalogs.get(path)?.entries ?? [])
+        .filter((entry) => kinds.includes(entry.kind))
+        .map((entry) => entry.key);
+    wildcardCheck(
+      "tools",
+      "tool",
+      items.tools.map((ref) => [ref.server, ref.tool]),
+      (path) => keysOf(path, ["tool"]),
+    );
+    wildcardCheck(
+      "resources",
+      "uri",
+      items.resources.map((ref) => [ref.server, ref.uri]),
+      (path) => keysOf(path, ["resource", "resource_template"]),
+    );
+    wildcardCheck(
+      "prompts",
+      "prompt",
+      items.prompts.map((ref) => [ref.server, ref.prompt]),
+      (path) => keysOf(path, ["prompt"]),
     );
   }
 
@@ -261,9 +300,16 @@ export function virtualEndpoint(name: string): string {
   return `/v/${name}/mcp`;
 }
 
-function duplicateCheck(kind: keyof Items, names: string[], what: string): void {
+/** True for the item name that takes the whole server (virtual-server-input.ts). */
+export function isWholeServer(item: string): boolean {
+  return item === WHOLE_SERVER;
+}
+
+/** Explicit items' exposed names must be unique (null: a wildcard item, checked by wildcardCheck). */
+function duplicateCheck(kind: keyof Items, names: (string | null)[], what: string): void {
   const seen = new Set<string>();
   names.forEach((name, index) => {
+    if (name === null) return;
     if (seen.has(name)) {
       throw new GatewayError("conflict", {
         detail: `Two ${kind} are exposed as "${name}"`,
@@ -277,6 +323,47 @@ function duplicateCheck(kind: keyof Items, names: string[], what: string): void 
     }
     seen.add(name);
   });
+}
+
+/**
+ * Wildcard items of one kind: a server taken whole twice, or two taken
+ * whole whose current catalogs share a name, is 409 naming it (which server
+ * would answer would be a guess). At serving time, should catalogs change
+ * later, the first wildcard item holding a name wins (virtual-view.ts).
+ */
+function wildcardCheck(
+  kind: keyof Items,
+  leaf: string,
+  refs: [server: string, item: string][],
+  keysOf: (server: string) => string[],
+): void {
+  const holders = new Map<string, string>();
+  const servers = new Set<string>();
+  for (const [index, [server, item]] of refs.entries()) {
+    if (!isWholeServer(item)) continue;
+    if (servers.has(server)) {
+      throw new GatewayError("conflict", {
+        detail: `"${server}" is taken whole twice in ${kind}`,
+        errors: [{ field: `${kind}.${index}.server`, message: `"${server}" is already taken whole` }],
+      });
+    }
+    servers.add(server);
+    for (const key of keysOf(server)) {
+      const holder = holders.get(key);
+      if (holder !== undefined) {
+        throw new GatewayError("conflict", {
+          detail: `"${key}" is exposed by both "${holder}" and "${server}", each taken whole`,
+          errors: [
+            {
+              field: `${kind}.${index}.${leaf}`,
+              message: `"${key}" is also exposed by "${holder}" (taken whole)`,
+            },
+          ],
+        });
+      }
+      holders.set(key, server);
+    }
+  }
 }
 
 function granted(grant: ResourceGrant, name: string): boolean {

@@ -5588,7 +5588,7 @@ export interface components {
             tools: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description The tool's name on that server */
+                /** @description The tool's name on that server, or "*" for all of its tools */
                 tool: string;
                 /** @description Exposed name (default: the tool's own name) */
                 name?: string;
@@ -5598,12 +5598,13 @@ export interface components {
             resources: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description A resource URI or resource template of that server, exposed unchanged */
+                /** @description A resource URI or resource template of that server, exposed unchanged; "*" for all of them */
                 uri: string;
             }[];
             prompts: {
                 /** @description A registered server's path */
                 server: string;
+                /** @description The prompt's name on that server, or "*" for all of its prompts */
                 prompt: string;
                 /** @description Exposed name (default: the prompt's own name) */
                 name?: string;
@@ -5627,7 +5628,7 @@ export interface components {
             tools?: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description The tool's name on that server */
+                /** @description The tool's name on that server, or "*" for all of its tools */
                 tool: string;
                 /** @description Exposed name (default: the tool's own name) */
                 name?: string;
@@ -5638,13 +5639,14 @@ export interface components {
             resources?: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description A resource URI or resource template of that server, exposed unchanged */
+                /** @description A resource URI or resource template of that server, exposed unchanged; "*" for all of them */
                 uri: string;
             }[];
             /** @default [] */
             prompts?: {
                 /** @description A registered server's path */
                 server: string;
+                /** @description The prompt's name on that server, or "*" for all of its prompts */
                 prompt: string;
                 /** @description Exposed name (default: the prompt's own name) */
                 name?: string;
@@ -5668,7 +5670,7 @@ export interface components {
             tools?: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description The tool's name on that server */
+                /** @description The tool's name on that server, or "*" for all of its tools */
                 tool: string;
                 /** @description Exposed name (default: the tool's own name) */
                 name?: string;
@@ -5678,12 +5680,13 @@ export interface components {
             resources?: {
                 /** @description A registered server's path */
                 server: string;
-                /** @description A resource URI or resource template of that server, exposed unchanged */
+                /** @description A resource URI or resource template of that server, exposed unchanged; "*" for all of them */
                 uri: string;
             }[];
             prompts?: {
                 /** @description A registered server's path */
                 server: string;
+                /** @description The prompt's name on that server, or "*" for all of its prompts */
                 prompt: string;
                 /** @description Exposed name (default: the prompt's own name) */
                 name?: string;

@@ -1,7 +1,10 @@
 // Virtual servers: curated MCP endpoints (/v/{name}/mcp). Build one by
 // searching the catalog and picking tools (each may get another exposed
-// name), then list, enable/disable and delete them. The gateway validates
-// everything; its field errors (e.g. `tools.1.name`) show next to the pick.
+// name) or taking a found tool's server whole (all its tools, present and
+// future, under their own names: `"tool": "*"`, optionally with all its
+// resources and prompts), then list, enable/disable and delete them. The
+// gateway validates everything; its field errors (e.g. `tools.1.name`) show
+// next to the pick.
 import { useCallback, useEffect, useState } from "react";
 import type { SearchHit, VirtualServer, VirtualToolRef } from "../api.ts";
 import { TextField } from "../components/field.tsx";
@@ -9,7 +12,12 @@ import { ProblemAlert } from "../components/problem-alert.tsx";
 import { useSession } from "../session.tsx";
 import { useFormSubmit } from "../use-form-submit.ts";
 
-function ToolSearch({ onPick, picked }: { onPick(hit: SearchHit): void; picked: VirtualToolRef[] }) {
+/** The item name that takes a whole server (worker/virtual/virtual-server-input.ts). */
+const WHOLE_SERVER = "*";
+
+const takesWhole = (ref: VirtualToolRef) => ref.tool === WHOLE_SERVER;
+
+function ToolSearch({ onPick, picked }: { onPick(ref: VirtualToolRef): void; picked: VirtualToolRef[] }) {
   const { api } = useSession();
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<SearchHit[] | null>(null);
@@ -29,6 +37,7 @@ function ToolSearch({ onPick, picked }: { onPick(hit: SearchHit): void; picked: 
 
   const isPicked = (hit: SearchHit) =>
     picked.some((ref) => ref.server === hit.serverPath && ref.tool === hit.name);
+  const isWhole = (hit: SearchHit) => picked.some((ref) => ref.server === hit.serverPath && takesWhole(ref));
   return (
     <div className="stack">
       <search className="search-form">
@@ -64,10 +73,19 @@ function ToolSearch({ onPick, picked }: { onPick(hit: SearchHit): void; picked: 
                   type="button"
                   className="button small"
                   disabled={isPicked(hit)}
-                  onClick={() => onPick(hit)}
+                  onClick={() => onPick({ server: hit.serverPath, tool: hit.name })}
                   aria-label={`Add ${hit.name} from ${hit.serverPath}`}
                 >
                   {isPicked(hit) ? "Added" : "Add"}
+                </button>
+                <button
+                  type="button"
+                  className="button small"
+                  disabled={isWhole(hit)}
+                  onClick={() => onPick({ server: hit.serverPath, tool: WHOLE_SERVER })}
+                  aria-label={`Add all tools of ${hit.serverPath}`}
+                >
+                  {isWhole(hit) ? "Whole server added" : "Whole server"}
                 </button>
               </div>
               {hit.description ? <p className="hit-description">{hit.description}</p> : null}
@@ -79,18 +97,67 @@ function ToolSearch({ onPick, picked }: { onPick(hit: SearchHit): void; picked: 
   );
 }
 
+/** A server taken whole: its tools under their own names, optionally its resources and prompts too. */
+function WholeServerPick(props: {
+  server: string;
+  error: string | undefined;
+  resources: boolean;
+  prompts: boolean;
+  onToggle(kind: "resources" | "prompts", on: boolean): void;
+}) {
+  const { server } = props;
+  return (
+    <div className="stack">
+      <strong>All tools of {server}, present and future, under their own names</strong>
+      {props.error ? (
+        <span className="field-error" role="alert">
+          {props.error}
+        </span>
+      ) : null}
+      {(["resources", "prompts"] as const).map((kind) => (
+        <label key={kind}>
+          <input
+            type="checkbox"
+            checked={props[kind]}
+            onChange={(event) => props.onToggle(kind, event.target.checked)}
+          />{" "}
+          {`Also all ${kind} of ${server}`}
+        </label>
+      ))}
+    </div>
+  );
+}
+
 function Builder({ onCreated }: { onCreated(server: VirtualServer): void }) {
   const { api } = useSession();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [mode, setMode] = useState<"tools" | "discovery">("tools");
   const [tools, setTools] = useState<VirtualToolRef[]>([]);
+  // Servers taken whole whose resources / prompts are taken whole too.
+  const [alsoWhole, setAlsoWhole] = useState<{ resources: string[]; prompts: string[] }>({
+    resources: [],
+    prompts: [],
+  });
   const { busy, error, errors, submit } = useFormSubmit(async () => {
-    onCreated(await api.createVirtualServer({ name, description, mode, tools }));
+    const whole = new Set(tools.filter(takesWhole).map((ref) => ref.server));
+    const resources = alsoWhole.resources
+      .filter((server) => whole.has(server))
+      .map((server) => ({ server, uri: WHOLE_SERVER }));
+    const prompts = alsoWhole.prompts
+      .filter((server) => whole.has(server))
+      .map((server) => ({ server, prompt: WHOLE_SERVER }));
+    onCreated(await api.createVirtualServer({ name, description, mode, tools, resources, prompts }));
     setName("");
     setDescription("");
     setTools([]);
+    setAlsoWhole({ resources: [], prompts: [] });
   });
+  const toggleAlso = (kind: "resources" | "prompts", server: string, on: boolean) =>
+    setAlsoWhole((current) => ({
+      ...current,
+      [kind]: on ? [...current[kind], server] : current[kind].filter((entry) => entry !== server),
+    }));
 
   const rename = (index: number, exposed: string) =>
     setTools((current) =>
@@ -132,28 +199,35 @@ function Builder({ onCreated }: { onCreated(server: VirtualServer): void }) {
           <option value="discovery">discovery: only discover_tools and invoke_tool</option>
         </select>
       </div>
-      <ToolSearch
-        picked={tools}
-        onPick={(hit) => setTools((current) => [...current, { server: hit.serverPath, tool: hit.name }])}
-      />
+      <ToolSearch picked={tools} onPick={(ref) => setTools((current) => [...current, ref])} />
       <fieldset>
         <legend>Chosen tools ({tools.length})</legend>
         {tools.length === 0 ? <p className="muted">Search above and add tools.</p> : null}
         <ul className="stack" aria-label="Chosen tools">
           {tools.map((ref, index) => (
             <li key={`${ref.server}/${ref.tool}`} className="picked-tool">
-              <TextField
-                label={`${ref.tool} on ${ref.server}, exposed as`}
-                placeholder={ref.tool}
-                value={ref.name ?? ""}
-                error={toolErrors[index]}
-                onChange={(event) => rename(index, event.target.value)}
-              />
+              {takesWhole(ref) ? (
+                <WholeServerPick
+                  server={ref.server}
+                  error={toolErrors[index]}
+                  resources={alsoWhole.resources.includes(ref.server)}
+                  prompts={alsoWhole.prompts.includes(ref.server)}
+                  onToggle={(kind, on) => toggleAlso(kind, ref.server, on)}
+                />
+              ) : (
+                <TextField
+                  label={`${ref.tool} on ${ref.server}, exposed as`}
+                  placeholder={ref.tool}
+                  value={ref.name ?? ""}
+                  error={toolErrors[index]}
+                  onChange={(event) => rename(index, event.target.value)}
+                />
+              )}
               <button
                 type="button"
                 className="button small"
                 onClick={() => setTools((current) => current.filter((_, at) => at !== index))}
-                aria-label={`Remove ${ref.tool}`}
+                aria-label={takesWhole(ref) ? `Remove all tools of ${ref.server}` : `Remove ${ref.tool}`}
               >
                 Remove
               </button>
@@ -169,6 +243,28 @@ function Builder({ onCreated }: { onCreated(server: VirtualServer): void }) {
       </div>
     </form>
   );
+}
+
+/** "2 tools", or "2 tools + 1 whole server" when servers are taken whole. */
+function toolCount(item: VirtualServer): string {
+  const whole = item.tools.filter(takesWhole).length;
+  const picked = item.tools.length - whole;
+  const tools = `${picked} ${picked === 1 ? "tool" : "tools"}`;
+  return whole === 0 ? tools : `${tools} + ${whole} whole ${whole === 1 ? "server" : "servers"}`;
+}
+
+/** What a virtual server exposes, in one line: picked tools and servers taken whole. */
+function describeItems(item: VirtualServer): string {
+  const tools = item.tools.map((ref) =>
+    takesWhole(ref) ? `all tools of ${ref.server}` : `${ref.name ?? ref.tool} (${ref.server}/${ref.tool})`,
+  );
+  const resources = (item.resources ?? [])
+    .filter((ref) => ref.uri === WHOLE_SERVER)
+    .map((ref) => `all resources of ${ref.server}`);
+  const prompts = (item.prompts ?? [])
+    .filter((ref) => ref.prompt === WHOLE_SERVER)
+    .map((ref) => `all prompts of ${ref.server}`);
+  return [...tools, ...resources, ...prompts].join(", ");
 }
 
 export function VirtualServersPage() {
@@ -209,17 +305,14 @@ export function VirtualServersPage() {
               <div className="hit-head">
                 <strong>{item.name}</strong>
                 <span className="muted">
-                  {item.mode} · {item.tools.length} {item.tools.length === 1 ? "tool" : "tools"} ·{" "}
-                  {item.enabled ? "enabled" : "disabled"}
+                  {item.mode} · {toolCount(item)} · {item.enabled ? "enabled" : "disabled"}
                 </span>
               </div>
               {item.description ? <p>{item.description}</p> : null}
               <p>
                 <code>{`${origin}${item.endpoint}`}</code>
               </p>
-              <p className="muted">
-                {item.tools.map((ref) => `${ref.name ?? ref.tool} (${ref.server}/${ref.tool})`).join(", ")}
-              </p>
+              <p className="muted">{describeItems(item)}</p>
               <div className="actions">
                 <button
                   type="button"
