@@ -94,8 +94,10 @@ export class McpRequest {
   private accessLoad: Promise<McpAccess> | null = null;
   private generationOf: Promise<Generation> | null = null;
 
-  private constructor(snapshot: IngressSnapshot, init: McpRequestInit, http?: Request) {
-    this.http = http ?? new Request(snapshot.url, { method: snapshot.method, headers: snapshot.headers });
+  private constructor(snapshot: IngressSnapshot, init: McpRequestInit, http?: Request, signal?: AbortSignal) {
+    // The copy keeps the incoming signal: a stateless client's hang-up cancels the call (edge/hang-up.ts).
+    this.http =
+      http ?? new Request(snapshot.url, { method: snapshot.method, headers: snapshot.headers, signal });
     this.method = snapshot.method;
     this.principal = snapshot.principal;
     this.tenant = snapshot.principal.tenant;
@@ -144,6 +146,7 @@ export class McpRequest {
       },
       init,
       init.keepRequest ? request : undefined,
+      request.signal,
     );
   }
 

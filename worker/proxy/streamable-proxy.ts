@@ -9,6 +9,7 @@
 // opened again (session-recovery.ts); a client hanging up ends the upstream
 // stream at once.
 
+import { cancelsOnHangUp } from "../edge/hang-up.ts";
 import { jsonLinesAsSse } from "../protocol/json-lines.ts";
 import {
   ErrorCode,
@@ -91,6 +92,8 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
   const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
   const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
+  // A stateless client's hang-up cancels its request: the upstream's is aborted with it.
+  const cancel = cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
   const send = (to: ProxySession | null) =>
     leasedExchange(ctx, { methods, pinnedUrl: to?.url }, async (endpoint) => {
       const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
@@ -98,7 +101,12 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
       });
       call.headers.set("content-type", "application/json");
       if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
-      return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs, ctx.upstreamFetch);
+      return fetchUpstream(
+        call,
+        { method: "POST", body: payload, signal: cancel },
+        ctx.server.timeoutMs,
+        ctx.upstreamFetch,
+      );
     });
   let used = session;
   let exchange = await send(session);

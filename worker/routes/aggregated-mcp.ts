@@ -11,6 +11,7 @@ import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange
 import { serveStateless } from "../aggregated/gateway-serving.ts";
 import { virtualExchange } from "../aggregated/virtual-exchange.ts";
 import { authenticate } from "../auth/authenticate.ts";
+import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
@@ -33,7 +34,11 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
 export function aggregatedMcpRoutes() {
   const app = new Hono<Env_>();
   app.use("/mcp", mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
-  app.on(["GET", "POST", "DELETE"], "/mcp", (c) => serveAggregated(c));
+  app.on(
+    ["GET", "POST", "DELETE"],
+    "/mcp",
+    cancellableOnHangUp((c) => serveAggregated(c)),
+  );
   app.all("/mcp", () =>
     jsonRpcError(405, ErrorCode.InvalidRequest, "Method not allowed", {
       headers: { allow: "GET, POST, DELETE" },

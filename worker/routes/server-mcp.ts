@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
+import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
@@ -82,20 +83,24 @@ export function serverMcpRoutes() {
     app.use(entry, mcpOriginCheck(), authenticate(), limitBodySize());
   }
 
-  app.on(["GET", "POST", "DELETE"], "/:path/mcp", async (c) => {
-    const route = await routeFor(c);
-    if (route instanceof Response) return route;
-    const { server } = route;
-    // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
-    if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
-    const passThrough = async () => {
-      const ctx = await exchangeContext(c, server, "streamable-http", route);
-      return ctx instanceof Response ? ctx : proxyStreamable(ctx);
-    };
-    // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
-    if (mayNeedSessionBridge(c.req.raw, server)) return serveSessionClient(c, server, passThrough);
-    return passThrough();
-  });
+  app.on(
+    ["GET", "POST", "DELETE"],
+    "/:path/mcp",
+    cancellableOnHangUp(async (c) => {
+      const route = await routeFor(c);
+      if (route instanceof Response) return route;
+      const { server } = route;
+      // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
+      if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
+      const passThrough = async () => {
+        const ctx = await exchangeContext(c, server, "streamable-http", route);
+        return ctx instanceof Response ? ctx : proxyStreamable(ctx);
+      };
+      // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
+      if (mayNeedSessionBridge(c.req.raw, server)) return serveSessionClient(c, server, passThrough);
+      return passThrough();
+    }),
+  );
   app.get("/:path/sse", async (c) => {
     const route = await routeFor(c);
     const server = route instanceof Response ? route : route.server;

@@ -4,8 +4,9 @@
 // server's own view; and the legacy HTTP+SSE transport `/v/{name}/sse` (the
 // event stream) with `/v/{name}/message` (the client's POSTs), bridged onto
 // the session leg by a LegacySseSession object.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
+import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
@@ -24,13 +25,17 @@ const noSuchVirtualServer = () => jsonRpcError(404, ErrorCode.InvalidRequest, "N
 export function virtualMcpRoutes() {
   const app = new Hono<{ Bindings: Env }>();
   app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
-  app.on(["GET", "POST", "DELETE"], ROUTE, async (c) => {
-    const name = c.req.param("name");
-    const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
-    // Unknown, disabled and another tenant's virtual servers look alike.
-    if (!record) return noSuchVirtualServer();
-    return serveAggregated(c, { endpoint: virtualEndpoint(record.name), virtual: record });
-  });
+  app.on(
+    ["GET", "POST", "DELETE"],
+    ROUTE,
+    cancellableOnHangUp(async (c: Context<{ Bindings: Env }, typeof ROUTE>) => {
+      const name = c.req.param("name");
+      const record = await c.var.services.virtualServers.servable(c.get("principal").tenant, name);
+      // Unknown, disabled and another tenant's virtual servers look alike.
+      if (!record) return noSuchVirtualServer();
+      return serveAggregated(c, { endpoint: virtualEndpoint(record.name), virtual: record });
+    }),
+  );
 
   app.use(SSE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit());
   app.use(MESSAGE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());

@@ -4,6 +4,7 @@
 // the SDK reports them in shapes that differ per transport; `explainFailure`
 // then picks the most telling fact. No stack trace or internal detail escapes.
 import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
+import { cancelNoticeSignal, isCancelNotice } from "./cancel-notice.ts";
 
 type Fetch = typeof fetch;
 
@@ -45,7 +46,11 @@ export class ObservedFetch {
   }
 
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const signal = init?.signal ? AbortSignal.any([init.signal, this.signal]) : this.signal;
+    const signal = isCancelNotice(init)
+      ? cancelNoticeSignal(init as RequestInit)
+      : init?.signal
+        ? AbortSignal.any([init.signal, this.signal])
+        : this.signal;
     const method = (init?.method ?? "GET").toUpperCase();
     let response: Response;
     try {

@@ -83,7 +83,8 @@ export type UpstreamFailure =
  */
 export async function fetchUpstream(
   call: UpstreamCall,
-  init: { method: string; body?: string },
+  /** `signal`: the client cancelled (a stateless client's hang-up, edge/hang-up.ts): abort the exchange. */
+  init: { method: string; body?: string; signal?: AbortSignal },
   timeoutMs: number,
   /** The egress guard's fetch (services.egress.fetch); required so no upstream request bypasses it. */
   send: typeof fetch,
@@ -94,6 +95,7 @@ export async function fetchUpstream(
     timedOut = true;
     controller.abort();
   }, timeoutMs);
+  init.signal?.addEventListener("abort", () => controller.abort(), { once: true });
   try {
     // Replaces the client's traceparent with the gateway's span; records upstream latency.
     const traced = call.labels ? tracedFetch(send, call.labels) : send;
