@@ -20,6 +20,8 @@ const LONG_E2E = [
   // Moved when the wave-5 tests took `npm test` to ~9.9 minutes (~28 s and ~25 s of tests each).
   "test/e2e/aggregated-mcp.e2e.test.ts",
   "test/e2e/server-proxy.e2e.test.ts",
+  // A wrangler-dev suite of 67-105 s on a loaded machine (six hang-up cases, each with a 3 s call after it).
+  "test/e2e/stateless-cancellation.e2e.test.ts",
 ];
 
 /** Test files run inside workerd: the worker's bindings, real D1 with the migrations applied (setup file). */
