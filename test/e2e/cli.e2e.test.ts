@@ -536,7 +536,9 @@ describe("mcpgw against a gateway", SLOW, () => {
       "everything/no_such_tool",
       "--json",
     ]);
-    expect(failed(unknown)).toMatch(/422 .*\n\s+tools\.1\.tool: /);
+    expect(failed(unknown)).toMatch(
+      /422 .*\n.*tools\.1\.tool: tool "no_such_tool" not found on "everything"/,
+    );
     expect(JSON.parse(unknown.stdout).error.errors.map((error: { field: string }) => error.field)).toEqual([
       "tools.1.tool",
     ]);
