@@ -77,4 +77,33 @@ describe("onSoleReplica", () => {
     expect(await onSoleReplica(deps, ctx, target, {}, ok)).toBeNull();
     await waitOnExecutionContext(ctx);
   });
+
+  it("loads the state ahead once the copy is past half its cache time, so the steady state never lapses", async () => {
+    const target = server();
+    const settings = { ...deps.settings, stateCacheMs: 2_000 };
+    const ahead = { ...deps, settings };
+    await stateOf(env, target, settings);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const ctx = createExecutionContext();
+    // Still fresh: leased; and this request loads the copy again after its response.
+    expect((await onSoleReplica(ahead, ctx, target, {}, ok))?.value).toBe("answer");
+    await waitOnExecutionContext(ctx);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Past the first load's cache time, within the second's: still the steady state.
+    const later = createExecutionContext();
+    expect((await onSoleReplica(ahead, later, target, {}, ok))?.value).toBe("answer");
+    await waitOnExecutionContext(later);
+  });
+
+  it("does not load ahead while the copy is young", async () => {
+    const target = server();
+    const settings = { ...deps.settings, stateCacheMs: 1_000 };
+    await stateOf(env, target, settings);
+    const ctx = createExecutionContext();
+    expect(await onSoleReplica({ ...deps, settings }, ctx, target, {}, ok)).not.toBeNull();
+    await waitOnExecutionContext(ctx);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Nothing loaded it again: the copy is stale and the full path takes over.
+    expect(await onSoleReplica({ ...deps, settings }, createExecutionContext(), target, {}, ok)).toBeNull();
+  });
 });

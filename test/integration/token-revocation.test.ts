@@ -1,6 +1,7 @@
 // Revocation across isolates: two TokenService instances (two isolates) share
 // real D1. One revokes; the other, which had the token cached as active,
-// refuses it once its cached lookup is REVOCATION_TTL_MS old. The same holds
+// refuses it once its cached lookup is REVOCATION_TTL_MS old (sooner when it
+// is used past half that time: one request then reads the row ahead). The same holds
 // through the Authenticator's cache of verified tokens (the signature check is
 // skipped for a known token; its stored row never is).
 import { env } from "cloudflare:workers";
@@ -62,12 +63,64 @@ describe("revocation", () => {
     // The revoking isolate knows at once.
     await expect(a.principalFor(claims, ISSUER)).rejects.toThrow(/revoked/);
     // The other still trusts its cached answer for a moment...
-    time.now += REVOCATION_TTL_MS - 1;
+    time.now += REVOCATION_TTL_MS / 2 - 1;
     expect((await b.principalFor(claims, ISSUER)).subject).toBe("revoker");
-    // ...and refuses the token once that answer has expired.
+    // ...and, used past half the TTL, reads the row ahead and refuses the token.
     time.now += 1;
     await expect(b.principalFor(claims, ISSUER)).rejects.toThrow(AuthError);
     await expect(b.principalFor(claims, ISSUER)).rejects.toThrow(/revoked/);
+  });
+
+  it("reaches an isolate that was not used meanwhile once its cached answer has expired", async () => {
+    const time = { now: Date.now() };
+    const [a, b] = [await isolate(time), await isolate(time)];
+    const { record } = await a.mint(
+      OWNER,
+      { name: "idle", scopes: ["servers/read"] },
+      ["servers/read"],
+      ISSUER,
+    );
+    const claims = { jti: record.id, sub: "revoker", tenant: "default", token_use: "pat" };
+    expect((await b.principalFor(claims, ISSUER)).subject).toBe("revoker");
+    await a.revoke(OWNER, record.id);
+    time.now += REVOCATION_TTL_MS;
+    await expect(b.principalFor(claims, ISSUER)).rejects.toThrow(/revoked/);
+  });
+
+  it("reads a row ahead from one request while the others keep the cached answer", async () => {
+    const time = { now: Date.now() };
+    const a = await isolate(time);
+    const { record } = await a.mint(
+      OWNER,
+      { name: "ahead", scopes: ["servers/read"] },
+      ["servers/read"],
+      ISSUER,
+    );
+    let reads = 0;
+    const store = new D1TokenStore(env.DB);
+    const counting = new TokenService({
+      store: Object.assign(Object.create(store) as D1TokenStore, {
+        getToken: (tenant: string, id: string) => {
+          reads += 1;
+          return store.getToken(tenant, id);
+        },
+      }),
+      keys: async () => null,
+      maxLifetimeSeconds: 3600,
+      mintsPerMinute: 10,
+      now: () => time.now,
+    });
+    const claims = { jti: record.id, sub: "revoker", tenant: "default", token_use: "pat" };
+    await counting.principalFor(claims, ISSUER);
+    expect(reads).toBe(1);
+    // Young: no read.
+    time.now += REVOCATION_TTL_MS / 2 - 1;
+    await Promise.all([1, 2, 3].map(() => counting.principalFor(claims, ISSUER)));
+    expect(reads).toBe(1);
+    // Past half its time: eight concurrent requests, one read.
+    time.now += 2;
+    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => counting.principalFor(claims, ISSUER)));
+    expect(reads).toBe(2);
   });
 });
 
@@ -103,7 +156,7 @@ describe("verified token cache", () => {
     expect(keyLoads).toBe(verifications);
 
     await a.revoke(OWNER, record.id);
-    time.now += REVOCATION_TTL_MS - 1;
+    time.now += REVOCATION_TTL_MS / 2 - 1;
     expect((await authenticator.authenticate(token, url)).subject).toBe("revoker");
     time.now += 1;
     await expect(authenticator.authenticate(token, url)).rejects.toThrow(/revoked/);

@@ -148,4 +148,49 @@ describe("proxyRouteFor", () => {
     expect(cachedProxyRoutes(deps)).toBe(MAX_ROUTES);
     forgetProxyRoutes(deps);
   });
+
+  it("builds a missing route once for concurrent requests: the others wait for it on their own timers", async () => {
+    const server = sampleServer({ path: "alpha" });
+    const { deps, reads } = sources([server]);
+    const slow: RouteSources = {
+      ...deps,
+      directory: {
+        byPathEntry: async (path) => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          return deps.directory.byPathEntry(path);
+        },
+      },
+    };
+    const routes = await Promise.all(
+      Array.from({ length: 8 }, () => proxyRouteFor(slow, {}, { ...admin }, "alpha")),
+    );
+    expect(reads).toEqual({ servers: 1, policies: 1, pins: 1 });
+    expect(new Set(routes).size).toBe(1);
+    expect(routes[0]?.server).toEqual(server);
+    forgetProxyRoutes(deps);
+  });
+
+  it("builds the route itself when the build it waited for fails", async () => {
+    const server = sampleServer({ path: "alpha" });
+    const { deps, reads } = sources([server]);
+    let failures = 1;
+    const flaky: RouteSources = {
+      ...deps,
+      directory: {
+        byPathEntry: async (path) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (failures-- > 0) throw new Error("D1 unavailable");
+          return deps.directory.byPathEntry(path);
+        },
+      },
+    };
+    const [first, second] = await Promise.allSettled([
+      proxyRouteFor(flaky, {}, admin, "alpha"),
+      proxyRouteFor(flaky, {}, { ...admin }, "alpha"),
+    ]);
+    expect(first.status).toBe("rejected");
+    expect(second.status === "fulfilled" && second.value?.server).toEqual(server);
+    expect(reads.servers).toBe(1);
+    forgetProxyRoutes(deps);
+  });
 });

@@ -30,8 +30,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     if (except.has(c.req.path)) return next();
     // Already authenticated by the dashboard's session cookie (worker/routes/sso.ts).
     if (c.get("principal") && c.req.header("authorization") === undefined) return next();
-    const url = new URL(c.req.url);
-    if (QUERY_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name))) {
+    // No query string, no query token: the URL is parsed only when there is one.
+    if (c.req.url.includes("?") && hasQueryToken(new URL(c.req.url))) {
       return unauthorized(
         c,
         new AuthError("send the token in the Authorization header, not in the query string", {
@@ -59,6 +59,10 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     }
     await next();
   };
+}
+
+function hasQueryToken(url: URL): boolean {
+  return QUERY_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name));
 }
 
 /** The token of an `Authorization: Bearer <token>` header; null for any other form. */

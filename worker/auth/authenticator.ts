@@ -66,8 +66,10 @@ export class Authenticator {
     if (token.length > settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
     // Not remembered: revocation at the authorization server applies at once (docs/architecture.md).
     if (oauthTokens && OAUTH_TOKEN_SHAPE.test(token)) return oauthTokens(token, requestUrl);
-    const base = this.issuerFor(requestUrl);
-    const key = await verifiedTokenKey(token, resourceUrl(base, new URL(requestUrl).pathname));
+    // One parse of the request URL for the issuer and the resource (was three).
+    const url = new URL(requestUrl);
+    const base = this.#deps.publicUrl ?? url.origin;
+    const key = await verifiedTokenKey(token, resourceUrl(base, url.pathname));
     const cached = this.#verified.get(key);
     if (cached?.kind === "gateway") return this.#deps.tokens.principalFor(cached.claims, base);
     if (cached) return copyOf(cached.principal);

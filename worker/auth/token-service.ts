@@ -51,6 +51,8 @@ export class TokenService {
   readonly #deps: TokenServiceDeps;
   readonly #now: () => number;
   readonly #lookups = new Map<string, CachedLookup>();
+  /** Rows a request of this isolate is reading ahead (see #lookup). */
+  readonly #readingAhead = new Set<string>();
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
@@ -150,6 +152,7 @@ export class TokenService {
   /** Forgets cached lookups (tests). */
   clearCache(): void {
     this.#lookups.clear();
+    this.#readingAhead.clear();
   }
 
   async #issue(
@@ -221,7 +224,20 @@ export class TokenService {
     const key = lookupKey(tenant, id);
     const now = this.#now();
     const cached = this.#lookups.get(key);
-    if (cached && cached.until > now) return cached.record;
+    if (cached && cached.until > now) {
+      // Read ahead: past half its time, one request reads the row again while the others keep
+      // the answer (still within REVOCATION_TTL_MS); otherwise every request arriving while the
+      // row was stale read it (a burst of D1 reads every 5 s under load, issue 10).
+      if (cached.until - now > REVOCATION_TTL_MS / 2 || this.#readingAhead.has(key)) return cached.record;
+      this.#readingAhead.add(key);
+      try {
+        return await this.#read(key, tenant, id, now);
+      } catch {
+        return cached.record;
+      } finally {
+        this.#readingAhead.delete(key);
+      }
+    }
     // Concurrent misses are not merged into one read: under workerd, a request awaiting a read
     // another request started would resume in that request's I/O context.
     return this.#read(key, tenant, id, now);

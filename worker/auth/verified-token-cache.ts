@@ -64,8 +64,12 @@ export class VerifiedTokenCache<T> {
 /** The cache key of `token` checked for `resource` (never the token itself). */
 export async function verifiedTokenKey(token: string, resource: string): Promise<string> {
   // auth/ may not import platform/ (scripts/check-folders.ts): the digest is written out here.
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", ENCODER.encode(token)));
+  // A table lookup per byte: toString(16) + padStart per byte was ~1.5% of the gateway isolate's CPU (issue 10).
   let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  for (let index = 0; index < digest.length; index++) hex += HEX[digest[index] as number];
   return `${hex} ${resource}`;
 }
+
+const ENCODER = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));

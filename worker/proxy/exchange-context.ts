@@ -22,8 +22,8 @@ export interface ExchangeInputs {
   deps: EdgeDeps;
   /** Aborts when the client hangs up. */
   clientGone: AbortSignal;
-  /** The gateway's public base URL, for per-user connection links. */
-  publicBase: string;
+  /** The gateway's public base URL, for per-user connection links (a function: worked out only when needed). */
+  publicBase: string | (() => string);
   /**
    * The caller's cached route to the server (proxy/proxy-route.ts): its guard,
    * and its secrets unless they are per user. Without it, policy and approved
@@ -40,7 +40,8 @@ export async function exchangeContextFor(inputs: ExchangeInputs): Promise<ProxyC
   let secrets = inputs.route?.secrets ?? null;
   if (secrets === null) {
     try {
-      const credentials = services.connections.callerCredentials(inputs.publicBase);
+      const base = typeof inputs.publicBase === "string" ? inputs.publicBase : inputs.publicBase();
+      const credentials = services.connections.callerCredentials(base);
       secrets = await callerSecrets(server, mcp.principal, secretsFromEnv(env), credentials);
     } catch (error) {
       if (error instanceof ConnectionRequiredError) return connectionRequiredReply(mcp.body, error);

@@ -12,10 +12,14 @@
 // other isolates reach it within the same bounds as before; writes made by
 // this isolate (a server saved or deleted, scopes replaced, an approval
 // changed) move the route epoch (registry/route-epoch.ts) and void every
-// entry at once. Only finished loads are kept: concurrent misses each load
-// (from the services' own caches), because under workerd a request awaiting
-// a load another request started would resume in that request's I/O
-// context ("Cannot perform I/O on behalf of a different request"). The caller's
+// entry at once. Only finished loads are kept, and no request awaits a load
+// another request started (under workerd it would resume in that request's
+// I/O context: "Cannot perform I/O on behalf of a different request").
+// Instead, while one request of the isolate builds an entry, the others that
+// miss it wait on their own short timers and take the entry once it is
+// there (without this, every request arriving during a rebuild rebuilt too:
+// three D1 selects each, ~5% of a loaded isolate's CPU, issue 10); they
+// build it themselves if the builder fails or is not done after ~0.5 s. The caller's
 // token is not part of it: authentication (and revocation) runs on every
 // request before the route is looked up.
 import type { Principal } from "../auth/principal.ts";
@@ -59,6 +63,16 @@ export const MAX_ROUTES = 5_000;
 const MAX_DECISIONS = 256;
 
 const caches = new WeakMap<object, Map<string, Entry>>();
+/** Keys being built by a request of this isolate, with when it started (per source set). */
+const building = new WeakMap<object, Map<string, number>>();
+/**
+ * How many times a request looks for another's build before building itself
+ * (counted in looks, not wall time, so a stalled event loop, which delays the
+ * build and the looks alike, does not end the wait early): ~0.5 s of pauses.
+ */
+const MAX_LOOKS = 64;
+/** The longest pause between two looks while waiting. */
+const MAX_POLL_MS = 8;
 
 /** The route of `principal` to `/{path}`, or null when there is no server it may use there. */
 export async function proxyRouteFor(
@@ -73,23 +87,68 @@ export async function proxyRouteFor(
     caches.set(sources.routeEpoch, cache);
   }
   const key = routeKey(principal, path);
-  const epoch = sources.routeEpoch.value;
-  const hit = cache.get(key);
-  if (hit !== undefined && hit.epoch === epoch && hit.until > Date.now()) return hit.route;
-  const { route, until } = await load(sources, env, principal, path);
-  // Built at the epoch read before the load: a local write meanwhile leaves it void at once.
-  cache.delete(key);
-  cache.set(key, { route, epoch, until });
-  if (cache.size > MAX_ROUTES) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
+  const hit = usable(cache.get(key), sources);
+  if (hit !== undefined) return hit.route;
+  let builders = building.get(sources.routeEpoch);
+  if (builders === undefined) {
+    builders = new Map();
+    building.set(sources.routeEpoch, builders);
   }
-  return route;
+  // Looked up without a pause first: concurrent misses must see the build the first one started.
+  if (builders.has(key)) {
+    const waited = await builtByAnother(cache, builders, key, sources);
+    if (waited !== undefined) return waited.route;
+  }
+  const epoch = sources.routeEpoch.value;
+  const started = Date.now();
+  builders.set(key, started);
+  try {
+    const { route, until } = await load(sources, env, principal, path);
+    // Built at the epoch read before the load: a local write meanwhile leaves it void at once.
+    cache.delete(key);
+    cache.set(key, { route, epoch, until });
+    if (cache.size > MAX_ROUTES) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    return route;
+  } finally {
+    if (builders.get(key) === started) builders.delete(key);
+  }
+}
+
+function usable(entry: Entry | undefined, sources: RouteSources): Entry | undefined {
+  return entry !== undefined && entry.epoch === sources.routeEpoch.value && entry.until > Date.now()
+    ? entry
+    : undefined;
+}
+
+/**
+ * While another request of this isolate builds `key`: the entry it stores,
+ * looked for on this request's own timers; undefined when there is no such
+ * build, it ended without a usable entry, or it is not done after MAX_LOOKS.
+ */
+async function builtByAnother(
+  cache: Map<string, Entry>,
+  builders: Map<string, number>,
+  key: string,
+  sources: RouteSources,
+): Promise<Entry | undefined> {
+  const since = builders.get(key);
+  if (since === undefined) return undefined;
+  for (let look = 0, pause = 1; look < MAX_LOOKS; look++, pause = Math.min(pause * 2, MAX_POLL_MS)) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    const entry = usable(cache.get(key), sources);
+    if (entry !== undefined) return entry;
+    if (builders.get(key) !== since) return undefined;
+  }
+  return undefined;
 }
 
 /** Forgets every cached route built from `sources` (tests). */
 export function forgetProxyRoutes(sources: Pick<RouteSources, "routeEpoch">): void {
   caches.delete(sources.routeEpoch);
+  building.delete(sources.routeEpoch);
 }
 
 /** How many routes are cached for `sources` (tests: the bound). */

@@ -37,22 +37,45 @@ export async function openProxySession(ctx: ProxyContext): Promise<ProxySession 
   if (sealed === null) return null;
   const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
   if (value === null) return "invalid";
-  const parsed = JSON.parse(value) as unknown;
-  // Tokens sealed before the session kept its version and params: [url, id].
-  if (Array.isArray(parsed))
-    return { url: String(parsed[0]), id: String(parsed[1]), version: null, init: null };
-  const { u, s, v, i, b } = parsed as {
-    u: string;
-    s: string | null;
-    v: string | null;
-    i: ProxySession["init"];
-    b?: "sse";
-  };
-  const read: ProxySession = { url: u, id: s, version: v, init: i, ...(b && { bridge: b }) };
+  // A fresh object per request (identity matters below); the parse of the verified value is reused.
+  const read: ProxySession = { ...sessionOf(value) };
+  // Tokens sealed before the session kept its version and params ([url, id]) are taken as they are.
+  if (value.startsWith("[")) return read;
   const session = current(read);
   // A session the client ended stays ended: 404, never a recovery (the specification's MUST).
   if (ended.has(keyOf(session))) return "invalid";
   if (session === read) presentedAs.set(session, sealed);
+  return session;
+}
+
+// Values of tokens verified by this isolate, parsed (bounded): a session presents the same token
+// with every request, so its JSON (up to ~2 kB of initialize params) is parsed once. Only values
+// openSessionValue returned (verified for the caller) are looked up; entries are never changed.
+const parsedValues = new Map<string, Readonly<ProxySession>>();
+const MAX_PARSED_VALUES = 1_000;
+const MAX_PARSED_VALUE_CHARS = 2_048;
+
+function sessionOf(value: string): Readonly<ProxySession> {
+  const known = parsedValues.get(value);
+  if (known !== undefined) return known;
+  const parsed = JSON.parse(value) as unknown;
+  let session: ProxySession;
+  // Tokens sealed before the session kept its version and params: [url, id].
+  if (Array.isArray(parsed)) {
+    session = { url: String(parsed[0]), id: String(parsed[1]), version: null, init: null };
+  } else {
+    const { u, s, v, i, b } = parsed as {
+      u: string;
+      s: string | null;
+      v: string | null;
+      i: ProxySession["init"];
+      b?: "sse";
+    };
+    session = { url: u, id: s, version: v, init: i, ...(b && { bridge: b }) };
+  }
+  if (value.length > MAX_PARSED_VALUE_CHARS) return session;
+  if (parsedValues.size >= MAX_PARSED_VALUES) parsedValues.clear();
+  parsedValues.set(value, session);
   return session;
 }
 

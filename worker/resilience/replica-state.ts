@@ -50,6 +50,7 @@ const EMPTY_SNAPSHOT: ServerSnapshot = { circuits: {}, status: "unknown", connec
 export function resetResilienceCache(): void {
   states.clear();
   locals.clear();
+  refreshing.clear();
   rotation = 0;
 }
 
@@ -101,6 +102,42 @@ export async function stateOf(
 export function freshStateOf(serverId: string, config: ResilienceConfig, now: number): ServerSnapshot | null {
   const cached = states.get(serverId);
   return cached && now - cached.fetchedAt < config.stateCacheMs ? cached.snapshot : null;
+}
+
+// Servers whose state a request of this isolate is loading ahead, with when it started.
+const refreshing = new Map<string, number>();
+
+/**
+ * Refresh-ahead for the steady state: once this isolate's copy is past half
+ * its cache time, one request loads it again after its response
+ * (`waitUntil`), while every request keeps using the copy, which is still
+ * within `stateCacheMs`. Without it the copy went stale once a second and
+ * every request arriving during the reload took the full path and asked the
+ * object itself (a burst of snapshot calls and failover work under load,
+ * issue 10). The load is awaited only by the request that started it; a
+ * failed load keeps nothing (the copy then goes stale and the full path,
+ * which fails open, takes over).
+ */
+export function refreshStateAhead(
+  env: Env,
+  ctx: WaitUntil,
+  server: ServerRecord,
+  config: ResilienceConfig,
+  now: number,
+): void {
+  const cached = states.get(server.id);
+  if (!cached || now - cached.fetchedAt < config.stateCacheMs / 2) return;
+  const started = refreshing.get(server.id);
+  if (started !== undefined && now - started < config.stateCacheMs) return;
+  refreshing.set(server.id, now);
+  const load = stub(env, server.id)
+    .snapshot(serverRef(server))
+    .then(
+      (snapshot) => remember(server.id, snapshot),
+      () => {},
+    )
+    .finally(() => refreshing.delete(server.id));
+  ctx.waitUntil(load);
 }
 
 function remember(serverId: string, snapshot: ServerSnapshot): void {

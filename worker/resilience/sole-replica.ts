@@ -8,7 +8,7 @@
 // module never calls.
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { AttemptResult, LeaseOptions, UpstreamLease, WaitUntil } from "./lease-contract.ts";
-import { availability, freshStateOf, grantLease, localOf } from "./replica-state.ts";
+import { availability, freshStateOf, grantLease, localOf, refreshStateAhead } from "./replica-state.ts";
 import { anyRateLimit, effectiveCircuit, type ResilienceDeps } from "./settings.ts";
 
 /** What the steady state looks at (a subset of LeaseOptions). */
@@ -67,6 +67,7 @@ function leaseSole(
   const state = availability(snapshot.circuits[endpoint.url], local, now);
   // Open or half-open: the full path answers (refusal with Retry-After, or the probe).
   if (!state.usable || state.probe) return null;
+  refreshStateAhead(deps.env, ctx, server, settings, now);
   const chosen = { index: 0, url: endpoint.url, endpoint };
   return grantLease(deps.env, ctx, server, effectiveCircuit(server, settings), chosen, local, false, {});
 }

@@ -70,7 +70,8 @@ async function exchangeContext(
     transport,
     deps,
     clientGone: c.req.raw.signal,
-    publicBase: baseUrl(config.publicUrl, c.req.url),
+    // Only per-user egress needs it (a steady request with a cached route never parses the URL for it).
+    publicBase: () => baseUrl(config.publicUrl, c.req.url),
     ...(route && { route }),
   });
 }
