@@ -15,6 +15,7 @@ import { scopeCommands } from "./commands/scopes.ts";
 import { searchCommands } from "./commands/search.ts";
 import { serverCommands } from "./commands/servers.ts";
 import { tokenCommands } from "./commands/tokens.ts";
+import { virtualServerCommands } from "./commands/virtual-servers.ts";
 import { createContext } from "./context.ts";
 import { CredentialStore, configDir } from "./credentials.ts";
 import { ProblemError } from "./gateway-client.ts";
@@ -23,6 +24,7 @@ import { Output, problemLines, processStreams, type Streams } from "./output.ts"
 export const COMMANDS: Command[] = [
   ...loginCommands,
   ...serverCommands,
+  ...virtualServerCommands,
   ...invokeCommands,
   ...searchCommands,
   ...scopeCommands,

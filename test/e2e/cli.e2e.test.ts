@@ -448,6 +448,148 @@ describe("mcpgw against a gateway", SLOW, () => {
     }
   });
 
+  it("creates, lists, shows, updates, disables, enables and deletes virtual servers", async () => {
+    type Virtual = {
+      id: string;
+      name: string;
+      enabled: boolean;
+      mode: string;
+      endpoint: string;
+      tools: object[];
+    };
+    // From flags: a tool under its own name and one renamed.
+    const support = await json<Virtual>([
+      "virtual-servers",
+      "create",
+      "--name",
+      "support",
+      "--description",
+      "Help desk",
+      "--tool",
+      "everything/echo",
+      "--tool",
+      "everything/get-sum=add",
+    ]);
+    expect(support).toMatchObject({
+      name: "support",
+      enabled: true,
+      mode: "tools",
+      endpoint: "/v/support/mcp",
+    });
+    expect(support.tools).toEqual([
+      { server: "everything", tool: "echo" },
+      { server: "everything", tool: "get-sum", name: "add" },
+    ]);
+    // From a file: the API body as is, a server taken whole.
+    const body = join(home, "mirror.json");
+    await writeFile(
+      body,
+      JSON.stringify({
+        name: "mirror",
+        mode: "discovery",
+        tools: [{ server: "everything", tool: "*" }],
+        prompts: [{ server: "everything", prompt: "*" }],
+      }),
+    );
+    const mirror = await json<Virtual>(["virtual-servers", "create", "--file", body]);
+    expect(mirror).toMatchObject({
+      name: "mirror",
+      mode: "discovery",
+      tools: [{ server: "everything", tool: "*" }],
+    });
+
+    // The endpoints the CLI made answer MCP with the chosen tools under their exposed names.
+    const client = new Client({ name: "cli-virtual", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${stack.gateway.url}${support.endpoint}`), {
+        requestInit: { headers: { Authorization: `Bearer ${stack.token}` } },
+      }),
+    );
+    expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(["add", "echo"]);
+    await client.close();
+
+    const listed = await json<Virtual[]>(["virtual-servers", "list"]);
+    expect(listed.map((item) => item.name).sort()).toEqual(["mirror", "support"]);
+    const table = (await mcpgw(["virtual-servers", "list"])).stdout;
+    expect(table).toMatch(/^NAME\s+ID\s+ENABLED\s+MODE\s+TOOLS\s+MCP URL\n/);
+    expect(table).toMatch(
+      new RegExp(`support\\s+${support.id}\\s+yes\\s+tools\\s+2\\s+${stack.gateway.url}/v/support/mcp`),
+    );
+    expect(table).toMatch(/mirror\s+\S+\s+yes\s+discovery\s+0\+1 whole\s+\S+\/v\/mirror\/mcp/);
+
+    // By name or by id; the human form lists the items.
+    expect(await json(["virtual-servers", "show", support.id])).toMatchObject({ name: "support" });
+    const shown = (await mcpgw(["virtual-servers", "show", "support"])).stdout;
+    expect(shown).toContain(`mcp url:     ${stack.gateway.url}/v/support/mcp`);
+    expect(shown).toMatch(/tool\s+everything\/get-sum\s+add/);
+    expect(failed(await mcpgw(["virtual-servers", "show", "nope"]))).toContain("404");
+
+    // The gateway's refusal names the field, on stderr and as JSON; nothing is stored.
+    const unknown = await mcpgw([
+      "virtual-servers",
+      "create",
+      "--name",
+      "broken",
+      "--tool",
+      "everything/echo",
+      "--tool",
+      "everything/no_such_tool",
+      "--json",
+    ]);
+    expect(failed(unknown)).toMatch(
+      /422 .*\n.*tools\.1\.tool: tool "no_such_tool" not found on "everything"/,
+    );
+    expect(JSON.parse(unknown.stdout).error.errors.map((error: { field: string }) => error.field)).toEqual([
+      "tools.1.tool",
+    ]);
+    const wildcardRenamed = await mcpgw([
+      "virtual-servers",
+      "update",
+      "mirror",
+      "--tool",
+      "everything/*=all",
+    ]);
+    expect(failed(wildcardRenamed)).toMatch(/tools\.0\.name: not allowed/);
+    expect(failed(await mcpgw(["virtual-servers", "create", "--tool", "echo"]), 2)).toContain(
+      "<server>/<tool>",
+    );
+    expect((await json<Virtual[]>(["virtual-servers", "list"])).map((item) => item.name).sort()).toEqual([
+      "mirror",
+      "support",
+    ]);
+
+    // --whole takes a server's tools whole; an update replaces the list it sets.
+    const updated = await json<Virtual>([
+      "virtual-servers",
+      "update",
+      "support",
+      "--whole",
+      "legacy",
+      "--mode",
+      "discovery",
+    ]);
+    expect(updated).toMatchObject({
+      id: support.id,
+      mode: "discovery",
+      tools: [{ server: "legacy", tool: "*" }],
+    });
+
+    expect(await json(["virtual-servers", "disable", "support"])).toMatchObject({ enabled: false });
+    expect((await mcpgw(["virtual-servers", "list"])).stdout).toMatch(/support\s+\S+\s+no\s+/);
+    expect(await json(["virtual-servers", "enable", support.id])).toMatchObject({ enabled: true });
+
+    expect(await json(["virtual-servers", "delete", "support"])).toEqual({
+      deleted: true,
+      id: support.id,
+      name: "support",
+    });
+    expect(await json(["virtual-servers", "delete", mirror.id])).toMatchObject({
+      deleted: true,
+      name: "mirror",
+    });
+    expect((await mcpgw(["virtual-servers", "list"])).stdout).toBe("No virtual servers.\n");
+  });
+
   it("deletes a server and logs out", async () => {
     expect(await json(["servers", "delete", "legacy"])).toMatchObject({ deleted: true, path: "legacy" });
     expect(failed(await mcpgw(["servers", "get", "legacy"]))).toContain("No server with id");
