@@ -144,16 +144,17 @@ describe("REST API", () => {
   });
 });
 
-describe("bad input: refused with the item named, nothing stored", () => {
-  async function refusedWith(body: Record<string, unknown>, status: number) {
-    const before = await listVirtual();
-    const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
-    expect(response.status).toBe(status);
-    const problem = await problemOf(response);
-    expect(await listVirtual()).toEqual(before);
-    return problem;
-  }
+/** Posts `body`, expects `status` and an unchanged list of virtual servers; the problem it got. */
+async function refusedWith(body: Record<string, unknown>, status: number) {
+  const before = await listVirtual();
+  const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
+  expect(response.status).toBe(status);
+  const problem = await problemOf(response);
+  expect(await listVirtual()).toEqual(before);
+  return problem;
+}
 
+describe("bad input: refused with the item named, nothing stored", () => {
   it("an unknown server: 422 naming it", async () => {
     const problem = await refusedWith(
       { name: uniquePath("vsbad"), tools: [{ server: "no-such-server", tool: "echo" }] },
@@ -513,15 +514,6 @@ describe('a server taken whole ("tool": "*", "uri": "*", "prompt": "*")', () => 
   });
 
   describe("bad input: refused with the item named, nothing stored", () => {
-    async function refusedWith(body: Record<string, unknown>, status: number) {
-      const before = await listVirtual();
-      const response = await api("/api/v1/virtual-servers", { method: "POST", json: body });
-      expect(response.status).toBe(status);
-      const problem = await problemOf(response);
-      expect(await listVirtual()).toEqual(before);
-      return problem;
-    }
-
     it("a rename or description on a wildcard item: 422 naming the field", async () => {
       const problem = await refusedWith(
         {
