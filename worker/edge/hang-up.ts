@@ -13,8 +13,10 @@
 // is answered as an SSE stream (which the transport allows for any request)
 // carrying a comment every `keepAliveMs` until the real answer is written as
 // its one event. A cancelled stream, or the runtime's own signal, aborts the
-// signal of the request the route sees (`c.req.raw` is replaced by a copy
-// carrying both), and the route's handlers pass that signal on upstream.
+// request's client signal (`clientSignal`), which the ingress and the
+// pass-through hand on upstream. The signal is kept beside the request (a
+// WeakMap), not in a copy of it: copying the Request and combining signals
+// with AbortSignal.any cost ~3% of a stateless call's CPU (bench:profile).
 import type { Context } from "hono";
 
 export interface HangUpOptions {
@@ -44,6 +46,17 @@ export function cancelsOnHangUp(request: Request): boolean {
   return (request.headers.get("accept") ?? "").includes("text/event-stream");
 }
 
+const clientSignals = new WeakMap<Request, AbortSignal>();
+
+/**
+ * What aborts when the client of `request` is gone: for a request
+ * `cancellableOnHangUp` watches, its hang-up or the runtime's own signal;
+ * for any other, the runtime's signal.
+ */
+export function clientSignal(request: Request): AbortSignal {
+  return clientSignals.get(request) ?? request.signal;
+}
+
 /**
  * Wraps an MCP endpoint's route handler (after authentication): turns a
  * stateless client's hang-up into an abort of the request's signal. A
@@ -59,7 +72,8 @@ export function cancellableOnHangUp<C extends Context>(
     const raw = c.req.raw;
     if (!cancelsOnHangUp(raw)) return handler(c);
     const hangUp = new AbortController();
-    c.req.raw = new Request(raw, { signal: AbortSignal.any([raw.signal, hangUp.signal]) });
+    raw.signal.addEventListener("abort", () => hangUp.abort(raw.signal.reason), { once: true });
+    clientSignals.set(raw, hangUp.signal);
     const answered = Promise.resolve(handler(c));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<null>((resolve) => {

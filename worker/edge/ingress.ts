@@ -22,6 +22,7 @@ import { isPlainObject } from "../protocol/tool-results.ts";
 import type { Services } from "../services.ts";
 import { type McpAccess, mcpAccess } from "./access.ts";
 import { AuditTrail } from "./audit-trail.ts";
+import { clientSignal } from "./hang-up.ts";
 
 const TOOL_CALL_PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
 
@@ -146,7 +147,7 @@ export class McpRequest {
       },
       init,
       init.keepRequest ? request : undefined,
-      request.signal,
+      clientSignal(request),
     );
   }
 

@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
-import { cancellableOnHangUp } from "../edge/hang-up.ts";
+import { cancellableOnHangUp, clientSignal } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
@@ -70,7 +70,7 @@ async function exchangeContext(
     server,
     transport,
     deps,
-    clientGone: c.req.raw.signal,
+    clientGone: clientSignal(c.req.raw),
     // Only per-user egress needs it (a steady request with a cached route never parses the URL for it).
     publicBase: () => baseUrl(config.publicUrl, c.req.url),
     ...(route && { route }),
