@@ -82,7 +82,7 @@ async function answer(exchange: GatewayExchange, call: DirectCall): Promise<Resp
   const ctx = markPlainCall({
     mcpReq: {
       id: call.id,
-      signal: request.http.signal,
+      signal: request.signal,
       _meta: undefined,
       envelope: call.envelope,
       requestState: () => undefined,

@@ -77,6 +77,7 @@ export async function serveAggregated(
       principal: c.get("principal"),
       requestId: c.get("requestId") ?? crypto.randomUUID(),
       deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+      keepRequest: true,
     }));
   if (request.bodyError !== null) {
     const generation: Generation = request.sessionId === null ? "stateless" : "session";

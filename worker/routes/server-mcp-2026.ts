@@ -44,6 +44,7 @@ export async function serve2026Bridge(c: Context<Env_>, server: ServerRecord): P
     principal: c.get("principal"),
     requestId: c.get("requestId") ?? crypto.randomUUID(),
     deps: { services, config, env: c.env, waitUntil: c.executionCtx },
+    keepRequest: true,
   });
   // serveAggregated validates Mcp-Method/Mcp-Name against the body (-32020) like the pass-through does.
   return serveAggregated(c, { endpoint: `/${server.path}/mcp`, virtual: whole }, request);
