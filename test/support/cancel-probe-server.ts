@@ -12,14 +12,14 @@
 // session id, as request ids repeat across sessions); on /modern,
 // where the spec's cancellation is closing the request's stream, it records
 // every `slow` POST whose connection closed before it was answered.
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { createMcpHandler, McpServer as ModernMcpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
 import { serveLoopback } from "./loopback-server.ts";
+import { openSession } from "./session-transport.ts";
 
 export interface CancelStats {
   /** /mcp: the `slow` calls received, as `{session id} {request id}`, in order. */
@@ -126,18 +126,7 @@ export async function startCancelProbeServer(): Promise<CancelProbeServer> {
     record(String(sessionId), body);
     if (existing) return existing.handleRequest(request, response, body);
     if (sessionId !== undefined) return void response.writeHead(404).end();
-    const server = sessionServer();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, transport);
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(request, response, body);
+    await openSession(sessionServer(), sessions, request, response, body);
   };
 
   const serveModern = async (url: URL, request: IncomingMessage, response: ServerResponse) => {

@@ -7,14 +7,14 @@
 //
 //   POST|GET|DELETE /mcp   MCP endpoint, one McpServer per session
 //   GET  /stats            { shed, resumed }
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 import { readBody } from "./http-body.ts";
 import { serveLoopback } from "./loopback-server.ts";
+import { openSession } from "./session-transport.ts";
 
 export interface PollingStats {
   /** Calls whose stream the server closed before answering. */
@@ -94,20 +94,10 @@ export async function startPollingServer(): Promise<{ url: string; close(): Prom
       response.writeHead(404).end();
       return;
     }
-    const server = newServer();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+    await openSession(newServer(), sessions, request, response, body, {
       eventStore: new InMemoryEventStore(),
       retryInterval: POLLING_RETRY_MS,
-      onsessioninitialized: (id) => {
-        sessions.set(id, transport);
-      },
     });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(request, response, body);
   };
 
   return serveLoopback(handler);
