@@ -15,14 +15,14 @@ function aggregatedCall(id: number): string {
   });
 }
 
-/** The same call as a stateless 2026-07-28 client sends it (no initialize; metadata in _meta). */
-function statelessCall(id: number): string {
+/** A word_count call named `name` as a stateless 2026-07-28 client sends it (no initialize; metadata in _meta). */
+function statelessCall(name: string, id: number): string {
   return JSON.stringify({
     jsonrpc: "2.0",
     id,
     method: "tools/call",
     params: {
-      name: "demo__word_count",
+      name,
       arguments: { text: "a b c" },
       _meta: {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -45,6 +45,27 @@ export async function registerDemo(gatewayUrl: string, token: string, demoUrl: s
 
 export type GatewayTargetKind = "path" | "session" | "stateless";
 
+/**
+ * A stateless 2026-07-28 client's target at `url`, calling the tool `name`.
+ * The backend answers such a client on its own 2026 path (the demo builds a
+ * server per request there), so a stateless target is compared with a
+ * pass-through loaded by the same kind of client.
+ */
+export function statelessTarget(name: string, url: string, headers: Record<string, string>, tool: string): Target {
+  return {
+    name,
+    url,
+    stateless: true,
+    headers: {
+      ...headers,
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": tool,
+    },
+    body: (id) => statelessCall(tool, id),
+  };
+}
+
 /** The gateway's targets for a caller holding `token`, in the benchmarks' order. */
 export function gatewayTargets(gatewayUrl: string, token: string): Record<GatewayTargetKind, Target> {
   const auth = { authorization: `Bearer ${token}` };
@@ -56,17 +77,6 @@ export function gatewayTargets(gatewayUrl: string, token: string): Record<Gatewa
       headers: auth,
       body: aggregatedCall,
     },
-    stateless: {
-      name: "gateway /mcp (stateless)",
-      url: `${gatewayUrl}/mcp`,
-      stateless: true,
-      headers: {
-        ...auth,
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "demo__word_count",
-      },
-      body: statelessCall,
-    },
+    stateless: statelessTarget("gateway /mcp (stateless)", `${gatewayUrl}/mcp`, auth, "demo__word_count"),
   };
 }

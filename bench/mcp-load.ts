@@ -5,6 +5,7 @@
 // every target alike). Used by bench/proxy.bench.ts and
 // bench/observability.bench.ts.
 import { percentile } from "./metrics.ts";
+import { cpuNanoseconds } from "./process-cpu.ts";
 
 export interface Target {
   name: string;
@@ -14,6 +15,12 @@ export interface Target {
   body?: (id: number) => string;
   /** Stateless targets (2026-07-28 clients) have no initialize. */
   stateless?: boolean;
+  /**
+   * The processes serving the target (a `wrangler dev` tree), whose CPU time
+   * per request is reported: in total and of the busiest one (the workerd
+   * running the Worker, whose one JavaScript thread is what saturates first).
+   */
+  pids?: number[];
 }
 
 export interface Run {
@@ -21,6 +28,15 @@ export interface Run {
   p50: number;
   p99: number;
   errors: number;
+  /**
+   * CPU time per request, in µs: of the target's serving process (null when
+   * unknown) and of this process (the load client, plus the backend when it
+   * runs here). CPU time is what a shared machine disturbs least, so it shows
+   * what each hop costs when req/s moves with the machine's load.
+   */
+  serverCpuUs: number | null;
+  busiestCpuUs: number | null;
+  benchCpuUs: number;
 }
 
 /** One failed answer, as much of it as there is to explain it. */
@@ -139,10 +155,27 @@ export async function load(
       latencies.push(performance.now() - started);
     }
   };
+  const pids = target.pids ?? [];
+  const serverBefore = pids.map(cpuNanoseconds);
+  const benchBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  const serverSpent = pids.map((pid, index) => {
+    const after = cpuNanoseconds(pid);
+    const before = serverBefore[index];
+    return after === null || before === null || before === undefined ? 0 : (after - before) / 1000 / count;
+  });
+  const bench = process.cpuUsage(benchBefore);
+  return {
+    rps: count / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    serverCpuUs: pids.length > 0 ? serverSpent.reduce((sum, spent) => sum + spent, 0) : null,
+    busiestCpuUs: pids.length > 0 ? Math.max(...serverSpent) : null,
+    benchCpuUs: (bench.user + bench.system) / count,
+  };
 }
 
 /**
@@ -167,6 +200,13 @@ export async function compareTargets(targets: Target[], plan: LoadPlan): Promise
       p50: median(list.map((run) => run.p50)),
       p99: median(list.map((run) => run.p99)),
       errors: list.reduce((sum, run) => sum + run.errors, 0),
+      serverCpuUs: list.some((run) => run.serverCpuUs === null)
+        ? null
+        : median(list.map((run) => run.serverCpuUs ?? 0)),
+      busiestCpuUs: list.some((run) => run.busiestCpuUs === null)
+        ? null
+        : median(list.map((run) => run.busiestCpuUs ?? 0)),
+      benchCpuUs: median(list.map((run) => run.benchCpuUs)),
       rounds: list,
     };
   });

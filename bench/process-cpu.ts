@@ -35,3 +35,38 @@ export function cpuNanoseconds(pid: number): number | null {
     return null;
   }
 }
+
+function parentOf(pid: number): number | null {
+  try {
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after the last ')'.
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[1]) || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The processes of one `wrangler dev`: the parent of the process listening on
+ * its port (wrangler's Node process) and every descendant of it. wrangler
+ * starts two workerd processes, the one listening (its proxy) and the one
+ * running the Worker, so the listener alone misses most of the Worker's cost.
+ */
+export function wranglerTreeOf(listeningPid: number): number[] {
+  const root = parentOf(listeningPid) ?? listeningPid;
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!pid) continue;
+    const parent = parentOf(pid);
+    if (parent) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  }
+  const tree: number[] = [];
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop() as number;
+    tree.push(pid);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}

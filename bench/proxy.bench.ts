@@ -1,12 +1,21 @@
-// `tools/call` of the demo backend's word_count through five targets, with the
+// `tools/call` of the demo backend's word_count through six targets, with the
 // same load in one run, rounds interleaved: (1) the backend directly, (2) a
 // bare pass-through Worker on the same local runtime
 // (bench/passthrough-worker.ts), (3) the gateway's per-server endpoint
 // /{path}/mcp, (4) /mcp as a session-based (2025-06-18) client sees it (the
 // McpSession Durable Object), (5) /mcp as a stateless 2026-07-28 client sees
-// it. The clients are raw HTTP, identical for every target, so client-side
-// SDK work is not measured. Prints req/s, p50/p99 latency and ratios against
-// the pass-through Worker (computed within the run).
+// it, (6) the pass-through loaded by that stateless client. The clients are
+// raw HTTP, identical for every target, so client-side SDK work is not
+// measured. Prints req/s, p50/p99 latency and ratios against the pass-through
+// Worker (computed within the run), then (5) against (6): the demo answers a
+// 2026-07-28 request on its own stateless path, which builds a server per
+// request, so only (6) puts the same backend work behind the baseline.
+//
+// CPU time per request is printed for each `wrangler dev` process tree (and
+// its busiest process: the workerd running the Worker) and for this process
+// (the load client and the demo backend): on this 2-core machine the loads
+// are CPU-bound, so req/s follows the sum, and CPU time moves far less with
+// the machine's load than req/s does.
 //
 //   npm run bench:proxy [-- --requests 2000 --concurrency 16 --rounds 3 --warmup 200]
 //
@@ -24,8 +33,9 @@ import { startDemoServer } from "../demo/server.ts";
 import { devLogin, newDevSecrets } from "../scripts/dev-secrets.ts";
 import { startLocalGateway } from "../scripts/local-gateway.ts";
 import { freePort } from "../scripts/processes.ts";
-import { gatewayTargets, registerDemo } from "./gateway-targets.ts";
+import { gatewayTargets, registerDemo, statelessTarget } from "./gateway-targets.ts";
 import { compareTargets, type Target } from "./mcp-load.ts";
+import { pidListeningOn, wranglerTreeOf } from "./process-cpu.ts";
 import { startPassthroughWorker } from "./wrangler-dev.ts";
 
 const { values: options } = parseArgs({
@@ -62,12 +72,23 @@ async function main() {
     await registerDemo(gateway.url, token, demo.url);
 
     const gatewayAt = gatewayTargets(gateway.url, token);
+    // The processes of each `wrangler dev`, for CPU time per request (Linux /proc; none elsewhere).
+    const treeAt = (origin: string) => {
+      const listening = pidListeningOn(Number(new URL(origin).port));
+      return listening ? wranglerTreeOf(listening.pid) : [];
+    };
+    const gatewayPids = treeAt(gateway.url);
+    const passthroughPids = treeAt(passthrough.origin);
     const plain: Target[] = [
       { name: "backend directly", url: demo.url, headers: {} },
-      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {} },
-      gatewayAt.path,
-      gatewayAt.session,
-      gatewayAt.stateless,
+      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {}, pids: passthroughPids },
+      { ...gatewayAt.path, pids: gatewayPids },
+      { ...gatewayAt.session, pids: gatewayPids },
+      { ...gatewayAt.stateless, pids: gatewayPids },
+      {
+        ...statelessTarget("pass-through, 2026 client", `${passthrough.origin}/mcp`, {}, "word_count"),
+        pids: passthroughPids,
+      },
     ];
     const summary = await compareTargets(plain, {
       requests: REQUESTS,
@@ -80,16 +101,25 @@ async function main() {
     );
     const bare = summary[1];
     console.log(
-      "target                        req/s     p50 ms   p99 ms   errors   req/s vs pass-through   p50 vs   p99 vs",
+      "target                        req/s     p50 ms   p99 ms   errors   req/s vs pass-through   p50 vs   p99 vs   CPU µs/req: wrangler tree  busiest process  bench process",
     );
     for (const row of summary) {
       const ratios = bare
         ? `${(row.rps / bare.rps).toFixed(2).padStart(22)}x ${(row.p50 / bare.p50).toFixed(2).padStart(7)}x ${(row.p99 / bare.p99).toFixed(2).padStart(7)}x`
-        : "";
+        : "".padEnd(42);
+      const us = (value: number | null, width: number) => (value === null ? "-" : value.toFixed(0)).padStart(width);
+      const cpu = `${us(row.serverCpuUs, 27)} ${us(row.busiestCpuUs, 16)} ${us(row.benchCpuUs, 14)}`;
       console.log(
-        `${row.name.padEnd(28)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)} ${ratios}`,
+        `${row.name.padEnd(28)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)} ${ratios} ${cpu}`,
       );
     }
+    // The stateless gateway target against the pass-through loaded by the same
+    // 2026-07-28 client: the backend then does the same work behind both.
+    const [stateless, bare2026] = [summary[4], summary[5]];
+    if (stateless && bare2026)
+      console.log(
+        `\n${stateless.name} vs ${bare2026.name}: req/s ${(stateless.rps / bare2026.rps).toFixed(2)}x, p50 ${(stateless.p50 / bare2026.p50).toFixed(2)}x, p99 ${(stateless.p99 / bare2026.p99).toFixed(2)}x`,
+      );
   } finally {
     await stopAll();
     await rm(persistDir, { recursive: true, force: true });
