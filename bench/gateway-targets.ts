@@ -51,7 +51,12 @@ export type GatewayTargetKind = "path" | "session" | "stateless";
  * server per request there), so a stateless target is compared with a
  * pass-through loaded by the same kind of client.
  */
-export function statelessTarget(name: string, url: string, headers: Record<string, string>, tool: string): Target {
+export function statelessTarget(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  tool: string,
+): Target {
   return {
     name,
     url,

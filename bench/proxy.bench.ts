@@ -81,7 +81,12 @@ async function main() {
     const passthroughPids = treeAt(passthrough.origin);
     const plain: Target[] = [
       { name: "backend directly", url: demo.url, headers: {} },
-      { name: "bare pass-through Worker", url: `${passthrough.origin}/mcp`, headers: {}, pids: passthroughPids },
+      {
+        name: "bare pass-through Worker",
+        url: `${passthrough.origin}/mcp`,
+        headers: {},
+        pids: passthroughPids,
+      },
       { ...gatewayAt.path, pids: gatewayPids },
       { ...gatewayAt.session, pids: gatewayPids },
       { ...gatewayAt.stateless, pids: gatewayPids },
@@ -107,7 +112,8 @@ async function main() {
       const ratios = bare
         ? `${(row.rps / bare.rps).toFixed(2).padStart(22)}x ${(row.p50 / bare.p50).toFixed(2).padStart(7)}x ${(row.p99 / bare.p99).toFixed(2).padStart(7)}x`
         : "".padEnd(42);
-      const us = (value: number | null, width: number) => (value === null ? "-" : value.toFixed(0)).padStart(width);
+      const us = (value: number | null, width: number) =>
+        (value === null ? "-" : value.toFixed(0)).padStart(width);
       const cpu = `${us(row.serverCpuUs, 27)} ${us(row.busiestCpuUs, 16)} ${us(row.benchCpuUs, 14)}`;
       console.log(
         `${row.name.padEnd(28)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)} ${ratios} ${cpu}`,
