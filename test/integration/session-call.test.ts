@@ -98,13 +98,18 @@ async function call(session: Session, params: Record<string, unknown>, full: boo
     session,
     session,
   );
+  const contentType = response.headers.get("content-type");
+  const text = await response.text();
   const parser = new SseParser();
-  const events = [...parser.push(await response.text()), ...parser.end()];
+  // A plain answer comes as one JSON body (session-streams.ts `answer`): read as one unnamed event.
+  const events = contentType?.startsWith("application/json")
+    ? [{ data: text, comments: [] }]
+    : [...parser.push(text), ...parser.end()];
   const sdkRequests = handled.mock.calls.length;
   handled.mockRestore();
   return {
     status: response.status,
-    contentType: response.headers.get("content-type"),
+    contentType,
     events,
     messages: events.filter((event) => event.data !== "").map((event) => JSON.parse(event.data)),
     sdkRequests,
@@ -118,8 +123,14 @@ async function sameAnswer(session: Session, params: Record<string, unknown>): Pr
   expect(direct.sdkRequests).toBe(0);
   expect(full.sdkRequests).toBe(1);
   expect(direct.status).toBe(full.status);
-  expect(direct.contentType).toBe(full.contentType);
   expect(direct.messages).toEqual(full.messages);
+  // A result with nothing before it: one JSON body, where the SDK's transport writes one SSE event.
+  if (direct.contentType === "application/json") {
+    expect(full.contentType).toBe("text/event-stream");
+    expect(direct.messages).toHaveLength(1);
+    return direct;
+  }
+  expect(direct.contentType).toBe(full.contentType);
   // The same framing: priming event or not, an id and the message type on every event.
   const framing = (answer: Answer) =>
     answer.events.map((event) => ({
@@ -154,8 +165,9 @@ describe.each(["2025-11-25", "2025-06-18"])(
       await sameAnswer(session, { name: `${paths.demo}__convert_units`, arguments: { value: "x" } });
       // The gateway's own registry tool.
       await sameAnswer(session, { name: "list_servers", arguments: {} });
-      if (version >= "2025-11-25") expect(counted.events[0]).toMatchObject({ data: "", retry: "1000" });
-      else expect(counted.events[0]?.data).not.toBe("");
+      // The result alone, at once: one JSON body, no stream to prime.
+      expect(counted.contentType).toBe("application/json");
+      expect(counted.events).toHaveLength(1);
     });
 
     it("answers an unknown tool and a refused call with the full path's errors", async () => {
@@ -181,6 +193,9 @@ describe.each(["2025-11-25", "2025-06-18"])(
         arguments: { duration: 0.2, steps: 2 },
         _meta: { progressToken: "p-1" },
       });
+      // Progress before the result: the answer is the SSE stream, framed as the SDK's.
+      expect(answer.contentType).toBe("text/event-stream");
+      if (version >= "2025-11-25") expect(answer.events[0]).toMatchObject({ data: "", retry: "1000" });
       const progress = answer.messages.filter((message) => message.method === "notifications/progress");
       expect(progress).toHaveLength(2);
       expect(progress[0]).toMatchObject({ params: { progressToken: "p-1" } });

@@ -93,8 +93,12 @@ async function call(session: string, name: string, progress = false): Promise<An
   const params = { name, arguments: {}, ...(progress && { _meta: { progressToken: "p-1" } }) };
   const response = await post({ jsonrpc: "2.0", id: 7, method: "tools/call", params }, session);
   expect(response.status).toBe(200);
+  const text = await response.text();
   const parser = new SseParser();
-  const events = [...parser.push(await response.text()), ...parser.end()];
+  // A result with nothing before it is one JSON body (aggregated/session-streams.ts `answer`).
+  const events = response.headers.get("content-type")?.startsWith("application/json")
+    ? [{ data: text, comments: [] }]
+    : [...parser.push(text), ...parser.end()];
   const messages = events.filter((event) => event.data !== "").map((event) => JSON.parse(event.data));
   return { events, messages, reply: messages.find((message) => message.id === 7) ?? {} };
 }

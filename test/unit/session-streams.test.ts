@@ -184,4 +184,71 @@ describe("session streams", () => {
     expect(ends).toEqual(["answered", "shed", "left, cancel seen 0"]);
     expect(cancelled).toBe(1);
   });
+
+  it("answers a result that comes first as one JSON body, and says the answer ended", async () => {
+    const streams = new SessionStreams();
+    const stream = streams.open([1]);
+    const ends: string[] = [];
+    const response = stream.answer(true, undefined, () => ends.push("ended"));
+    stream.send(answer(1, "done"));
+    stream.closePost();
+    const json = await response;
+    expect(json.headers.get("content-type")).toBe("application/json");
+    expect(await json.json()).toEqual(answer(1, "done"));
+    expect(ends).toEqual(["ended"]);
+    expect(stream.complete).toBe(true);
+    // Nothing is kept: no event id was handed out, so there is nothing to resume.
+    stream.end();
+    expect(streams.resume(`${"0".repeat(12)}.1.1`)).toBeNull();
+  });
+
+  it("becomes the SSE stream when anything comes before the result", async () => {
+    const streams = new SessionStreams();
+    const stream = streams.open([1]);
+    const response = stream.answer(true);
+    stream.send(log("working"));
+    stream.send(answer(1, "done"));
+    stream.closePost();
+    const sse = await response;
+    expect(sse.headers.get("content-type")).toBe("text/event-stream");
+    const events = await allEvents(sse);
+    expect(events[0]).toMatchObject({ data: "", retry: String(SESSION_STREAM_RETRY_MS) });
+    expect(events.slice(1).map((event) => JSON.parse(event.data))).toEqual([
+      log("working"),
+      answer(1, "done"),
+    ]);
+    // Unprimed (a 2025-06-18 client): the same stream without the priming event.
+    const plain = streams.open([2]);
+    const unprimed = plain.answer(false);
+    plain.send(log("working"));
+    plain.send(answer(2, "done"));
+    plain.closePost();
+    expect((await allEvents(await unprimed)).map((event) => JSON.parse(event.data))).toEqual([
+      log("working"),
+      answer(2, "done"),
+    ]);
+  });
+
+  it("becomes a primed stream when shed before the result, and ends without an answer as a stream", async () => {
+    const streams = new SessionStreams();
+    const stream = streams.open([1]);
+    const response = stream.answer(true);
+    expect(streams.shed(1)).toBe(true);
+    const [priming, ...rest] = await allEvents(await response);
+    expect(priming?.id).toBeDefined();
+    expect(rest).toEqual([]);
+    // Its answer waits for the client's resume.
+    stream.send(answer(1, "done"));
+    const resumed = streams.resume(priming?.id ?? "");
+    expect((await allEvents(resumed as Response)).map((event) => JSON.parse(event.data))).toEqual([
+      answer(1, "done"),
+    ]);
+    // A call cancelled by the client's notifications/cancelled ends with no answer: an empty stream.
+    const cancelled = streams.open([2]);
+    const unanswered = cancelled.answer(false);
+    cancelled.closePost();
+    const empty = await unanswered;
+    expect(empty.headers.get("content-type")).toBe("text/event-stream");
+    expect(await empty.text()).toBe("");
+  });
 });

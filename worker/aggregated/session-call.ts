@@ -30,13 +30,6 @@ import type { SessionStream, SessionStreams } from "./session-streams.ts";
 
 type Fields = Record<string, unknown>;
 
-/** The SDK's interval of SSE comments that keep a quiet stream open through proxies. */
-const KEEP_ALIVE_MS = 15_000;
-const SSE_HEADERS = {
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache, no-transform",
-  "x-accel-buffering": "no",
-};
 /** The SDK 2025 codec answers the 2026 "resource not found" code as invalid params. */
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -53,7 +46,7 @@ export interface SessionCallDeps {
 }
 
 /** The answer to a plain tools/call of a session client, or null when the SDK must serve the request. */
-export function sessionToolCall(exchange: GatewayExchange, deps: SessionCallDeps): Response | null {
+export function sessionToolCall(exchange: GatewayExchange, deps: SessionCallDeps): Promise<Response> | null {
   const call = exchange.createServer ? null : plainCall(exchange);
   return call && answer(exchange, call, deps);
 }
@@ -79,7 +72,7 @@ function plainMeta(meta: unknown): boolean {
   return token === undefined || typeof token === "string" || typeof token === "number";
 }
 
-function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Response {
+function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Promise<Response> {
   const { request } = exchange;
   const messages = request.body?.messages ?? [];
   exchange.expect(messages);
@@ -91,7 +84,8 @@ function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDep
     release();
     stream.end();
   };
-  const body = stream.readable(
+  // JSON when the result comes first and soon, else the SSE stream (SessionStream.answer).
+  const response = stream.answer(
     primes(request.http.headers.get("mcp-protocol-version")),
     () => abort.abort(new ProtocolError(ErrorCode.InternalError, "the client went away")),
     // A shed stream's call goes on after the client's answer ended: audit once it is answered.
@@ -101,12 +95,8 @@ function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDep
   );
   // The relay reaches the client on this stream while the call runs (session-relay.ts).
   release = deps.relay.serve(streamTransport(stream, call.id, abort), messages);
-  const keepAlive = setInterval(() => stream.comment("keepalive"), KEEP_ALIVE_MS);
-  run(exchange, call, stream, abort.signal).finally(() => {
-    clearInterval(keepAlive);
-    stream.closePost();
-  });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  run(exchange, call, stream, abort.signal).finally(() => stream.closePost());
+  return response;
 }
 
 /** Calls the tool and writes its answer on the stream (nothing once the call was aborted, as the SDK). */

@@ -22,12 +22,24 @@ export const SESSION_STREAM_RETRY_MS = 1_000;
 export const MAX_DETACHED_STREAMS = 16;
 /** Bytes of kept events (as serialized), per session. */
 export const MAX_KEPT_BYTES = 1024 * 1024;
+/**
+ * How long a direct-path answer (`SessionStream.answer`) may wait for its
+ * call's result with nothing else to send before it becomes an SSE stream
+ * (priming event, keep-alives, resumable), as a POST of the SDK's transport
+ * always is. Most calls are answered sooner, as one JSON body.
+ */
+export const JSON_ANSWER_WINDOW_MS = 1_000;
+/** How often the session looks for answers whose window has passed (one timer per session, not per call). */
+const WINDOW_TICK_MS = 250;
+/** The SDK's interval of SSE comments that keep a quiet stream open through proxies. */
+const KEEP_ALIVE_MS = 15_000;
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
+const JSON_HEADERS = { "content-type": "application/json" };
 /** The SDK's standalone-stream id: notifications of a POST's server that belong to no request (never relayed here). */
 const STANDALONE_STREAM = "_GET_stream";
 
@@ -44,6 +56,16 @@ interface Connection {
 interface KeptEvent {
   seq: number;
   frame: string;
+}
+
+/** A direct-path answer not begun yet: JSON or SSE, whichever what comes first calls for. */
+interface PendingAnswer {
+  primed: boolean;
+  onCancel: (() => void) | undefined;
+  onEnded: (() => void) | undefined;
+  resolve: (response: Response) => void;
+  /** Epoch ms from which the answer is an SSE stream even without anything to send. */
+  commitAt: number;
 }
 
 /** Event ids are `{epoch}.{stream}.{seq}`. */
@@ -71,6 +93,9 @@ export class SessionStream {
   private forgotten = false;
   /** Upstream reconnections held back until the client comes back (see `detach`). */
   private reconnects: (() => void)[] = [];
+  /** The direct path's answer while it is still undecided (see `answer`). */
+  private pendingAnswer: PendingAnswer | null = null;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
   private settle!: () => void;
   /** Resolves once every request of the POST is answered or the serving ended. */
   readonly settled = new Promise<void>((resolve) => {
@@ -117,6 +142,74 @@ export class SessionStream {
         throw new Error("session streams are resumed by the session object");
       },
     };
+  }
+
+  /**
+   * The POST's answer when the gateway writes it itself (the direct path),
+   * shaped by what comes first. The call's result alone, within
+   * JSON_ANSWER_WINDOW_MS: one `application/json` body (Streamable HTTP lets
+   * a server answer a POST either way; SDK clients take both), with no SSE
+   * framing, stream, priming or keep-alive timer, and `onEnded` runs at once.
+   * Anything else first (progress, a relayed message or request, a shed, a
+   * resume, the end without a result, or the window passing): the SSE stream
+   * of `readable`, written from then on as before. A 2025-era client's
+   * disconnect is not a cancellation (it sends notifications/cancelled,
+   * which still reaches the call through the relay), so a JSON answer loses
+   * nothing the stream's `onCancel` gave.
+   */
+  answer(primed: boolean, onCancel?: () => void, onEnded?: () => void): Promise<Response> {
+    return new Promise((resolve) => {
+      this.pendingAnswer = {
+        primed,
+        onCancel,
+        onEnded,
+        resolve,
+        commitAt: Date.now() + JSON_ANSWER_WINDOW_MS,
+      };
+      // Until decided, the client's connection is this placeholder: any write or close makes it a stream.
+      this.post = {
+        write: (frame) => this.commit()?.write?.(frame),
+        close: () => {
+          this.commit();
+          this.closePost();
+        },
+      };
+      this.owner.undecided(this);
+    });
+  }
+
+  /** @internal Whether an undecided answer's window has passed. */
+  commitDue(now: number): boolean {
+    return this.pendingAnswer !== null && now >= this.pendingAnswer.commitAt;
+  }
+
+  /** @internal Makes an undecided answer the SSE stream; returns the client's connection. */
+  commit(): Connection | null {
+    const pending = this.pendingAnswer;
+    if (!pending) return this.connection;
+    this.pendingAnswer = null;
+    this.post = null;
+    this.owner.decided(this);
+    // `start` runs now: the stream's connection is `post` from here on.
+    const body = this.readable(pending.primed, pending.onCancel, pending.onEnded);
+    this.keepAlive = setInterval(() => this.comment("keepalive"), KEEP_ALIVE_MS);
+    pending.resolve(new Response(body, { status: 200, headers: SSE_HEADERS }));
+    return this.connection;
+  }
+
+  /** The undecided answer's result as one JSON body, when `message` answers the POST's only request. */
+  private answerAsJson(message: JSONRPCMessage): boolean {
+    const undecided = this.pendingAnswer;
+    const answered = answerId(message);
+    if (!undecided || this.resumed || answered === undefined) return false;
+    if (this.pending.size !== 1 || !this.pending.delete(answered)) return false;
+    this.pendingAnswer = null;
+    this.post = null;
+    this.owner.decided(this);
+    undecided.resolve(new Response(JSON.stringify(message), { status: 200, headers: JSON_HEADERS }));
+    this.finish();
+    undecided.onEnded?.();
+    return true;
   }
 
   /**
@@ -173,12 +266,19 @@ export class SessionStream {
 
   /** Closes the POST's own answer (direct path, once its last message is sent). */
   closePost(): void {
+    this.stopKeepAlive();
     const post = this.post;
     this.post = null;
     post?.close();
   }
 
+  private stopKeepAlive(): void {
+    if (this.keepAlive !== null) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
   private store(message: JSONRPCMessage): string {
+    if (this.pendingAnswer && this.answerAsJson(message)) return "";
     const id = this.owner.nextId(this.no);
     const frame = `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`;
     const connection = this.connection;
@@ -212,6 +312,8 @@ export class SessionStream {
    * client resumes. False when the stream cannot be shed.
    */
   detach(reconnect?: () => void): boolean {
+    // An undecided answer that can be resumed becomes its stream first (primed), then is shed.
+    if (this.pendingAnswer?.primed) this.commit();
     if (!this.primed || this.complete || this.ended) return false;
     if (reconnect) this.reconnects.push(reconnect);
     this.shed = true;
@@ -276,6 +378,7 @@ export class SessionStream {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.stopKeepAlive();
     this.settle();
     for (const reconnect of this.reconnects.splice(0)) reconnect();
     const resumed = this.resumed;
@@ -323,6 +426,9 @@ export class SessionStreams {
   /** Streams without a connection, oldest first (Map keeps insertion order). */
   private readonly waiting = new Map<number, SessionStream>();
   private keptBytes = 0;
+  /** Direct-path answers not decided yet (JSON or SSE), watched by one ticker while there are any. */
+  private readonly undecidedAnswers = new Set<SessionStream>();
+  private ticker: ReturnType<typeof setInterval> | null = null;
 
   /** The stream of a POST whose requests are `ids`. */
   open(ids: JsonRpcId[]): SessionStream {
@@ -367,6 +473,30 @@ export class SessionStreams {
     this.byRequest.clear();
     this.waiting.clear();
     this.keptBytes = 0;
+  }
+
+  /** @internal `stream`'s answer waits to be decided (SessionStream.answer). */
+  undecided(stream: SessionStream): void {
+    this.undecidedAnswers.add(stream);
+    this.ticker ??= setInterval(() => this.tick(), WINDOW_TICK_MS);
+  }
+
+  /** @internal `stream`'s answer is decided. */
+  decided(stream: SessionStream): void {
+    this.undecidedAnswers.delete(stream);
+  }
+
+  /** Commits answers whose window passed; the ticker stops at its first tick with nothing to watch. */
+  private tick(): void {
+    if (this.undecidedAnswers.size === 0) {
+      if (this.ticker !== null) clearInterval(this.ticker);
+      this.ticker = null;
+      return;
+    }
+    const now = Date.now();
+    for (const stream of this.undecidedAnswers) {
+      if (stream.commitDue(now)) stream.commit();
+    }
   }
 
   /** @internal The next event id of stream `no`. */
