@@ -58,4 +58,33 @@ describe("readSseAnswer", () => {
     if (!("replay" in reading)) throw new Error("expected a replay");
     await expect(reading.replay.text()).rejects.toThrow("connection lost");
   });
+
+  it("reads a stream that ends after its answer to the end, and cancels one that goes on", async () => {
+    const encoder = new TextEncoder();
+    /** A stream that sends the answer, then `after` (a chunk, or its end); says whether it was cancelled. */
+    const watched = (after: "end" | "more") => {
+      const seen = { cancelled: false, pulls: 0 };
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          seen.pulls += 1;
+          if (seen.pulls === 1) controller.enqueue(encoder.encode(`data: ${RESPONSE}\n\n`));
+          else if (after === "end") controller.close();
+          else controller.enqueue(encoder.encode(": more\n\n"));
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      });
+      return { response: new Response(body), seen };
+    };
+    const ending = watched("end");
+    expect(await readSseAnswer(ending.response, take)).toEqual({ answer: { data: RESPONSE } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Read to its end: the connection can be reused, nothing is cancelled.
+    expect(ending.seen).toEqual({ cancelled: false, pulls: 2 });
+    const going = watched("more");
+    expect(await readSseAnswer(going.response, take)).toEqual({ answer: { data: RESPONSE } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(going.seen.cancelled).toBe(true);
+  });
 });

@@ -6,8 +6,14 @@
 // a stream that ends or fails first) is handed back as a Response that
 // replays the bytes already read and then the rest of the stream, untouched,
 // so whoever reads it next (the SDK) sees exactly what the upstream sent.
-// Once the response event arrives the rest of the stream is cancelled: the
-// SDK client, too, settles the request on that event.
+// Once the response event arrives the request is settled, as the SDK client
+// settles it on that event; the rest of the stream is read to its end in the
+// background (an SDK server ends it right after the response), so the
+// upstream connection goes back to the runtime's pool instead of being torn
+// down by a cancel (~3% of a session call's CPU in bench:profile). A stream
+// that goes on after the response is cancelled, and so is every stream while
+// MAX_DRAINING others are still being read to their end (an upstream that
+// keeps its streams open never holds more than that many connections).
 
 export type SseReading<T> = { answer: T } | { replay: Response };
 
@@ -40,10 +46,32 @@ export async function readSseAnswer<T>(
       if (data === "") continue;
       const answer = data === null ? null : take(data);
       if (answer === null) return { replay: replay(response, chunks, { rest: reader }) };
-      reader.cancel().catch(() => {});
+      finishQuietly(reader);
       return { answer };
     }
   }
+}
+
+/** Streams read to their end after their answer at most at once (per isolate or object). */
+export const MAX_DRAINING = 8;
+let draining = 0;
+
+/** Reads the stream's end after its answer; anything more than the end (or a failure) cancels the rest. */
+function finishQuietly(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  if (draining >= MAX_DRAINING) {
+    reader.cancel().catch(() => {});
+    return;
+  }
+  draining += 1;
+  reader.read().then(
+    (step) => {
+      draining -= 1;
+      if (!step.done) reader.cancel().catch(() => {});
+    },
+    () => {
+      draining -= 1;
+    },
+  );
 }
 
 /**
