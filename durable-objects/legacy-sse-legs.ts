@@ -14,7 +14,7 @@ import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import { findUsableServer } from "../worker/edge/usable-servers.ts";
 import type { GatewayConfig } from "../worker/env.ts";
 import type { WaitUntil } from "../worker/observability/audit.ts";
-import { sessionStub } from "../worker/platform/durable-objects.ts";
+import { sessionResponse, sessionStub } from "../worker/platform/durable-objects.ts";
 import { randomHex } from "../worker/platform/encoding.ts";
 import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
 import { jsonRpcError } from "../worker/protocol/replies.ts";
@@ -55,7 +55,8 @@ export function virtualLeg(env: Env, name: string): LegacyLeg {
         const id = randomHex(32);
         return { response: await sessionStub(env, id).open(request, id, name), sessionId: id };
       }
-      return { response: await sessionStub(env, session.id).handle(request, name), sessionId: session.id };
+      const answer = await sessionStub(env, session.id).handle(request, name);
+      return { response: sessionResponse(answer), sessionId: session.id };
     },
     // The McpSession relays what its upstreams send within each exchange.
     listen: async () => null,

@@ -24,6 +24,7 @@ import { SessionStreams } from "../worker/aggregated/session-streams.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
+import type { SessionAnswer } from "../worker/platform/durable-objects.ts";
 import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
 import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../worker/protocol/replies.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
@@ -123,7 +124,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   /** A later request of the session (POST, or GET for the standalone stream). */
-  async handle(snapshot: IngressSnapshot, virtual: string | null = null): Promise<Response> {
+  async handle(snapshot: IngressSnapshot, virtual: string | null = null): Promise<SessionAnswer> {
     const record = await this.ownedBy(snapshot.principal, virtual);
     if (!record) return sessionNotFound();
     await this.touch(record);

@@ -9,6 +9,7 @@ import {
   type SessionStream,
   SessionStreams,
 } from "../../worker/aggregated/session-streams.ts";
+import { sessionResponse } from "../../worker/platform/durable-objects.ts";
 import { type SseEvent, SseParser } from "../../worker/protocol/sse.ts";
 
 const decoder = new TextDecoder();
@@ -192,7 +193,9 @@ describe("session streams", () => {
     const response = stream.answer(true, undefined, () => ends.push("ended"));
     stream.send(answer(1, "done"));
     stream.closePost();
-    const json = await response;
+    // A plain object across the object's RPC boundary, made a Response in the Worker.
+    expect(await response).toEqual({ status: 200, json: JSON.stringify(answer(1, "done")) });
+    const json = sessionResponse(await response);
     expect(json.headers.get("content-type")).toBe("application/json");
     expect(await json.json()).toEqual(answer(1, "done"));
     expect(ends).toEqual(["ended"]);
@@ -209,7 +212,7 @@ describe("session streams", () => {
     stream.send(log("working"));
     stream.send(answer(1, "done"));
     stream.closePost();
-    const sse = await response;
+    const sse = sessionResponse(await response);
     expect(sse.headers.get("content-type")).toBe("text/event-stream");
     const events = await allEvents(sse);
     expect(events[0]).toMatchObject({ data: "", retry: String(SESSION_STREAM_RETRY_MS) });
@@ -223,10 +226,9 @@ describe("session streams", () => {
     plain.send(log("working"));
     plain.send(answer(2, "done"));
     plain.closePost();
-    expect((await allEvents(await unprimed)).map((event) => JSON.parse(event.data))).toEqual([
-      log("working"),
-      answer(2, "done"),
-    ]);
+    expect((await allEvents(sessionResponse(await unprimed))).map((event) => JSON.parse(event.data))).toEqual(
+      [log("working"), answer(2, "done")],
+    );
   });
 
   it("becomes a primed stream when shed before the result, and ends without an answer as a stream", async () => {
@@ -234,7 +236,7 @@ describe("session streams", () => {
     const stream = streams.open([1]);
     const response = stream.answer(true);
     expect(streams.shed(1)).toBe(true);
-    const [priming, ...rest] = await allEvents(await response);
+    const [priming, ...rest] = await allEvents(sessionResponse(await response));
     expect(priming?.id).toBeDefined();
     expect(rest).toEqual([]);
     // Its answer waits for the client's resume.
@@ -247,7 +249,7 @@ describe("session streams", () => {
     const cancelled = streams.open([2]);
     const unanswered = cancelled.answer(false);
     cancelled.closePost();
-    const empty = await unanswered;
+    const empty = sessionResponse(await unanswered);
     expect(empty.headers.get("content-type")).toBe("text/event-stream");
     expect(await empty.text()).toBe("");
   });

@@ -21,6 +21,7 @@ import {
   specTypeSchemas,
   type Transport,
 } from "@modelcontextprotocol/server";
+import type { SessionAnswer } from "../platform/durable-objects.ts";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { isPlainObject } from "../protocol/tool-results.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
@@ -46,7 +47,10 @@ export interface SessionCallDeps {
 }
 
 /** The answer to a plain tools/call of a session client, or null when the SDK must serve the request. */
-export function sessionToolCall(exchange: GatewayExchange, deps: SessionCallDeps): Promise<Response> | null {
+export function sessionToolCall(
+  exchange: GatewayExchange,
+  deps: SessionCallDeps,
+): Promise<SessionAnswer> | null {
   const call = exchange.createServer ? null : plainCall(exchange);
   return call && answer(exchange, call, deps);
 }
@@ -72,7 +76,7 @@ function plainMeta(meta: unknown): boolean {
   return token === undefined || typeof token === "string" || typeof token === "number";
 }
 
-function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Promise<Response> {
+function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Promise<SessionAnswer> {
   const { request } = exchange;
   const messages = request.body?.messages ?? [];
   exchange.expect(messages);

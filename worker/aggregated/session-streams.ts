@@ -14,6 +14,7 @@
 // of the new instance. The session object checks the caller before a resume
 // reaches this module, so a stream is only ever resumed by its own client.
 import type { EventStore, JSONRPCMessage } from "@modelcontextprotocol/server";
+import type { SessionAnswer } from "../platform/durable-objects.ts";
 import type { JsonRpcId } from "../protocol/jsonrpc.ts";
 
 /** The `retry` (ms) the priming event asks the client to wait before it reconnects to a closed stream. */
@@ -39,7 +40,6 @@ const SSE_HEADERS = {
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
-const JSON_HEADERS = { "content-type": "application/json" };
 /** The SDK's standalone-stream id: notifications of a POST's server that belong to no request (never relayed here). */
 const STANDALONE_STREAM = "_GET_stream";
 
@@ -63,7 +63,7 @@ interface PendingAnswer {
   primed: boolean;
   onCancel: (() => void) | undefined;
   onEnded: (() => void) | undefined;
-  resolve: (response: Response) => void;
+  resolve: (answer: SessionAnswer) => void;
   /** Epoch ms from which the answer is an SSE stream even without anything to send. */
   commitAt: number;
 }
@@ -149,7 +149,8 @@ export class SessionStream {
    * shaped by what comes first. The call's result alone, within
    * JSON_ANSWER_WINDOW_MS: one `application/json` body (Streamable HTTP lets
    * a server answer a POST either way; SDK clients take both), with no SSE
-   * framing, stream, priming or keep-alive timer, and `onEnded` runs at once.
+   * framing, stream, priming or keep-alive timer, and `onEnded` runs at once;
+   * it leaves the object as a JsonAnswer (platform/durable-objects.ts).
    * Anything else first (progress, a relayed message or request, a shed, a
    * resume, the end without a result, or the window passing): the SSE stream
    * of `readable`, written from then on as before. A 2025-era client's
@@ -157,7 +158,7 @@ export class SessionStream {
    * which still reaches the call through the relay), so a JSON answer loses
    * nothing the stream's `onCancel` gave.
    */
-  answer(primed: boolean, onCancel?: () => void, onEnded?: () => void): Promise<Response> {
+  answer(primed: boolean, onCancel?: () => void, onEnded?: () => void): Promise<SessionAnswer> {
     return new Promise((resolve) => {
       this.pendingAnswer = {
         primed,
@@ -206,7 +207,7 @@ export class SessionStream {
     this.pendingAnswer = null;
     this.post = null;
     this.owner.decided(this);
-    undecided.resolve(new Response(JSON.stringify(message), { status: 200, headers: JSON_HEADERS }));
+    undecided.resolve({ status: 200, json: JSON.stringify(message) });
     this.finish();
     undecided.onEnded?.();
     return true;

@@ -29,12 +29,13 @@ export interface DurableScopeDeps {
  * span `name` over the call and its answer's body, then the spans queued for
  * export under the object's waitUntil.
  */
-export async function serveInDurableScope(
+export async function serveInDurableScope<Answer extends { status: number }>(
   deps: DurableScopeDeps,
   carried: CarriedTrace | null | undefined,
   name: string,
-  work: () => Promise<Response>,
-): Promise<Response> {
+  // A Response, or an answer that is not one (a session's JSON answer, platform/durable-objects.ts).
+  work: () => Promise<Answer>,
+): Promise<Answer> {
   const incoming = carried ? parseTraceparent(carried.traceparent, carried.tracestate) : null;
   const trace = beginTrace(incoming, deps.tracing.sampleRatio, deps.tracer.exporting);
   // Internal, not server: the Worker's ingress span is the trace's one server span per request.
@@ -43,7 +44,7 @@ export async function serveInDurableScope(
     span.end(attributes, error);
     deps.tracer.finish(trace, deps.waitUntil);
   };
-  let response: Response;
+  let response: Answer;
   try {
     response = await runInScope({ waitUntil: deps.waitUntil, trace, span, metrics: deps.metrics }, work);
   } catch (error) {
@@ -53,12 +54,16 @@ export async function serveInDurableScope(
   const status = { "http.response.status_code": response.status };
   const error = response.status >= 500 ? "server_error" : null;
   // Unrecorded traces keep nothing to export: no need to follow the body.
-  if (!trace.recording || !response.body) {
+  if (!trace.recording || !(response instanceof Response) || !response.body) {
     finish(status, error);
     return response;
   }
   return new Response(
     deps.afterBody(response.body, () => finish(status, error)),
-    { status: response.status, statusText: response.statusText, headers: response.headers },
-  );
+    {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    },
+  ) as Answer & Response;
 }

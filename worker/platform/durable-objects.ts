@@ -40,6 +40,29 @@ export function healthHubStub(env: Env, tenant: string) {
   return env.HEALTH_HUB.get(env.HEALTH_HUB.idFromName(healthHubName(tenant)));
 }
 
+/**
+ * An answer of the McpSession object that is one JSON body (a session call's
+ * plain result, aggregated/session-streams.ts): it crosses the RPC boundary
+ * as a plain object holding a string, which costs less on both sides than a
+ * Response, whose body is streamed across; the Worker makes the Response.
+ */
+export interface JsonAnswer {
+  status: number;
+  json: string;
+}
+
+/** What the McpSession object answers a request with. */
+export type SessionAnswer = Response | JsonAnswer;
+
+/** The HTTP response of a session object's answer (in the Worker). */
+export function sessionResponse(answer: SessionAnswer): Response {
+  if (answer instanceof Response) return answer;
+  return new Response(answer.json, {
+    status: answer.status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
 export function sessionStub(env: Env, sessionId: string) {
   return env.MCP_SESSION.getByName(sessionObjectName(sessionId));
 }

@@ -15,7 +15,7 @@ import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { limitBodySize } from "../http/json-body.ts";
 import { mcpOriginCheck } from "../http/origin.ts";
-import { sessionStub } from "../platform/durable-objects.ts";
+import { sessionResponse, sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
@@ -148,7 +148,7 @@ async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointSco
   if (!SESSION_ID.test(sessionId)) return sessionNotFound();
   const stub = sessionStub(env, sessionId);
   if (request.method === "DELETE") return stub.end(request.snapshot(), virtual);
-  return stub.handle(request.snapshot(), virtual);
+  return sessionResponse(await stub.handle(request.snapshot(), virtual));
 }
 
 interface Refusal {
