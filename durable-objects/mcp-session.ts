@@ -129,9 +129,8 @@ export class McpSession extends DurableObject<Env> {
     if (!record) return sessionNotFound();
     await this.touch(record);
     const request = this.request(snapshot);
-    const headers = request.http.headers;
     // Within a session only the negotiated version is spoken (no header: the client predates it).
-    const version = headers.get("mcp-protocol-version");
+    const version = request.protocolVersion;
     if (version !== null && version !== record.protocolVersion) {
       return unsupportedVersion(version, [record.protocolVersion]);
     }
@@ -139,10 +138,10 @@ export class McpSession extends DurableObject<Env> {
     const exchange = await this.exchange(request, record.id, virtual);
     if (!exchange) return sessionNotFound();
     if (snapshot.method === "GET") {
-      if (!(headers.get("accept") ?? "").includes("text/event-stream"))
+      if (!(request.header("accept") ?? "").includes("text/event-stream"))
         return new Response(null, { status: 406 });
       // A stream of this session closed before its answer, resumed after the last event the client saw.
-      const lastEventId = headers.get("last-event-id");
+      const lastEventId = request.header("last-event-id");
       if (lastEventId !== null) return this.streams.resume(lastEventId) ?? unknownEvent();
       // The standalone stream: list changes and resource updates of the upstreams the caller may see.
       const { response, ended } = relay.openStream();

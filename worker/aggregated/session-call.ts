@@ -60,7 +60,7 @@ function plainCall(exchange: GatewayExchange): PlainCall | null {
   const call = exchange.request.soleToolCall();
   if (!call) return null;
   // The SDK answers 406 to a client that does not take both.
-  const accept = exchange.request.http.headers.get("accept") ?? "";
+  const accept = exchange.request.header("accept") ?? "";
   if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return null;
   const { args, meta } = call;
   if (!isPlainObject(args) || (meta !== undefined && !plainMeta(meta))) return null;
@@ -90,7 +90,7 @@ function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDep
   };
   // JSON when the result comes first and soon, else the SSE stream (SessionStream.answer).
   const response = stream.answer(
-    primes(request.http.headers.get("mcp-protocol-version")),
+    primes(request.protocolVersion),
     () => abort.abort(new ProtocolError(ErrorCode.InternalError, "the client went away")),
     // A shed stream's call goes on after the client's answer ended: audit once it is answered.
     () => {
