@@ -21,6 +21,7 @@ import {
   specTypeSchemas,
   type Transport,
 } from "@modelcontextprotocol/server";
+import type { McpRequest } from "../edge/ingress.ts";
 import type { SessionAnswer } from "../platform/durable-objects.ts";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { isPlainObject } from "../protocol/tool-results.ts";
@@ -53,6 +54,30 @@ export function sessionToolCall(
 ): Promise<SessionAnswer> | null {
   const call = exchange.createServer ? null : plainCall(exchange);
   return call && answer(exchange, call, deps);
+}
+
+/**
+ * Whether the SDK's request classifier (`isLegacyRequest`, McpRequest.generation)
+ * certainly puts `request` on the session leg, without running it (its schema
+ * checks were ~2.7% of a session call's CPU): a POST in a session, one
+ * JSON-RPC request other than `initialize` with a string or integer id,
+ * params absent or an object whose `_meta` holds at most a progress token
+ * (so no envelope claim), and a 2025-era MCP-Protocol-Version header (the
+ * classifier's "no-claim" legacy case). Anything else is left to the classifier.
+ */
+export function isPlainSessionRequest(request: McpRequest): boolean {
+  const version = request.protocolVersion;
+  if (request.method !== "POST" || request.sessionId === null || version === null || version >= "2026-") {
+    return false;
+  }
+  const body = request.body;
+  if (request.bodyError !== null || !body || body.batch || body.messages.length !== 1) return false;
+  const [first] = body.messages;
+  if (first?.type !== "request" || first.method === "initialize") return false;
+  const { id, params } = first.message;
+  if (typeof id !== "string" && !Number.isSafeInteger(id)) return false;
+  if (params === undefined) return true;
+  return isPlainObject(params) && (params._meta === undefined || plainMeta(params._meta));
 }
 
 /** The call when the body is one well-formed tools/call the SDK would accept as is. */

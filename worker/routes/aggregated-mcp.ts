@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange.ts";
 import { serveStateless } from "../aggregated/gateway-serving.ts";
+import { isPlainSessionRequest } from "../aggregated/session-call.ts";
 import { virtualExchange } from "../aggregated/virtual-exchange.ts";
 import { authenticate } from "../auth/authenticate.ts";
 import { cancellableOnHangUp } from "../edge/hang-up.ts";
@@ -91,6 +92,8 @@ export async function serveAggregated(
   if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
     return unsupportedVersionOf(request, version);
   }
+  // A session client's plain request: where the SDK's classifier would put it is known (w7-sess).
+  if (isPlainSessionRequest(request)) return serveSessionLeg(c.env, request, scope);
   if (carriesEnvelopeClaim(request.json) || (await request.generation()) === "stateless") {
     // The 2026-07-28 transport: Mcp-Method/Mcp-Name must match the body (400, -32020), as on /{path}/mcp.
     const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);
