@@ -24,18 +24,16 @@ import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
+import { clientResponseHeaders, forwardUpstream } from "../upstream/upstream-request.ts";
 import {
-  carriesMarkers,
   type MessageVerdict,
   type PreparedMessages,
-  prepareOutgoing,
+  prepareRequest,
   rewriteIncoming,
   rewriteIncomingJson,
 } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
   refusalReply,
@@ -45,12 +43,12 @@ import {
 import {
   initializeParams,
   keptInit,
+  type OpenedSession,
   openProxySession,
   type ProxySession,
-  presentedToken,
   rememberEnded,
+  requestSession,
   sealProxySession,
-  versionRefusal,
 } from "./proxy-session.ts";
 import { ACCEPT_BOTH, answerTo, reopenSession, sessionLost } from "./session-recovery.ts";
 import { bridgeSsePost } from "./sse-bridge.ts";
@@ -68,19 +66,22 @@ export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
   }
 }
 
+// The steady POST (a decided message, one replica, the session's own token
+// handed back) runs in this module and calls each of message-rewrite.ts,
+// proxy-session.ts, leased-exchange.ts (which calls upstream-request.ts) and
+// proxy-context.ts (the audit) once; the rest is off that walk.
 async function proxyPost(ctx: ProxyContext): Promise<Response> {
-  const body = clientBody(ctx);
-  if (body instanceof Response) return body;
+  // Parse errors and reserved ids refused, every message decided (policy, tool pinning).
+  const checked = prepareRequest(ctx.mcp, ctx.guard);
+  if (checked instanceof Response) return checked;
+  const { body, prepared } = checked;
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
 
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  const wrongVersion = versionRefusal(ctx, session);
-  if (wrongVersion) return wrongVersion;
+  const session = await requestSession(ctx);
+  if (session instanceof Response) return session;
   if (ctx.transport === "sse") return bridgeSsePost(ctx, body, session);
 
-  const prepared = prepareOutgoing(body.messages, ctx.guard);
   const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
 
@@ -89,28 +90,27 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply(prepared.refusals, 200);
   }
 
+  // Serialized from the parsed messages, never the client's bytes (duplicate keys; docs/architecture.md).
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
   const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
   const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
   // A stateless client's hang-up cancels its request: the upstream's is aborted with it.
   const cancel = cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
+  const accept = ctx.request.headers.get("accept");
+  const set = acceptsBoth(accept) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
   const send = (to: ProxySession | null) =>
-    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, async (endpoint) => {
-      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
+    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, (endpoint) =>
+      forwardUpstream(ctx, endpoint, {
+        method: "POST",
+        body: payload,
         upstreamSessionId: to?.id ?? null,
-      });
-      call.headers.set("content-type", "application/json");
-      if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
-      return fetchUpstream(
-        call,
-        { method: "POST", body: payload, signal: cancel },
-        ctx.server.timeoutMs,
-        ctx.upstreamFetch,
-      );
-    });
-  let used = session;
+        set,
+        signal: cancel,
+      }),
+    );
+  let used: ProxySession | null = session;
   let exchange = await send(session);
-  if (session !== null && sessionLost(exchange, session, methods)) {
+  if (session !== null && !answered(exchange) && sessionLost(exchange, session, methods)) {
     // The upstream lost the session (restart, expiry): open a new one and send again.
     const renewed = await reopenSession(ctx, session);
     if (renewed !== null) {
@@ -132,7 +132,18 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   }
   const { result, lease } = exchange;
   const post: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
-  return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
+  const answer = await answerPost(ctx, post, result, lease.endpoint.url);
+  // Headers of the lease (e.g. RateLimit); none in the steady state.
+  for (const name in lease.headers) answer.headers.set(name, lease.headers[name] as string);
+  return answer;
+}
+
+const POST_JSON = { "content-type": "application/json" };
+const POST_JSON_ACCEPT_BOTH = { "content-type": "application/json", accept: ACCEPT_BOTH };
+
+/** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
+function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
+  return !("refusal" in exchange) && "response" in exchange.result && exchange.result.response.status !== 404;
 }
 
 /** Drops an answer that will not be used (its body would otherwise hold the connection). */
@@ -147,7 +158,7 @@ interface PostExchange {
   prepared: PreparedMessages;
   /** Ids of the requests that went upstream. */
   forwardedIds: JsonRpcId[];
-  session: ProxySession | null;
+  session: OpenedSession | null;
   /** The upstream session was opened again for this request. */
   renewed: boolean;
 }
@@ -171,42 +182,24 @@ async function answerPost(
   }
 
   let { response } = result;
-  const headers = clientResponseHeaders(response.headers);
+  const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
-  const init = initializeParams(prepared.forward);
-  let negotiated: string | null = null;
-  if (init !== null && response.ok && response.body !== null) {
-    // The session keeps the version the upstream chose: the initialize answer is read (once, small).
-    const text = await response.text();
-    const answer = await answerTo(
-      new Response(text, response),
-      (prepared.forward[0] as { id: JsonRpcId }).id,
-    );
-    const version = (answer?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-    negotiated = typeof version === "string" ? version : null;
-    response = new Response(text, response);
-  }
-  const unchanged =
-    init === null && !renewed && session !== null && upstreamSessionId !== null
-      ? presentedToken(session, replicaUrl, upstreamSessionId)
-      : null;
-  if (unchanged !== null) {
+  const [first] = prepared.forward;
+  const initializing = prepared.forward.length === 1 && first !== undefined && "method" in first;
+  const init = initializing && first.method === "initialize" ? initializeParams(prepared.forward) : null;
+  if (
+    init === null &&
+    !renewed &&
+    upstreamSessionId !== null &&
+    session?.presented !== undefined &&
+    session.url === replicaUrl &&
+    session.id === upstreamSessionId
+  ) {
     // The upstream kept the session: the client's token still says everything (no HMAC, no JSON).
-    headers.set("mcp-session-id", unchanged);
-  } else if (upstreamSessionId !== null) {
-    const sealed: ProxySession =
-      init !== null
-        ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }
-        : {
-            url: replicaUrl,
-            id: upstreamSessionId,
-            version: session?.version ?? null,
-            init: session?.init ?? null,
-          };
-    headers.set("mcp-session-id", await sealProxySession(ctx, sealed));
-  } else if (renewed && session !== null) {
-    // A recovered session: the client is given its new token (SDK 1.x clients adopt it).
-    headers.set("mcp-session-id", await sealProxySession(ctx, session));
+    headers.set("mcp-session-id", session.presented);
+  } else if (upstreamSessionId !== null || (renewed && session !== null)) {
+    const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
+    response = await sealedAnswer(ctx, response, headers, { init, initId, session, renewed, replicaUrl });
   }
   auditVerdicts(
     ctx,
@@ -226,7 +219,7 @@ async function answerPost(
 
   const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   // Nothing to rewrite: the upstream's body streams through untouched.
-  const untouched = prepared.refusals.length === 0 && !carriesMarkers(prepared.forward);
+  const untouched = prepared.refusals.length === 0 && !prepared.marked;
   if (contentType === "text/event-stream") {
     if (untouched) return sseHeaders(new Response(response.body, { status: response.status, headers }));
     return sseResponse(ctx, response, headers, prepared.refusals);
@@ -257,6 +250,53 @@ async function answerPost(
   return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
 }
 
+/**
+ * Off the steady walk: the session changed (initialize, a new upstream
+ * session, a recovered one), so the client gets a newly sealed token. An
+ * initialize answer is read (once, small) for the version the upstream
+ * chose, which the session keeps; the response returned replaces the read one.
+ */
+async function sealedAnswer(
+  ctx: ProxyContext,
+  response: Response,
+  headers: Headers,
+  change: {
+    init: Record<string, unknown> | null;
+    initId: JsonRpcId | null;
+    session: ProxySession | null;
+    renewed: boolean;
+    replicaUrl: string;
+  },
+): Promise<Response> {
+  const { init, session, replicaUrl } = change;
+  const upstreamSessionId = response.headers.get("mcp-session-id");
+  let negotiated: string | null = null;
+  let answer = response;
+  if (init !== null && response.ok && response.body !== null) {
+    const text = await response.text();
+    const parsed = await answerTo(new Response(text, response), change.initId as JsonRpcId);
+    const version = (parsed?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    negotiated = typeof version === "string" ? version : null;
+    answer = new Response(text, response);
+  }
+  if (upstreamSessionId !== null) {
+    const sealed: ProxySession =
+      init !== null
+        ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }
+        : {
+            url: replicaUrl,
+            id: upstreamSessionId,
+            version: session?.version ?? null,
+            init: session?.init ?? null,
+          };
+    headers.set("mcp-session-id", await sealProxySession(ctx, sealed));
+  } else if (change.renewed && session !== null) {
+    // A recovered session: the client is given its new token (SDK 1.x clients adopt it).
+    headers.set("mcp-session-id", await sealProxySession(ctx, session));
+  }
+  return answer;
+}
+
 async function proxyStream(ctx: ProxyContext): Promise<Response> {
   // The standalone stream is SSE only: a client that cannot take it gets 406 at once,
   // and no upstream stream is opened on its behalf.
@@ -267,10 +307,8 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
       "Not Acceptable: the GET stream needs Accept: text/event-stream",
     );
   }
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  const wrongVersion = versionRefusal(ctx, session);
-  if (wrongVersion) return wrongVersion;
+  const session = await requestSession(ctx);
+  if (session instanceof Response) return session;
   if (ctx.transport === "sse") {
     // A bridged legacy upstream has no stream outside an exchange (the spec's 405).
     return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
@@ -278,15 +316,15 @@ async function proxyStream(ctx: ProxyContext): Promise<Response> {
   let release = () => {};
   const open = (to: ProxySession | null) =>
     leasedExchange(ctx, { pinnedUrl: to?.url }, async (endpoint) => {
-      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
+      const sent = await forwardUpstream(ctx, endpoint, {
+        method: "GET",
         upstreamSessionId: to?.id ?? null,
+        set: { accept: "text/event-stream" },
       });
-      call.headers.set("accept", "text/event-stream");
-      const sent = await fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs, ctx.upstreamFetch);
       if ("response" in sent) release = sent.abort;
       return sent;
     });
-  let used = session;
+  let used: ProxySession | null = session;
   let exchange = await open(session);
   if (session !== null && sessionLost(exchange, session, [])) {
     const renewed = await reopenSession(ctx, session);
@@ -333,12 +371,9 @@ async function proxyDelete(ctx: ProxyContext): Promise<Response> {
   if (session === "invalid") return sessionNotFound();
   // A bridged legacy upstream holds no session between exchanges: nothing to end.
   if (ctx.transport === "sse" || session?.id === null) return new Response(null, { status: 200 });
-  const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
-    const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
-      upstreamSessionId: session?.id ?? null,
-    });
-    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs, ctx.upstreamFetch);
-  });
+  const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, (endpoint) =>
+    forwardUpstream(ctx, endpoint, { method: "DELETE", upstreamSessionId: session?.id ?? null }),
+  );
   if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
   const { result } = exchange;
   if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
