@@ -7,9 +7,9 @@
 // full path (failover.ts `withFailover`, lease-upstream.ts), which this
 // module never calls.
 import type { ServerRecord } from "../store/registry-store.ts";
+import type { CircuitSettings } from "./circuit-breaker.ts";
 import type { AttemptResult, LeaseOptions, UpstreamLease, WaitUntil } from "./lease-contract.ts";
 import { availability, freshStateOf, grantLease, localOf, refreshStateAhead } from "./replica-state.ts";
-import type { CircuitSettings } from "./circuit-breaker.ts";
 import { anyRateLimit, effectiveCircuit, type ResilienceConfig, type ResilienceDeps } from "./settings.ts";
 
 /** What the steady state looks at (a subset of LeaseOptions). */
