@@ -132,12 +132,13 @@ export function prepareOutgoing(
         prepared.forward.push({ jsonrpc: "2.0", id: mark(DENIED, message.id, check.reason), method: "ping" });
       } else if ("refusal" in check) prepared.refusals.push({ ...check.refusal, id: message.id });
       else if (check.arguments === params?.arguments) prepared.forward.push(message);
-      // Undeclared arguments stripped: the message goes up with the approved ones only.
-      else
+      else {
+        // Undeclared arguments stripped: the message goes up with the approved ones only.
         prepared.forward.push({
           ...message,
           params: { ...params, arguments: check.arguments },
         } as JsonRpcMessage);
+      }
     } else {
       prepared.forward.push(message);
     }
