@@ -185,8 +185,8 @@ async function answerPost(
   const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
   const [first] = prepared.forward;
-  const initializing = prepared.forward.length === 1 && first !== undefined && "method" in first;
-  const init = initializing && first.method === "initialize" ? initializeParams(prepared.forward) : null;
+  const lone = prepared.forward.length === 1 && first !== undefined && "method" in first;
+  const init = lone && first.method === "initialize" ? initializeParams(prepared.forward) : null;
   if (
     init === null &&
     !renewed &&
