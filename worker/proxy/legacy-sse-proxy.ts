@@ -20,7 +20,7 @@ import {
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-import { rewriteSseMessage } from "./streamable-proxy.ts";
+import { rewriteSseMessage } from "./upstream-answers.ts";
 
 function binding(ctx: ProxyContext): SessionBinding {
   return { purpose: "legacy-endpoint", serverId: ctx.server.id, principal: ctx.principal };

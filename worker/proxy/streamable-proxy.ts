@@ -7,20 +7,13 @@
 // (a marked tools/list answer, a refusal to merge) or a `subscriptions/listen`
 // answer comes as JSON lines (re-framed as SSE); a lost upstream session is
 // opened again (session-recovery.ts); a client hanging up ends the upstream
-// stream at once.
+// stream at once. This module holds the steady POST; GET and DELETE are in
+// stream-proxy.ts, rewritten and error answers in upstream-answers.ts.
 
 import { cancelsOnHangUp } from "../edge/hang-up.ts";
 import { jsonLinesAsSse } from "../protocol/json-lines.ts";
-import {
-  ErrorCode,
-  errorResponse,
-  type JsonRpcId,
-  type JsonRpcMessage,
-  type JsonRpcResponse,
-  type ParsedBody,
-} from "../protocol/jsonrpc.ts";
-import { jsonRpcError, jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
-import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
@@ -29,29 +22,32 @@ import {
   type MessageVerdict,
   type PreparedMessages,
   prepareRequest,
-  rewriteIncoming,
   rewriteIncomingJson,
 } from "./message-rewrite.ts";
 import {
   auditVerdicts,
   outcomeUnlessDenied,
   type ProxyContext,
-  refusalReply,
   upstreamFailureReply,
-  withHeaders,
 } from "./proxy-context.ts";
 import {
   initializeParams,
   keptInit,
   type OpenedSession,
-  openProxySession,
   type ProxySession,
-  rememberEnded,
   requestSession,
   sealProxySession,
 } from "./proxy-session.ts";
 import { ACCEPT_BOTH, answerTo, reopenSession, sessionLost } from "./session-recovery.ts";
 import { bridgeSsePost } from "./sse-bridge.ts";
+import { proxyDelete, proxyStream } from "./stream-proxy.ts";
+import {
+  discard,
+  invalidUpstream,
+  SSE_STREAM_HEADERS,
+  sseResponse,
+  upstreamError,
+} from "./upstream-answers.ts";
 
 export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
   switch (ctx.request.method) {
@@ -146,12 +142,6 @@ function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean
   return !("refusal" in exchange) && "response" in exchange.result && exchange.result.response.status !== 404;
 }
 
-/** Drops an answer that will not be used (its body would otherwise hold the connection). */
-async function discard(exchange: Awaited<ReturnType<typeof leasedExchange>>): Promise<void> {
-  if (!("refusal" in exchange) && "response" in exchange.result)
-    await exchange.result.response.body?.cancel();
-}
-
 /** What one POST sent, needed to answer it. */
 interface PostExchange {
   body: ParsedBody;
@@ -221,7 +211,10 @@ async function answerPost(
   // Nothing to rewrite: the upstream's body streams through untouched.
   const untouched = prepared.refusals.length === 0 && !prepared.marked;
   if (contentType === "text/event-stream") {
-    if (untouched) return sseHeaders(new Response(response.body, { status: response.status, headers }));
+    if (untouched) {
+      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
+      return new Response(response.body, { status: response.status, headers });
+    }
     return sseResponse(ctx, response, headers, prepared.refusals);
   }
   if (contentType === "application/json" && answersListen(prepared.forward)) {
@@ -295,271 +288,6 @@ async function sealedAnswer(
     headers.set("mcp-session-id", await sealProxySession(ctx, session));
   }
   return answer;
-}
-
-async function proxyStream(ctx: ProxyContext): Promise<Response> {
-  // The standalone stream is SSE only: a client that cannot take it gets 406 at once,
-  // and no upstream stream is opened on its behalf.
-  if (!ctx.request.headers.get("accept")?.includes("text/event-stream")) {
-    return jsonRpcError(
-      406,
-      ErrorCode.InvalidRequest,
-      "Not Acceptable: the GET stream needs Accept: text/event-stream",
-    );
-  }
-  const session = await requestSession(ctx);
-  if (session instanceof Response) return session;
-  if (ctx.transport === "sse") {
-    // A bridged legacy upstream has no stream outside an exchange (the spec's 405).
-    return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
-  }
-  let release = () => {};
-  const open = (to: ProxySession | null) =>
-    leasedExchange(ctx, { pinnedUrl: to?.url }, async (endpoint) => {
-      const sent = await forwardUpstream(ctx, endpoint, {
-        method: "GET",
-        upstreamSessionId: to?.id ?? null,
-        set: { accept: "text/event-stream" },
-      });
-      if ("response" in sent) release = sent.abort;
-      return sent;
-    });
-  let used: ProxySession | null = session;
-  let exchange = await open(session);
-  if (session !== null && sessionLost(exchange, session, [])) {
-    const renewed = await reopenSession(ctx, session);
-    if (renewed !== null) {
-      await discard(exchange);
-      used = renewed;
-      exchange = await open(renewed);
-    }
-  }
-  // The stream this isolate released a moment ago may still look open upstream
-  // (it notices the abort a few event-loop turns later): a 409 then is ours, so
-  // ask again briefly instead of refusing the client's reconnect.
-  for (let retry = 1; retry <= STILL_RELEASING_RETRIES && stillReleasing(exchange, used); retry++) {
-    await discard(exchange);
-    await new Promise((resolve) => setTimeout(resolve, 20 * retry));
-    exchange = await open(used);
-  }
-  if ("refusal" in exchange) return refusalReply(exchange.refusal, used !== null);
-  const { result, lease } = exchange;
-  if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
-  const { response } = result;
-  if (!response.ok || response.body === null) {
-    return upstreamError(ctx, response, [], [], false, used !== null);
-  }
-  const headers = clientResponseHeaders(response.headers);
-  if (used !== session && used !== null) headers.set("mcp-session-id", await sealProxySession(ctx, used));
-  // A client hanging up ends the upstream stream at once, so it can open a new one right away:
-  // workerd reports it on the incoming request's signal (an idle stream is never cancelled).
-  const releaseNoted = () => {
-    if (used !== null) noteReleased(used);
-    release();
-  };
-  ctx.clientGone.addEventListener("abort", releaseNoted, { once: true });
-  const body = releasedOnCancel(response.body, releaseNoted);
-  // Only a resumed stream can replay answers to requests whose ids the gateway marked.
-  const out = ctx.request.headers.has("last-event-id")
-    ? sseResponse(ctx, new Response(body, { status: response.status }), headers, [])
-    : sseHeaders(new Response(body, { status: response.status, headers }));
-  return withHeaders(out, lease.headers);
-}
-
-async function proxyDelete(ctx: ProxyContext): Promise<Response> {
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  // A bridged legacy upstream holds no session between exchanges: nothing to end.
-  if (ctx.transport === "sse" || session?.id === null) return new Response(null, { status: 200 });
-  const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, (endpoint) =>
-    forwardUpstream(ctx, endpoint, { method: "DELETE", upstreamSessionId: session?.id ?? null }),
-  );
-  if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
-  const { result } = exchange;
-  if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
-  await result.response.body?.cancel();
-  if (session !== null && result.response.ok) rememberEnded(session);
-  const status =
-    result.response.status === 401 || result.response.status === 403 ? 502 : result.response.status;
-  return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });
-}
-
-// GET streams this isolate released in the last second, by upstream session (bounded).
-const released = new Map<string, number>();
-const RELEASE_GRACE_MS = 1_000;
-const STILL_RELEASING_RETRIES = 4;
-
-function noteReleased(session: ProxySession): void {
-  if (released.size >= 1_000) released.clear();
-  released.set(`${session.url} ${session.id}`, Date.now());
-}
-
-/** A 409 on a GET for a session whose stream this isolate has just released. */
-function stillReleasing(exchange: Awaited<ReturnType<typeof leasedExchange>>, session: ProxySession | null) {
-  if (session === null || "refusal" in exchange || !("response" in exchange.result)) return false;
-  if (exchange.result.response.status !== 409) return false;
-  const at = released.get(`${session.url} ${session.id}`);
-  return at !== undefined && Date.now() - at < RELEASE_GRACE_MS;
-}
-
-/** How often an idle GET stream carries an SSE comment (see `releasedOnCancel`). */
-const HEARTBEAT_MS = 1_000;
-const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
-
-/**
- * Passes an SSE `body` through; when the client goes away the upstream
- * request is aborted. An idle stream shows nothing to notice a hang-up with
- * (and proxies in front of the Worker keep their side open), so between
- * events it carries a comment line every second: once the client is gone,
- * writing fails, the stream is cancelled, and the upstream released.
- */
-function releasedOnCancel(body: ReadableStream<Uint8Array>, abort: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const stop = () => clearInterval(timer);
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      let atBoundary = true;
-      timer = setInterval(() => {
-        if (!atBoundary) return;
-        try {
-          controller.enqueue(HEARTBEAT);
-        } catch {
-          stop();
-        }
-      }, HEARTBEAT_MS);
-      void (async () => {
-        try {
-          while (true) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            controller.enqueue(value);
-            atBoundary = endsEvent(value);
-          }
-          stop();
-          controller.close();
-        } catch (error) {
-          stop();
-          try {
-            controller.error(error);
-          } catch {
-            // Already cancelled by the client.
-          }
-        }
-      })();
-    },
-    async cancel(reason) {
-      stop();
-      abort();
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
-}
-
-/** True when a chunk of SSE ends an event (a blank line), so a comment may follow. */
-function endsEvent(chunk: Uint8Array): boolean {
-  const n = chunk.length;
-  return (
-    n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (chunk[n - 2] === 13 && chunk[n - 3] === 10))
-  );
-}
-
-function sseHeaders(response: Response): Response {
-  response.headers.set("content-type", "text/event-stream");
-  response.headers.set("cache-control", "no-cache");
-  response.headers.set("x-accel-buffering", "no");
-  return response;
-}
-
-/** Streams the upstream's SSE body to the client, message by message. */
-function sseResponse(
-  ctx: ProxyContext,
-  response: Response,
-  headers: Headers,
-  refusals: JsonRpcResponse[],
-): Response {
-  const prefix: SseEvent[] = refusals.map((refusal) => ({
-    event: "message",
-    data: JSON.stringify(refusal),
-    comments: [],
-  }));
-  const body = transformSseStream(
-    response.body as ReadableStream<Uint8Array>,
-    (event) => [rewriteSseMessage(event, ctx)],
-    prefix,
-  );
-  return sseHeaders(new Response(body, { status: response.status, headers }));
-}
-
-export function rewriteSseMessage(event: SseEvent, ctx: Pick<ProxyContext, "guard">): SseEvent {
-  if (event.event !== undefined && event.event !== "message") return event;
-  if (event.data === "") return event;
-  let message: unknown;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
-    return event;
-  }
-  const rewritten = rewriteIncoming(message, ctx.guard);
-  return rewritten === message ? event : { ...event, data: JSON.stringify(rewritten) };
-}
-
-/**
- * An upstream error status. The upstream's own 401/403 concern the gateway's
- * egress credential, not the client's: passing them (and their
- * WWW-Authenticate) on would send the client to the wrong authorization
- * server, so they become 502.
- */
-async function upstreamError(
-  ctx: ProxyContext,
-  response: Response,
-  ids: JsonRpcId[],
-  refusals: JsonRpcResponse[],
-  batch: boolean,
-  hadSession: boolean,
-): Promise<Response> {
-  const text = await response.text().catch(() => "");
-  if (response.status === 404 && hadSession) return sessionNotFound();
-  const redirect = response.status >= 300 && response.status < 400;
-  if (response.status === 401 || response.status === 403 || redirect) {
-    // A redirect is not followed (it could lead the gateway's credential elsewhere) and is reported as what it is.
-    const message = redirect
-      ? `The upstream answered with a redirect (HTTP ${response.status}); the gateway does not follow redirects`
-      : "The upstream refused the gateway's credentials";
-    const errors = ids.map((id) => errorResponse(id, ErrorCode.UpstreamUnavailable, message));
-    const all = [...errors, ...refusals];
-    return jsonRpcReply(
-      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, message)),
-      502,
-    );
-  }
-  const headers = clientResponseHeaders(response.headers);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const out = new Response(JSON.stringify(rewriteIncomingJson(parsed, ctx.guard)), {
-      status: response.status,
-      headers,
-    });
-    out.headers.set("content-type", "application/json");
-    return out;
-  } catch {
-    const errors = ids.map((id) =>
-      errorResponse(id, ErrorCode.UpstreamUnavailable, `Upstream answered HTTP ${response.status}`),
-    );
-    const all = [...errors, ...refusals];
-    const status = response.status >= 500 ? 502 : response.status;
-    return jsonRpcReply(
-      batch
-        ? all
-        : (all[0] ??
-            errorResponse(null, ErrorCode.UpstreamUnavailable, `Upstream answered HTTP ${response.status}`)),
-      status,
-    );
-  }
-}
-
-function invalidUpstream(id: JsonRpcId): JsonRpcResponse {
-  return errorResponse(id, ErrorCode.UpstreamUnavailable, "The upstream returned an invalid response");
 }
 
 /** A `subscriptions/listen` went up: its answer is a stream that stays open. */
