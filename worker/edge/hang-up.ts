@@ -75,16 +75,25 @@ export function cancellableOnHangUp<C extends Context>(
     raw.signal.addEventListener("abort", () => hangUp.abort(raw.signal.reason), { once: true });
     clientSignals.set(raw, hangUp.signal);
     const answered = Promise.resolve(handler(c));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), commitAfterMs);
+    // One promise settled by whichever comes first (no race, no finally: a stateless call pays this on every request).
+    return new Promise<Response>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // After a hang-up the runtime would drop the request's pending work; the
+        // route's own ending (the upstream's notifications/cancelled) must still run.
+        c.executionCtx.waitUntil(answered.catch(() => {}));
+        resolve(committedStream(answered, hangUp, keepAliveMs));
+      }, commitAfterMs);
+      answered.then(
+        (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    const first = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
-    if (first !== null) return first;
-    // After a hang-up the runtime would drop the request's pending work; the
-    // route's own ending (the upstream's notifications/cancelled) must still run.
-    c.executionCtx.waitUntil(answered.catch(() => {}));
-    return committedStream(answered, hangUp, keepAliveMs);
   };
 }
 
