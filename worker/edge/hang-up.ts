@@ -18,6 +18,7 @@
 // WeakMap), not in a copy of it: copying the Request and combining signals
 // with AbortSignal.any cost ~3% of a stateless call's CPU (bench:profile).
 import type { Context } from "hono";
+import { shareTimers, TimerSlot } from "../platform/deadline.ts";
 
 export interface HangUpOptions {
   /** How long an answer may take before the reply becomes a stream. */
@@ -74,22 +75,30 @@ export function cancellableOnHangUp<C extends Context>(
     const hangUp = new AbortController();
     raw.signal.addEventListener("abort", () => hangUp.abort(raw.signal.reason), { once: true });
     clientSignals.set(raw, hangUp.signal);
-    const answered = Promise.resolve(handler(c));
+    // The request's deadlines (the commit below, the upstream's) share one runtime timer (platform/deadline.ts).
+    const timers = new TimerSlot();
+    shareTimers(hangUp.signal, timers);
     // One promise settled by whichever comes first (no race, no finally: a stateless call pays this on every request).
     return new Promise<Response>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const commit = timers.schedule(commitAfterMs, () => {
         // After a hang-up the runtime would drop the request's pending work; the
         // route's own ending (the upstream's notifications/cancelled) must still run.
         c.executionCtx.waitUntil(answered.catch(() => {}));
         resolve(committedStream(answered, hangUp, keepAliveMs));
-      }, commitAfterMs);
+      });
+      let answered: Promise<Response>;
+      try {
+        answered = Promise.resolve(handler(c));
+      } catch (error) {
+        answered = Promise.reject(error);
+      }
       answered.then(
         (response) => {
-          clearTimeout(timer);
+          commit();
           resolve(response);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          commit();
           reject(error);
         },
       );

@@ -132,7 +132,8 @@ export async function callUpstream(
   request: UpstreamRequest,
   context: UpstreamCallContext,
 ): Promise<UpstreamCallResult> {
-  const timeout = deadline(server.timeoutMs);
+  // On the request's own timer when it has one (edge/hang-up.ts): no timer of its own per call.
+  const timeout = deadline(server.timeoutMs, context.signal);
   const signals: Signals = {
     deadline: timeout.signal,
     combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
@@ -140,7 +141,8 @@ export async function callUpstream(
   try {
     const { resilience, waitUntil, principal } = context.lease;
     // Per-user egress binds the caller's own token in; every other server uses the exchange's secrets.
-    if (server.egress?.type === "oauth") context = { ...context, secrets: await secretsForCaller(server, context) };
+    if (server.egress?.type === "oauth")
+      context = { ...context, secrets: await secretsForCaller(server, context) };
     const attempt = async (lease: UpstreamLease): Promise<AttemptResult<Attempt>> => {
       const started = Date.now();
       const tried = await callReplica(server, lease.endpoint, request, context, signals, true);
@@ -230,7 +232,8 @@ async function callReplica(
   const resume = mayResume ? kept?.lend() : undefined;
   // A client session speaks the session generation to an upstream that has both (session-handshake.ts).
   // (Only a client session asks: a stateless call never reaches session-handshake.ts.)
-  const handshakeFirst = !resume && context.sessions !== undefined && sessionHandshakeFirst(endpoint.url, true);
+  const handshakeFirst =
+    !resume && context.sessions !== undefined && sessionHandshakeFirst(endpoint.url, true);
   const negotiation = handshakeFirst ? "legacy" : verdict;
   // A plain call in a known generation skips the SDK client unless the answer needs it (direct-exchange.ts).
   // A client session's calls too: what its relay carries is never a plain answer (handed over to the SDK).
