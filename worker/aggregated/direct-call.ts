@@ -22,7 +22,7 @@ import type { McpRequest } from "../edge/ingress.ts";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
 import { jsonRpcReply } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
-import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
+import { isPlainObject, isPlainTextContent, isPlainToolResult } from "../protocol/tool-results.ts";
 import { refusalData } from "../security/pinned-edge.ts";
 import { checkCall } from "../security/pinning.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
@@ -54,6 +54,8 @@ const PROTOCOL_META_PREFIX = "io.modelcontextprotocol/";
 const RESOURCE_NOT_FOUND = -32002;
 const STATELESS = "stateless";
 const JSON_HEADERS = { "content-type": "application/json" };
+/** The reply's `_meta` when the upstream's holds nothing of its own (only serialized, never changed). */
+const GATEWAY_META: Fields = { [SERVER_INFO_KEY]: GATEWAY_SERVER_INFO };
 
 type Fields = Record<string, unknown>;
 
@@ -144,13 +146,13 @@ async function answer(request: McpRequest, call: DirectCall, endpoint: string): 
   const { server: path, tool } = call.target;
   let reply: Fields;
   try {
-    const result = await callServerTool(request, path, tool, call.args, call.id, note, (server, upstream) =>
-      forwardPlain(request, server, upstream, note),
+    const upstream = await callServerTool(request, path, tool, call.args, call.id, note, (server, req) =>
+      forwardPlain(request, server, req, note),
     );
-    const complete = result.content === undefined ? { ...result, content: [] } : result;
-    // Text blocks only: no URI to wrap. Anything else is wrapped and encoded by the SDK itself.
-    if (!isPlainToolResult(complete)) return encodedBySdk(request, result, path);
-    reply = { jsonrpc: "2.0", id: call.id, result: encodedResult(complete) };
+    const result = plainReply(upstream) ?? generalReply(upstream);
+    // A result the SDK's schema might reshape or refuse (URIs wrapped first) is encoded by the SDK itself.
+    if (result === null) return encodedBySdk(request, answerFields(STATELESS, upstream), path);
+    reply = { jsonrpc: "2.0", id: call.id, result };
   } catch (error) {
     reply = { jsonrpc: "2.0", id: call.id, error: rpcError(error) };
   }
@@ -199,7 +201,7 @@ export function callRouteOf(request: McpRequest, path: string): Promise<CallRout
   return request.observedPolicy(() => callRouteFor(deps.services, principal, path));
 }
 
-/** A plain call's upstream leg: no relay, no input bridge, nothing cacheable (tools/call). */
+/** A plain call's upstream leg: no relay, no input bridge, nothing cacheable (tools/call). The upstream's result as sent. */
 async function forwardPlain(
   request: McpRequest,
   server: ServerRecord,
@@ -215,10 +217,75 @@ async function forwardPlain(
       signal: request.signal,
       defer: (work) => deps.waitUntil.waitUntil(work.catch(() => {})),
     });
-    return upstreamAnswer(STATELESS, outcome, note);
+    noteOutcome(outcome, note);
+    return outcome.result;
   } catch (error) {
     throw upstreamFailure(error, note);
   }
+}
+
+/**
+ * The reply's result for the upstream's `result` the general way (as
+ * gateway-forward.ts answers it: protocol fields out, hints kept), when the
+ * SDK's 2026-07-28 schema takes it unchanged; null when the SDK must encode it.
+ */
+export function generalReply(upstream: Fields): Fields | null {
+  const result = answerFields(STATELESS, upstream);
+  const complete = result.content === undefined ? { ...result, content: [] } : result;
+  return isPlainToolResult(complete) ? encodedResult(complete) : null;
+}
+
+/**
+ * In one pass, the reply's result for the upstream's `result` when the SDK's
+ * 2026-07-28 schema takes it unchanged (text blocks only, tool-results.ts)
+ * and no caching hint is kept: what `answerFields`, `isPlainToolResult` and
+ * `encodedResult` make of it, without their three copies. Null: anything
+ * else, for the general way.
+ */
+export function plainReply(result: Fields): Fields | null {
+  if (typeof result.ttlMs === "number") return null;
+  const out: Fields = {};
+  let meta: Fields | null = null;
+  let hasContent = false;
+  for (const key in result) {
+    const value = result[key];
+    switch (key) {
+      case "content":
+        if (!isPlainTextContent(value)) return null;
+        hasContent = true;
+        out.content = value;
+        break;
+      case "structuredContent":
+        out.structuredContent = value;
+        break;
+      case "isError":
+        if (typeof value !== "boolean") return null;
+        out.isError = value;
+        break;
+      case "resultType":
+      case "ttlMs":
+      case "cacheScope":
+        // The upstream revision's fields: the gateway's own server sets its own.
+        break;
+      case "_meta":
+        if (!isPlainObject(value)) return null;
+        for (const metaKey in value) {
+          if (metaKey.startsWith(PROTOCOL_META_PREFIX)) continue;
+          meta ??= {};
+          meta[metaKey] = value[metaKey];
+        }
+        // Where the upstream put it (the key order the general way keeps).
+        if (meta !== null) out._meta = meta;
+        break;
+      default:
+        return null;
+    }
+  }
+  if (!hasContent) out.content = [];
+  out.resultType = "complete";
+  if (meta === null) out._meta = GATEWAY_META;
+  else meta[SERVER_INFO_KEY] = GATEWAY_SERVER_INFO;
+  return out;
 }
 
 const secretSources = new WeakMap<object, SecretSource>();
@@ -277,9 +344,16 @@ export function upstreamAnswer(
   outcome: Pick<UpstreamCallResult, "result" | "upstreamStatus">,
   note: AuditNote,
 ): Fields {
-  const { result } = outcome;
+  noteOutcome(outcome, note);
+  return answerFields(generation, outcome.result);
+}
+
+function noteOutcome(outcome: Pick<UpstreamCallResult, "result" | "upstreamStatus">, note: AuditNote): void {
   note.upstreamStatus = outcome.upstreamStatus;
-  if (result.isError === true) note.outcome = "tool_error";
+  if (outcome.result.isError === true) note.outcome = "tool_error";
+}
+
+function answerFields(generation: "stateless" | "session", result: Fields): Fields {
   const answer = withoutProtocolFields(result);
   // Hints need a numeric ttlMs (result-cache.ts cacheHintsOf).
   return typeof result.ttlMs === "number" ? withHintsFor(generation, result, answer) : answer;
