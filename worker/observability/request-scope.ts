@@ -14,6 +14,20 @@ export interface RequestScope {
   /** The span new spans are children of. */
   span: Span | null;
   metrics: MetricsRecorder;
+  /**
+   * Facts the stages hand the scope instead of calling into observability
+   * (counted once when the request ends, http/telemetry.ts): so far the
+   * authentication's outcome. Set on the request's own scope (never on a
+   * span's child copy).
+   */
+  authentication?: AuthenticationFact | null;
+}
+
+/** An authentication's outcome: the `reason` label (`ok` on success) and its latency. */
+export interface AuthenticationFact {
+  success: boolean;
+  reason: string;
+  seconds: number;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

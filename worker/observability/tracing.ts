@@ -76,17 +76,21 @@ export class RequestTrace {
   /** The first span without a parent in this process (the ingress span). */
   private root: Span | null = null;
 
+  /**
+   * Sampled and an exporter configured: spans are kept. A field (kept in step
+   * by `adopt`), so the stages of an unrecorded request test it without
+   * calling into this module.
+   */
+  recording: boolean;
+
   constructor(
     public context: TraceContext,
     /** Whether an exporter is configured (without one no span is ever kept). */
     readonly exporting: boolean,
     /** The caller named the trace (a traceparent header): `_meta` cannot replace it. */
     readonly fromCaller: boolean,
-  ) {}
-
-  /** Sampled and an exporter configured: spans are kept. */
-  get recording(): boolean {
-    return this.exporting && this.context.sampled;
+  ) {
+    this.recording = exporting && context.sampled;
   }
 
   get traceId(): string {
@@ -113,6 +117,7 @@ export class RequestTrace {
   adopt(context: TraceContext): void {
     if (this.fromCaller) return;
     this.context = context;
+    this.recording = this.exporting && context.sampled;
     if (this.root) this.root.parentSpanId = context.parentSpanId;
   }
 }
