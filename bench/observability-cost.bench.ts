@@ -126,7 +126,8 @@ function makeRequest(setup: Setup) {
       const audit = new AuditTrail({
         principal,
         requestId: `req-${id}`,
-        sink: (events) => (setup.audit ? auditor.record(waitUntil, events) : undefined),
+        auditor: setup.audit ? auditor : { record: () => {} },
+        waitUntil,
       });
       const note = audit.note(id);
       note.method = "tools/call";

@@ -66,7 +66,8 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
 export function randomHex(bytes: number): string {
   const buffer = crypto.getRandomValues(new Uint8Array(bytes));
   let hex = "";
-  for (const byte of buffer) hex += HEX[byte];
+  // Indexed: the iterator protocol of for...of was most of this function's time in bench:profile.
+  for (let index = 0; index < bytes; index++) hex += HEX[buffer[index] as number];
   return hex;
 }
 

@@ -47,20 +47,21 @@ export function mcpFront(options: McpFrontOptions): MiddlewareHandler<{ Bindings
 
 /**
  * A declared length is compared with the limit (as Hono's bodyLimit does);
- * a body without one (chunked) is read and counted by http/json-body.ts.
+ * a body without one (chunked) is read and counted by http/json-body.ts. The
+ * header is read first: touching `Request.body` makes the runtime build the
+ * body's stream object (~0.6% of the isolate's time in bench:profile).
  */
 async function withinBodyLimit(
   c: Parameters<MiddlewareHandler<{ Bindings: Env }>>[0],
   maxBytes: number,
   next: () => Promise<void>,
 ): Promise<void> {
-  const raw = c.req.raw;
-  if (raw.body === null) return next();
-  const length = raw.headers.get("content-length");
-  if (length === null || raw.headers.has("transfer-encoding")) {
-    await countedBodyLimit(c, next);
-    return;
+  const headers = c.req.raw.headers;
+  const length = headers.get("content-length");
+  if (length !== null && !headers.has("transfer-encoding")) {
+    if (Number.parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
+    return next();
   }
-  if (Number.parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
-  return next();
+  if (c.req.raw.body === null) return next();
+  await countedBodyLimit(c, next);
 }
