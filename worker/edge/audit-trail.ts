@@ -11,7 +11,6 @@ import type { AuditInput, Auditor, WaitUntil } from "../observability/audit.ts";
 import { type AuditArgumentsMode, auditedArguments, mcpEvent } from "../observability/audit-events.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import type { ClassifiedMessage, JsonRpcId, ParsedBody } from "../protocol/jsonrpc.ts";
-import { methodFacts } from "../protocol/methods.ts";
 
 export interface AuditNote {
   method: string | null;
@@ -71,7 +70,7 @@ export class AuditTrail {
   expect(messages: ClassifiedMessage[]): void {
     for (const message of messages) {
       if (message.type !== "request") continue;
-      const known = methodFacts(message.method).served === true;
+      const known = message.facts.served === true;
       this.notes.set(message.message.id, {
         ...emptyNote(message.method),
         outcome: known ? "ok" : "error",

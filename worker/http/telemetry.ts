@@ -1,5 +1,5 @@
 // The entry of every request past the composition root: the Host check
-// (ALLOWED_HOSTS), then its scope (observability/request-scope.ts) with its
+// (ALLOWED_HOSTS), then its scope (observability/tracing.ts) with its
 // trace (the caller's traceparent, or a new one) and the ingress span. When
 // the handler is done it counts the facts the stages left on the scope (the
 // authentication's outcome) and queues the spans for export: the stages
@@ -7,8 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { WaitUntil } from "../observability/audit.ts";
 import { METRICS } from "../observability/metrics-catalog.ts";
-import { type RequestScope, runInScope } from "../observability/request-scope.ts";
-import { beginTrace, parseTraceparent } from "../observability/tracing.ts";
+import { beginTrace, parseTraceparent, type RequestScope, runInScope } from "../observability/tracing.ts";
 import { GatewayError } from "./errors.ts";
 import { isAllowedHost } from "./host-allowlist.ts";
 

@@ -5,8 +5,13 @@
 import type { WaitUntil } from "./audit.ts";
 import type { MetricsRecorder } from "./metrics.ts";
 import { METRICS } from "./metrics-catalog.ts";
-import { currentScope } from "./request-scope.ts";
-import { type AttributeValue, rewriteMetaTraceparent, startUpstreamSpan, withSpan } from "./tracing.ts";
+import {
+  type AttributeValue,
+  currentScope,
+  rewriteMetaTraceparent,
+  startUpstreamSpan,
+  withSpan,
+} from "./tracing.ts";
 
 /** Counts an authentication (success, or the refusal's reason class) with its latency, as a span too. */
 export async function observeAuthentication<T>(work: () => Promise<T>): Promise<T> {

@@ -14,7 +14,7 @@ import {
   type MetricDefinition,
   SUCCESS_OUTCOMES,
 } from "./metrics-catalog.ts";
-import { currentScope } from "./request-scope.ts";
+import { currentScope } from "./tracing.ts";
 
 // Long enough that a busy isolate writes a few batches a second rather than one
 // per request burst (each batch is a D1 round trip); /metrics flushes its own

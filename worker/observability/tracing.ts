@@ -1,13 +1,56 @@
-// W3C Trace Context and spans. Every request gets a trace: the caller's
-// (`traceparent` header, or `_meta.traceparent` of a 2026-07-28 request) or a
-// new one. Upstream requests carry a traceparent naming the gateway's span,
-// whether or not spans are recorded; spans are recorded only for sampled
-// traces when an OTLP endpoint is configured, and exported after the
-// response (otlp-export.ts). Sampling is parent-based: a caller's flag wins,
-// otherwise the configured ratio. An unsampled trace allocates no internal
-// spans; so when a `_meta` context the gateway adopts (after authentication)
-// turns an unsampled trace into a sampled one, its spans start there.
-import { currentScope, type RequestScope, runInScope } from "./request-scope.ts";
+// W3C Trace Context and spans, and the request scope they live in. Every
+// request gets a trace: the caller's (`traceparent` header, or
+// `_meta.traceparent` of a 2026-07-28 request) or a new one. Upstream requests
+// carry a traceparent naming the gateway's span, whether or not spans are
+// recorded; spans are recorded only for sampled traces when an OTLP endpoint
+// is configured, and exported after the response (otlp-export.ts). Sampling
+// is parent-based: a caller's flag wins, otherwise the configured ratio. An
+// unsampled trace allocates no internal spans; so when a `_meta` context the
+// gateway adopts (after authentication) turns an unsampled trace into a
+// sampled one, its spans start there.
+//
+// The request scope: the request a piece of code is running for, without
+// threading it through every call, an AsyncLocalStorage scope opened by the
+// entry middleware (http/telemetry.ts) and by Durable Objects serving a
+// forwarded request. Metrics use its `waitUntil` to write after the
+// response; spans use its current span. (One module with the trace: the
+// entry opens both in one visit.)
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { WaitUntil } from "./audit.ts";
+import type { MetricsRecorder } from "./metrics.ts";
+
+export interface RequestScope {
+  waitUntil: WaitUntil;
+  /** Null when tracing is off or the request was not sampled. */
+  trace: RequestTrace | null;
+  /** The span new spans are children of. */
+  span: Span | null;
+  metrics: MetricsRecorder;
+  /**
+   * Facts the stages hand the scope instead of calling into observability
+   * (counted once when the request ends, http/telemetry.ts): so far the
+   * authentication's outcome. Set on the request's own scope (never on a
+   * span's child copy).
+   */
+  authentication?: AuthenticationFact | null;
+}
+
+/** An authentication's outcome: the `reason` label (`ok` on success) and its latency. */
+export interface AuthenticationFact {
+  success: boolean;
+  reason: string;
+  seconds: number;
+}
+
+const storage = new AsyncLocalStorage<RequestScope>();
+
+export function runInScope<T>(scope: RequestScope, work: () => T): T {
+  return storage.run(scope, work);
+}
+
+export function currentScope(): RequestScope | undefined {
+  return storage.getStore();
+}
 
 export interface TraceContext {
   traceId: string;
