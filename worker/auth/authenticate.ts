@@ -78,13 +78,16 @@ export async function authenticateBearer(c: Context<{ Bindings: Env }>): Promise
  */
 async function verifiedPrincipal(c: Context<{ Bindings: Env }>, token: string, url: string) {
   const authenticator = c.get("services").authenticator;
+  // Hono's path is the URL's pathname unless it holds a percent-escape (Hono decodes those):
+  // then the authenticator parses the URL itself, as it always did.
+  const path = c.req.path.includes("%") ? undefined : c.req.path;
   const scope = c.get("scope");
   if (scope === undefined || scope.trace?.recording) {
-    return observeAuthentication(() => authenticator.authenticate(token, url));
+    return observeAuthentication(() => authenticator.authenticate(token, url, path));
   }
   const started = Date.now();
   try {
-    const principal = await authenticator.authenticate(token, url);
+    const principal = await authenticator.authenticate(token, url, path);
     scope.authentication = { success: true, reason: "ok", seconds: (Date.now() - started) / 1000 };
     return principal;
   } catch (error) {

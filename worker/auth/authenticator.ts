@@ -59,16 +59,26 @@ export class Authenticator {
   }
 
   /** Throws AuthError for any token that must be refused. */
-  async authenticate(token: string, requestUrl: string): Promise<Principal> {
+  /**
+   * `path`, when given, is the request URL's pathname as the caller already
+   * holds it (the MCP front passes Hono's): with PUBLIC_URL set the URL is
+   * then not parsed at all on a cache hit.
+   */
+  async authenticate(token: string, requestUrl: string, path?: string): Promise<Principal> {
     const { oauthTokens, settings } = this.#deps;
     // Too large: refused by the verifier before any work.
     if (token.length > settings.maxTokenBytes) return this.#verify(token, requestUrl, null);
     // Not remembered: revocation at the authorization server applies at once (docs/architecture.md).
     if (oauthTokens && OAUTH_TOKEN_SHAPE.test(token)) return oauthTokens(token, requestUrl);
     // One parse of the request URL for the issuer and the resource (was three).
-    const url = new URL(requestUrl);
-    const base = this.#deps.publicUrl ?? url.origin;
-    const key = await verifiedTokenKey(token, resourceUrl(base, url.pathname));
+    let base = this.#deps.publicUrl;
+    let pathname = path;
+    if (base === null || pathname === undefined) {
+      const url = new URL(requestUrl);
+      base ??= url.origin;
+      pathname ??= url.pathname;
+    }
+    const key = await verifiedTokenKey(token, resourceUrl(base, pathname));
     const cached = this.#verified.get(key);
     if (cached?.kind === "gateway") return this.#deps.tokens.principalFor(cached.claims, base);
     if (cached) return copyOf(cached.principal);
