@@ -44,14 +44,10 @@ export class Auditor {
     this.logLines = options.logLines ?? false;
   }
 
-  /**
-   * Queues events to be written after the response. Never throws. The inputs
-   * are handed over: they become the events (id and time filled in place, no
-   * copy per event), so callers pass fresh objects and do not keep them.
-   */
+  /** Queues events to be written after the response. Never throws. */
   record(ctx: WaitUntil, inputs: AuditInput[]): void {
     if (inputs.length === 0) return;
-    const events = toEvents(inputs);
+    const events = inputs.map(toEvent);
     // The Worker-log line: the event's own JSON behind two fixed keys (no copy of the event).
     if (this.logLines)
       for (const event of events) console.log(`${AUDIT_LINE_PREFIX}${JSON.stringify(event).slice(1)}`);
@@ -90,12 +86,10 @@ export class Auditor {
   }
 }
 
-function toEvents(inputs: AuditInput[]): AuditEvent[] {
-  // One timestamp per recording: the events of one exchange are recorded at the same instant.
-  let now: string | undefined;
-  for (const input of inputs) {
-    input.id ??= crypto.randomUUID();
-    input.occurredAt ??= now ??= new Date().toISOString();
-  }
-  return inputs as AuditEvent[];
+function toEvent(input: AuditInput): AuditEvent {
+  return {
+    ...input,
+    id: input.id ?? crypto.randomUUID(),
+    occurredAt: input.occurredAt ?? new Date().toISOString(),
+  };
 }
