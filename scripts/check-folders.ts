@@ -115,6 +115,7 @@ const ALLOWED: Record<string, string[]> = {
     "worker/auth/",
     "worker/env.ts",
     "worker/observability/",
+    "worker/platform/",
     "worker/policy/",
     "worker/protocol/",
     "worker/registry/",

@@ -14,9 +14,9 @@ import type { GatewayConfig } from "../env.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
 import type { Services } from "../services.ts";
-import { type CallerCredentials, type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
+import type { SecretSource } from "../upstream/egress.ts";
 import type { UpstreamLeaseContext, UpstreamSessionStore } from "../upstream/upstream-call.ts";
-import type { UpstreamSessionLender } from "../upstream/upstream-pool.ts";
+import { secretsOf, upstreamLease } from "./direct-call.ts";
 import type { ResourceRouting } from "./relay-resources.ts";
 import type { ClientChannel } from "./session-relay.ts";
 
@@ -85,40 +85,13 @@ export class GatewayExchange {
 
   /** The egress secrets (the Worker's environment); made on first use, as a request may call no upstream. */
   get secrets(): SecretSource {
-    this.#secrets ??= secretsFromEnv(this.request.deps.env);
+    this.#secrets ??= secretsOf(this.request.deps.env);
     return this.#secrets;
   }
 
-  /**
-   * What upstream calls need to lease replicas (load balancing, circuits, rate
-   * limits). Made on first use, and its pool view and caller credentials only
-   * when a call asks for them (a 2026 upstream needs no pooled session, a
-   * server without per-user egress no caller token).
-   */
+  /** What upstream calls need to lease replicas, made on first use (direct-call.ts `upstreamLease`). */
   get lease(): UpstreamLeaseContext {
-    if (this.#lease === undefined) {
-      const { request, services, config, upstreamSessions } = this;
-      let sessionPool: UpstreamSessionLender | undefined;
-      let credentials: CallerCredentials | undefined;
-      this.#lease = {
-        resilience: { env: request.deps.env, settings: config.resilience },
-        waitUntil: request.deps.waitUntil,
-        principal: request.principal,
-        // Without a client session, upstream sessions are reused from the isolate's pool.
-        get sessionPool() {
-          if (upstreamSessions) return undefined;
-          sessionPool ??= services.upstreamPool.forCaller(request.principal);
-          return sessionPool;
-        },
-        // Per-user (oauth) egress: the caller's own tokens; "connect" links point at this gateway.
-        get credentials() {
-          credentials ??= services.connections.callerCredentials(
-            config.publicUrl ?? new URL(request.http.url).origin,
-          );
-          return credentials;
-        },
-      };
-    }
+    this.#lease ??= upstreamLease(this.request, this.upstreamSessions);
     return this.#lease;
   }
 

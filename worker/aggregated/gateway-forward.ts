@@ -7,16 +7,12 @@
 import { ProtocolError, type ServerContext } from "@modelcontextprotocol/server";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
-import {
-  callUpstream,
-  UpstreamCallError,
-  type UpstreamProgress,
-  type UpstreamRequest,
-} from "../upstream/upstream-call.ts";
+import { callUpstream, type UpstreamProgress, type UpstreamRequest } from "../upstream/upstream-call.ts";
+import { upstreamAnswer, upstreamFailure } from "./direct-call.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { upstreamRelay } from "./gateway-relay.ts";
 import { forwardWithInput } from "./input-exchange.ts";
-import { resultCache, withHintsFor } from "./result-cache.ts";
+import { resultCache } from "./result-cache.ts";
 
 /** Upstream call options for one request: its cancellation and progress relay. */
 export interface UpstreamCallOptions {
@@ -61,46 +57,9 @@ export async function forwardUpstream(
           defer: (work) => exchange.defer(work),
         }),
       ));
-    note.upstreamStatus = outcome.upstreamStatus;
-    if (outcome.result.isError === true) note.outcome = "tool_error";
-    return withHintsFor(exchange.generation, outcome.result, withoutProtocolFields(outcome.result));
+    return upstreamAnswer(exchange.generation, outcome, note);
   } catch (error) {
-    if (!(error instanceof UpstreamCallError)) throw error;
-    note.upstreamStatus = error.upstreamStatus;
-    note.outcome = OUTCOME[error.failure];
-    throw asProtocolError(error);
-  }
-}
-
-const OUTCOME: Record<UpstreamCallError["failure"], string> = {
-  rejected: "upstream_error",
-  unavailable: "upstream_error",
-  misconfigured: "error",
-  timeout: "timeout",
-  cancelled: "cancelled",
-  refused: "refused",
-};
-
-function asProtocolError(error: UpstreamCallError): ProtocolError {
-  switch (error.failure) {
-    case "rejected":
-      return new ProtocolError(
-        error.rpc?.code ?? ErrorCode.InternalError,
-        error.rpc?.message ?? error.reason,
-        error.rpc?.data,
-      );
-    case "timeout":
-      return new ProtocolError(ErrorCode.UpstreamTimeout, error.reason);
-    case "refused":
-      return new ProtocolError(
-        error.rpc?.code ?? ErrorCode.UpstreamUnavailable,
-        error.reason,
-        error.rpc?.data,
-      );
-    case "cancelled":
-      return new ProtocolError(ErrorCode.InternalError, error.reason);
-    default:
-      return new ProtocolError(ErrorCode.UpstreamUnavailable, error.reason);
+    throw upstreamFailure(error, note);
   }
 }
 
@@ -117,21 +76,8 @@ export function describeFailure(error: unknown): { kind: string; message: string
   return { kind: "error", message: "the call failed" };
 }
 
-/**
- * Contexts of plain stateless calls (direct-call.ts: no progress token, no log
- * level, no capability to bridge): nothing to relay and no input to hold, so
- * the relay and the input bridge are not even consulted.
- */
-const plainCalls = new WeakSet<ServerContext>();
-
-export function markPlainCall(ctx: ServerContext): ServerContext {
-  plainCalls.add(ctx);
-  return ctx;
-}
-
 /** Upstream call options for a request: its cancellation, and its progress relayed when the client asked for it. */
 export function relayed(ctx: ServerContext): UpstreamCallOptions {
-  if (plainCalls.has(ctx)) return { signal: ctx.mcpReq.signal };
   const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return { signal: ctx.mcpReq.signal, context: ctx };
   return {
@@ -142,19 +88,4 @@ export function relayed(ctx: ServerContext): UpstreamCallOptions {
       ctx.mcpReq.notify({ method: "notifications/progress", params }).catch(() => {});
     },
   };
-}
-
-/** Fields the upstream's protocol revision put on its result; the gateway's own server sets them for its caller. */
-function withoutProtocolFields(result: Record<string, unknown>): Record<string, unknown> {
-  const { resultType: _resultType, ttlMs: _ttlMs, cacheScope: _cacheScope, ...rest } = result;
-  if (typeof rest._meta === "object" && rest._meta !== null) {
-    const meta = Object.fromEntries(
-      Object.entries(rest._meta as Record<string, unknown>).filter(
-        ([key]) => !key.startsWith("io.modelcontextprotocol/"),
-      ),
-    );
-    if (Object.keys(meta).length === 0) delete rest._meta;
-    else rest._meta = meta;
-  }
-  return rest;
 }

@@ -13,10 +13,8 @@ import type {
 } from "@modelcontextprotocol/server";
 import { ProtocolError } from "@modelcontextprotocol/server";
 import type { z } from "zod";
-import { noteArguments } from "../edge/audit-trail.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
-import { approvedCatalog, refusalData } from "../security/pinned-edge.ts";
-import { checkCall } from "../security/pinning.ts";
+import { approvedCatalog } from "../security/pinned-edge.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import type { UpstreamRequest } from "../upstream/upstream-call.ts";
 import { discoverAgents } from "./agent-discovery.ts";
@@ -29,7 +27,8 @@ import {
   runBroadcast,
   summarize,
 } from "./broadcast.ts";
-import { type CallRoute, callRouteFor } from "./call-route.ts";
+import type { CallRoute } from "./call-route.ts";
+import { callRouteOf, callServerTool } from "./direct-call.ts";
 import { parseInput, refused, unknownPrompt, unknownTool } from "./gateway-errors.ts";
 import type { AuditNote, GatewayExchange } from "./gateway-exchange.ts";
 import { describeFailure, forwardUpstream, relayed, type UpstreamCallOptions } from "./gateway-forward.ts";
@@ -104,7 +103,7 @@ export class GatewayHandlers {
     return this.callServerTool(qualified.server, qualified.name, args, ctx, note);
   }
 
-  /** `{server}__{tool}` and invoke_tool: policy first, then the catalog, then the upstream. */
+  /** `{server}__{tool}` and invoke_tool: policy first, then the catalog, then the upstream (direct-call.ts). */
   private async callServerTool(
     path: string,
     tool: string,
@@ -112,35 +111,21 @@ export class GatewayHandlers {
     ctx: ServerContext,
     note: AuditNote,
   ): Promise<CallToolResult> {
-    note.serverPath = path;
-    note.tool = tool;
-    const route = await this.routeTo(path);
-    const decision = route.guard.decide("tools/call", tool);
-    this.exchange.decided(ctx.mcpReq.id, decision);
-    if (!decision.allow) throw refused(decision.reason);
-
-    const { target } = route;
-    if (!target) throw unknownTool(qualifyName(path, tool));
-    const { server } = target;
-    note.serverId = server.id;
-    noteArguments(note, server.auditArguments, args);
-    if (!target.tools.has(tool)) throw unknownTool(qualifyName(path, tool));
-    // Tool pinning (issue 14): held tools and undeclared arguments never reach the upstream.
-    const pinned = checkCall(target.pins, tool, args);
-    if (!pinned.allow) throw new ProtocolError(ErrorCode.Forbidden, pinned.message, refusalData(pinned));
-
-    const request: UpstreamRequest = {
-      method: "tools/call",
-      params: { name: tool, arguments: pinned.arguments },
-    };
-    const result = await this.forward(server, request, note, relayed(ctx));
+    const result = await callServerTool(
+      this.exchange.request,
+      path,
+      tool,
+      args,
+      ctx.mcpReq.id,
+      note,
+      (server, request) => this.forward(server, request, note, relayed(ctx)),
+    );
     return wrapToolResultUris(path, result) as CallToolResult;
   }
 
-  /** Policy, server, tool catalog and pins of this caller on `path` in one cached route (call-route.ts). */
+  /** Policy and server of this caller on `path` in one cached route (call-route.ts). */
   private routeTo(path: string): Promise<CallRoute> {
-    const { services, principal, request } = this.exchange;
-    return request.observedPolicy(() => callRouteFor(services, principal, path));
+    return callRouteOf(this.exchange.request, path);
   }
 
   async readResource(uri: string, ctx: ServerContext): Promise<ReadResourceResult> {

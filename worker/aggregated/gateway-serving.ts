@@ -15,7 +15,6 @@ import {
 } from "@modelcontextprotocol/server";
 import type { GatewayConfig } from "../env.ts";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
-import { directToolCall } from "./direct-call.ts";
 import { afterBody, GatewayExchange } from "./gateway-exchange.ts";
 import { createGatewayServer } from "./gateway-server.ts";
 import { type ListenFilter, listenFilter, UpstreamEventBus } from "./listen-relay.ts";
@@ -67,9 +66,6 @@ function listenHandler(exchange: GatewayExchange, filter: ListenFilter): McpHttp
 
 /** A 2026-07-28 request, answered without any session. */
 export async function serveStateless(exchange: GatewayExchange): Promise<Response> {
-  // A plain tools/call is answered without the SDK's serving machinery (direct-call.ts).
-  const direct = directToolCall(exchange);
-  if (direct) return direct;
   noteRequests(exchange);
   const { request } = exchange;
   // A listen stream gets a handler of its own whose event bus its upstreams feed (listen-relay.ts).

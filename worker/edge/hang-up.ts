@@ -18,6 +18,7 @@
 // WeakMap), not in a copy of it: copying the Request and combining signals
 // with AbortSignal.any cost ~3% of a stateless call's CPU (bench:profile).
 import type { Context } from "hono";
+import { shareTimers, TimerSlot } from "../platform/deadline.ts";
 
 export interface HangUpOptions {
   /** How long an answer may take before the reply becomes a stream. */
@@ -74,17 +75,34 @@ export function cancellableOnHangUp<C extends Context>(
     const hangUp = new AbortController();
     raw.signal.addEventListener("abort", () => hangUp.abort(raw.signal.reason), { once: true });
     clientSignals.set(raw, hangUp.signal);
-    const answered = Promise.resolve(handler(c));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), commitAfterMs);
+    // The request's deadlines (the commit below, the upstream's) share one runtime timer (platform/deadline.ts).
+    const timers = new TimerSlot();
+    shareTimers(hangUp.signal, timers);
+    // One promise settled by whichever comes first (no race, no finally: a stateless call pays this on every request).
+    return new Promise<Response>((resolve, reject) => {
+      const commit = timers.schedule(commitAfterMs, () => {
+        // After a hang-up the runtime would drop the request's pending work; the
+        // route's own ending (the upstream's notifications/cancelled) must still run.
+        c.executionCtx.waitUntil(answered.catch(() => {}));
+        resolve(committedStream(answered, hangUp, keepAliveMs));
+      });
+      let answered: Promise<Response>;
+      try {
+        answered = Promise.resolve(handler(c));
+      } catch (error) {
+        answered = Promise.reject(error);
+      }
+      answered.then(
+        (response) => {
+          commit();
+          resolve(response);
+        },
+        (error: unknown) => {
+          commit();
+          reject(error);
+        },
+      );
     });
-    const first = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
-    if (first !== null) return first;
-    // After a hang-up the runtime would drop the request's pending work; the
-    // route's own ending (the upstream's notifications/cancelled) must still run.
-    c.executionCtx.waitUntil(answered.catch(() => {}));
-    return committedStream(answered, hangUp, keepAliveMs);
   };
 }
 

@@ -16,7 +16,11 @@ export function isPlainToolResult(result: Fields): boolean {
   for (const key of Object.keys(result)) if (!RESULT_KEYS.has(key)) return false;
   if (result.isError !== undefined && typeof result.isError !== "boolean") return false;
   if (result._meta !== undefined && !isPlainObject(result._meta)) return false;
-  const content = result.content;
+  return isPlainTextContent(result.content);
+}
+
+/** Content the schema takes unchanged: an array of `{type: "text", text}` blocks and nothing else. */
+export function isPlainTextContent(content: unknown): boolean {
   if (!Array.isArray(content)) return false;
   for (const block of content) {
     if (!isPlainObject(block) || block.type !== "text" || typeof block.text !== "string") return false;

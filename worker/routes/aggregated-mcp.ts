@@ -7,6 +7,7 @@
 import { isInitializeRequest, isJsonContentType } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { directToolCall } from "../aggregated/direct-call.ts";
 import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange.ts";
 import { serveStateless } from "../aggregated/gateway-serving.ts";
 import { virtualExchange } from "../aggregated/virtual-exchange.ts";
@@ -88,6 +89,9 @@ export async function serveAggregated(
   if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
     return unsupportedVersionOf(request, version);
   }
+  // The steady state: a plain tools/call of a server's tool, answered without the SDK (direct-call.ts).
+  const direct = scope.virtual === null ? directToolCall(request, scope.endpoint) : null;
+  if (direct) return direct;
   if (carriesEnvelopeClaim(request.json) || (await request.generation()) === "stateless") {
     // The 2026-07-28 transport: Mcp-Method/Mcp-Name must match the body (400, -32020), as on /{path}/mcp.
     const headerProblem = request.body && checkStandardHeaders(request.http.headers, request.body);

@@ -132,14 +132,17 @@ export async function callUpstream(
   request: UpstreamRequest,
   context: UpstreamCallContext,
 ): Promise<UpstreamCallResult> {
-  const timeout = deadline(server.timeoutMs);
+  // On the request's own timer when it has one (edge/hang-up.ts): no timer of its own per call.
+  const timeout = deadline(server.timeoutMs, context.signal);
   const signals: Signals = {
     deadline: timeout.signal,
     combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
   };
   try {
     const { resilience, waitUntil, principal } = context.lease;
-    context = { ...context, secrets: await secretsForCaller(server, context) };
+    // Per-user egress binds the caller's own token in; every other server uses the exchange's secrets.
+    if (server.egress?.type === "oauth")
+      context = { ...context, secrets: await secretsForCaller(server, context) };
     const attempt = async (lease: UpstreamLease): Promise<AttemptResult<Attempt>> => {
       const started = Date.now();
       const tried = await callReplica(server, lease.endpoint, request, context, signals, true);
@@ -185,8 +188,6 @@ export async function callUpstream(
 
 /** The caller's own token bound in for per-user egress; an unconnected caller is refused with the connect URL. */
 async function secretsForCaller(server: ServerRecord, context: UpstreamCallContext): Promise<SecretSource> {
-  // Only per-user egress asks for the caller's credentials (which the exchange makes on first use).
-  if (server.egress?.type !== "oauth") return context.secrets;
   try {
     return await callerSecrets(server, context.lease.principal, context.secrets, context.lease.credentials);
   } catch (error) {
@@ -230,7 +231,9 @@ async function callReplica(
   const kept = stateless ? null : await keptSessions(server, endpoint, egress, context);
   const resume = mayResume ? kept?.lend() : undefined;
   // A client session speaks the session generation to an upstream that has both (session-handshake.ts).
-  const handshakeFirst = !resume && sessionHandshakeFirst(endpoint.url, context.sessions !== undefined);
+  // (Only a client session asks: a stateless call never reaches session-handshake.ts.)
+  const handshakeFirst =
+    !resume && context.sessions !== undefined && sessionHandshakeFirst(endpoint.url, true);
   const negotiation = handshakeFirst ? "legacy" : verdict;
   // A plain call in a known generation skips the SDK client unless the answer needs it (direct-exchange.ts).
   // A client session's calls too: what its relay carries is never a plain answer (handed over to the SDK).

@@ -21,6 +21,9 @@ const CAPABILITY_OF: Record<RelayedRequestMethod, "elicitation" | "sampling" | "
 
 export type RelayedCapabilities = Pick<ClientCapabilities, "elicitation" | "sampling" | "roots">;
 
+/** The client capabilities a relay can bridge (an object under one of these names declares it). */
+export const RELAYED_CAPABILITIES = ["elicitation", "sampling", "roots"] as const;
+
 export interface UpstreamNotice {
   method: string;
   params?: Record<string, unknown>;
@@ -59,7 +62,7 @@ export function relayedCapabilities(client: unknown): RelayedCapabilities {
   if (typeof client !== "object" || client === null) return {};
   const declared = client as Record<string, unknown>;
   const out: RelayedCapabilities = {};
-  for (const name of ["elicitation", "sampling", "roots"] as const) {
+  for (const name of RELAYED_CAPABILITIES) {
     const value = declared[name];
     if (typeof value === "object" && value !== null)
       (out as Record<string, unknown>)[name] = name === "roots" ? {} : { ...value };
