@@ -134,6 +134,11 @@ describe("Streamable HTTP through /{path}/mcp", () => {
 
   it("refuses a session id presented by another identity", async () => {
     const adminSession = await open(probePath);
+    // The owner's own request first: the isolate now holds the token, verified and parsed, for
+    // the owner's binding (proxy/proxy-session.ts); another identity must still miss it.
+    const own = await post(probePath, rpc("tools/list"), { session: adminSession });
+    expect(own.status).toBe(200);
+    await own.body?.cancel();
     const response = await post(probePath, rpc("tools/list"), { token: botToken, session: adminSession });
     expect(response.status).toBe(404);
     expect((await messagesOf(response))[0]?.error?.code).toBe(-32001);

@@ -10,10 +10,9 @@ import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
 import { leasedExchange } from "../upstream/leased-exchange.ts";
 import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
-import { prepareOutgoing } from "./message-rewrite.ts";
+import { clientBody, prepareOutgoing } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
   refusalReply,
@@ -21,7 +20,7 @@ import {
   withHeaders,
 } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
-import { rewriteSseMessage } from "./streamable-proxy.ts";
+import { rewriteSseMessage } from "./upstream-answers.ts";
 
 function binding(ctx: ProxyContext): SessionBinding {
   return { purpose: "legacy-endpoint", serverId: ctx.server.id, principal: ctx.principal };
@@ -69,7 +68,7 @@ export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
   const sealed = token === null ? null : await openSessionValue(ctx.sessionSecret, binding(ctx), token);
   if (sealed === null) return sessionNotFound();
   const [replicaUrl, messageUrl] = JSON.parse(sealed) as [string, string];
-  const body = clientBody(ctx);
+  const body = clientBody(ctx.mcp);
   if (body instanceof Response) return body;
   const prepared = prepareOutgoing(body.messages, ctx.guard, { substituteDenied: true });
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);

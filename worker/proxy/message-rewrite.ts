@@ -9,6 +9,7 @@
 // original id is restored before the client sees it.
 
 import type { McpGuard } from "../edge/access.ts";
+import type { McpRequest } from "../edge/ingress.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import {
   type ClassifiedMessage,
@@ -17,7 +18,9 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcResponse,
+  type ParsedBody,
 } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply } from "../protocol/replies.ts";
 
 const MARKER = "gw:";
 const TOOLS_LIST = `${MARKER}tl:`;
@@ -36,6 +39,8 @@ export interface PreparedMessages {
   /** Errors the gateway answers itself, one per refused request. */
   refusals: JsonRpcResponse[];
   verdicts: MessageVerdict[];
+  /** A request went up with a marked id: its answer may need rewriting. */
+  marked: boolean;
 }
 
 /** A client may not send ids that look like the gateway's own markers. */
@@ -46,11 +51,29 @@ export function hasReservedId(messages: ClassifiedMessage[]): JsonRpcId | null {
   return null;
 }
 
-/** True when an answer to `forward` may need rewriting (a request went up with a marked id). */
-export function carriesMarkers(forward: JsonRpcMessage[]): boolean {
-  return forward.some(
-    (message) => "id" in message && typeof message.id === "string" && message.id.startsWith(MARKER),
-  );
+/** The client's JSON-RPC body as the ingress parsed it; a ready error reply when it must be refused. */
+export function clientBody(mcp: Pick<McpRequest, "body" | "bodyError">): ParsedBody | Response {
+  const { body, bodyError } = mcp;
+  if (bodyError !== null || body === null) {
+    const error = bodyError ?? { id: null, code: ErrorCode.ParseError, message: "Parse error: no body" };
+    return jsonRpcReply(errorResponse(error.id, error.code, error.message), 400);
+  }
+  const reserved = hasReservedId(body.messages);
+  if (reserved !== null) {
+    const message = 'Invalid Request: ids starting with "gw:" are reserved';
+    return jsonRpcReply(errorResponse(reserved, ErrorCode.InvalidRequest, message), 400);
+  }
+  return body;
+}
+
+/** The client's body checked and every message in it decided (the steady POST's one call here). */
+export function prepareRequest(
+  mcp: Pick<McpRequest, "body" | "bodyError">,
+  guard: McpGuard,
+): { body: ParsedBody; prepared: PreparedMessages } | Response {
+  const body = clientBody(mcp);
+  if (body instanceof Response) return body;
+  return { body, prepared: prepareOutgoing(body.messages, guard) };
 }
 
 export function refusal(id: JsonRpcId, decision: Decision): JsonRpcResponse {
@@ -70,7 +93,7 @@ export function prepareOutgoing(
   guard: McpGuard,
   options: { substituteDenied?: boolean } = {},
 ): PreparedMessages {
-  const prepared: PreparedMessages = { forward: [], refusals: [], verdicts: [] };
+  const prepared: PreparedMessages = { forward: [], refusals: [], verdicts: [], marked: false };
   for (const classified of messages) {
     if (classified.type !== "request") {
       // Notifications and the client's answers to server requests carry no
@@ -86,6 +109,7 @@ export function prepareOutgoing(
     prepared.verdicts.push({ method, tool, id: message.id, decision });
     if (!decision.allow) {
       if (options.substituteDenied) {
+        prepared.marked = true;
         prepared.forward.push({
           jsonrpc: "2.0",
           id: mark(DENIED, message.id, decision.reason),
@@ -97,19 +121,24 @@ export function prepareOutgoing(
       continue;
     }
     if (method === "tools/list") {
+      prepared.marked = true;
       prepared.forward.push({ ...message, id: mark(TOOLS_LIST, message.id) });
     } else if (method === "tools/call" && tool !== null && guard.checkCall) {
       // Tool pinning: held tools and undeclared arguments never reach the upstream.
       const params = (message as { params?: { arguments?: unknown } }).params;
       const check = guard.checkCall(tool, params?.arguments);
       if ("refusal" in check && options.substituteDenied) {
+        prepared.marked = true;
         prepared.forward.push({ jsonrpc: "2.0", id: mark(DENIED, message.id, check.reason), method: "ping" });
       } else if ("refusal" in check) prepared.refusals.push({ ...check.refusal, id: message.id });
-      else
+      else if (check.arguments === params?.arguments) prepared.forward.push(message);
+      else {
+        // Undeclared arguments stripped: the message goes up with the approved ones only.
         prepared.forward.push({
           ...message,
           params: { ...params, arguments: check.arguments },
         } as JsonRpcMessage);
+      }
     } else {
       prepared.forward.push(message);
     }

@@ -4,20 +4,14 @@ import type { Principal } from "../auth/principal.ts";
 import type { McpGuard } from "../edge/access.ts";
 import { type AuditNote, callArguments, noteArguments } from "../edge/audit-trail.ts";
 import type { McpRequest } from "../edge/ingress.ts";
-import {
-  ErrorCode,
-  errorResponse,
-  type JsonRpcId,
-  type JsonRpcResponse,
-  type ParsedBody,
-} from "../protocol/jsonrpc.ts";
+import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type LeaseRefusal, refusalToJsonRpc, type WaitUntil } from "../resilience/lease.ts";
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import type { SecretSource } from "../upstream/egress.ts";
 import type { UpstreamFailure } from "../upstream/upstream-request.ts";
-import { hasReservedId, type MessageVerdict } from "./message-rewrite.ts";
+import type { MessageVerdict } from "./message-rewrite.ts";
 
 export interface ProxyContext {
   /** The request as the ingress read it (body parsed once, audit trail). */
@@ -66,21 +60,6 @@ export function auditVerdicts(
     ctx.mcp.audit.add(note);
   }
   ctx.mcp.audit.record();
-}
-
-/** The client's JSON-RPC body as the ingress parsed it; a ready error reply when it must be refused. */
-export function clientBody(ctx: ProxyContext): ParsedBody | Response {
-  const { body, bodyError } = ctx.mcp;
-  if (bodyError !== null || body === null) {
-    const error = bodyError ?? { id: null, code: ErrorCode.ParseError, message: "Parse error: no body" };
-    return jsonRpcReply(errorResponse(error.id, error.code, error.message), 400);
-  }
-  const reserved = hasReservedId(body.messages);
-  if (reserved !== null) {
-    const message = 'Invalid Request: ids starting with "gw:" are reserved';
-    return jsonRpcReply(errorResponse(reserved, ErrorCode.InvalidRequest, message), 400);
-  }
-  return body;
 }
 
 /**

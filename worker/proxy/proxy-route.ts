@@ -24,6 +24,7 @@ import { CallerRoutes, rememberingDecisions } from "../edge/caller-routes.ts";
 import { pinnedGuard } from "../edge/pinned-guard.ts";
 import { isUsableServer } from "../edge/usable-servers.ts";
 import type { CompiledPolicy } from "../policy/access-policy.ts";
+import { isStatelessVersion } from "../protocol/jsonrpc.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { type SecretSource, secretsFromEnv } from "../upstream/egress.ts";
 
@@ -35,6 +36,10 @@ export interface ProxyRoute {
   guard: McpGuard;
   /** The egress secrets, or null when they are the caller's own (per-user egress, resolved per request). */
   secrets: SecretSource | null;
+  /** The server speaks 2026-07-28 (its catalog says so): session clients may need the bridge. */
+  speaks2026: boolean;
+  /** The server has no Streamable HTTP endpoint (legacy HTTP+SSE only). */
+  sseOnly: boolean;
 }
 
 /** Where a route is built from (the composition root's services satisfy it). */
@@ -92,5 +97,8 @@ async function load(
   const guard = rememberingDecisions(pinnedGuard(access.forServer(server.path), pins.pins));
   // Per-user egress: the caller's own token is resolved on each request (it is refreshed near expiry).
   const secrets = server.egress?.type === "oauth" ? null : secretsFromEnv(env);
-  return { value: { server, guard, secrets }, until };
+  // The server's generation, decided once per route (routes/server-mcp.ts picks a bridge with it).
+  const speaks2026 = isStatelessVersion(server.catalog.protocolVersion);
+  const sseOnly = !server.endpoints.some((endpoint) => endpoint.transport === "streamable-http");
+  return { value: { server, guard, secrets, speaks2026, sseOnly }, until };
 }

@@ -7,7 +7,7 @@
 // bridged SSE upstream can be re-initialized on each exchange (sse-bridge.ts).
 
 import type { JsonRpcMessage } from "../protocol/jsonrpc.ts";
-import { unsupportedVersion } from "../protocol/replies.ts";
+import { sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { openSessionValue, type SessionBinding, sealSessionValue } from "./session-token.ts";
 
@@ -31,63 +31,94 @@ function binding(ctx: ProxyContext): SessionBinding {
   return { purpose: "streamable-session", serverId: ctx.server.id, principal: ctx.principal };
 }
 
+/** A session as read from the client's token for this request (a fresh object: identity matters). */
+export interface OpenedSession extends ProxySession {
+  /**
+   * The token the client presented when it names exactly this session (not a
+   * replacement): handed back as is when the upstream keeps the session, since
+   * it is already bound to this caller and server (nothing to seal again).
+   */
+  presented?: string;
+}
+
+/**
+ * The client's session for a request: null without a token; a ready reply when
+ * the token is not theirs (or not valid at all), names a session they ended,
+ * or the request speaks another version than the session negotiated.
+ */
+export async function requestSession(ctx: ProxyContext): Promise<OpenedSession | null | Response> {
+  const session = await openProxySession(ctx);
+  if (session === "invalid") return sessionNotFound();
+  return versionRefusal(ctx, session) ?? session;
+}
+
 /** Resolves the client's sealed session id; `invalid` when it is not theirs (or not valid at all). */
-export async function openProxySession(ctx: ProxyContext): Promise<ProxySession | null | "invalid"> {
+export async function openProxySession(ctx: ProxyContext): Promise<OpenedSession | null | "invalid"> {
   const sealed = ctx.request.headers.get("mcp-session-id");
   if (sealed === null) return null;
-  const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
-  if (value === null) return "invalid";
-  // A fresh object per request (identity matters below); the parse of the verified value is reused.
-  const read: ProxySession = { ...sessionOf(value) };
+  const opened = await openedToken(ctx, sealed);
+  if (opened === null) return "invalid";
+  const read: OpenedSession = { ...opened.session };
   // Tokens sealed before the session kept its version and params ([url, id]) are taken as they are.
-  if (value.startsWith("[")) return read;
+  if (opened.legacy) return read;
   const session = current(read);
   // A session the client ended stays ended: 404, never a recovery (the specification's MUST).
   if (ended.has(keyOf(session))) return "invalid";
-  if (session === read) presentedAs.set(session, sealed);
+  if (session === read) read.presented = sealed;
   return session;
 }
 
-// Values of tokens verified by this isolate, parsed (bounded): a session presents the same token
-// with every request, so its JSON (up to ~2 kB of initialize params) is parsed once. Only values
-// openSessionValue returned (verified for the caller) are looked up; entries are never changed.
-const parsedValues = new Map<string, Readonly<ProxySession>>();
-const MAX_PARSED_VALUES = 1_000;
-const MAX_PARSED_VALUE_CHARS = 2_048;
+// Tokens this isolate verified, with exactly what they were verified for
+// (secret, server, caller) and the session they carry, parsed (bounded): a
+// session presents the same token with every request, so after its first
+// request in the isolate neither the HMAC (session-token.ts) nor the JSON (up
+// to ~2 kB of initialize params) is worked again. A token presented by
+// another caller or for another server misses (different binding) and is
+// verified, i.e. refused, by session-token.ts. Entries are never changed.
+interface OpenedToken {
+  bound: string;
+  session: Readonly<ProxySession>;
+  /** Sealed before the session kept its version and params ([url, id]). */
+  legacy: boolean;
+}
+const openedTokens = new Map<string, OpenedToken>();
+const MAX_OPENED_TOKENS = 1_000;
+const MAX_OPENED_TOKEN_CHARS = 4_096;
+
+async function openedToken(ctx: ProxyContext, sealed: string): Promise<OpenedToken | null> {
+  const { principal } = ctx;
+  const bound = JSON.stringify([
+    ctx.sessionSecret,
+    ctx.server.id,
+    principal.tenant,
+    principal.issuer,
+    principal.subject,
+  ]);
+  const known = openedTokens.get(sealed);
+  if (known !== undefined && known.bound === bound) return known;
+  const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
+  if (value === null) return null;
+  const opened = { bound, session: sessionOf(value), legacy: value.startsWith("[") };
+  if (sealed.length <= MAX_OPENED_TOKEN_CHARS) {
+    if (openedTokens.size >= MAX_OPENED_TOKENS) openedTokens.clear();
+    openedTokens.set(sealed, opened);
+  }
+  return opened;
+}
 
 function sessionOf(value: string): Readonly<ProxySession> {
-  const known = parsedValues.get(value);
-  if (known !== undefined) return known;
   const parsed = JSON.parse(value) as unknown;
-  let session: ProxySession;
   // Tokens sealed before the session kept its version and params: [url, id].
-  if (Array.isArray(parsed)) {
-    session = { url: String(parsed[0]), id: String(parsed[1]), version: null, init: null };
-  } else {
-    const { u, s, v, i, b } = parsed as {
-      u: string;
-      s: string | null;
-      v: string | null;
-      i: ProxySession["init"];
-      b?: "sse";
-    };
-    session = { url: u, id: s, version: v, init: i, ...(b && { bridge: b }) };
-  }
-  if (value.length > MAX_PARSED_VALUE_CHARS) return session;
-  if (parsedValues.size >= MAX_PARSED_VALUES) parsedValues.clear();
-  parsedValues.set(value, session);
-  return session;
-}
-
-// Sessions read from the client's token and not replaced since: the token
-// that carries them, handed back as is when the upstream keeps the session
-// (nothing to seal again; the token is already bound to this caller and server).
-const presentedAs = new WeakMap<ProxySession, string>();
-
-/** The client's own token for `session` when it still names exactly this replica and upstream session. */
-export function presentedToken(session: ProxySession, replicaUrl: string, upstreamId: string): string | null {
-  if (session.url !== replicaUrl || session.id !== upstreamId) return null;
-  return presentedAs.get(session) ?? null;
+  if (Array.isArray(parsed))
+    return { url: String(parsed[0]), id: String(parsed[1]), version: null, init: null };
+  const { u, s, v, i, b } = parsed as {
+    u: string;
+    s: string | null;
+    v: string | null;
+    i: ProxySession["init"];
+    b?: "sse";
+  };
+  return { url: u, id: s, version: v, init: i, ...(b && { bridge: b }) };
 }
 
 export function sealProxySession(ctx: ProxyContext, session: ProxySession): Promise<string> {

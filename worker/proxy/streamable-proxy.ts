@@ -7,53 +7,47 @@
 // (a marked tools/list answer, a refusal to merge) or a `subscriptions/listen`
 // answer comes as JSON lines (re-framed as SSE); a lost upstream session is
 // opened again (session-recovery.ts); a client hanging up ends the upstream
-// stream at once.
+// stream at once. This module holds the steady POST; GET and DELETE are in
+// stream-proxy.ts, rewritten and error answers in upstream-answers.ts.
 
 import { cancelsOnHangUp } from "../edge/hang-up.ts";
 import { jsonLinesAsSse } from "../protocol/json-lines.ts";
-import {
-  ErrorCode,
-  errorResponse,
-  type JsonRpcId,
-  type JsonRpcMessage,
-  type JsonRpcResponse,
-  type ParsedBody,
-} from "../protocol/jsonrpc.ts";
-import { jsonRpcError, jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
-import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
+import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../protocol/jsonrpc.ts";
+import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/upstream-request.ts";
+import { clientResponseHeaders, forwardUpstream } from "../upstream/upstream-request.ts";
 import {
-  carriesMarkers,
   type MessageVerdict,
   type PreparedMessages,
-  prepareOutgoing,
-  rewriteIncoming,
+  prepareRequest,
   rewriteIncomingJson,
 } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  clientBody,
   outcomeUnlessDenied,
   type ProxyContext,
-  refusalReply,
   upstreamFailureReply,
-  withHeaders,
 } from "./proxy-context.ts";
 import {
   initializeParams,
   keptInit,
-  openProxySession,
+  type OpenedSession,
   type ProxySession,
-  presentedToken,
-  rememberEnded,
+  requestSession,
   sealProxySession,
-  versionRefusal,
 } from "./proxy-session.ts";
 import { ACCEPT_BOTH, answerTo, reopenSession, sessionLost } from "./session-recovery.ts";
 import { bridgeSsePost } from "./sse-bridge.ts";
+import { proxyDelete, proxyStream } from "./stream-proxy.ts";
+import {
+  discard,
+  invalidUpstream,
+  SSE_STREAM_HEADERS,
+  sseResponse,
+  upstreamError,
+} from "./upstream-answers.ts";
 
 export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
   switch (ctx.request.method) {
@@ -68,19 +62,22 @@ export async function proxyStreamable(ctx: ProxyContext): Promise<Response> {
   }
 }
 
+// The steady POST (a decided message, one replica, the session's own token
+// handed back) runs in this module and calls each of message-rewrite.ts,
+// proxy-session.ts, leased-exchange.ts (which calls upstream-request.ts) and
+// proxy-context.ts (the audit) once; the rest is off that walk.
 async function proxyPost(ctx: ProxyContext): Promise<Response> {
-  const body = clientBody(ctx);
-  if (body instanceof Response) return body;
+  // Parse errors and reserved ids refused, every message decided (policy, tool pinning).
+  const checked = prepareRequest(ctx.mcp, ctx.guard);
+  if (checked instanceof Response) return checked;
+  const { body, prepared } = checked;
   const headerProblem = checkStandardHeaders(ctx.request.headers, body);
   if (headerProblem) return jsonRpcReply(headerProblem, 400);
 
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  const wrongVersion = versionRefusal(ctx, session);
-  if (wrongVersion) return wrongVersion;
+  const session = await requestSession(ctx);
+  if (session instanceof Response) return session;
   if (ctx.transport === "sse") return bridgeSsePost(ctx, body, session);
 
-  const prepared = prepareOutgoing(body.messages, ctx.guard);
   const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
 
@@ -89,28 +86,27 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
     return reply(prepared.refusals, 200);
   }
 
+  // Serialized from the parsed messages, never the client's bytes (duplicate keys; docs/architecture.md).
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
   const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
   const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
   // A stateless client's hang-up cancels its request: the upstream's is aborted with it.
   const cancel = cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
+  const accept = ctx.request.headers.get("accept");
+  const set = acceptsBoth(accept) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
   const send = (to: ProxySession | null) =>
-    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, async (endpoint) => {
-      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
+    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, (endpoint) =>
+      forwardUpstream(ctx, endpoint, {
+        method: "POST",
+        body: payload,
         upstreamSessionId: to?.id ?? null,
-      });
-      call.headers.set("content-type", "application/json");
-      if (!acceptsBoth(call.headers.get("accept"))) call.headers.set("accept", ACCEPT_BOTH);
-      return fetchUpstream(
-        call,
-        { method: "POST", body: payload, signal: cancel },
-        ctx.server.timeoutMs,
-        ctx.upstreamFetch,
-      );
-    });
-  let used = session;
+        set,
+        signal: cancel,
+      }),
+    );
+  let used: ProxySession | null = session;
   let exchange = await send(session);
-  if (session !== null && sessionLost(exchange, session, methods)) {
+  if (session !== null && !answered(exchange) && sessionLost(exchange, session, methods)) {
     // The upstream lost the session (restart, expiry): open a new one and send again.
     const renewed = await reopenSession(ctx, session);
     if (renewed !== null) {
@@ -132,13 +128,18 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   }
   const { result, lease } = exchange;
   const post: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
-  return withHeaders(await answerPost(ctx, post, result, lease.endpoint.url), lease.headers);
+  const answer = await answerPost(ctx, post, result, lease.endpoint.url);
+  // Headers of the lease (e.g. RateLimit); none in the steady state.
+  for (const name in lease.headers) answer.headers.set(name, lease.headers[name] as string);
+  return answer;
 }
 
-/** Drops an answer that will not be used (its body would otherwise hold the connection). */
-async function discard(exchange: Awaited<ReturnType<typeof leasedExchange>>): Promise<void> {
-  if (!("refusal" in exchange) && "response" in exchange.result)
-    await exchange.result.response.body?.cancel();
+const POST_JSON = { "content-type": "application/json" };
+const POST_JSON_ACCEPT_BOTH = { "content-type": "application/json", accept: ACCEPT_BOTH };
+
+/** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
+function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
+  return !("refusal" in exchange) && "response" in exchange.result && exchange.result.response.status !== 404;
 }
 
 /** What one POST sent, needed to answer it. */
@@ -147,7 +148,7 @@ interface PostExchange {
   prepared: PreparedMessages;
   /** Ids of the requests that went upstream. */
   forwardedIds: JsonRpcId[];
-  session: ProxySession | null;
+  session: OpenedSession | null;
   /** The upstream session was opened again for this request. */
   renewed: boolean;
 }
@@ -171,42 +172,24 @@ async function answerPost(
   }
 
   let { response } = result;
-  const headers = clientResponseHeaders(response.headers);
+  const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
-  const init = initializeParams(prepared.forward);
-  let negotiated: string | null = null;
-  if (init !== null && response.ok && response.body !== null) {
-    // The session keeps the version the upstream chose: the initialize answer is read (once, small).
-    const text = await response.text();
-    const answer = await answerTo(
-      new Response(text, response),
-      (prepared.forward[0] as { id: JsonRpcId }).id,
-    );
-    const version = (answer?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-    negotiated = typeof version === "string" ? version : null;
-    response = new Response(text, response);
-  }
-  const unchanged =
-    init === null && !renewed && session !== null && upstreamSessionId !== null
-      ? presentedToken(session, replicaUrl, upstreamSessionId)
-      : null;
-  if (unchanged !== null) {
+  const [first] = prepared.forward;
+  const lone = prepared.forward.length === 1 && first !== undefined && "method" in first;
+  const init = lone && first.method === "initialize" ? initializeParams(prepared.forward) : null;
+  if (
+    init === null &&
+    !renewed &&
+    upstreamSessionId !== null &&
+    session?.presented !== undefined &&
+    session.url === replicaUrl &&
+    session.id === upstreamSessionId
+  ) {
     // The upstream kept the session: the client's token still says everything (no HMAC, no JSON).
-    headers.set("mcp-session-id", unchanged);
-  } else if (upstreamSessionId !== null) {
-    const sealed: ProxySession =
-      init !== null
-        ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }
-        : {
-            url: replicaUrl,
-            id: upstreamSessionId,
-            version: session?.version ?? null,
-            init: session?.init ?? null,
-          };
-    headers.set("mcp-session-id", await sealProxySession(ctx, sealed));
-  } else if (renewed && session !== null) {
-    // A recovered session: the client is given its new token (SDK 1.x clients adopt it).
-    headers.set("mcp-session-id", await sealProxySession(ctx, session));
+    headers.set("mcp-session-id", session.presented);
+  } else if (upstreamSessionId !== null || (renewed && session !== null)) {
+    const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
+    response = await sealedAnswer(ctx, response, headers, { init, initId, session, renewed, replicaUrl });
   }
   auditVerdicts(
     ctx,
@@ -226,9 +209,12 @@ async function answerPost(
 
   const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   // Nothing to rewrite: the upstream's body streams through untouched.
-  const untouched = prepared.refusals.length === 0 && !carriesMarkers(prepared.forward);
+  const untouched = prepared.refusals.length === 0 && !prepared.marked;
   if (contentType === "text/event-stream") {
-    if (untouched) return sseHeaders(new Response(response.body, { status: response.status, headers }));
+    if (untouched) {
+      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
+      return new Response(response.body, { status: response.status, headers });
+    }
     return sseResponse(ctx, response, headers, prepared.refusals);
   }
   if (contentType === "application/json" && answersListen(prepared.forward)) {
@@ -257,274 +243,51 @@ async function answerPost(
   return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
 }
 
-async function proxyStream(ctx: ProxyContext): Promise<Response> {
-  // The standalone stream is SSE only: a client that cannot take it gets 406 at once,
-  // and no upstream stream is opened on its behalf.
-  if (!ctx.request.headers.get("accept")?.includes("text/event-stream")) {
-    return jsonRpcError(
-      406,
-      ErrorCode.InvalidRequest,
-      "Not Acceptable: the GET stream needs Accept: text/event-stream",
-    );
-  }
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  const wrongVersion = versionRefusal(ctx, session);
-  if (wrongVersion) return wrongVersion;
-  if (ctx.transport === "sse") {
-    // A bridged legacy upstream has no stream outside an exchange (the spec's 405).
-    return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
-  }
-  let release = () => {};
-  const open = (to: ProxySession | null) =>
-    leasedExchange(ctx, { pinnedUrl: to?.url }, async (endpoint) => {
-      const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
-        upstreamSessionId: to?.id ?? null,
-      });
-      call.headers.set("accept", "text/event-stream");
-      const sent = await fetchUpstream(call, { method: "GET" }, ctx.server.timeoutMs, ctx.upstreamFetch);
-      if ("response" in sent) release = sent.abort;
-      return sent;
-    });
-  let used = session;
-  let exchange = await open(session);
-  if (session !== null && sessionLost(exchange, session, [])) {
-    const renewed = await reopenSession(ctx, session);
-    if (renewed !== null) {
-      await discard(exchange);
-      used = renewed;
-      exchange = await open(renewed);
-    }
-  }
-  // The stream this isolate released a moment ago may still look open upstream
-  // (it notices the abort a few event-loop turns later): a 409 then is ours, so
-  // ask again briefly instead of refusing the client's reconnect.
-  for (let retry = 1; retry <= STILL_RELEASING_RETRIES && stillReleasing(exchange, used); retry++) {
-    await discard(exchange);
-    await new Promise((resolve) => setTimeout(resolve, 20 * retry));
-    exchange = await open(used);
-  }
-  if ("refusal" in exchange) return refusalReply(exchange.refusal, used !== null);
-  const { result, lease } = exchange;
-  if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
-  const { response } = result;
-  if (!response.ok || response.body === null) {
-    return upstreamError(ctx, response, [], [], false, used !== null);
-  }
-  const headers = clientResponseHeaders(response.headers);
-  if (used !== session && used !== null) headers.set("mcp-session-id", await sealProxySession(ctx, used));
-  // A client hanging up ends the upstream stream at once, so it can open a new one right away:
-  // workerd reports it on the incoming request's signal (an idle stream is never cancelled).
-  const releaseNoted = () => {
-    if (used !== null) noteReleased(used);
-    release();
-  };
-  ctx.clientGone.addEventListener("abort", releaseNoted, { once: true });
-  const body = releasedOnCancel(response.body, releaseNoted);
-  // Only a resumed stream can replay answers to requests whose ids the gateway marked.
-  const out = ctx.request.headers.has("last-event-id")
-    ? sseResponse(ctx, new Response(body, { status: response.status }), headers, [])
-    : sseHeaders(new Response(body, { status: response.status, headers }));
-  return withHeaders(out, lease.headers);
-}
-
-async function proxyDelete(ctx: ProxyContext): Promise<Response> {
-  const session = await openProxySession(ctx);
-  if (session === "invalid") return sessionNotFound();
-  // A bridged legacy upstream holds no session between exchanges: nothing to end.
-  if (ctx.transport === "sse" || session?.id === null) return new Response(null, { status: 200 });
-  const exchange = await leasedExchange(ctx, { pinnedUrl: session?.url }, async (endpoint) => {
-    const call = upstreamCall(ctx.server, endpoint, ctx.request.headers, ctx.secrets, {
-      upstreamSessionId: session?.id ?? null,
-    });
-    return fetchUpstream(call, { method: "DELETE" }, ctx.server.timeoutMs, ctx.upstreamFetch);
-  });
-  if ("refusal" in exchange) return refusalReply(exchange.refusal, session !== null);
-  const { result } = exchange;
-  if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
-  await result.response.body?.cancel();
-  if (session !== null && result.response.ok) rememberEnded(session);
-  const status =
-    result.response.status === 401 || result.response.status === 403 ? 502 : result.response.status;
-  return new Response(null, { status, headers: clientResponseHeaders(result.response.headers) });
-}
-
-// GET streams this isolate released in the last second, by upstream session (bounded).
-const released = new Map<string, number>();
-const RELEASE_GRACE_MS = 1_000;
-const STILL_RELEASING_RETRIES = 4;
-
-function noteReleased(session: ProxySession): void {
-  if (released.size >= 1_000) released.clear();
-  released.set(`${session.url} ${session.id}`, Date.now());
-}
-
-/** A 409 on a GET for a session whose stream this isolate has just released. */
-function stillReleasing(exchange: Awaited<ReturnType<typeof leasedExchange>>, session: ProxySession | null) {
-  if (session === null || "refusal" in exchange || !("response" in exchange.result)) return false;
-  if (exchange.result.response.status !== 409) return false;
-  const at = released.get(`${session.url} ${session.id}`);
-  return at !== undefined && Date.now() - at < RELEASE_GRACE_MS;
-}
-
-/** How often an idle GET stream carries an SSE comment (see `releasedOnCancel`). */
-const HEARTBEAT_MS = 1_000;
-const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
-
 /**
- * Passes an SSE `body` through; when the client goes away the upstream
- * request is aborted. An idle stream shows nothing to notice a hang-up with
- * (and proxies in front of the Worker keep their side open), so between
- * events it carries a comment line every second: once the client is gone,
- * writing fails, the stream is cancelled, and the upstream released.
+ * Off the steady walk: the session changed (initialize, a new upstream
+ * session, a recovered one), so the client gets a newly sealed token. An
+ * initialize answer is read (once, small) for the version the upstream
+ * chose, which the session keeps; the response returned replaces the read one.
  */
-function releasedOnCancel(body: ReadableStream<Uint8Array>, abort: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const stop = () => clearInterval(timer);
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      let atBoundary = true;
-      timer = setInterval(() => {
-        if (!atBoundary) return;
-        try {
-          controller.enqueue(HEARTBEAT);
-        } catch {
-          stop();
-        }
-      }, HEARTBEAT_MS);
-      void (async () => {
-        try {
-          while (true) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            controller.enqueue(value);
-            atBoundary = endsEvent(value);
-          }
-          stop();
-          controller.close();
-        } catch (error) {
-          stop();
-          try {
-            controller.error(error);
-          } catch {
-            // Already cancelled by the client.
-          }
-        }
-      })();
-    },
-    async cancel(reason) {
-      stop();
-      abort();
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
-}
-
-/** True when a chunk of SSE ends an event (a blank line), so a comment may follow. */
-function endsEvent(chunk: Uint8Array): boolean {
-  const n = chunk.length;
-  return (
-    n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (chunk[n - 2] === 13 && chunk[n - 3] === 10))
-  );
-}
-
-function sseHeaders(response: Response): Response {
-  response.headers.set("content-type", "text/event-stream");
-  response.headers.set("cache-control", "no-cache");
-  response.headers.set("x-accel-buffering", "no");
-  return response;
-}
-
-/** Streams the upstream's SSE body to the client, message by message. */
-function sseResponse(
+async function sealedAnswer(
   ctx: ProxyContext,
   response: Response,
   headers: Headers,
-  refusals: JsonRpcResponse[],
-): Response {
-  const prefix: SseEvent[] = refusals.map((refusal) => ({
-    event: "message",
-    data: JSON.stringify(refusal),
-    comments: [],
-  }));
-  const body = transformSseStream(
-    response.body as ReadableStream<Uint8Array>,
-    (event) => [rewriteSseMessage(event, ctx)],
-    prefix,
-  );
-  return sseHeaders(new Response(body, { status: response.status, headers }));
-}
-
-export function rewriteSseMessage(event: SseEvent, ctx: Pick<ProxyContext, "guard">): SseEvent {
-  if (event.event !== undefined && event.event !== "message") return event;
-  if (event.data === "") return event;
-  let message: unknown;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
-    return event;
-  }
-  const rewritten = rewriteIncoming(message, ctx.guard);
-  return rewritten === message ? event : { ...event, data: JSON.stringify(rewritten) };
-}
-
-/**
- * An upstream error status. The upstream's own 401/403 concern the gateway's
- * egress credential, not the client's: passing them (and their
- * WWW-Authenticate) on would send the client to the wrong authorization
- * server, so they become 502.
- */
-async function upstreamError(
-  ctx: ProxyContext,
-  response: Response,
-  ids: JsonRpcId[],
-  refusals: JsonRpcResponse[],
-  batch: boolean,
-  hadSession: boolean,
+  change: {
+    init: Record<string, unknown> | null;
+    initId: JsonRpcId | null;
+    session: ProxySession | null;
+    renewed: boolean;
+    replicaUrl: string;
+  },
 ): Promise<Response> {
-  const text = await response.text().catch(() => "");
-  if (response.status === 404 && hadSession) return sessionNotFound();
-  const redirect = response.status >= 300 && response.status < 400;
-  if (response.status === 401 || response.status === 403 || redirect) {
-    // A redirect is not followed (it could lead the gateway's credential elsewhere) and is reported as what it is.
-    const message = redirect
-      ? `The upstream answered with a redirect (HTTP ${response.status}); the gateway does not follow redirects`
-      : "The upstream refused the gateway's credentials";
-    const errors = ids.map((id) => errorResponse(id, ErrorCode.UpstreamUnavailable, message));
-    const all = [...errors, ...refusals];
-    return jsonRpcReply(
-      batch ? all : (all[0] ?? errorResponse(null, ErrorCode.UpstreamUnavailable, message)),
-      502,
-    );
+  const { init, session, replicaUrl } = change;
+  const upstreamSessionId = response.headers.get("mcp-session-id");
+  let negotiated: string | null = null;
+  let answer = response;
+  if (init !== null && response.ok && response.body !== null) {
+    const text = await response.text();
+    const parsed = await answerTo(new Response(text, response), change.initId as JsonRpcId);
+    const version = (parsed?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    negotiated = typeof version === "string" ? version : null;
+    answer = new Response(text, response);
   }
-  const headers = clientResponseHeaders(response.headers);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const out = new Response(JSON.stringify(rewriteIncomingJson(parsed, ctx.guard)), {
-      status: response.status,
-      headers,
-    });
-    out.headers.set("content-type", "application/json");
-    return out;
-  } catch {
-    const errors = ids.map((id) =>
-      errorResponse(id, ErrorCode.UpstreamUnavailable, `Upstream answered HTTP ${response.status}`),
-    );
-    const all = [...errors, ...refusals];
-    const status = response.status >= 500 ? 502 : response.status;
-    return jsonRpcReply(
-      batch
-        ? all
-        : (all[0] ??
-            errorResponse(null, ErrorCode.UpstreamUnavailable, `Upstream answered HTTP ${response.status}`)),
-      status,
-    );
+  if (upstreamSessionId !== null) {
+    const sealed: ProxySession =
+      init !== null
+        ? { url: replicaUrl, id: upstreamSessionId, version: negotiated, init: keptInit(init) }
+        : {
+            url: replicaUrl,
+            id: upstreamSessionId,
+            version: session?.version ?? null,
+            init: session?.init ?? null,
+          };
+    headers.set("mcp-session-id", await sealProxySession(ctx, sealed));
+  } else if (change.renewed && session !== null) {
+    // A recovered session: the client is given its new token (SDK 1.x clients adopt it).
+    headers.set("mcp-session-id", await sealProxySession(ctx, session));
   }
-}
-
-function invalidUpstream(id: JsonRpcId): JsonRpcResponse {
-  return errorResponse(id, ErrorCode.UpstreamUnavailable, "The upstream returned an invalid response");
+  return answer;
 }
 
 /** A `subscriptions/listen` went up: its answer is a stream that stays open. */

@@ -149,7 +149,8 @@ export type Availability = { usable: true; probe: boolean } | { usable: false; r
 
 export function availability(circuit: Circuit | undefined, local: LocalReplica, now: number): Availability {
   if (local.openUntil > now) return { usable: false, retryAt: local.openUntil };
-  const phase = circuit ? phaseAt(circuit, now) : "closed";
+  // A closed circuit (the steady state) needs no transition check (circuit-breaker.ts).
+  const phase = circuit === undefined || circuit.phase === "closed" ? "closed" : phaseAt(circuit, now);
   if (phase === "closed") return { usable: true, probe: false };
   if (phase === "open") return { usable: false, retryAt: circuit?.retryAt ?? now + 1_000 };
   // Half-open: one probe at a time from this isolate; the rest wait for its verdict.
@@ -175,7 +176,7 @@ export function recordOutcome(
 ): void {
   const now = Date.now();
   const cached = states.get(server.id)?.snapshot.circuits[url];
-  const phase = cached ? phaseAt(cached, now) : "closed";
+  const phase = cached === undefined || cached.phase === "closed" ? "closed" : phaseAt(cached, now);
   if (outcome.ok) {
     local.failures = 0;
     local.openUntil = 0;

@@ -7,9 +7,10 @@
 // full path (failover.ts `withFailover`, lease-upstream.ts), which this
 // module never calls.
 import type { ServerRecord } from "../store/registry-store.ts";
+import type { CircuitSettings } from "./circuit-breaker.ts";
 import type { AttemptResult, LeaseOptions, UpstreamLease, WaitUntil } from "./lease-contract.ts";
 import { availability, freshStateOf, grantLease, localOf, refreshStateAhead } from "./replica-state.ts";
-import { anyRateLimit, effectiveCircuit, type ResilienceDeps } from "./settings.ts";
+import { anyRateLimit, effectiveCircuit, type ResilienceConfig, type ResilienceDeps } from "./settings.ts";
 
 /** What the steady state looks at (a subset of LeaseOptions). */
 export type SoleReplicaOptions = Pick<LeaseOptions, "transport" | "pinnedUrl">;
@@ -59,7 +60,9 @@ function leaseSole(
   if (options.transport !== undefined && endpoint.transport !== options.transport) return null;
   if (options.pinnedUrl !== undefined && endpoint.url !== options.pinnedUrl) return null;
   // A connect check is only ever wanted with another replica to turn to, unless it is always on.
-  if (settings.connectCheck === "always" || anyRateLimit(server, settings)) return null;
+  if (settings.connectCheck === "always") return null;
+  const effective = effectiveOf(server, settings);
+  if (effective.limited) return null;
   const now = Date.now();
   const snapshot = freshStateOf(server.id, settings, now);
   if (snapshot === null) return null;
@@ -69,7 +72,30 @@ function leaseSole(
   if (!state.usable || state.probe) return null;
   refreshStateAhead(deps.env, ctx, server, settings, now);
   const chosen = { index: 0, url: endpoint.url, endpoint };
-  return grantLease(deps.env, ctx, server, effectiveCircuit(server, settings), chosen, local, false, {});
+  return grantLease(deps.env, ctx, server, effective.circuit, chosen, local, false, {});
+}
+
+/** A server's effective circuit settings and whether a rate limit applies, worked out once per record. */
+interface Effective {
+  settings: ResilienceConfig;
+  circuit: CircuitSettings;
+  limited: boolean;
+}
+
+// Server records are cached and shared (registry/server-directory.ts), so a steady request finds its
+// server's effective settings here instead of merging them again (settings.ts is off the walk).
+const effectiveByServer = new WeakMap<ServerRecord, Effective>();
+
+function effectiveOf(server: ServerRecord, settings: ResilienceConfig): Effective {
+  const known = effectiveByServer.get(server);
+  if (known !== undefined && known.settings === settings) return known;
+  const effective = {
+    settings,
+    circuit: effectiveCircuit(server, settings),
+    limited: anyRateLimit(server, settings),
+  };
+  effectiveByServer.set(server, effective);
+  return effective;
 }
 
 /**

@@ -39,7 +39,7 @@ export async function serveSessionClient(
   server: ServerRecord,
   passThrough: () => Promise<Response>,
 ): Promise<Response> {
-  // The server may speak only 2026-07-28 (routes/server-mcp-2026.ts `mayNeedSessionBridge`).
+  // The server may speak only 2026-07-28 (routes/server-mcp.ts, on the route's `speaks2026`).
   const url = server.endpoints.find((endpoint) => endpoint.transport === "streamable-http")?.url;
   if (url === undefined) return passThrough();
   const sessionId = c.req.raw.headers.get("mcp-session-id");

@@ -8,7 +8,7 @@ import { cancellableOnHangUp, clientSignal } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
 import { baseUrl } from "../http/resource.ts";
 import { observePolicy } from "../observability/hooks.ts";
-import { ErrorCode } from "../protocol/jsonrpc.ts";
+import { ErrorCode, isStatelessVersion } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
 import { exchangeContextFor } from "../proxy/exchange-context.ts";
 import { proxyLegacyMessage, proxyLegacyStream } from "../proxy/legacy-sse-proxy.ts";
@@ -18,7 +18,7 @@ import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
 import { mcpFront } from "./mcp-front.ts";
-import { mayNeedSessionBridge, needs2026Bridge, serve2026Bridge } from "./server-mcp-2026.ts";
+import { serve2026Bridge } from "./server-mcp-2026.ts";
 import { serveSessionClient } from "./server-mcp-session-bridge.ts";
 
 type Env_ = { Bindings: Env };
@@ -88,14 +88,16 @@ export function serverMcpRoutes() {
       const route = await routeFor(c);
       if (route instanceof Response) return route;
       const { server } = route;
-      // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts).
-      if (needs2026Bridge(c.req.raw, server)) return serve2026Bridge(c, server);
+      const statelessClient = isStatelessVersion(c.req.raw.headers.get("mcp-protocol-version"));
+      // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts): the 2026
+      // wire whatever the server speaks.
+      if (statelessClient && (route.sseOnly || !route.speaks2026)) return serve2026Bridge(c, server);
       const passThrough = async () => {
         const ctx = await exchangeContext(c, server, "streamable-http", route);
         return ctx instanceof Response ? ctx : proxyStreamable(ctx);
       };
       // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
-      if (mayNeedSessionBridge(c.req.raw, server)) return serveSessionClient(c, server, passThrough);
+      if (!statelessClient && route.speaks2026) return serveSessionClient(c, server, passThrough);
       return passThrough();
     }),
   );

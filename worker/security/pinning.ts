@@ -139,6 +139,20 @@ export function visibleTools(tools: unknown[], pins: PinSet): unknown[] {
   });
 }
 
+// The argument names each approved row declares, worked out once per row (rows are cached and
+// never changed in place: a decision or a new catalog makes new rows).
+const declaredByRow = new WeakMap<ToolApproval, ReadonlySet<string>>();
+
+function declaredArguments(row: ToolApproval): ReadonlySet<string> {
+  let declared = declaredByRow.get(row);
+  if (declared === undefined) {
+    const schema = (row.approvedDefinition?.inputSchema ?? {}) as { properties?: Record<string, unknown> };
+    declared = new Set(Object.keys(schema.properties ?? {}));
+    declaredByRow.set(row, declared);
+  }
+  return declared;
+}
+
 export type CallCheck =
   | { allow: true; arguments: Record<string, unknown> | undefined }
   | { allow: false; reason: "tool_held"; message: string; approvalId: string | null }
@@ -161,8 +175,7 @@ export function checkCall(pins: PinSet, tool: string, args: unknown): CallCheck 
       ? (args as Record<string, unknown>)
       : undefined;
   if (row === "first-sight" || !argumentsObject) return { allow: true, arguments: argumentsObject };
-  const schema = (row.approvedDefinition?.inputSchema ?? {}) as { properties?: Record<string, unknown> };
-  const declared = new Set(Object.keys(schema.properties ?? {}));
+  const declared = declaredArguments(row);
   const undeclared = Object.keys(argumentsObject).filter((name) => !declared.has(name));
   if (undeclared.length === 0) return { allow: true, arguments: argumentsObject };
   if (pins.undeclared === "strip") {

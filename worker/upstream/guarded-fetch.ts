@@ -48,8 +48,10 @@ export class EgressGuard {
   constructor(options: EgressGuardOptions) {
     this.allowPrivate = options.allowPrivate;
     this.resolver = options.resolver;
+    // Bound, not wrapped in a closure: in local mode the guarded fetch is this very function,
+    // so a request runs no code of this module.
     const base = options.fetch ?? fetch;
-    this.fetch = this.wrap((input, init) => base(input, init));
+    this.fetch = this.wrap(base.bind(globalThis));
   }
 
   /** Null when `url` may be connected to now, else why not (never checks in local mode). */

@@ -20,7 +20,8 @@ import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { UpstreamFailure } from "./upstream-request.ts";
 
-export type SendResult = { response: Response } | UpstreamFailure;
+/** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
+export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
 
 export type Exchange = { result: SendResult; lease: UpstreamLease } | { refusal: LeaseRefusal };
 
@@ -101,7 +102,7 @@ function judge({ result, latencyMs }: { result: SendResult; latencyMs: number })
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
   const { body, settled } = watchStream(response.body, latencyMs);
   const watched = new Response(body, response);
-  return { value: { response: watched }, ok: true, reachedUpstream: true, latencyMs, settled };
+  return { value: { ...result, response: watched }, ok: true, reachedUpstream: true, latencyMs, settled };
 }
 
 /**

@@ -8,7 +8,7 @@ import { applyEgress, type SecretSource } from "./egress.ts";
 import { EgressRefusedError } from "./guarded-fetch.ts";
 
 /** Request headers an MCP client may pass through to the upstream. */
-const FORWARDED_REQUEST_HEADERS = [
+const FORWARDED_REQUEST_HEADERS = new Set([
   "accept",
   "content-type",
   "mcp-protocol-version",
@@ -18,8 +18,8 @@ const FORWARDED_REQUEST_HEADERS = [
   "traceparent",
   "tracestate",
   "user-agent",
-];
-const FORWARDED_REQUEST_PREFIXES = ["mcp-param-"];
+]);
+const FORWARDED_REQUEST_PREFIX = "mcp-param-";
 
 /** Response headers the client may see. `mcp-session-id` is handled separately (it is sealed). */
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version", "cache-control", "retry-after"];
@@ -42,24 +42,62 @@ export function upstreamCall(
   secrets: SecretSource,
   options: { upstreamSessionId?: string | null; targetUrl?: string } = {},
 ): UpstreamCall {
-  const { url, headers: egressHeaders } = applyEgress(
-    options.targetUrl ?? endpoint.url,
-    server.egress,
-    secrets,
-  );
+  const target = options.targetUrl ?? endpoint.url;
+  // A server without an egress credential adds nothing (egress.ts is not consulted).
+  const egress = server.egress === null ? null : applyEgress(target, server.egress, secrets);
   const headers = new Headers();
+  // Header names come lower-cased from the Headers iterator.
   clientHeaders.forEach((value, name) => {
-    const lower = name.toLowerCase();
-    if (
-      FORWARDED_REQUEST_HEADERS.includes(lower) ||
-      FORWARDED_REQUEST_PREFIXES.some((p) => lower.startsWith(p))
-    ) {
-      headers.set(lower, value);
+    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith(FORWARDED_REQUEST_PREFIX)) {
+      headers.set(name, value);
     }
   });
   if (options.upstreamSessionId) headers.set("mcp-session-id", options.upstreamSessionId);
-  for (const [name, value] of Object.entries(egressHeaders)) headers.set(name, value);
-  return { url, headers, labels: { tenant: server.tenant, server: server.path } };
+  if (egress !== null) for (const [name, value] of Object.entries(egress.headers)) headers.set(name, value);
+  return { url: egress?.url ?? target, headers, labels: { tenant: server.tenant, server: server.path } };
+}
+
+/** What a proxied exchange sends to a replica, beyond the client's own headers. */
+export interface ForwardedRequest {
+  method: string;
+  body?: string;
+  /** The upstream's own session id (from the client's sealed token), if any. */
+  upstreamSessionId: string | null;
+  /** Headers set over the client's (content-type, accept). */
+  set?: Record<string, string>;
+  /** The client cancelled: abort the exchange. */
+  signal?: AbortSignal;
+}
+
+/** The client's request sent on to `endpoint` (the proxy's one call here per attempt). */
+export function forwardUpstream(
+  exchange: { server: ServerRecord; request: Request; secrets: SecretSource; upstreamFetch: typeof fetch },
+  endpoint: UpstreamEndpoint,
+  forward: ForwardedRequest,
+): Promise<UpstreamAnswer | UpstreamFailure> {
+  const { server } = exchange;
+  const call = upstreamCall(server, endpoint, exchange.request.headers, exchange.secrets, {
+    upstreamSessionId: forward.upstreamSessionId,
+  });
+  if (forward.set !== undefined)
+    for (const [name, value] of Object.entries(forward.set)) call.headers.set(name, value);
+  return fetchUpstream(
+    call,
+    {
+      method: forward.method,
+      ...(forward.body !== undefined && { body: forward.body }),
+      signal: forward.signal,
+    },
+    server.timeoutMs,
+    exchange.upstreamFetch,
+  );
+}
+
+/** An upstream's answer: the response, the headers of it a client may see, and how to end the exchange. */
+export interface UpstreamAnswer {
+  response: Response;
+  clientHeaders: Headers;
+  abort: () => void;
 }
 
 export function clientResponseHeaders(upstream: Headers): Headers {
@@ -88,7 +126,7 @@ export async function fetchUpstream(
   timeoutMs: number,
   /** The egress guard's fetch (services.egress.fetch); required so no upstream request bypasses it. */
   send: typeof fetch,
-): Promise<{ response: Response; abort: () => void } | UpstreamFailure> {
+): Promise<UpstreamAnswer | UpstreamFailure> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -106,7 +144,11 @@ export async function fetchUpstream(
       signal: controller.signal,
       redirect: "manual",
     });
-    return { response, abort: () => controller.abort() };
+    return {
+      response,
+      clientHeaders: clientResponseHeaders(response.headers),
+      abort: () => controller.abort(),
+    };
   } catch (error) {
     if (timedOut) return { kind: "timeout" };
     if (error instanceof EgressRefusedError)
