@@ -7,7 +7,7 @@
 // refusals answered), and filter a recorded tools/list answer to what the
 // caller may call. Authentication is in the figure as the hot path sees it:
 // the real Authenticator with a personal access token already verified once
-// (auth/verified-token-cache.ts: digest of the token, cache hit, the token's
+// (the verified-token cache in auth/authenticator.ts: digest of the token, cache hit, the token's
 // row from TokenService's 5 s cache); the store behind it is in memory.
 //
 //   npm run bench:gateway-work [-- --iterations 20000 --rounds 5]

@@ -31,8 +31,7 @@ import {
 } from "../worker/observability/hooks.ts";
 import { MetricsRecorder } from "../worker/observability/metrics.ts";
 import { TraceExporter } from "../worker/observability/otlp-export.ts";
-import { runInScope } from "../worker/observability/request-scope.ts";
-import { beginTrace, parseTraceparent } from "../worker/observability/tracing.ts";
+import { beginTrace, parseTraceparent, runInScope } from "../worker/observability/tracing.ts";
 import type { AuditEvent } from "../worker/store/audit-log.ts";
 import { D1MetricsStore } from "../worker/store/d1/d1-metrics-store.ts";
 import { NodeSqlDatabase } from "./sqlite-database.ts";
@@ -126,7 +125,8 @@ function makeRequest(setup: Setup) {
       const audit = new AuditTrail({
         principal,
         requestId: `req-${id}`,
-        sink: (events) => (setup.audit ? auditor.record(waitUntil, events) : undefined),
+        auditor: setup.audit ? auditor : { record: () => {} },
+        waitUntil,
       });
       const note = audit.note(id);
       note.method = "tools/call";

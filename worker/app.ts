@@ -6,7 +6,6 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/authenticate.ts";
 import { apiCors } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
-import { hostAllowlist } from "./http/host-allowlist.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
 import { telemetry } from "./http/telemetry.ts";
@@ -48,9 +47,8 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok" }));
   // Composition root: services and configuration on the context for everything below.
   app.use(provideServices());
-  // ALLOWED_HOSTS (self-hosted, against DNS rebinding); unset: every Host.
-  app.use(hostAllowlist());
-  // Trace context, ingress span and the request scope metrics and spans use.
+  // The Host check (ALLOWED_HOSTS, self-hosted, against DNS rebinding; unset: every Host),
+  // then trace context, ingress span and the request scope metrics and spans use.
   app.use(telemetry());
   app.route("/", wellKnownRoutes());
   // Prometheus exposition (scrape token or view_metrics).

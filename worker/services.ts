@@ -110,9 +110,20 @@ declare module "hono" {
   }
 }
 
-const built = new WeakMap<object, Services>();
+/** The services and the configuration they were built from, per bindings object (stable per isolate). */
+interface Composition {
+  services: Services;
+  config: GatewayConfig;
+}
+
+const built = new WeakMap<object, Composition>();
 
 export function getServices(env: Env): Services {
+  return compose(env).services;
+}
+
+/** One WeakMap lookup per request for both (env.ts is not re-entered once the isolate has composed). */
+function compose(env: Env): Composition {
   const cached = built.get(env);
   if (cached) return cached;
   const config = loadConfig(env);
@@ -248,8 +259,9 @@ export function getServices(env: Env): Services {
       fetch: egress.fetch,
     }),
   };
-  built.set(env, services);
-  return services;
+  const composition = { services, config };
+  built.set(env, composition);
+  return composition;
 }
 
 /**
@@ -258,16 +270,17 @@ export function getServices(env: Env): Services {
  * `c.var.config`). A bad setting fails here, with the setting's name.
  */
 export function provideServices(): MiddlewareHandler<{ Bindings: Env }> {
-  return async function provideServicesMiddleware(c, next) {
-    c.set("config", loadConfig(c.env));
-    c.set("services", getServices(c.env));
-    await next();
+  return function provideServicesMiddleware(c, next) {
+    const { services, config } = compose(c.env);
+    c.set("config", config);
+    c.set("services", services);
+    return next();
   };
 }
 
 /** For Durable Objects, whose constructors are their own composition roots. */
 export function servicesFor(env: Env): { services: Services; config: GatewayConfig } {
-  return { services: getServices(env), config: loadConfig(env) };
+  return compose(env);
 }
 
 /** Ratings of a deleted entity go with it. */

@@ -9,8 +9,7 @@ import type { WaitUntil } from "../../worker/observability/audit.ts";
 import { type DurableScopeDeps, serveInDurableScope } from "../../worker/observability/durable-scope.ts";
 import { MetricsRecorder } from "../../worker/observability/metrics.ts";
 import { TraceExporter } from "../../worker/observability/otlp-export.ts";
-import { currentScope } from "../../worker/observability/request-scope.ts";
-import { type CarriedTrace, carryTrace, withSpan } from "../../worker/observability/tracing.ts";
+import { type CarriedTrace, carryTrace, currentScope, withSpan } from "../../worker/observability/tracing.ts";
 import { D1MetricsStore } from "../../worker/store/d1/d1-metrics-store.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";

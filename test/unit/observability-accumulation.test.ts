@@ -5,8 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { WaitUntil } from "../../worker/observability/audit.ts";
 import { MetricsRecorder } from "../../worker/observability/metrics.ts";
-import { runInScope } from "../../worker/observability/request-scope.ts";
-import { beginTrace, parseTraceparent, withSpan } from "../../worker/observability/tracing.ts";
+import { beginTrace, parseTraceparent, runInScope, withSpan } from "../../worker/observability/tracing.ts";
 import type { AuditEvent } from "../../worker/store/audit-log.ts";
 import type { MetricsStore, SeriesDelta, UsageDelta } from "../../worker/store/metrics-store.ts";
 

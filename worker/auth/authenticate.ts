@@ -9,7 +9,7 @@ import { problemResponse } from "../http/problem.ts";
 import { baseUrl, metadataUrl } from "../http/resource.ts";
 import { authEvent } from "../observability/audit-events.ts";
 import { FailedAuthLimiter } from "../observability/failed-auth-limiter.ts";
-import { observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
+import { authFailureReason, observeAuthentication, recordAuthentication } from "../observability/hooks.ts";
 import { AuthError } from "./errors.ts";
 import { DEFAULT_TENANT } from "./principal.ts";
 
@@ -30,35 +30,71 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     if (except.has(c.req.path)) return next();
     // Already authenticated by the dashboard's session cookie (worker/routes/sso.ts).
     if (c.get("principal") && c.req.header("authorization") === undefined) return next();
-    // No query string, no query token: the URL is parsed only when there is one.
-    if (c.req.url.includes("?") && hasQueryToken(new URL(c.req.url))) {
-      return unauthorized(
-        c,
-        new AuthError("send the token in the Authorization header, not in the query string", {
-          code: "invalid_request",
-        }),
-      );
-    }
-    const header = c.req.header("authorization");
-    const token = bearerToken(header);
-    if (token === null) {
-      recordAuthentication(false, header === undefined ? "no_credentials" : "malformed_header");
-      if (header === undefined) return unauthorized(c, null);
-      return unauthorized(
-        c,
-        new AuthError("expected Authorization: Bearer <token>", { code: "invalid_request" }),
-      );
-    }
-    try {
-      const authenticator = c.var.services.authenticator;
-      const principal = await observeAuthentication(() => authenticator.authenticate(token, c.req.url));
-      c.set("principal", principal);
-    } catch (error) {
-      if (error instanceof AuthError) return unauthorized(c, error);
-      throw error;
-    }
-    await next();
+    return (await authenticateBearer(c)) ?? next();
   };
+}
+
+/**
+ * The bearer token of the request to `c.get("principal")`; the 401 to send
+ * when it is missing or refused (null when the principal is set). The
+ * authentication middleware and the MCP endpoints' front (routes/mcp-front.ts)
+ * both run it.
+ */
+export async function authenticateBearer(c: Context<{ Bindings: Env }>): Promise<Response | null> {
+  const url = c.req.url;
+  // No query string, no query token: the URL is parsed only when there is one.
+  if (url.includes("?") && hasQueryToken(new URL(url))) {
+    return unauthorized(
+      c,
+      new AuthError("send the token in the Authorization header, not in the query string", {
+        code: "invalid_request",
+      }),
+    );
+  }
+  const header = c.req.raw.headers.get("authorization") ?? undefined;
+  const token = bearerToken(header);
+  if (token === null) {
+    recordAuthentication(false, header === undefined ? "no_credentials" : "malformed_header");
+    if (header === undefined) return unauthorized(c, null);
+    return unauthorized(
+      c,
+      new AuthError("expected Authorization: Bearer <token>", { code: "invalid_request" }),
+    );
+  }
+  try {
+    c.set("principal", await verifiedPrincipal(c, token, url));
+  } catch (error) {
+    if (error instanceof AuthError) return unauthorized(c, error);
+    throw error;
+  }
+  return null;
+}
+
+/**
+ * The token's principal. Its outcome is a fact left on the request's scope,
+ * counted when the request ends (http/telemetry.ts): observability is not
+ * entered here unless the trace is recorded (then the authentication is a
+ * span of its own, observability/hooks.ts) or there is no scope.
+ */
+async function verifiedPrincipal(c: Context<{ Bindings: Env }>, token: string, url: string) {
+  const authenticator = c.get("services").authenticator;
+  // Hono's path is the URL's pathname unless it holds a percent-escape (Hono decodes those):
+  // then the authenticator parses the URL itself, as it always did.
+  const path = c.req.path.includes("%") ? undefined : c.req.path;
+  const scope = c.get("scope");
+  if (scope === undefined || scope.trace?.recording) {
+    return observeAuthentication(() => authenticator.authenticate(token, url, path));
+  }
+  const started = Date.now();
+  try {
+    const principal = await authenticator.authenticate(token, url, path);
+    scope.authentication = { success: true, reason: "ok", seconds: (Date.now() - started) / 1000 };
+    return principal;
+  } catch (error) {
+    const reason = authFailureReason(error);
+    scope.authentication = { success: false, reason, seconds: (Date.now() - started) / 1000 };
+    throw error;
+  }
 }
 
 function hasQueryToken(url: URL): boolean {
@@ -81,7 +117,7 @@ export interface ChallengeParameters {
 
 /** `Bearer resource_metadata="...", error="...", ...` for the resource the request addressed. */
 export function bearerChallenge(c: Context<{ Bindings: Env }>, parameters: ChallengeParameters = {}): string {
-  const base = baseUrl(c.var.config.publicUrl, c.req.url);
+  const base = baseUrl(c.get("config").publicUrl, c.req.url);
   const parts = [`Bearer resource_metadata="${metadataUrl(base, c.req.path)}"`];
   if (parameters.error) parts.push(`error="${parameters.error}"`);
   if (parameters.description) parts.push(`error_description="${quotable(parameters.description)}"`);
@@ -132,7 +168,7 @@ function auditFailure(c: Context<{ Bindings: Env }>, error: AuthError, action: s
   const slot = failedAuthentications.take(source);
   if (!slot) return;
   try {
-    c.var.services.auditor.record(c.executionCtx, [
+    c.get("services").auditor.record(c.executionCtx, [
       authEvent({ tenant: DEFAULT_TENANT, subject: null, issuer: null }, c.get("requestId") ?? "", {
         id: slot.id,
         action,

@@ -7,11 +7,10 @@
 // requests of the body and its handlers fill them in. Events are written
 // once, after the response (the Auditor batches them per isolate).
 import type { Principal } from "../auth/principal.ts";
-import type { AuditInput } from "../observability/audit.ts";
+import type { AuditInput, Auditor, WaitUntil } from "../observability/audit.ts";
 import { type AuditArgumentsMode, auditedArguments, mcpEvent } from "../observability/audit-events.ts";
 import type { Decision } from "../policy/access-policy.ts";
 import type { ClassifiedMessage, JsonRpcId, ParsedBody } from "../protocol/jsonrpc.ts";
-import { methodFacts } from "../protocol/methods.ts";
 
 export interface AuditNote {
   method: string | null;
@@ -43,8 +42,9 @@ export function emptyNote(method: string | null): AuditNote {
 export interface AuditTrailInit {
   principal: Principal;
   requestId: string;
-  /** Where events go (the Auditor, after the response). */
-  sink: (events: AuditInput[]) => void;
+  /** Where events go, after the response (no per-request closure: the trail calls it at record). */
+  auditor: Pick<Auditor, "record">;
+  waitUntil: WaitUntil;
   startedAt?: number;
 }
 
@@ -70,7 +70,7 @@ export class AuditTrail {
   expect(messages: ClassifiedMessage[]): void {
     for (const message of messages) {
       if (message.type !== "request") continue;
-      const known = methodFacts(message.method).served === true;
+      const known = message.facts.served === true;
       this.notes.set(message.message.id, {
         ...emptyNote(message.method),
         outcome: known ? "ok" : "error",
@@ -121,7 +121,10 @@ export class AuditTrail {
     this.recorded = true;
     const notes = this.single ? [this.single] : [...this.notes.values(), ...this.extra];
     const durationMs = Date.now() - this.startedAt;
-    this.init.sink(notes.map((note) => this.event(note, durationMs)));
+    this.init.auditor.record(
+      this.init.waitUntil,
+      notes.map((note) => this.event(note, durationMs)),
+    );
   }
 
   private event(note: AuditNote, durationMs: number): AuditInput {

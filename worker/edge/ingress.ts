@@ -116,12 +116,12 @@ export class McpRequest {
     this.json = snapshot.json;
     this.body = snapshot.body;
     this.bodyError = snapshot.bodyError;
-    const auditor = init.deps.services.auditor;
     this.audit = new AuditTrail({
       principal: snapshot.principal,
       requestId: snapshot.requestId,
       startedAt: snapshot.startedAt,
-      sink: (events) => auditor.record(init.deps.waitUntil, events),
+      auditor: init.deps.services.auditor,
+      waitUntil: init.deps.waitUntil,
     });
   }
 
@@ -150,12 +150,15 @@ export class McpRequest {
     let body: ParsedBody | null = null;
     let bodyError: IngressSnapshot["bodyError"] = null;
     if (request.method === "POST") {
-      const read = readJsonRpcBody(await request.text());
+      const text = await request.text();
+      const read = readJsonRpcBody(text);
       json = read.json;
       if ("error" in read) bodyError = errorOf(read.error);
       else {
         body = read.body;
-        adoptTraceFromMessages(body.messages); // 2026-07-28: trace context in `_meta`
+        // 2026-07-28: trace context in `_meta`. A body that names no traceparent (not even
+        // through a \u escape) has none: tracing is not entered for it.
+        if (text.includes("traceparent") || text.includes("\\u")) adoptTraceFromMessages(body.messages);
       }
     }
     return new McpRequest(

@@ -2,9 +2,8 @@
 // rebinding: a page on an attacker's name that re-resolves to the gateway's
 // address makes the browser send requests with the attacker's Host. Only
 // the configured names are answered; unset, every Host is (on Cloudflare the
-// platform routes only the Worker's own hostnames to it).
-import type { MiddlewareHandler } from "hono";
-import { GatewayError } from "./errors.ts";
+// platform routes only the Worker's own hostnames to it). The entry
+// middleware (telemetry.ts) asks only when ALLOWED_HOSTS is set.
 
 /**
  * Whether `host` (a Host header: name, optional port) is on `allowed`. An
@@ -23,19 +22,4 @@ export function isAllowedHost(host: string, allowed: string[]): boolean {
     const entryName = (wanted[1] as string).replace(/\.+$/, "");
     return entryName === name && (wanted[2] === undefined || wanted[2] === port);
   });
-}
-
-/** 421 Misdirected Request (problem+json naming the Host header) unless the Host is allowed. */
-export function hostAllowlist(): MiddlewareHandler<{ Bindings: Env }> {
-  return async function hostAllowlistMiddleware(c, next) {
-    const allowed = c.var.config.allowedHosts;
-    if (allowed !== null && !isAllowedHost(c.req.header("host") ?? new URL(c.req.url).host, allowed)) {
-      throw new GatewayError("validation", {
-        status: 421,
-        detail: "This gateway does not answer to that Host (ALLOWED_HOSTS)",
-        errors: [{ field: "Host", message: "not an allowed host" }],
-      });
-    }
-    await next();
-  };
 }

@@ -9,7 +9,7 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 export function limitBodySize(): MiddlewareHandler<{ Bindings: Env }> {
   return async function limitBodySizeMiddleware(c, next) {
-    return limitFor(c.var.config.maxBodyBytes)(c, next);
+    return limitFor(c.get("config").maxBodyBytes)(c, next);
   };
 }
 
@@ -22,14 +22,17 @@ function limitFor(maxSize: number): MiddlewareHandler {
     limit = bodyLimit({
       maxSize,
       onError: () => {
-        throw new GatewayError("payload-too-large", {
-          detail: `The body may be at most ${maxSize} bytes`,
-        });
+        throw payloadTooLarge(maxSize);
       },
     });
     limits.set(maxSize, limit);
   }
   return limit;
+}
+
+/** The 413 of a body over the limit (problem+json). */
+export function payloadTooLarge(maxSize: number): GatewayError {
+  return new GatewayError("payload-too-large", { detail: `The body may be at most ${maxSize} bytes` });
 }
 
 export function requireJsonBody(): MiddlewareHandler {

@@ -2,7 +2,6 @@
 // rebinding, cross-site requests). The MCP transport specification requires
 // it: a present Origin that is not allowed gets 403. Requests without Origin
 // (non-browser clients) pass; same-origin, PUBLIC_URL and ALLOWED_ORIGINS pass.
-import type { MiddlewareHandler } from "hono";
 import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
 
 export function isAllowedOrigin(
@@ -15,13 +14,16 @@ export function isAllowedOrigin(
   return config.allowedOrigins.includes(origin);
 }
 
-/** For MCP routes: refusals are a JSON-RPC error without an id, as the transport allows. */
-export function mcpOriginCheck(): MiddlewareHandler<{ Bindings: Env }> {
-  return async function mcpOriginCheckMiddleware(c, next) {
-    const origin = c.req.header("origin");
-    if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, c.var.config)) {
-      return c.json(errorResponse(null, ErrorCode.Forbidden, "Origin not allowed"), 403);
-    }
-    await next();
-  };
+/**
+ * The refusal of a request whose Origin is not allowed, or null. For MCP
+ * routes: a JSON-RPC error without an id, as the transport allows. Asked
+ * only when an Origin is present (routes/mcp-front.ts).
+ */
+export function mcpOriginRefusal(
+  origin: string,
+  requestUrl: string,
+  config: { publicUrl: string | null; allowedOrigins: string[] },
+): Response | null {
+  if (isAllowedOrigin(origin, requestUrl, config)) return null;
+  return Response.json(errorResponse(null, ErrorCode.Forbidden, "Origin not allowed"), { status: 403 });
 }

@@ -9,9 +9,14 @@
 import type { WaitUntil } from "./audit.ts";
 import type { MetricsRecorder } from "./metrics.ts";
 import type { TraceExporter } from "./otlp-export.ts";
-import { runInScope } from "./request-scope.ts";
 import type { TracingSettings } from "./settings.ts";
-import { type AttributeValue, beginTrace, type CarriedTrace, parseTraceparent } from "./tracing.ts";
+import {
+  type AttributeValue,
+  beginTrace,
+  type CarriedTrace,
+  parseTraceparent,
+  runInScope,
+} from "./tracing.ts";
 
 export interface DurableScopeDeps {
   tracer: TraceExporter;

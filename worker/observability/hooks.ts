@@ -5,8 +5,15 @@
 import type { WaitUntil } from "./audit.ts";
 import type { MetricsRecorder } from "./metrics.ts";
 import { METRICS } from "./metrics-catalog.ts";
-import { currentScope } from "./request-scope.ts";
-import { type AttributeValue, rewriteMetaTraceparent, startUpstreamSpan, withSpan } from "./tracing.ts";
+import {
+  type AttributeValue,
+  currentScope,
+  type RequestScope,
+  rewriteMetaTraceparent,
+  type Span,
+  startUpstreamSpan,
+  withSpan,
+} from "./tracing.ts";
 
 /** Counts an authentication (success, or the refusal's reason class) with its latency, as a span too. */
 export async function observeAuthentication<T>(work: () => Promise<T>): Promise<T> {
@@ -97,26 +104,46 @@ export function tracedFetch(base: typeof fetch, labels: { tenant: string; server
       if (typeof body === "string") body = rewriteMetaTraceparent(body, span.traceparent, state);
     }
     const started = Date.now();
-    const finish = (outcome: string, attributes: Record<string, AttributeValue>, error: string | null) => {
-      span?.end(attributes, error);
-      scope.metrics.observe(METRICS.upstreamLatency, { ...labels, outcome }, (Date.now() - started) / 1000);
-    };
     try {
       const response = await base(input, { ...init, headers, body });
       const statusClass = `${Math.floor(response.status / 100)}xx`;
-      finish(
+      const attributes = { "http.response.status_code": response.status };
+      endUpstream(
+        scope,
+        span,
+        labels,
+        started,
         statusClass,
-        { "http.response.status_code": response.status },
+        attributes,
         response.status >= 500 ? statusClass : null,
       );
       return response;
     } catch (error) {
       const aborted =
         error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
-      finish(aborted ? "timeout" : "unreachable", {}, aborted ? "timeout" : "unreachable");
+      const outcome = aborted ? "timeout" : "unreachable";
+      endUpstream(scope, span, labels, started, outcome, {}, outcome);
       throw error;
     }
   };
+}
+
+/** Ends an upstream request's span and observes its latency (a function, not a closure per request). */
+function endUpstream(
+  scope: RequestScope,
+  span: Span | null,
+  labels: { tenant: string; server: string },
+  started: number,
+  outcome: string,
+  attributes: Record<string, AttributeValue>,
+  error: string | null,
+): void {
+  span?.end(attributes, error);
+  scope.metrics.observe(
+    METRICS.upstreamLatency,
+    { tenant: labels.tenant, server: labels.server, outcome },
+    (Date.now() - started) / 1000,
+  );
 }
 
 /** What a server's state object reports (it has no request scope: its own waitUntil is passed). */

@@ -14,7 +14,7 @@ import {
   type MetricDefinition,
   SUCCESS_OUTCOMES,
 } from "./metrics-catalog.ts";
-import { currentScope } from "./request-scope.ts";
+import { currentScope } from "./tracing.ts";
 
 // Long enough that a busy isolate writes a few batches a second rather than one
 // per request burst (each batch is a D1 round trip); /metrics flushes its own
@@ -292,13 +292,15 @@ export class MetricsRecorder {
   }
 
   private schedule(explicit: WaitUntil | undefined): void {
+    const full = this.series.size + this.calls.size >= MAX_PENDING;
+    // A flush already scheduled: nothing to keep alive, and the request scope is not looked up.
+    if (!full && this.flushScheduled) return;
     const waitUntil = explicit ?? currentScope()?.waitUntil;
-    if (this.series.size + this.calls.size >= MAX_PENDING) {
+    if (full) {
       const flushing = this.flush();
       waitUntil?.waitUntil(flushing);
       return;
     }
-    if (this.flushScheduled) return;
     this.flushScheduled = true;
     const later = new Promise((resolve) => setTimeout(resolve, this.flushDelayMs)).then(() => {
       this.flushScheduled = false;

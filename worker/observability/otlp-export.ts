@@ -17,15 +17,15 @@ const KIND: Record<SpanKind, number> = { internal: 1, server: 2, client: 3 };
 export class TraceExporter {
   private buffer: FinishedSpan[] = [];
   private flushScheduled = false;
+  /** An endpoint is configured (a field, not a getter: read on every request's entry). */
+  readonly exporting: boolean;
 
   constructor(
     private readonly settings: TracingSettings,
     private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
     private readonly delayMs = EXPORT_DELAY_MS,
-  ) {}
-
-  get exporting(): boolean {
-    return this.settings.endpoint !== null;
+  ) {
+    this.exporting = settings.endpoint !== null;
   }
 
   /** Queues a finished request's spans for export. */

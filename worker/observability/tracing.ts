@@ -1,13 +1,56 @@
-// W3C Trace Context and spans. Every request gets a trace: the caller's
-// (`traceparent` header, or `_meta.traceparent` of a 2026-07-28 request) or a
-// new one. Upstream requests carry a traceparent naming the gateway's span,
-// whether or not spans are recorded; spans are recorded only for sampled
-// traces when an OTLP endpoint is configured, and exported after the
-// response (otlp-export.ts). Sampling is parent-based: a caller's flag wins,
-// otherwise the configured ratio. An unsampled trace allocates no internal
-// spans; so when a `_meta` context the gateway adopts (after authentication)
-// turns an unsampled trace into a sampled one, its spans start there.
-import { currentScope, type RequestScope, runInScope } from "./request-scope.ts";
+// W3C Trace Context and spans, and the request scope they live in. Every
+// request gets a trace: the caller's (`traceparent` header, or
+// `_meta.traceparent` of a 2026-07-28 request) or a new one. Upstream requests
+// carry a traceparent naming the gateway's span, whether or not spans are
+// recorded; spans are recorded only for sampled traces when an OTLP endpoint
+// is configured, and exported after the response (otlp-export.ts). Sampling
+// is parent-based: a caller's flag wins, otherwise the configured ratio. An
+// unsampled trace allocates no internal spans; so when a `_meta` context the
+// gateway adopts (after authentication) turns an unsampled trace into a
+// sampled one, its spans start there.
+//
+// The request scope: the request a piece of code is running for, without
+// threading it through every call, an AsyncLocalStorage scope opened by the
+// entry middleware (http/telemetry.ts) and by Durable Objects serving a
+// forwarded request. Metrics use its `waitUntil` to write after the
+// response; spans use its current span. (One module with the trace: the
+// entry opens both in one visit.)
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { WaitUntil } from "./audit.ts";
+import type { MetricsRecorder } from "./metrics.ts";
+
+export interface RequestScope {
+  waitUntil: WaitUntil;
+  /** Null when tracing is off or the request was not sampled. */
+  trace: RequestTrace | null;
+  /** The span new spans are children of. */
+  span: Span | null;
+  metrics: MetricsRecorder;
+  /**
+   * Facts the stages hand the scope instead of calling into observability
+   * (counted once when the request ends, http/telemetry.ts): so far the
+   * authentication's outcome. Set on the request's own scope (never on a
+   * span's child copy).
+   */
+  authentication?: AuthenticationFact | null;
+}
+
+/** An authentication's outcome: the `reason` label (`ok` on success) and its latency. */
+export interface AuthenticationFact {
+  success: boolean;
+  reason: string;
+  seconds: number;
+}
+
+const storage = new AsyncLocalStorage<RequestScope>();
+
+export function runInScope<T>(scope: RequestScope, work: () => T): T {
+  return storage.run(scope, work);
+}
+
+export function currentScope(): RequestScope | undefined {
+  return storage.getStore();
+}
 
 export interface TraceContext {
   traceId: string;
@@ -62,13 +105,27 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
-/** Random ids on the request path: a table lookup per byte, no intermediate arrays. */
+/**
+ * Random trace and span ids (not secrets: they travel to every upstream in
+ * `traceparent`). Drawn from an isolate-wide buffer of CSPRNG bytes refilled
+ * 4 KiB at a time: a request's trace id, ingress span id and upstream span id
+ * were three `getRandomValues` calls (~1.7% of the /{path}/mcp isolate's time
+ * in bench:profile). Ids that are secrets come from platform/encoding.ts.
+ */
 export function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  if (poolAt + bytes > POOL.length) {
+    crypto.getRandomValues(POOL);
+    poolAt = 0;
+  }
   let hex = "";
-  for (const byte of buffer) hex += HEX[byte];
+  for (let index = poolAt; index < poolAt + bytes; index++) hex += HEX[POOL[index] as number];
+  poolAt += bytes;
   return hex;
 }
+
+// Filled on first use (the runtime refuses random values outside a request).
+const POOL = new Uint8Array(4096);
+let poolAt = POOL.length;
 
 /** One request's trace: the spans it opened (kept only when recording). */
 export class RequestTrace {
@@ -76,17 +133,21 @@ export class RequestTrace {
   /** The first span without a parent in this process (the ingress span). */
   private root: Span | null = null;
 
+  /**
+   * Sampled and an exporter configured: spans are kept. A field (kept in step
+   * by `adopt`), so the stages of an unrecorded request test it without
+   * calling into this module.
+   */
+  recording: boolean;
+
   constructor(
     public context: TraceContext,
     /** Whether an exporter is configured (without one no span is ever kept). */
     readonly exporting: boolean,
     /** The caller named the trace (a traceparent header): `_meta` cannot replace it. */
     readonly fromCaller: boolean,
-  ) {}
-
-  /** Sampled and an exporter configured: spans are kept. */
-  get recording(): boolean {
-    return this.exporting && this.context.sampled;
+  ) {
+    this.recording = exporting && context.sampled;
   }
 
   get traceId(): string {
@@ -113,6 +174,7 @@ export class RequestTrace {
   adopt(context: TraceContext): void {
     if (this.fromCaller) return;
     this.context = context;
+    this.recording = this.exporting && context.sampled;
     if (this.root) this.root.parentSpanId = context.parentSpanId;
   }
 }

@@ -2,7 +2,7 @@
 // classified messages (request, notification, response; method, tool or
 // resource name, id), and build error objects with the specification's codes.
 // Pure: no I/O, no HTTP.
-import { methodFacts } from "./methods.ts";
+import { type MethodFacts, methodFacts } from "./methods.ts";
 
 export type JsonRpcId = string | number;
 
@@ -66,6 +66,8 @@ export type ClassifiedMessage =
       method: string;
       /** `params.name` for tools/call and prompts/get, `params.uri` for resources/read. */
       target: string | undefined;
+      /** The method table's entry, looked up once here (the audit trail and header checks read it). */
+      facts: MethodFacts;
     }
   | { type: "notification"; message: JsonRpcNotification; method: string }
   | { type: "response"; message: JsonRpcResponse };
@@ -171,11 +173,13 @@ function classify(value: unknown): ClassifiedMessage {
         method: message.method,
       };
     }
+    const facts = methodFacts(message.method);
     return {
       type: "request",
       message: message as unknown as JsonRpcRequest,
       method: message.method,
-      target: targetOf(message.method, params),
+      target: targetOf(facts, params),
+      facts,
     };
   }
   if ("result" in message || "error" in message) {
@@ -184,8 +188,8 @@ function classify(value: unknown): ClassifiedMessage {
   throw new JsonRpcParseError(ErrorCode.InvalidRequest, "Invalid Request: no method, result or error", id);
 }
 
-function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
-  const param = methodFacts(method).target;
+function targetOf(facts: MethodFacts, params: Record<string, unknown> | undefined): string | undefined {
+  const param = facts.target;
   if (!params || param === undefined) return undefined;
   const value = params[param];
   return typeof value === "string" ? value : undefined;

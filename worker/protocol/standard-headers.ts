@@ -12,7 +12,6 @@ import {
   STATELESS_VERSIONS,
   SUPPORTED_VERSIONS,
 } from "./jsonrpc.ts";
-import { methodFacts } from "./methods.ts";
 
 const VERSION_META = "io.modelcontextprotocol/protocolVersion";
 
@@ -89,7 +88,7 @@ export function checkStandardHeaders(headers: Headers, body: ParsedBody): JsonRp
         `Mcp-Method header '${methodHeader}' does not match body method '${classified.method}'`,
       );
     }
-    if (classified.type !== "request" || !methodFacts(classified.method).nameHeader) continue;
+    if (classified.type !== "request" || !classified.facts.nameHeader) continue;
     const nameHeader = headers.get("mcp-name");
     if (nameHeader === null) {
       if (stateless) return mismatch(id, "Mcp-Name header is required");

@@ -12,19 +12,16 @@ import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange
 import { serveStateless } from "../aggregated/gateway-serving.ts";
 import { isPlainSessionRequest } from "../aggregated/session-call.ts";
 import { virtualExchange } from "../aggregated/virtual-exchange.ts";
-import { authenticate } from "../auth/authenticate.ts";
 import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { limitBodySize } from "../http/json-body.ts";
-import { mcpOriginCheck } from "../http/origin.ts";
 import { sessionResponse, sessionStub } from "../platform/durable-objects.ts";
 import { randomHex } from "../platform/encoding.ts";
 import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { checkStandardHeaders, versionsOffered } from "../protocol/standard-headers.ts";
 import { isPlainObject } from "../protocol/tool-results.ts";
-import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
+import { mcpFront } from "./mcp-front.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -35,7 +32,7 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
 
 export function aggregatedMcpRoutes() {
   const app = new Hono<Env_>();
-  app.use("/mcp", mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.use("/mcp", mcpFront({ rateLimit: true, bodyLimit: true }));
   app.on(
     ["GET", "POST", "DELETE"],
     "/mcp",

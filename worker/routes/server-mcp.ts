@@ -4,11 +4,8 @@
 // wing answers.
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { authenticate } from "../auth/authenticate.ts";
 import { cancellableOnHangUp, clientSignal } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { limitBodySize } from "../http/json-body.ts";
-import { mcpOriginCheck } from "../http/origin.ts";
 import { baseUrl } from "../http/resource.ts";
 import { observePolicy } from "../observability/hooks.ts";
 import { ErrorCode, isStatelessVersion } from "../protocol/jsonrpc.ts";
@@ -20,6 +17,7 @@ import { type ProxyRoute, proxyRouteFor } from "../proxy/proxy-route.ts";
 import { proxyStreamable } from "../proxy/streamable-proxy.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { servedByLegacyBridge, serveLegacyBridge } from "./legacy-sse-bridge.ts";
+import { mcpFront } from "./mcp-front.ts";
 import { serve2026Bridge } from "./server-mcp-2026.ts";
 import { serveSessionClient } from "./server-mcp-session-bridge.ts";
 
@@ -80,7 +78,7 @@ async function exchangeContext(
 export function serverMcpRoutes() {
   const app = new Hono<Env_>();
   for (const entry of ["/:path/mcp", "/:path/sse", "/:path/message"]) {
-    app.use(entry, mcpOriginCheck(), authenticate(), limitBodySize());
+    app.use(entry, mcpFront({ rateLimit: false, bodyLimit: true }));
   }
 
   app.on(

@@ -5,16 +5,13 @@
 // event stream) with `/v/{name}/message` (the client's POSTs), bridged onto
 // the session leg by a LegacySseSession object.
 import { type Context, Hono } from "hono";
-import { authenticate } from "../auth/authenticate.ts";
 import { cancellableOnHangUp } from "../edge/hang-up.ts";
-import { limitBodySize } from "../http/json-body.ts";
-import { mcpOriginCheck } from "../http/origin.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
-import { mcpRateLimit } from "../resilience/request-rate-limit.ts";
 import { virtualEndpoint } from "../virtual/virtual-server-service.ts";
 import { serveAggregated } from "./aggregated-mcp.ts";
 import { deliverLegacyMessage, openLegacyStream } from "./legacy-sse-bridge.ts";
+import { mcpFront } from "./mcp-front.ts";
 
 const ROUTE = "/v/:name/mcp";
 const SSE_ROUTE = "/v/:name/sse";
@@ -24,7 +21,7 @@ const noSuchVirtualServer = () => jsonRpcError(404, ErrorCode.InvalidRequest, "N
 
 export function virtualMcpRoutes() {
   const app = new Hono<{ Bindings: Env }>();
-  app.use(ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.use(ROUTE, mcpFront({ rateLimit: true, bodyLimit: true }));
   app.on(
     ["GET", "POST", "DELETE"],
     ROUTE,
@@ -37,8 +34,8 @@ export function virtualMcpRoutes() {
     }),
   );
 
-  app.use(SSE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit());
-  app.use(MESSAGE_ROUTE, mcpOriginCheck(), authenticate(), mcpRateLimit(), limitBodySize());
+  app.use(SSE_ROUTE, mcpFront({ rateLimit: true, bodyLimit: false }));
+  app.use(MESSAGE_ROUTE, mcpFront({ rateLimit: true, bodyLimit: true }));
   app.get(SSE_ROUTE, async (c) => {
     const record = await c.var.services.virtualServers.servable(
       c.get("principal").tenant,
