@@ -1,8 +1,8 @@
 // The plain SSE answer reader of the direct upstream call: one response after
 // optional priming events is taken; anything else is handed back replaying the
 // exact bytes the upstream sent, including what follows.
-import { describe, expect, it } from "vitest";
-import { readSseAnswer } from "../../worker/upstream/sse-answer.ts";
+import { describe, expect, it, vi } from "vitest";
+import { MAX_DRAINING, readSseAnswer } from "../../worker/upstream/sse-answer.ts";
 
 /** A streamed SSE response whose body arrives in `parts`. */
 function sse(...parts: string[]): Response {
@@ -86,5 +86,45 @@ describe("readSseAnswer", () => {
     expect(await readSseAnswer(going.response, take)).toEqual({ answer: { data: RESPONSE } });
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(going.seen.cancelled).toBe(true);
+  });
+
+  it("drains at most MAX_DRAINING at once, and forgets a drain whose read never settles", async () => {
+    const encoder = new TextEncoder();
+    /** A stream that sends the answer, then never another chunk (its request has ended); says whether it was cancelled. */
+    const stuck = () => {
+      const seen = { cancelled: false };
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulls += 1;
+          if (pulls === 1) controller.enqueue(encoder.encode(`data: ${RESPONSE}\n\n`));
+          return new Promise<void>(() => {});
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      });
+      return { response: new Response(body), seen };
+    };
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      const pending = Array.from({ length: MAX_DRAINING }, stuck);
+      for (const stream of pending) await readSseAnswer(stream.response, take);
+      const over = stuck();
+      await readSseAnswer(over.response, take);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      // MAX_DRAINING reads are pending: the next stream is cancelled.
+      expect(pending.map((stream) => stream.seen.cancelled)).toEqual(pending.map(() => false));
+      expect(over.seen.cancelled).toBe(true);
+      // Their reads never settle (as when their requests ended); after 5 s they are forgotten.
+      clock.mockReturnValue(now + 5_001);
+      const later = stuck();
+      await readSseAnswer(later.response, take);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(later.seen.cancelled).toBe(false);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -54,22 +54,34 @@ export async function readSseAnswer<T>(
 
 /** Streams read to their end after their answer at most at once (per isolate or object). */
 export const MAX_DRAINING = 8;
-let draining = 0;
+/**
+ * A drain still pending after this long is forgotten: when the request that
+ * started it has ended, the runtime may never settle its read, and a plain
+ * counter would then stay at MAX_DRAINING for the isolate's life.
+ */
+const DRAIN_FORGOTTEN_AFTER_MS = 5_000;
+/** The pending drains, by when they started. */
+const draining = new Set<{ startedAt: number }>();
 
 /** Reads the stream's end after its answer; anything more than the end (or a failure) cancels the rest. */
 function finishQuietly(reader: ReadableStreamDefaultReader<Uint8Array>): void {
-  if (draining >= MAX_DRAINING) {
+  if (draining.size >= MAX_DRAINING) {
+    const forgotten = Date.now() - DRAIN_FORGOTTEN_AFTER_MS;
+    for (const drain of draining) if (drain.startedAt < forgotten) draining.delete(drain);
+  }
+  if (draining.size >= MAX_DRAINING) {
     reader.cancel().catch(() => {});
     return;
   }
-  draining += 1;
+  const drain = { startedAt: Date.now() };
+  draining.add(drain);
   reader.read().then(
     (step) => {
-      draining -= 1;
+      draining.delete(drain);
       if (!step.done) reader.cancel().catch(() => {});
     },
     () => {
-      draining -= 1;
+      draining.delete(drain);
     },
   );
 }
