@@ -119,17 +119,27 @@ async function main() {
         `${row.name.padEnd(28)} ${row.rps.toFixed(0).padStart(7)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)} ${ratios} ${cpu}`,
       );
     }
+    console.log("");
     // The stateless gateway target against the pass-through loaded by the same
     // 2026-07-28 client: the backend then does the same work behind both.
-    const [stateless, bare2026] = [summary[4], summary[5]];
-    if (stateless && bare2026)
-      console.log(
-        `\n${stateless.name} vs ${bare2026.name}: req/s ${(stateless.rps / bare2026.rps).toFixed(2)}x, p50 ${(stateless.p50 / bare2026.p50).toFixed(2)}x, p99 ${(stateless.p99 / bare2026.p99).toFixed(2)}x`,
-      );
+    printVersus(summary[4], summary[5]);
+    // Issue 10's "/mcp at least as fast as /{path}/mcp" (session client, same backend work).
+    printVersus(summary[3], summary[2]);
   } finally {
     await stopAll();
     await rm(persistDir, { recursive: true, force: true });
   }
+}
+
+/** One target against another of the same run: req/s, p50 and p99 ratios. */
+function printVersus(
+  row: { name: string; rps: number; p50: number; p99: number } | undefined,
+  against: { name: string; rps: number; p50: number; p99: number } | undefined,
+): void {
+  if (!row || !against) return;
+  console.log(
+    `${row.name} vs ${against.name}: req/s ${(row.rps / against.rps).toFixed(2)}x, p50 ${(row.p50 / against.p50).toFixed(2)}x, p99 ${(row.p99 / against.p99).toFixed(2)}x`,
+  );
 }
 
 await main();

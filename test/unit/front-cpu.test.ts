@@ -1,0 +1,89 @@
+// The front's per-request shortcuts (w8-front): the verified-token cache key
+// digested synchronously, and the upstream fetch's trace context set on the
+// request's own Headers instead of a copy. Each is checked against what it
+// replaced: crypto.subtle's SHA-256, and the headers the upstream receives.
+import { describe, expect, it } from "vitest";
+import { sha256Hex, verifiedTokenKey } from "../../worker/auth/authenticator.ts";
+import { tracedFetch } from "../../worker/observability/hooks.ts";
+import { MetricsRecorder } from "../../worker/observability/metrics.ts";
+import { beginTrace, parseTraceparent, runInScope } from "../../worker/observability/tracing.ts";
+import type { MetricsStore } from "../../worker/store/metrics-store.ts";
+
+async function subtleHex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+describe("sha256Hex", () => {
+  it("equals crypto.subtle's SHA-256 for every length across three blocks (each padding case)", async () => {
+    for (let length = 0; length <= 200; length++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(length));
+      expect(sha256Hex(bytes), `length ${length}`).toBe(await subtleHex(bytes));
+    }
+  });
+
+  it("matches the FIPS 180-4 examples", () => {
+    const text = (value: string) => sha256Hex(new TextEncoder().encode(value));
+    expect(text("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(text("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe(
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    );
+  });
+});
+
+describe("verifiedTokenKey", () => {
+  it("is the token's digest and the resource: never the token, distinct per token and resource", async () => {
+    const token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+    const key = verifiedTokenKey(token, "https://gw.example/mcp");
+    expect(key).toBe(`${await subtleHex(new TextEncoder().encode(token))} https://gw.example/mcp`);
+    expect(key).not.toContain(token);
+    expect(verifiedTokenKey(`${token}x`, "https://gw.example/mcp")).not.toBe(key);
+    expect(verifiedTokenKey(token, "https://gw.example/demo/mcp")).not.toBe(key);
+  });
+});
+
+describe("tracedFetch", () => {
+  const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const traced = async (init: RequestInit) => {
+    const trace = beginTrace(parseTraceparent(`00-${TRACE}-00f067aa0ba902b7-00`, "vendor=1"), 0, false);
+    const span = trace.start("ingress", null, "server");
+    const metrics = new MetricsRecorder({} as MetricsStore, { enabled: false }); // off: the store is never reached;
+    const seen: RequestInit[] = [];
+    const send = (async (_input: RequestInfo | URL, sent?: RequestInit) => {
+      seen.push(sent ?? {});
+      return new Response("{}");
+    }) as typeof fetch;
+    await runInScope({ waitUntil: { waitUntil: () => {} }, trace, span, metrics }, () =>
+      tracedFetch(send, { tenant: "t", server: "s" })("https://upstream.example/mcp", init),
+    );
+    return seen[0] as RequestInit;
+  };
+
+  it("names the gateway's span on the request's own Headers (no copy) for an unrecorded trace", async () => {
+    const headers = new Headers({ authorization: "Bearer upstream", traceparent: "00-caller" });
+    const init = { method: "POST", headers, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' };
+    const sent = await traced(init);
+    expect(sent).toBe(init);
+    expect(headers.get("traceparent")).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    expect(headers.get("tracestate")).toBe("vendor=1");
+    expect(headers.get("authorization")).toBe("Bearer upstream");
+  });
+
+  it("copies headers given in another form, and rewrites a body's _meta.traceparent", async () => {
+    const given = { "content-type": "application/json" };
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { _meta: { traceparent: "00-caller" } },
+    });
+    const sent = await traced({ method: "POST", headers: given, body });
+    const headers = sent.headers as Headers;
+    expect(headers).toBeInstanceOf(Headers);
+    expect(headers.get("content-type")).toBe("application/json");
+    const traceparent = headers.get("traceparent");
+    expect(traceparent).toMatch(new RegExp(`^00-${TRACE}-`));
+    expect(given).toEqual({ "content-type": "application/json" });
+    expect(JSON.parse(String(sent.body)).params._meta.traceparent).toBe(traceparent);
+  });
+});
