@@ -93,7 +93,7 @@ export class McpRequest {
   readonly body: ParsedBody | null;
   /** Why the body could not be read as JSON-RPC (the reply uses its code). */
   readonly bodyError: IngressSnapshot["bodyError"];
-  readonly audit: AuditTrail;
+  private auditTrail: AuditTrail | null = null;
   private accessLoad: Promise<McpAccess> | null = null;
   private generationOf: Promise<Generation> | null = null;
 
@@ -116,13 +116,23 @@ export class McpRequest {
     this.json = snapshot.json;
     this.body = snapshot.body;
     this.bodyError = snapshot.bodyError;
-    this.audit = new AuditTrail({
-      principal: snapshot.principal,
-      requestId: snapshot.requestId,
-      startedAt: snapshot.startedAt,
-      auditor: init.deps.services.auditor,
-      waitUntil: init.deps.waitUntil,
+  }
+
+  /**
+   * The request's audit trail (edge/audit-trail.ts), made on first use: the
+   * per-server proxy notes its verdicts only when the answer is in, so the
+   * steady request enters the trail's module once, at the end, instead of
+   * here and again there. Its duration still counts from the ingress.
+   */
+  get audit(): AuditTrail {
+    this.auditTrail ??= new AuditTrail({
+      principal: this.principal,
+      requestId: this.requestId,
+      startedAt: this.snapshotOf.startedAt,
+      auditor: this.deps.services.auditor,
+      waitUntil: this.deps.waitUntil,
     });
+    return this.auditTrail;
   }
 
   /**
