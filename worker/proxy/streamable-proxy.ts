@@ -17,19 +17,14 @@ import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders, forwardUpstream } from "../upstream/upstream-request.ts";
+import { clientResponseHeaders } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
   prepareRequest,
   rewriteIncomingJson,
 } from "./message-rewrite.ts";
-import {
-  auditVerdicts,
-  outcomeUnlessDenied,
-  type ProxyContext,
-  upstreamFailureReply,
-} from "./proxy-context.ts";
+import { auditVerdicts, type ProxyContext, upstreamFailureReply } from "./proxy-context.ts";
 import {
   initializeParams,
   keptInit,
@@ -78,57 +73,46 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   if (session instanceof Response) return session;
   if (ctx.transport === "sse") return bridgeSsePost(ctx, body, session);
 
-  const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
-    jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
-
   if (prepared.forward.length === 0) {
-    auditVerdicts(ctx, prepared.verdicts, () => "denied", null);
-    return reply(prepared.refusals, 200);
+    auditVerdicts(ctx, prepared.verdicts, "denied", null);
+    return reply(body, prepared.refusals, 200);
   }
 
   // Serialized from the parsed messages, never the client's bytes (duplicate keys; docs/architecture.md).
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
   const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
   const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
-  // A stateless client's hang-up cancels its request: the upstream's is aborted with it.
-  const cancel = cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
-  const accept = ctx.request.headers.get("accept");
-  const set = acceptsBoth(accept) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
-  const send = (to: ProxySession | null) =>
-    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, (endpoint) =>
-      forwardUpstream(ctx, endpoint, {
-        method: "POST",
-        body: payload,
-        upstreamSessionId: to?.id ?? null,
-        set,
-        signal: cancel,
-      }),
-    );
+  // A stateless client's hang-up cancels its request: the upstream's is aborted with it. A request in a
+  // session never cancels that way (edge/hang-up.ts), so it is not asked.
+  const cancel = session === null && cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
+  const set = acceptsBoth(ctx.request.headers.get("accept")) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
+  const post: PostRequest = { payload, methods, set, cancel };
   let used: ProxySession | null = session;
-  let exchange = await send(session);
+  let exchange = await sendPost(ctx, post, session);
   if (session !== null && !answered(exchange) && sessionLost(exchange, session, methods)) {
     // The upstream lost the session (restart, expiry): open a new one and send again.
     const renewed = await reopenSession(ctx, session);
     if (renewed !== null) {
       await discard(exchange);
       used = renewed;
-      exchange = await send(renewed);
+      exchange = await sendPost(ctx, post, renewed);
     }
   }
 
   if ("refusal" in exchange) {
     // A pinned session whose replica is gone is over: the client starts again.
     if (used && exchange.refusal.refused === "no_replica") return sessionNotFound();
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
+    auditVerdicts(ctx, prepared.verdicts, exchange.refusal.refused, null);
     const refused = (forwardedIds.length > 0 ? forwardedIds : [null]).map((id) =>
       refusalToJsonRpc(exchange.refusal, id),
     );
     const first = refused[0] as ReturnType<typeof refusalToJsonRpc>;
-    return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
+    const answers = [...refused.map((item) => item.body), ...prepared.refusals];
+    return reply(body, answers, first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const post: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
-  const answer = await answerPost(ctx, post, result, lease.endpoint.url);
+  const sent: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
+  const answer = await answerPost(ctx, sent, result, lease.endpoint.url);
   // Headers of the lease (e.g. RateLimit); none in the steady state.
   for (const name in lease.headers) answer.headers.set(name, lease.headers[name] as string);
   return answer;
@@ -136,6 +120,34 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
 
 const POST_JSON = { "content-type": "application/json" };
 const POST_JSON_ACCEPT_BOTH = { "content-type": "application/json", accept: ACCEPT_BOTH };
+
+/** The POST as it goes upstream, whichever upstream session carries it. */
+interface PostRequest {
+  payload: string;
+  methods: string[];
+  set: Record<string, string>;
+  cancel: AbortSignal | undefined;
+}
+
+/** Sends the POST on a leased replica (pinned to the session's), in upstream session `to` if any. */
+function sendPost(ctx: ProxyContext, post: PostRequest, to: ProxySession | null) {
+  return leasedExchange(
+    ctx,
+    to === null ? { methods: post.methods } : { methods: post.methods, pinnedUrl: to.url },
+    {
+      method: "POST",
+      body: post.payload,
+      upstreamSessionId: to?.id ?? null,
+      set: post.set,
+      signal: post.cancel,
+    },
+  );
+}
+
+/** The JSON-RPC reply to `body`: one answer, or all of them for a batch. */
+function reply(body: ParsedBody, responses: JsonRpcResponse[], status: number, headers?: Headers): Response {
+  return jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
+}
 
 /** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
 function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
@@ -159,11 +171,9 @@ async function answerPost(
   result: SendResult,
   replicaUrl: string,
 ): Promise<Response> {
-  const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
-    jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
   if ("kind" in result) {
     const outcome = result.kind === "timeout" ? "timeout" : "upstream_error";
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null);
+    auditVerdicts(ctx, prepared.verdicts, outcome, null);
     return upstreamFailureReply(result, ctx.server.timeoutMs, {
       ids: forwardedIds,
       also: prepared.refusals,
@@ -191,19 +201,14 @@ async function answerPost(
     const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
     response = await sealedAnswer(ctx, response, headers, { init, initId, session, renewed, replicaUrl });
   }
-  auditVerdicts(
-    ctx,
-    prepared.verdicts,
-    outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
-    response.status,
-  );
+  auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
 
   if (!response.ok)
     return upstreamError(ctx, response, forwardedIds, prepared.refusals, body.batch, session !== null);
 
   if (response.status === 202 || response.body === null) {
     await response.body?.cancel();
-    if (prepared.refusals.length > 0) return reply(prepared.refusals, 200, headers);
+    if (prepared.refusals.length > 0) return reply(body, prepared.refusals, 200, headers);
     return new Response(null, { status: response.status, headers });
   }
 
@@ -231,7 +236,7 @@ async function answerPost(
     try {
       upstreamBody = await response.json();
     } catch {
-      return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
+      return reply(body, forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
     }
     const rewritten = rewriteIncomingJson(upstreamBody, ctx.guard);
     const merged = Array.isArray(rewritten) ? [...rewritten, ...prepared.refusals] : rewritten;
@@ -240,7 +245,7 @@ async function answerPost(
     return out;
   }
   await response.body.cancel();
-  return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
+  return reply(body, forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
 }
 
 /**
