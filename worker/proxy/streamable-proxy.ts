@@ -16,7 +16,7 @@ import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
-import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
+import { leasedExchange, type SendResult, WatchedAnswer } from "../upstream/leased-exchange.ts";
 import { clientResponseHeaders } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
@@ -181,7 +181,10 @@ async function answerPost(
     });
   }
 
-  let { response } = result;
+  // A watched SSE answer (leased-exchange.ts `WatchedAnswer`) is read through its upstream's status and
+  // headers; the Response wrapping its watched stream is built only off the steady path.
+  const watched = result instanceof WatchedAnswer ? result : null;
+  let response = watched !== null ? watched.upstream : result.response;
   const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
   const [first] = prepared.forward;
@@ -199,9 +202,22 @@ async function answerPost(
     headers.set("mcp-session-id", session.presented);
   } else if (upstreamSessionId !== null || (renewed && session !== null)) {
     const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
-    response = await sealedAnswer(ctx, response, headers, { init, initId, session, renewed, replicaUrl });
+    const whole = watched?.response ?? response;
+    response = await sealedAnswer(ctx, whole, headers, { init, initId, session, renewed, replicaUrl });
   }
   auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
+
+  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  // Nothing to rewrite: the upstream's body streams through untouched.
+  const untouched = prepared.refusals.length === 0 && !prepared.marked;
+  if (response.ok && response.status !== 202 && contentType === "text/event-stream" && untouched) {
+    const stream = watched !== null && response === watched.upstream ? watched.body : response.body;
+    if (stream !== null) {
+      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
+      return new Response(stream, { status: response.status, headers });
+    }
+  }
+  if (watched !== null && response === watched.upstream) response = watched.response;
 
   if (!response.ok)
     return upstreamError(ctx, response, forwardedIds, prepared.refusals, body.batch, session !== null);
@@ -212,16 +228,7 @@ async function answerPost(
     return new Response(null, { status: response.status, headers });
   }
 
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  // Nothing to rewrite: the upstream's body streams through untouched.
-  const untouched = prepared.refusals.length === 0 && !prepared.marked;
-  if (contentType === "text/event-stream") {
-    if (untouched) {
-      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
-      return new Response(response.body, { status: response.status, headers });
-    }
-    return sseResponse(ctx, response, headers, prepared.refusals);
-  }
+  if (contentType === "text/event-stream") return sseResponse(ctx, response, headers, prepared.refusals);
   if (contentType === "application/json" && answersListen(prepared.forward)) {
     // A never-ending listen answer in JSON lines: as the SSE stream the spec says it is, frame by frame.
     const framed = new Response(jsonLinesAsSse(response.body), { status: response.status });

@@ -24,6 +24,29 @@ import { type ForwardedRequest, forwardUpstream, type UpstreamFailure } from "./
 /** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
 export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
 
+/**
+ * An SSE answer whose stream the lease watches (`watchStream`): `body` is the
+ * watched stream and `upstream` the upstream's own response, read for its
+ * status and headers only (its body is being piped into `body`). `response`,
+ * the two as one Response, is built on first read: a reader that streams
+ * `body` into its own client Response (the steady POST) does not pay for a
+ * Response it would only unwrap again.
+ */
+export class WatchedAnswer {
+  #response: Response | undefined;
+
+  constructor(
+    readonly upstream: Response,
+    readonly body: ReadableStream<Uint8Array>,
+    readonly clientHeaders: Headers | undefined,
+  ) {}
+
+  get response(): Response {
+    this.#response ??= new Response(this.body, this.upstream);
+    return this.#response;
+  }
+}
+
 export type Exchange = { result: SendResult; lease: UpstreamLease } | { refusal: LeaseRefusal };
 
 export interface ExchangeOptions {
@@ -121,8 +144,8 @@ function judge(result: SendResult, latencyMs: number): AttemptResult<SendResult>
   if (!isStream || response.body === null)
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
   const { body, settled } = watchStream(response.body, latencyMs);
-  const watched = new Response(body, response);
-  return { value: { ...result, response: watched }, ok: true, reachedUpstream: true, latencyMs, settled };
+  const watched = new WatchedAnswer(response, body, result.clientHeaders);
+  return { value: watched, ok: true, reachedUpstream: true, latencyMs, settled };
 }
 
 /**
