@@ -80,8 +80,12 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
 
   // Serialized from the parsed messages, never the client's bytes (duplicate keys; docs/architecture.md).
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
-  const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
-  const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
+  // Plain loops: no callback or intermediate array per message.
+  const forwardedIds: JsonRpcId[] = [];
+  for (const verdict of prepared.verdicts)
+    if (isForwardedRequest(verdict)) forwardedIds.push(verdict.id as JsonRpcId);
+  const methods: string[] = [];
+  for (const message of prepared.forward) if ("method" in message) methods.push(message.method);
   // A stateless client's hang-up cancels its request: the upstream's is aborted with it. A request in a
   // session never cancels that way (edge/hang-up.ts), so it is not asked.
   const cancel = session === null && cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
