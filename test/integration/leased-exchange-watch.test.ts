@@ -3,7 +3,7 @@
 // upstream breaks is ("stream cut"), and the client's hang-up reaches the
 // upstream's stream (it is cancelled, so the connection is released).
 import { describe, expect, it } from "vitest";
-import { watchStream } from "../../worker/upstream/leased-exchange.ts";
+import { WatchedAnswer, watchStream } from "../../worker/upstream/leased-exchange.ts";
 
 const encoder = new TextEncoder();
 
@@ -66,5 +66,27 @@ describe("watchStream", () => {
     await reader.cancel("client gone");
     expect(await settled).toEqual({ ok: true, reachedUpstream: true, latencyMs: 7 });
     expect(cancelled).not.toBeNull();
+  });
+
+  it("a WatchedAnswer keeps the upstream's status and headers and builds one Response, on first read, around the watched body", async () => {
+    const source = upstream();
+    const upstreamResponse = new Response(source.body, {
+      status: 200,
+      headers: { "content-type": "text/event-stream", "mcp-session-id": "raw" },
+    });
+    const { body, settled } = watchStream(upstreamResponse.body as ReadableStream<Uint8Array>, 3);
+    const answer = new WatchedAnswer(upstreamResponse, body, undefined);
+    // The upstream's own body is being piped: only its status and headers are read.
+    expect(upstreamResponse.body?.locked).toBe(true);
+    expect(answer.upstream.headers.get("content-type")).toBe("text/event-stream");
+    const whole = answer.response;
+    expect(answer.response).toBe(whole);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("mcp-session-id")).toBe("raw");
+    const read = whole.text();
+    await source.writer.write(encoder.encode("data: 1\n\n"));
+    await source.writer.close();
+    expect(await read).toBe("data: 1\n\n");
+    expect(await settled).toEqual({ ok: true, reachedUpstream: true, latencyMs: 3 });
   });
 });

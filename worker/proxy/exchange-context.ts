@@ -8,6 +8,7 @@
 import type { EdgeDeps, McpRequest } from "../edge/ingress.ts";
 import { pinnedGuard } from "../edge/pinned-guard.ts";
 import { ConfigError } from "../http/errors.ts";
+import { baseUrl } from "../http/resource.ts";
 import type { ServerRecord, Transport } from "../store/registry-store.ts";
 import { connectionRequiredReply } from "../upstream/connection-required.ts";
 import { ConnectionRequiredError, callerSecrets, secretsFromEnv } from "../upstream/egress.ts";
@@ -20,10 +21,10 @@ export interface ExchangeInputs {
   /** The transport the gateway speaks to the server (may differ from the client's entry). */
   transport: Transport;
   deps: EdgeDeps;
-  /** Aborts when the client hangs up. */
-  clientGone: AbortSignal;
-  /** The gateway's public base URL, for per-user connection links (a function: worked out only when needed). */
-  publicBase: string | (() => string);
+  /** Aborts when the client hangs up; the request value's own signal (`mcp.signal`) when not given. */
+  clientGone?: AbortSignal;
+  /** The gateway's public base URL, for per-user connection links; worked out from the request when not given. */
+  publicBase?: string;
   /**
    * The caller's cached route to the server (proxy/proxy-route.ts): its guard,
    * and its secrets unless they are per user. Without it, policy and approved
@@ -40,7 +41,8 @@ export async function exchangeContextFor(inputs: ExchangeInputs): Promise<ProxyC
   let secrets = inputs.route?.secrets ?? null;
   if (secrets === null) {
     try {
-      const base = typeof inputs.publicBase === "string" ? inputs.publicBase : inputs.publicBase();
+      // The gateway's public base URL, for the "connect your account" link (worked out only here).
+      const base = inputs.publicBase ?? baseUrl(config.publicUrl, mcp.http.url);
       const credentials = services.connections.callerCredentials(base);
       secrets = await callerSecrets(server, mcp.principal, secretsFromEnv(env), credentials);
     } catch (error) {
@@ -51,7 +53,7 @@ export async function exchangeContextFor(inputs: ExchangeInputs): Promise<ProxyC
   return {
     mcp,
     request: mcp.http,
-    clientGone: inputs.clientGone,
+    clientGone: inputs.clientGone ?? mcp.signal,
     server,
     transport: inputs.transport,
     env,

@@ -13,7 +13,6 @@ import { clientResponseHeaders, fetchUpstream, upstreamCall } from "../upstream/
 import { clientBody, prepareOutgoing } from "./message-rewrite.ts";
 import {
   auditVerdicts,
-  outcomeUnlessDenied,
   type ProxyContext,
   refusalReply,
   upstreamFailureReply,
@@ -82,21 +81,16 @@ export async function proxyLegacyMessage(ctx: ProxyContext): Promise<Response> {
     return fetchUpstream(call, { method: "POST", body: payload }, ctx.server.timeoutMs, ctx.upstreamFetch);
   });
   if ("refusal" in exchange) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
+    auditVerdicts(ctx, prepared.verdicts, exchange.refusal.refused, null);
     return refusalReply(exchange.refusal, true);
   }
   const { result, lease } = exchange;
   if ("kind" in result) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("upstream_error"), null);
+    auditVerdicts(ctx, prepared.verdicts, "upstream_error", null);
     return upstreamFailureReply(result, ctx.server.timeoutMs);
   }
   const { response } = result;
-  auditVerdicts(
-    ctx,
-    prepared.verdicts,
-    outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
-    response.status,
-  );
+  auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
   if (response.status === 404) {
     await response.body?.cancel();
     return sessionNotFound();

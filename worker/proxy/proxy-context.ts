@@ -18,7 +18,7 @@ export interface ProxyContext {
   mcp: McpRequest;
   /** Method, URL and headers of the client's request (its body is in `mcp`). */
   request: Request;
-  /** Aborts when the client hangs up (the incoming request's own signal). */
+  /** Aborts when the client hangs up (the request value's signal, or the legacy bridge leg's). */
   clientGone: AbortSignal;
   server: ServerRecord;
   /** The transport of the entry the client used; replicas are leased among those speaking it. */
@@ -36,24 +36,28 @@ export interface ProxyContext {
   requestId: string;
 }
 
-/** One audit event per message of the exchange, written now. */
+/**
+ * One audit event per message of the exchange, written now. The outcome is
+ * "denied" for refused messages and `forwarded` for the rest.
+ */
 export function auditVerdicts(
   ctx: ProxyContext,
   verdicts: MessageVerdict[],
-  outcome: (verdict: MessageVerdict) => string,
+  forwarded: string,
   upstreamStatus: number | null,
 ): void {
   for (const verdict of verdicts) {
+    const denied = verdict.decision !== null && !verdict.decision.allow;
     const note: AuditNote = {
       serverId: ctx.server.id,
       serverPath: ctx.server.path,
       method: verdict.method,
       tool: verdict.tool,
-      decision: verdict.decision === null || verdict.decision.allow ? "allow" : "deny",
+      decision: denied ? "deny" : "allow",
       reason: verdict.decision?.reason ?? null,
-      outcome: outcome(verdict),
+      outcome: denied ? "denied" : forwarded,
       upstreamStatus,
-      detail: verdict.decision && !verdict.decision.allow ? { policy: verdict.decision.detail } : null,
+      detail: denied ? { policy: verdict.decision?.detail } : null,
     };
     if (verdict.tool !== null)
       noteArguments(note, ctx.server.auditArguments, callArguments(ctx.mcp.body, verdict.id));
@@ -83,11 +87,6 @@ export function upstreamFailureReply(
   const all = [...errors, ...(options.also ?? [])];
   const single = all[0] ?? errorResponse(null, code, message);
   return jsonRpcReply(options.batch ? all : single, timeout ? 504 : 502);
-}
-
-/** Audit outcome: "denied" for refused messages, `forwarded` for the rest. */
-export function outcomeUnlessDenied(forwarded: string): (verdict: MessageVerdict) => string {
-  return (verdict) => (verdict.decision && !verdict.decision.allow ? "denied" : forwarded);
 }
 
 /** A refused lease as a reply; a session whose replica is gone is reported as ended. */

@@ -54,7 +54,8 @@ export async function requestSession(ctx: ProxyContext): Promise<OpenedSession |
 
 /** Resolves the client's sealed session id; `invalid` when it is not theirs (or not valid at all). */
 export async function openProxySession(ctx: ProxyContext): Promise<OpenedSession | null | "invalid"> {
-  const sealed = ctx.request.headers.get("mcp-session-id");
+  // Read once by the ingress (edge/ingress.ts).
+  const sealed = ctx.mcp.sessionId;
   if (sealed === null) return null;
   const opened = await openedToken(ctx, sealed);
   if (opened === null) return "invalid";
@@ -76,7 +77,8 @@ export async function openProxySession(ctx: ProxyContext): Promise<OpenedSession
 // another caller or for another server misses (different binding) and is
 // verified, i.e. refused, by session-token.ts. Entries are never changed.
 interface OpenedToken {
-  bound: string;
+  /** What it was verified for, compared field by field (exact; nothing built per request). */
+  bound: TokenBinding;
   session: Readonly<ProxySession>;
   /** Sealed before the session kept its version and params ([url, id]). */
   legacy: boolean;
@@ -85,19 +87,39 @@ const openedTokens = new Map<string, OpenedToken>();
 const MAX_OPENED_TOKENS = 1_000;
 const MAX_OPENED_TOKEN_CHARS = 4_096;
 
-async function openedToken(ctx: ProxyContext, sealed: string): Promise<OpenedToken | null> {
+/** The secret, server and caller a token was verified for. */
+interface TokenBinding {
+  secret: string;
+  serverId: string;
+  tenant: string;
+  issuer: string;
+  subject: string;
+}
+
+function boundTo(bound: TokenBinding, ctx: ProxyContext): boolean {
   const { principal } = ctx;
-  const bound = JSON.stringify([
-    ctx.sessionSecret,
-    ctx.server.id,
-    principal.tenant,
-    principal.issuer,
-    principal.subject,
-  ]);
+  return (
+    bound.secret === ctx.sessionSecret &&
+    bound.serverId === ctx.server.id &&
+    bound.tenant === principal.tenant &&
+    bound.issuer === principal.issuer &&
+    bound.subject === principal.subject
+  );
+}
+
+async function openedToken(ctx: ProxyContext, sealed: string): Promise<OpenedToken | null> {
   const known = openedTokens.get(sealed);
-  if (known !== undefined && known.bound === bound) return known;
+  if (known !== undefined && boundTo(known.bound, ctx)) return known;
   const value = await openSessionValue(ctx.sessionSecret, binding(ctx), sealed);
   if (value === null) return null;
+  const { principal } = ctx;
+  const bound: TokenBinding = {
+    secret: ctx.sessionSecret,
+    serverId: ctx.server.id,
+    tenant: principal.tenant,
+    issuer: principal.issuer,
+    subject: principal.subject,
+  };
   const opened = { bound, session: sessionOf(value), legacy: value.startsWith("[") };
   if (sealed.length <= MAX_OPENED_TOKEN_CHARS) {
     if (openedTokens.size >= MAX_OPENED_TOKENS) openedTokens.clear();
@@ -132,7 +154,7 @@ export function sealProxySession(ctx: ProxyContext, session: ProxySession): Prom
  * (durable-objects/mcp-session.ts): 400 with -32022.
  */
 export function versionRefusal(ctx: ProxyContext, session: ProxySession | null): Response | null {
-  const version = ctx.request.headers.get("mcp-protocol-version");
+  const version = ctx.mcp.protocolVersion;
   if (session === null || session.version === null || version === null || version === session.version) {
     return null;
   }

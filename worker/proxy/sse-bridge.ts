@@ -29,7 +29,7 @@ import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { applyEgress } from "../upstream/egress.ts";
 import { leasedExchange } from "../upstream/leased-exchange.ts";
 import { prepareOutgoing, rewriteIncoming } from "./message-rewrite.ts";
-import { auditVerdicts, outcomeUnlessDenied, type ProxyContext, withHeaders } from "./proxy-context.ts";
+import { auditVerdicts, type ProxyContext, withHeaders } from "./proxy-context.ts";
 import { initializeParams, keptInit, type ProxySession, sealProxySession } from "./proxy-session.ts";
 
 const INIT_ID = "gw:bridge-init";
@@ -58,7 +58,7 @@ export async function bridgeSsePost(
   const reply = (responses: JsonRpcResponse[], status: number) =>
     jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status);
   if (ids.length === 0) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("ok"), null);
+    auditVerdicts(ctx, prepared.verdicts, "ok", null);
     return prepared.refusals.length > 0 ? reply(prepared.refusals, 200) : new Response(null, { status: 202 });
   }
 
@@ -78,7 +78,7 @@ export async function bridgeSsePost(
   });
 
   if ("refusal" in exchange) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
+    auditVerdicts(ctx, prepared.verdicts, exchange.refusal.refused, null);
     const refused = ids.map((id) => refusalToJsonRpc(exchange.refusal, id));
     const first = refused[0] as ReturnType<typeof refusalToJsonRpc>;
     return jsonRpcReply(
@@ -89,7 +89,7 @@ export async function bridgeSsePost(
   }
   const { result, lease } = exchange;
   if ("kind" in result) {
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("upstream_error"), null);
+    auditVerdicts(ctx, prepared.verdicts, "upstream_error", null);
     const timeout = result.kind === "timeout";
     const code = timeout ? ErrorCode.UpstreamTimeout : ErrorCode.UpstreamUnavailable;
     const message = timeout
@@ -100,7 +100,7 @@ export async function bridgeSsePost(
       timeout ? 504 : 502,
     );
   }
-  auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied("ok"), 200);
+  auditVerdicts(ctx, prepared.verdicts, "ok", 200);
   const upstreamMessages = (await result.response.json()) as unknown[];
   const messages = [
     ...upstreamMessages.map((message) => rewriteIncoming(message, ctx.guard)),

@@ -43,7 +43,7 @@ export async function proxyStream(ctx: ProxyContext): Promise<Response> {
         upstreamSessionId: to?.id ?? null,
         set: { accept: "text/event-stream" },
       });
-      if ("response" in sent) release = sent.abort;
+      if ("response" in sent) release = () => sent.abortController.abort();
       return sent;
     });
   let used: ProxySession | null = session;

@@ -16,20 +16,15 @@ import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
-import { leasedExchange, type SendResult } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders, forwardUpstream } from "../upstream/upstream-request.ts";
+import { leasedExchange, type SendResult, WatchedAnswer } from "../upstream/leased-exchange.ts";
+import { clientResponseHeaders } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
   prepareRequest,
   rewriteIncomingJson,
 } from "./message-rewrite.ts";
-import {
-  auditVerdicts,
-  outcomeUnlessDenied,
-  type ProxyContext,
-  upstreamFailureReply,
-} from "./proxy-context.ts";
+import { auditVerdicts, type ProxyContext, upstreamFailureReply } from "./proxy-context.ts";
 import {
   initializeParams,
   keptInit,
@@ -78,57 +73,50 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
   if (session instanceof Response) return session;
   if (ctx.transport === "sse") return bridgeSsePost(ctx, body, session);
 
-  const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
-    jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
-
   if (prepared.forward.length === 0) {
-    auditVerdicts(ctx, prepared.verdicts, () => "denied", null);
-    return reply(prepared.refusals, 200);
+    auditVerdicts(ctx, prepared.verdicts, "denied", null);
+    return reply(body, prepared.refusals, 200);
   }
 
   // Serialized from the parsed messages, never the client's bytes (duplicate keys; docs/architecture.md).
   const payload = JSON.stringify(body.batch ? prepared.forward : prepared.forward[0]);
-  const forwardedIds = prepared.verdicts.filter(isForwardedRequest).map((verdict) => verdict.id as JsonRpcId);
-  const methods = prepared.forward.flatMap((message) => ("method" in message ? [message.method] : []));
-  // A stateless client's hang-up cancels its request: the upstream's is aborted with it.
-  const cancel = cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
-  const accept = ctx.request.headers.get("accept");
-  const set = acceptsBoth(accept) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
-  const send = (to: ProxySession | null) =>
-    leasedExchange(ctx, { methods, pinnedUrl: to?.url }, (endpoint) =>
-      forwardUpstream(ctx, endpoint, {
-        method: "POST",
-        body: payload,
-        upstreamSessionId: to?.id ?? null,
-        set,
-        signal: cancel,
-      }),
-    );
+  // Plain loops: no callback or intermediate array per message.
+  const forwardedIds: JsonRpcId[] = [];
+  for (const verdict of prepared.verdicts)
+    if (isForwardedRequest(verdict)) forwardedIds.push(verdict.id as JsonRpcId);
+  const methods: string[] = [];
+  for (const message of prepared.forward) if ("method" in message) methods.push(message.method);
+  // A stateless client's hang-up cancels its request: the upstream's is aborted with it. A request in a
+  // session never cancels that way (edge/hang-up.ts), so it is not asked.
+  const cancel = session === null && cancelsOnHangUp(ctx.request) ? ctx.clientGone : undefined;
+  const set = acceptsBoth(ctx.request.headers.get("accept")) ? POST_JSON : POST_JSON_ACCEPT_BOTH;
+  const post: PostRequest = { payload, methods, set, cancel };
   let used: ProxySession | null = session;
-  let exchange = await send(session);
+  let exchange = await sendPost(ctx, post, session);
   if (session !== null && !answered(exchange) && sessionLost(exchange, session, methods)) {
     // The upstream lost the session (restart, expiry): open a new one and send again.
     const renewed = await reopenSession(ctx, session);
     if (renewed !== null) {
       await discard(exchange);
       used = renewed;
-      exchange = await send(renewed);
+      exchange = await sendPost(ctx, post, renewed);
     }
   }
 
   if ("refusal" in exchange) {
     // A pinned session whose replica is gone is over: the client starts again.
     if (used && exchange.refusal.refused === "no_replica") return sessionNotFound();
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(exchange.refusal.refused), null);
+    auditVerdicts(ctx, prepared.verdicts, exchange.refusal.refused, null);
     const refused = (forwardedIds.length > 0 ? forwardedIds : [null]).map((id) =>
       refusalToJsonRpc(exchange.refusal, id),
     );
     const first = refused[0] as ReturnType<typeof refusalToJsonRpc>;
-    return reply([...refused.map((item) => item.body), ...prepared.refusals], first.status, first.headers);
+    const answers = [...refused.map((item) => item.body), ...prepared.refusals];
+    return reply(body, answers, first.status, first.headers);
   }
   const { result, lease } = exchange;
-  const post: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
-  const answer = await answerPost(ctx, post, result, lease.endpoint.url);
+  const sent: PostExchange = { body, prepared, forwardedIds, session: used, renewed: used !== session };
+  const answer = await answerPost(ctx, sent, result, lease.endpoint.url);
   // Headers of the lease (e.g. RateLimit); none in the steady state.
   for (const name in lease.headers) answer.headers.set(name, lease.headers[name] as string);
   return answer;
@@ -136,6 +124,34 @@ async function proxyPost(ctx: ProxyContext): Promise<Response> {
 
 const POST_JSON = { "content-type": "application/json" };
 const POST_JSON_ACCEPT_BOTH = { "content-type": "application/json", accept: ACCEPT_BOTH };
+
+/** The POST as it goes upstream, whichever upstream session carries it. */
+interface PostRequest {
+  payload: string;
+  methods: string[];
+  set: Record<string, string>;
+  cancel: AbortSignal | undefined;
+}
+
+/** Sends the POST on a leased replica (pinned to the session's), in upstream session `to` if any. */
+function sendPost(ctx: ProxyContext, post: PostRequest, to: ProxySession | null) {
+  return leasedExchange(
+    ctx,
+    to === null ? { methods: post.methods } : { methods: post.methods, pinnedUrl: to.url },
+    {
+      method: "POST",
+      body: post.payload,
+      upstreamSessionId: to?.id ?? null,
+      set: post.set,
+      signal: post.cancel,
+    },
+  );
+}
+
+/** The JSON-RPC reply to `body`: one answer, or all of them for a batch. */
+function reply(body: ParsedBody, responses: JsonRpcResponse[], status: number, headers?: Headers): Response {
+  return jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
+}
 
 /** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
 function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
@@ -159,11 +175,9 @@ async function answerPost(
   result: SendResult,
   replicaUrl: string,
 ): Promise<Response> {
-  const reply = (responses: JsonRpcResponse[], status: number, headers?: Headers) =>
-    jsonRpcReply(body.batch ? responses : (responses[0] as JsonRpcResponse), status, headers);
   if ("kind" in result) {
     const outcome = result.kind === "timeout" ? "timeout" : "upstream_error";
-    auditVerdicts(ctx, prepared.verdicts, outcomeUnlessDenied(outcome), null);
+    auditVerdicts(ctx, prepared.verdicts, outcome, null);
     return upstreamFailureReply(result, ctx.server.timeoutMs, {
       ids: forwardedIds,
       also: prepared.refusals,
@@ -171,7 +185,10 @@ async function answerPost(
     });
   }
 
-  let { response } = result;
+  // A watched SSE answer (leased-exchange.ts `WatchedAnswer`) is read through its upstream's status and
+  // headers; the Response wrapping its watched stream is built only off the steady path.
+  const watched = result instanceof WatchedAnswer ? result : null;
+  let response = watched !== null ? watched.upstream : result.response;
   const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
   const upstreamSessionId = response.headers.get("mcp-session-id");
   const [first] = prepared.forward;
@@ -189,34 +206,33 @@ async function answerPost(
     headers.set("mcp-session-id", session.presented);
   } else if (upstreamSessionId !== null || (renewed && session !== null)) {
     const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
-    response = await sealedAnswer(ctx, response, headers, { init, initId, session, renewed, replicaUrl });
+    const whole = watched?.response ?? response;
+    response = await sealedAnswer(ctx, whole, headers, { init, initId, session, renewed, replicaUrl });
   }
-  auditVerdicts(
-    ctx,
-    prepared.verdicts,
-    outcomeUnlessDenied(response.ok ? "ok" : "upstream_error"),
-    response.status,
-  );
+  auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
+
+  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  // Nothing to rewrite: the upstream's body streams through untouched.
+  const untouched = prepared.refusals.length === 0 && !prepared.marked;
+  if (response.ok && response.status !== 202 && contentType === "text/event-stream" && untouched) {
+    const stream = watched !== null && response === watched.upstream ? watched.body : response.body;
+    if (stream !== null) {
+      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
+      return new Response(stream, { status: response.status, headers });
+    }
+  }
+  if (watched !== null && response === watched.upstream) response = watched.response;
 
   if (!response.ok)
     return upstreamError(ctx, response, forwardedIds, prepared.refusals, body.batch, session !== null);
 
   if (response.status === 202 || response.body === null) {
     await response.body?.cancel();
-    if (prepared.refusals.length > 0) return reply(prepared.refusals, 200, headers);
+    if (prepared.refusals.length > 0) return reply(body, prepared.refusals, 200, headers);
     return new Response(null, { status: response.status, headers });
   }
 
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  // Nothing to rewrite: the upstream's body streams through untouched.
-  const untouched = prepared.refusals.length === 0 && !prepared.marked;
-  if (contentType === "text/event-stream") {
-    if (untouched) {
-      for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
-      return new Response(response.body, { status: response.status, headers });
-    }
-    return sseResponse(ctx, response, headers, prepared.refusals);
-  }
+  if (contentType === "text/event-stream") return sseResponse(ctx, response, headers, prepared.refusals);
   if (contentType === "application/json" && answersListen(prepared.forward)) {
     // A never-ending listen answer in JSON lines: as the SSE stream the spec says it is, frame by frame.
     const framed = new Response(jsonLinesAsSse(response.body), { status: response.status });
@@ -231,7 +247,7 @@ async function answerPost(
     try {
       upstreamBody = await response.json();
     } catch {
-      return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
+      return reply(body, forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
     }
     const rewritten = rewriteIncomingJson(upstreamBody, ctx.guard);
     const merged = Array.isArray(rewritten) ? [...rewritten, ...prepared.refusals] : rewritten;
@@ -240,7 +256,7 @@ async function answerPost(
     return out;
   }
   await response.body.cancel();
-  return reply(forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
+  return reply(body, forwardedIds.map((id) => invalidUpstream(id)).concat(prepared.refusals), 502);
 }
 
 /**

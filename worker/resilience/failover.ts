@@ -54,7 +54,7 @@ export async function withFailover<T>(
     headers ??= lease.headers;
     const leased: UpstreamLease = { ...lease, headers };
     // Reported on `lease` (its `done`), answered with `leased` (the first lease's headers).
-    const result = await attemptOn(lease, () => attempt(leased));
+    const result = await attemptOn(lease, attempt, leased);
     last = { value: result.value, lease: leased, attempts };
     if (result.ok) return last;
     if (result.reachedUpstream && !retryIfReached) return last;

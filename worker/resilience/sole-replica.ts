@@ -28,18 +28,23 @@ export async function onSoleReplica<T>(
 ): Promise<{ value: T; lease: UpstreamLease } | null> {
   const lease = leaseSole(deps, ctx, server, options);
   if (lease === null) return null;
-  const result = await attemptOn(lease, () => attempt(lease));
+  const result = await attemptOn(lease, attempt);
   return { value: result.value, lease };
 }
 
-/** Runs one attempt on `lease` and reports its outcome (a throw counts as a failure, then propagates). */
+/**
+ * Runs `attempt` with `answeredWith` (the lease itself unless the caller
+ * answers with another view of it) and reports its outcome on `lease` (a
+ * throw counts as a failure, then propagates).
+ */
 export async function attemptOn<T>(
   lease: UpstreamLease,
-  attempt: () => Promise<AttemptResult<T>>,
+  attempt: (lease: UpstreamLease) => Promise<AttemptResult<T>>,
+  answeredWith: UpstreamLease = lease,
 ): Promise<AttemptResult<T>> {
   let result: AttemptResult<T>;
   try {
-    result = await attempt();
+    result = await attempt(answeredWith);
   } catch (error) {
     lease.done({ ok: false, reachedUpstream: true, latencyMs: 0, reason: "the attempt failed" });
     throw error;

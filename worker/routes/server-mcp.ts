@@ -4,9 +4,8 @@
 // wing answers.
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { cancellableOnHangUp, clientSignal } from "../edge/hang-up.ts";
+import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
-import { baseUrl } from "../http/resource.ts";
 import { observePolicy } from "../observability/hooks.ts";
 import { ErrorCode, isStatelessVersion } from "../protocol/jsonrpc.ts";
 import { jsonRpcError } from "../protocol/replies.ts";
@@ -29,7 +28,8 @@ const ENTRY_FOR: Record<Transport, string> = { "streamable-http": "mcp", sse: "s
 async function routeFor(c: Context<Env_>): Promise<ProxyRoute | Response> {
   const path = c.req.param("path") ?? "";
   // Server, visibility, policy and approved tools: one isolate-cached entry (proxy/proxy-route.ts).
-  const route = await observePolicy(() => proxyRouteFor(c.var.services, c.env, c.get("principal"), path));
+  // `c.get`, not `c.var`: Hono's `c.var` copies every context variable into a new object per read.
+  const route = await observePolicy(() => proxyRouteFor(c.get("services"), c.env, c.get("principal"), path));
   if (route === null) {
     return jsonRpcError(404, ErrorCode.InvalidRequest, `No enabled MCP server at /${path}`);
   }
@@ -40,9 +40,8 @@ async function exchangeContext(
   c: Context<Env_>,
   server: ServerRecord,
   entry: Transport,
-  route?: ProxyRoute,
+  route: ProxyRoute,
 ): Promise<ProxyContext | Response> {
-  const { config, services } = c.var;
   const path = server.path;
   let transport = entry;
   // Transport bridging (proxy/sse-bridge.ts): a Streamable HTTP client reaches an SSE-only server.
@@ -55,7 +54,12 @@ async function exchangeContext(
       `This server is reached at /${path}/${ENTRY_FOR[other]}`,
     );
   }
-  const deps = { services, config, env: c.env, waitUntil: c.executionCtx };
+  const deps = {
+    services: c.get("services"),
+    config: c.get("config"),
+    env: c.env,
+    waitUntil: c.executionCtx,
+  };
   const mcp = await McpRequest.read(c.req.raw, {
     principal: c.get("principal"),
     requestId: c.get("requestId") ?? crypto.randomUUID(),
@@ -63,16 +67,14 @@ async function exchangeContext(
     // The proxy reads method, URL and headers only: the request itself serves (no copy).
     keepRequest: true,
   });
-  return exchangeContextFor({
-    mcp,
-    server,
-    transport,
-    deps,
-    clientGone: clientSignal(c.req.raw),
-    // Only per-user egress needs it (a steady request with a cached route never parses the URL for it).
-    publicBase: () => baseUrl(config.publicUrl, c.req.url),
-    ...(route && { route }),
-  });
+  // The client's signal is the request value's own (`mcp.signal`, edge/hang-up.ts read once by the ingress).
+  return exchangeContextFor({ mcp, server, transport, deps, route });
+}
+
+/** `/{path}/mcp` through the per-server proxy (the pass-through). */
+async function passThrough(c: Context<Env_>, route: ProxyRoute): Promise<Response> {
+  const ctx = await exchangeContext(c, route.server, "streamable-http", route);
+  return ctx instanceof Response ? ctx : proxyStreamable(ctx);
 }
 
 export function serverMcpRoutes() {
@@ -92,13 +94,10 @@ export function serverMcpRoutes() {
       // A 2026-07-28 client of a server that does not speak it (routes/server-mcp-2026.ts): the 2026
       // wire whatever the server speaks.
       if (statelessClient && (route.sseOnly || !route.speaks2026)) return serve2026Bridge(c, server);
-      const passThrough = async () => {
-        const ctx = await exchangeContext(c, server, "streamable-http", route);
-        return ctx instanceof Response ? ctx : proxyStreamable(ctx);
-      };
       // A session client of a server that may speak only 2026-07-28 (routes/server-mcp-session-bridge.ts).
-      if (!statelessClient && route.speaks2026) return serveSessionClient(c, server, passThrough);
-      return passThrough();
+      if (!statelessClient && route.speaks2026)
+        return serveSessionClient(c, server, () => passThrough(c, route));
+      return passThrough(c, route);
     }),
   );
   app.get("/:path/sse", async (c) => {

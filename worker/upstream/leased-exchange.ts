@@ -18,10 +18,34 @@ import {
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
-import type { UpstreamFailure } from "./upstream-request.ts";
+import type { SecretSource } from "./egress.ts";
+import { type ForwardedRequest, forwardUpstream, type UpstreamFailure } from "./upstream-request.ts";
 
 /** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
 export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
+
+/**
+ * An SSE answer whose stream the lease watches (`watchStream`): `body` is the
+ * watched stream and `upstream` the upstream's own response, read for its
+ * status and headers only (its body is being piped into `body`). `response`,
+ * the two as one Response, is built on first read: a reader that streams
+ * `body` into its own client Response (the steady POST) does not pay for a
+ * Response it would only unwrap again.
+ */
+export class WatchedAnswer {
+  #response: Response | undefined;
+
+  constructor(
+    readonly upstream: Response,
+    readonly body: ReadableStream<Uint8Array>,
+    readonly clientHeaders: Headers | undefined,
+  ) {}
+
+  get response(): Response {
+    this.#response ??= new Response(this.body, this.upstream);
+    return this.#response;
+  }
+}
 
 export type Exchange = { result: SendResult; lease: UpstreamLease } | { refusal: LeaseRefusal };
 
@@ -40,21 +64,32 @@ export interface LeasedExchangeContext {
   principal: Principal;
   resilience: ResilienceDeps;
   waitUntil: WaitUntil;
+  /** For a `ForwardedRequest` (upstream-request.ts `forwardUpstream`). */
+  secrets: SecretSource;
+  upstreamFetch: typeof fetch;
 }
 
+/** What goes to the leased replica: the client's request sent on, or an exchange of the caller's own. */
+export type ExchangeSend = ForwardedRequest | ((endpoint: UpstreamEndpoint) => Promise<SendResult>);
+
+/**
+ * One exchange on a leased replica. A `ForwardedRequest` is sent here
+ * (upstream-request.ts), so the steady POST does not call back into the
+ * proxy while the lease runs; a function sends whatever the caller builds.
+ */
 export async function leasedExchange(
   ctx: LeasedExchangeContext,
   options: ExchangeOptions,
-  send: (endpoint: UpstreamEndpoint) => Promise<SendResult>,
+  send: ExchangeSend,
 ): Promise<Exchange> {
-  const attempt = async (lease: UpstreamLease) => judge(await timed(() => send(lease.endpoint)));
+  const { pinnedUrl } = options;
   // The steady state (one replica, no limit, closed circuit) in one module; the rest on the full path.
   const sole = await onSoleReplica(
     ctx.resilience,
     ctx.waitUntil,
     ctx.server,
-    { transport: ctx.transport, ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}) },
-    attempt,
+    pinnedUrl ? { transport: ctx.transport, pinnedUrl } : { transport: ctx.transport },
+    (lease) => attempt(ctx, send, lease),
   );
   if (sole !== null) return { result: sole.value, lease: sole.lease };
   const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
@@ -66,23 +101,31 @@ export async function leasedExchange(
       principal: ctx.principal,
       transport: ctx.transport,
       ...(options.methods ? { method: options.methods } : {}),
-      ...(options.pinnedUrl ? { pinnedUrl: options.pinnedUrl } : {}),
+      ...(pinnedUrl ? { pinnedUrl } : {}),
       ...(affinityKey ? { affinityKey } : {}),
     },
-    attempt,
+    (lease) => attempt(ctx, send, lease),
   );
   if (isLeaseRefusal(outcome)) return { refusal: outcome };
   return { result: outcome.value, lease: outcome.lease };
 }
 
-async function timed(send: () => Promise<SendResult>): Promise<{ result: SendResult; latencyMs: number }> {
+/** One attempt on the leased replica, timed and judged for its circuit. */
+async function attempt(
+  ctx: LeasedExchangeContext,
+  send: ExchangeSend,
+  lease: UpstreamLease,
+): Promise<AttemptResult<SendResult>> {
   const started = Date.now();
-  const result = await send();
-  return { result, latencyMs: Date.now() - started };
+  const result =
+    typeof send === "function"
+      ? await send(lease.endpoint)
+      : await forwardUpstream(ctx, lease.endpoint, send);
+  return judge(result, Date.now() - started);
 }
 
 /** How an answer counts for the replica's circuit, and whether it may fail over. */
-function judge({ result, latencyMs }: { result: SendResult; latencyMs: number }): AttemptResult<SendResult> {
+function judge(result: SendResult, latencyMs: number): AttemptResult<SendResult> {
   if ("kind" in result) {
     // A failed fetch cannot prove the request never left, so it counts as reached.
     return { value: result, ok: false, reachedUpstream: true, latencyMs, reason: result.kind };
@@ -101,8 +144,8 @@ function judge({ result, latencyMs }: { result: SendResult; latencyMs: number })
   if (!isStream || response.body === null)
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
   const { body, settled } = watchStream(response.body, latencyMs);
-  const watched = new Response(body, response);
-  return { value: { ...result, response: watched }, ok: true, reachedUpstream: true, latencyMs, settled };
+  const watched = new WatchedAnswer(response, body, result.clientHeaders);
+  return { value: watched, ok: true, reachedUpstream: true, latencyMs, settled };
 }
 
 /**

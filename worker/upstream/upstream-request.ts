@@ -46,15 +46,38 @@ export function upstreamCall(
   // A server without an egress credential adds nothing (egress.ts is not consulted).
   const egress = server.egress === null ? null : applyEgress(target, server.egress, secrets);
   const headers = new Headers();
-  // Header names come lower-cased from the Headers iterator.
-  clientHeaders.forEach((value, name) => {
-    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith(FORWARDED_REQUEST_PREFIX)) {
-      headers.set(name, value);
-    }
-  });
+  // The copy runs as a module function with `headers` as `this` (no closure per request).
+  clientHeaders.forEach(copyForwarded, headers);
   if (options.upstreamSessionId) headers.set("mcp-session-id", options.upstreamSessionId);
   if (egress !== null) for (const [name, value] of Object.entries(egress.headers)) headers.set(name, value);
-  return { url: egress?.url ?? target, headers, labels: { tenant: server.tenant, server: server.path } };
+  return { url: egress?.url ?? target, headers, labels: labelsOf(server) };
+}
+
+/** Copies one client header to the upstream's (`this`) when it may pass; names come lower-cased. */
+function copyForwarded(this: Headers, value: string, name: string): void {
+  if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith(FORWARDED_REQUEST_PREFIX)) this.set(name, value);
+}
+
+// The upstream latency's labels and the traced fetch built on them, once per server record (records are
+// cached and shared, registry/server-directory.ts) and egress fetch, instead of an object and a closure per request.
+const labelsByServer = new WeakMap<ServerRecord, { tenant: string; server: string }>();
+const tracedByLabels = new WeakMap<object, { send: typeof fetch; traced: typeof fetch }>();
+
+function labelsOf(server: ServerRecord): { tenant: string; server: string } {
+  let labels = labelsByServer.get(server);
+  if (labels === undefined || labels.tenant !== server.tenant || labels.server !== server.path) {
+    labels = { tenant: server.tenant, server: server.path };
+    labelsByServer.set(server, labels);
+  }
+  return labels;
+}
+
+function tracedFor(send: typeof fetch, labels: { tenant: string; server: string }): typeof fetch {
+  const known = tracedByLabels.get(labels);
+  if (known !== undefined && known.send === send) return known.traced;
+  const traced = tracedFetch(send, labels);
+  tracedByLabels.set(labels, { send, traced });
+  return traced;
 }
 
 /** What a proxied exchange sends to a replica, beyond the client's own headers. */
@@ -66,7 +89,7 @@ export interface ForwardedRequest {
   /** Headers set over the client's (content-type, accept). */
   set?: Record<string, string>;
   /** The client cancelled: abort the exchange. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The client's request sent on to `endpoint` (the proxy's one call here per attempt). */
@@ -79,25 +102,17 @@ export function forwardUpstream(
   const call = upstreamCall(server, endpoint, exchange.request.headers, exchange.secrets, {
     upstreamSessionId: forward.upstreamSessionId,
   });
-  if (forward.set !== undefined)
-    for (const [name, value] of Object.entries(forward.set)) call.headers.set(name, value);
-  return fetchUpstream(
-    call,
-    {
-      method: forward.method,
-      ...(forward.body !== undefined && { body: forward.body }),
-      signal: forward.signal,
-    },
-    server.timeoutMs,
-    exchange.upstreamFetch,
-  );
+  const { set } = forward;
+  if (set !== undefined) for (const name in set) call.headers.set(name, set[name] as string);
+  return fetchUpstream(call, forward, server.timeoutMs, exchange.upstreamFetch);
 }
 
-/** An upstream's answer: the response, the headers of it a client may see, and how to end the exchange. */
+/** An upstream's answer: the response, the headers of it a client may see, and what ends the exchange. */
 export interface UpstreamAnswer {
   response: Response;
   clientHeaders: Headers;
-  abort: () => void;
+  /** Aborting it ends the upstream exchange (its `abort`; no closure per request). */
+  abortController: AbortController;
 }
 
 export function clientResponseHeaders(upstream: Headers): Headers {
@@ -114,6 +129,18 @@ export type UpstreamFailure =
   /** `refused`: the egress guard would not connect; its message is safe to show. */
   | { kind: "unreachable"; message: string; refused?: boolean };
 
+// The abort reason of a deadline that passed (told apart from a client's cancellation by identity);
+// made on first use, since a Worker's global scope runs before any request.
+let timedOutReason: DOMException | undefined;
+function timedOut(): DOMException {
+  timedOutReason ??= new DOMException("The upstream did not answer in time", "TimeoutError");
+  return timedOutReason;
+}
+
+function abortTimedOut(controller: AbortController): void {
+  controller.abort(timedOut());
+}
+
 /**
  * fetch with a deadline for the response headers. The deadline is cleared
  * once headers arrive, so a long-lived stream is not cut by it; the returned
@@ -122,21 +149,17 @@ export type UpstreamFailure =
 export async function fetchUpstream(
   call: UpstreamCall,
   /** `signal`: the client cancelled (a stateless client's hang-up, edge/hang-up.ts): abort the exchange. */
-  init: { method: string; body?: string; signal?: AbortSignal },
+  init: { method: string; body?: string | undefined; signal?: AbortSignal | undefined },
   timeoutMs: number,
   /** The egress guard's fetch (services.egress.fetch); required so no upstream request bypasses it. */
   send: typeof fetch,
 ): Promise<UpstreamAnswer | UpstreamFailure> {
   const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const timer = setTimeout(abortTimedOut, timeoutMs, controller);
   init.signal?.addEventListener("abort", () => controller.abort(), { once: true });
   try {
     // Replaces the client's traceparent with the gateway's span; records upstream latency.
-    const traced = call.labels ? tracedFetch(send, call.labels) : send;
+    const traced = call.labels ? tracedFor(send, call.labels) : send;
     const response = await traced(call.url, {
       method: init.method,
       headers: call.headers,
@@ -144,13 +167,9 @@ export async function fetchUpstream(
       signal: controller.signal,
       redirect: "manual",
     });
-    return {
-      response,
-      clientHeaders: clientResponseHeaders(response.headers),
-      abort: () => controller.abort(),
-    };
+    return { response, clientHeaders: clientResponseHeaders(response.headers), abortController: controller };
   } catch (error) {
-    if (timedOut) return { kind: "timeout" };
+    if (controller.signal.aborted && controller.signal.reason === timedOutReason) return { kind: "timeout" };
     if (error instanceof EgressRefusedError)
       return { kind: "unreachable", message: error.message, refused: true };
     return { kind: "unreachable", message: error instanceof Error ? error.message : String(error) };

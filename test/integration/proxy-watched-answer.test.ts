@@ -1,0 +1,75 @@
+// The steady POST of /{path}/mcp hands the client the lease's watched SSE
+// stream in its own Response (the answer is not wrapped twice, w8-path):
+// what the upstream sends reaches the client untouched, and a stream the
+// upstream cuts still counts against the replica's circuit, so after the
+// configured failures the next call is refused without reaching it.
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { api, BASE, devAdminToken, uniquePath } from "../support/api.ts";
+import { messagesOf, openSession, postMcp, rpc } from "../support/mcp-http.ts";
+
+const { probeUrl, everythingStreamableUrl } = inject("upstreams");
+let token: string;
+
+async function register(path: string, url: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const response = await api("/api/v1/servers", {
+    method: "POST",
+    json: { name: path, path, endpoints: [{ url }], ...extra },
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+beforeAll(async () => {
+  token = await devAdminToken();
+});
+
+describe("the steady POST's SSE answer", () => {
+  it("streams the upstream's events to the client as they were sent, session token handed back", async () => {
+    const path = uniquePath("watched");
+    await register(path, everythingStreamableUrl);
+    const url = `${BASE}/${path}/mcp`;
+    const session = await openSession(url, token);
+    const response = await postMcp(
+      url,
+      rpc("tools/call", { name: "echo", arguments: { message: "watched" }, _meta: { progressToken: 5 } }, 9),
+      { token, session },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    // The client's own sealed token comes back; the upstream's raw session id never does.
+    expect(response.headers.get("mcp-session-id")).toBe(session);
+    const [answer] = (await messagesOf(response)).filter((message) => message.id === 9);
+    expect(answer?.result?.content?.[0]?.text).toContain("watched");
+  });
+
+  it("counts a stream the upstream cuts against the replica: the circuit opens and refuses the next call", {
+    timeout: 30_000,
+  }, async () => {
+    const path = uniquePath("cutwatch");
+    await register(path, `${probeUrl}/cut/mcp`, {
+      circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
+    });
+    const url = `${BASE}/${path}/mcp`;
+    let streamed = 0;
+    let refused: Response | null = null;
+    // Each cut answer is reported when its stream breaks; after two the circuit is open.
+    for (let call = 1; call <= 6 && refused === null; call++) {
+      const response = await postMcp(url, rpc("tools/call", { name: "x" }, call), { token });
+      if (response.status === 503) {
+        refused = response;
+        break;
+      }
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/event-stream");
+      const partial = await response.text().catch(() => "stream error");
+      expect(partial).toMatch(/progress|stream error/);
+      streamed += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(streamed).toBeGreaterThanOrEqual(1);
+    expect(refused, "no call was refused by the circuit").not.toBeNull();
+    const [error] = await messagesOf(refused as Response);
+    expect(error).toMatchObject({ error: { code: -32010, data: { reason: "circuit_open" } } });
+    expect((refused as Response).headers.get("retry-after")).not.toBeNull();
+  });
+});
