@@ -162,7 +162,7 @@ async function run(
 }
 
 /** As the SDK's tools/call wrapper: a content-less result gets `content: []`, then the result schema. */
-function validatedResult(result: unknown): Fields {
+export function validatedResult(result: unknown): Fields {
   const normalized =
     isPlainObject(result) && result.content === undefined ? { ...result, content: [] } : result;
   const checked = specTypeSchemas.CallToolResult["~standard"].validate(normalized);
@@ -174,7 +174,7 @@ function validatedResult(result: unknown): Fields {
 }
 
 /** A handler's failure as the SDK's server encodes it for the 2025 revisions. */
-function encodedError(error: unknown): Fields {
+export function encodedError(error: unknown): Fields {
   const thrown = (error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
   const code = Number.isSafeInteger(thrown.code) ? (thrown.code as number) : ErrorCode.InternalError;
   return {
