@@ -146,7 +146,7 @@ describe("a session client's plain tools/call in the Worker", () => {
     // The object served none of them; the upstream got each once, in the session the object opened.
     expect(await objectCalls(session)).toBe(served);
     const after = await upstreamStats();
-    expect(after.calls.plain - before.calls.plain).toBe(4);
+    expect((after.calls.plain ?? 0) - (before.calls.plain ?? 0)).toBe(4);
     expect(after.posts - before.posts).toBe(4);
 
     // The same call through the object (a progress token is the object's to relay) answers alike.
