@@ -56,17 +56,25 @@ function post(body: unknown, session?: string, as = token): Promise<Response> {
   });
 }
 
-async function openSession(capabilities: Record<string, unknown> = {}): Promise<string> {
-  const response = await post({
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: { protocolVersion: VERSION, capabilities, clientInfo: { name: "fast-path-test", version: "1" } },
-  });
+async function openSession(capabilities: Record<string, unknown> = {}, as = token): Promise<string> {
+  const response = await post(
+    {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: {
+        protocolVersion: VERSION,
+        capabilities,
+        clientInfo: { name: "fast-path-test", version: "1" },
+      },
+    },
+    undefined,
+    as,
+  );
   expect(response.status).toBe(200);
   await response.body?.cancel();
   const session = response.headers.get("mcp-session-id") ?? "";
-  const initialized = await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session);
+  const initialized = await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session, as);
   expect(initialized.status).toBe(202);
   return session;
 }
@@ -117,9 +125,9 @@ async function untilVouched(session: string): Promise<void> {
 }
 
 /** A session whose first call went through the object (it opened the upstream session) and whose facts the Worker holds. */
-async function warmSession(): Promise<string> {
-  const session = await openSession();
-  const first = await call(session, "plain", 1);
+async function warmSession(as = token): Promise<string> {
+  const session = await openSession({}, as);
+  const first = await call(session, "plain", 1, undefined, as);
   expect(first.messages[0]).toMatchObject({ id: 1, result: { content: [{ type: "text" }] } });
   await untilVouched(session);
   return session;
@@ -154,6 +162,43 @@ describe("a session client's plain tools/call in the Worker", () => {
     expect(await objectCalls(session)).toBe(served + 1);
     const direct = await call(session, "plain", 9);
     expect(direct.messages).toEqual(viaObject.messages);
+  });
+
+  it("records the same audit events as the object's path", async () => {
+    // http_500 last: a failed upstream session is forgotten, and the next call goes to the object to open one.
+    const tools = ["plain", "rpc_error", "bad_result", "sse", "http_500"];
+    const fastCaller = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
+    const objectCaller = principal({ tenant: "default", groups: ["mcp-registry-admin"] });
+    const fastSession = await warmSession(tokenFor(fastCaller));
+    const objectSession = await warmSession(tokenFor(objectCaller));
+    const served = await objectCalls(fastSession);
+    let id = 10;
+    for (const tool of tools) {
+      await call(fastSession, tool, ++id, undefined, tokenFor(fastCaller));
+      // A progress token keeps the call on the object's path (the upstream leg is the same direct POST).
+      await call(objectSession, tool, id, { progressToken: "p" }, tokenFor(objectCaller));
+    }
+    expect(await objectCalls(fastSession)).toBe(served);
+    type Row = Record<string, unknown>;
+    const rowsOf = async (who: typeof fastCaller, session: string) =>
+      (
+        await env.DB.prepare(
+          "select method, server_path, tool, decision, reason, outcome, upstream_status, detail from audit_events where subject = ? and server_path = ? order by tool",
+        )
+          .bind(who.subject, path)
+          .all<Row>()
+      ).results.map((row) => ({
+        ...row,
+        detail: String(row.detail).replace(session.slice(0, 8), "SESSION"),
+      }));
+    // Each caller's rows: the warm-up call and the five above.
+    await expect.poll(async () => (await rowsOf(fastCaller, fastSession)).length, { timeout: 5_000 }).toBe(6);
+    await expect
+      .poll(async () => (await rowsOf(objectCaller, objectSession)).length, { timeout: 5_000 })
+      .toBe(6);
+    const fast: Row[] = await rowsOf(fastCaller, fastSession);
+    expect(fast).toEqual(await rowsOf(objectCaller, objectSession));
+    expect(fast.map((row) => row.outcome)).toContain("upstream_error");
   });
 
   it("relays the upstream's log message on the call's answer before the result", async () => {
