@@ -166,10 +166,9 @@ async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointSco
     return jsonRpcError(400, refusal.code, refusal.message);
   }
   if (!SESSION_ID.test(sessionId)) return sessionNotFound();
-  const stub = sessionStub(env, sessionId);
   if (request.method === "DELETE") {
     sessionLedger.evict(sessionId);
-    const response = await stub.end(request.snapshot(), virtual);
+    const response = await sessionStub(env, sessionId).end(request.snapshot(), virtual);
     if (response.status === 204) sessionLedger.end(sessionId);
     return response;
   }
@@ -187,7 +186,8 @@ async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointSco
       return new Response(null, { status: 202 });
     }
   }
-  const answer = sessionResponse(await stub.handle(request.snapshot(), virtual));
+  // The stub only when the object is asked (a call served above needs none).
+  const answer = sessionResponse(await sessionStub(env, sessionId).handle(request.snapshot(), virtual));
   if (context && (needsObject || sessionLedger.due(sessionId))) refreshLedger(request, sessionId, context);
   return answer;
 }
