@@ -217,6 +217,41 @@ export class McpSession extends DurableObject<Env> {
     this.relay?.upstreamNotice(serverPath, notice);
   }
 
+  /**
+   * An upstream session a Worker opened for this session's call because the
+   * one the object keeps (`replaces`, as the Worker was told) failed: kept as
+   * the session's own, as `claim` keeps one opened here, so the object ends it
+   * with the session. Refused (false) when the session is not the caller's any
+   * more or another call already replaced it; the object then ends the
+   * offered upstream session itself, so none is left open unowned.
+   */
+  async adoptUpstream(
+    principal: Principal,
+    virtual: string | null,
+    key: string,
+    session: { sessionId: string; protocolVersion: string },
+    replaces: string | null,
+  ): Promise<boolean> {
+    const record = await this.ownedBy(principal, virtual);
+    const current = this.upstream.get(key);
+    const [serverId = "", endpointUrl = ""] = splitKey(key);
+    const stored: StoredUpstreamSession = {
+      sessionId: session.sessionId,
+      protocolVersion: session.protocolVersion,
+      serverId,
+      endpointUrl,
+      openedAt: new Date().toISOString(),
+    };
+    if (record && (current === undefined || current.sessionId === replaces)) {
+      this.upstream.set(key, stored);
+      await this.ctx.storage.put(`${SESSION_KEYS.upstreamPrefix}${key}`, stored);
+      this.relay?.relisten?.();
+      return true;
+    }
+    await this.endUpstream(record?.tenant ?? principal.tenant, stored);
+    return false;
+  }
+
   /** Starts the upstream call of a 2026 caller that may have to answer input requests (input-exchange.ts). */
   async startInput(init: InputExchangeInit, onProgress?: ProgressSink): Promise<InputStep> {
     const server = await this.services.store.getServer(init.tenant, init.serverId);

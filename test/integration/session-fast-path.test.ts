@@ -296,6 +296,31 @@ describe("a session client's plain tools/call in the Worker", () => {
     expect(await objectCalls(session)).toBe(served);
   });
 
+  it("hands the object the upstream session it opened when the session's one failed", async () => {
+    const session = await warmSession();
+    const [key, lost] = Object.entries(sessionLedger.current(session)?.facts.upstream ?? {})[0] ?? [];
+    expect(lost).toBeDefined();
+    // The upstream forgets the session (as after a restart): the next call gets 404 there.
+    await fetch(UPSTREAM, { method: "DELETE", headers: { "mcp-session-id": lost?.sessionId ?? "" } });
+    const served = await objectCalls(session);
+    const answer = await call(session, "plain", 2);
+    expect(answer.messages[0]).toHaveProperty("result");
+    expect(await objectCalls(session)).toBe(served);
+    // The object keeps the replacement (it ends it with the session), and so does the ledger.
+    const kept = () =>
+      runInDurableObject(
+        stub(session),
+        async (_: McpSession, state) =>
+          (await state.storage.get<{ sessionId: string }>(`upstream:${key}`))?.sessionId,
+      );
+    await expect.poll(kept, { timeout: 5_000 }).not.toBe(lost?.sessionId);
+    const replacement = await kept();
+    expect(replacement).toBeDefined();
+    expect(sessionLedger.current(session)?.facts.upstream[key ?? ""]?.sessionId).toBe(replacement);
+    expect((await call(session, "plain", 3)).messages[0]).toHaveProperty("result");
+    expect(await objectCalls(session)).toBe(served);
+  });
+
   it("leaves a call that is not plain to the object", async () => {
     const session = await warmSession();
     const served = await objectCalls(session);

@@ -17,10 +17,12 @@
 //   then no upstream may ask the client anything during the call, so nothing
 //   needs the object's relay to reach the client and come back;
 // - every replica of the server either has the session's upstream session
-//   (resumed, as the object would) or does not take the 2025 handshake: the
-//   Worker never opens an upstream session the object would not know to end.
-//   A server the session has not reached yet goes to the object (it opens the
-//   upstream session; the next refresh brings it here).
+//   (resumed, as the object would) or does not take the 2025 handshake. A
+//   server the session has not reached yet goes to the object (it opens the
+//   upstream session; the next refresh brings it here). When the resumed
+//   upstream session fails (404, lost) the call opens another as the object
+//   would, and hands it to the object to keep (`adoptUpstream`), so every
+//   upstream session of the client session is the object's to end.
 // What the upstream sends on its own during a call is still relayed: its log
 // messages go out on the call's answer (an SSE stream from the first one, as
 // the object's answer becomes one), other notifications (list changes,
@@ -38,6 +40,7 @@ import { isPlainObject } from "../protocol/tool-results.ts";
 import type { ServerRecord } from "../store/registry-store.ts";
 import { sessionHandshakeFirst } from "../upstream/session-handshake.ts";
 import { callUpstream, type UpstreamRequest, type UpstreamSessionStore } from "../upstream/upstream-call.ts";
+import type { UpstreamSession } from "../upstream/upstream-client.ts";
 import type { UpstreamRelay } from "../upstream/upstream-relay.ts";
 import {
   callServerTool,
@@ -73,6 +76,8 @@ export interface SessionCallContext {
   vouch(): Promise<SessionFacts | null>;
   /** Hands an upstream's notification to the object's standalone stream. */
   relayNotice(serverPath: string, notice: SessionNotice): Promise<void>;
+  /** Hands the object an upstream session opened here in place of a failed one (`McpSession.adoptUpstream`). */
+  adoptUpstream(key: string, session: UpstreamSession, replaces: string | null): Promise<boolean>;
 }
 
 /** Thrown by the upstream leg when the object must serve the call (nothing was sent upstream). */
@@ -210,11 +215,20 @@ async function forward(
     const key = `${server.id} ${endpoint.url}`;
     if (!(key in facts.upstream) && sessionHandshakeFirst(endpoint.url, true)) throw new ObjectNeeded();
   }
+  // The upstream session the lent one replaces, when it failed (404, lost) and the call opened another.
+  let failed: string | null = null;
   const store: UpstreamSessionStore = {
     get: (key) => facts.upstream[key],
-    // A session opened here (the one lent failed) is ended after the call: the object keeps them.
-    claim: () => false,
-    delete: (key) => context.ledger.forgetUpstream(sessionId, key),
+    // The object keeps the new session (and ends it with the session; if it refuses, it ends it).
+    claim: (key, session) => {
+      context.ledger.useUpstream(sessionId, key, session);
+      request.deps.waitUntil.waitUntil(context.adoptUpstream(key, session, failed).catch(() => false));
+      return true;
+    },
+    delete: (key) => {
+      failed = facts.upstream[key]?.sessionId ?? null;
+      context.ledger.forgetUpstream(sessionId, key);
+    },
   };
   const { deps } = request;
   try {

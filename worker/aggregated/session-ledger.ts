@@ -93,6 +93,14 @@ export class SessionLedger {
     this.entries.set(id, { ...entry, facts: { ...entry.facts, upstream } });
   }
 
+  /** An upstream session a call of this isolate opened and handed to the object (`McpSession.adoptUpstream`). */
+  useUpstream(id: string, key: string, session: { sessionId: string; protocolVersion: string }): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    const upstream = { ...entry.facts.upstream, [key]: session };
+    this.entries.set(id, { ...entry, facts: { ...entry.facts, upstream } });
+  }
+
   private settle(id: string, facts: SessionFacts | null, askedAt: number): void {
     if (facts === null || this.ended.has(id)) {
       this.entries.delete(id);

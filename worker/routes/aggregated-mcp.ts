@@ -202,6 +202,8 @@ function sessionContext(env: Env, request: McpRequest, sessionId: string): Sessi
     vouch: () => sessionStub(env, sessionId).facts(principal, null),
     relayNotice: (serverPath, notice) =>
       sessionStub(env, sessionId).relayNotice(principal, null, serverPath, notice),
+    adoptUpstream: (key, session, replaces) =>
+      sessionStub(env, sessionId).adoptUpstream(principal, null, key, session, replaces),
   };
 }
 
