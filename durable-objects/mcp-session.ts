@@ -24,7 +24,7 @@ import { SessionStreams } from "../worker/aggregated/session-streams.ts";
 import type { Principal } from "../worker/auth/principal.ts";
 import { type IngressSnapshot, McpRequest } from "../worker/edge/ingress.ts";
 import type { GatewayConfig } from "../worker/env.ts";
-import type { SessionAnswer } from "../worker/platform/durable-objects.ts";
+import type { SessionAnswer, SessionFacts, SessionNotice } from "../worker/platform/durable-objects.ts";
 import { ErrorCode } from "../worker/protocol/jsonrpc.ts";
 import { jsonRpcError, sessionNotFound, unsupportedVersion } from "../worker/protocol/replies.ts";
 import { callerKey } from "../worker/proxy/session-token.ts";
@@ -176,6 +176,80 @@ export class McpSession extends DurableObject<Env> {
     exchange.record();
     await this.terminate(record);
     return new Response(null, { status: 204 });
+  }
+
+  /**
+   * What a Worker needs to serve this session's plain calls itself
+   * (aggregated/session-ledger.ts), for `principal` only when it owns the
+   * session on this endpoint; null otherwise (unknown, foreign, ended). The
+   * Worker asks every few seconds while it serves the session, so this is
+   * also the session's use for the idle expiry (the same touch as `handle`).
+   */
+  async facts(principal: Principal, virtual: string | null = null): Promise<SessionFacts | null> {
+    const record = await this.ownedBy(principal, virtual);
+    if (!record) return null;
+    await this.touch(record);
+    const upstream: SessionFacts["upstream"] = {};
+    for (const [key, session] of this.upstream) {
+      upstream[key] = { sessionId: session.sessionId, protocolVersion: session.protocolVersion };
+    }
+    return {
+      owner: record.owner,
+      virtual: record.virtual ?? null,
+      protocolVersion: record.protocolVersion,
+      bridges: Object.keys(relayedCapabilities(record.clientCapabilities)).length > 0,
+      upstream,
+    };
+  }
+
+  /**
+   * A notification an upstream sent during a call the Worker served (list
+   * changes, resource updates): the session's standalone stream carries it,
+   * as for a call served here (`ClientChannel.notify`).
+   */
+  async relayNotice(
+    principal: Principal,
+    virtual: string | null,
+    serverPath: string,
+    notice: SessionNotice,
+  ): Promise<void> {
+    if (!(await this.ownedBy(principal, virtual))) return;
+    this.relay?.upstreamNotice(serverPath, notice);
+  }
+
+  /**
+   * An upstream session a Worker opened for this session's call because the
+   * one the object keeps (`replaces`, as the Worker was told) failed: kept as
+   * the session's own, as `claim` keeps one opened here, so the object ends it
+   * with the session. Refused (false) when the session is not the caller's any
+   * more or another call already replaced it; the object then ends the
+   * offered upstream session itself, so none is left open unowned.
+   */
+  async adoptUpstream(
+    principal: Principal,
+    virtual: string | null,
+    key: string,
+    session: { sessionId: string; protocolVersion: string },
+    replaces: string | null,
+  ): Promise<boolean> {
+    const record = await this.ownedBy(principal, virtual);
+    const current = this.upstream.get(key);
+    const [serverId = "", endpointUrl = ""] = splitKey(key);
+    const stored: StoredUpstreamSession = {
+      sessionId: session.sessionId,
+      protocolVersion: session.protocolVersion,
+      serverId,
+      endpointUrl,
+      openedAt: new Date().toISOString(),
+    };
+    if (record && (current === undefined || current.sessionId === replaces)) {
+      this.upstream.set(key, stored);
+      await this.ctx.storage.put(`${SESSION_KEYS.upstreamPrefix}${key}`, stored);
+      this.relay?.relisten?.();
+      return true;
+    }
+    await this.endUpstream(record?.tenant ?? principal.tenant, stored);
+    return false;
   }
 
   /** Starts the upstream call of a 2026 caller that may have to answer input requests (input-exchange.ts). */

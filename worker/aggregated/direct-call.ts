@@ -127,7 +127,7 @@ function bridgesInput(capabilities: Fields): boolean {
 const serverTools = new Map<string, ServerTool | null>();
 const MAX_SERVER_TOOLS = 1_000;
 
-function serverToolOf(name: string): ServerTool | null {
+export function serverToolOf(name: string): ServerTool | null {
   let target = serverTools.get(name);
   if (target === undefined) {
     const split = name.startsWith(BROADCAST_PREFIX) ? null : splitQualifiedName(name);

@@ -24,7 +24,7 @@ import {
 import type { McpRequest } from "../edge/ingress.ts";
 import type { SessionAnswer } from "../platform/durable-objects.ts";
 import { ErrorCode, type JsonRpcId } from "../protocol/jsonrpc.ts";
-import { isPlainObject } from "../protocol/tool-results.ts";
+import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import type { GatewayExchange } from "./gateway-exchange.ts";
 import { GatewayHandlers } from "./gateway-handlers.ts";
 import type { SessionRelay } from "./session-relay.ts";
@@ -162,9 +162,13 @@ async function run(
 }
 
 /** As the SDK's tools/call wrapper: a content-less result gets `content: []`, then the result schema. */
-function validatedResult(result: unknown): Fields {
+export function validatedResult(result: unknown): Fields {
   const normalized =
     isPlainObject(result) && result.content === undefined ? { ...result, content: [] } : result;
+  // Text blocks only, known keys of the right types: the schema takes it unchanged (tool-results.ts).
+  if (isPlainObject(normalized) && isPlainToolResult(normalized) && fitsSessionSchema(normalized)) {
+    return normalized;
+  }
   const checked = specTypeSchemas.CallToolResult["~standard"].validate(normalized);
   if (checked.issues) {
     const problems = checked.issues.map((issue) => issue.message).join("; ");
@@ -173,8 +177,14 @@ function validatedResult(result: unknown): Fields {
   return checked.value as Fields;
 }
 
+/** What the 2025 schema asks beyond `isPlainToolResult`: no 2026 `resultType`, an object `structuredContent`. */
+function fitsSessionSchema(result: Fields): boolean {
+  if (result.resultType !== undefined) return false;
+  return result.structuredContent === undefined || isPlainObject(result.structuredContent);
+}
+
 /** A handler's failure as the SDK's server encodes it for the 2025 revisions. */
-function encodedError(error: unknown): Fields {
+export function encodedError(error: unknown): Fields {
   const thrown = (error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
   const code = Number.isSafeInteger(thrown.code) ? (thrown.code as number) : ErrorCode.InternalError;
   return {

@@ -54,6 +54,30 @@ export interface JsonAnswer {
 /** What the McpSession object answers a request with. */
 export type SessionAnswer = Response | JsonAnswer;
 
+/**
+ * What the McpSession object vouches for about its session when a Worker asks
+ * (`McpSession.facts`): enough for the Worker to serve the session's plain
+ * calls itself (aggregated/session-ledger.ts). Only ever filled from the
+ * object's own answer, never from client input.
+ */
+export interface SessionFacts {
+  /** callerKey of the identity that created the session (tenant, issuer, subject). */
+  owner: string;
+  /** The virtual server (or per-server bridge) the session belongs to; null for `/mcp`. */
+  virtual: string | null;
+  protocolVersion: string;
+  /** The client declared a capability the relay bridges (elicitation, sampling, roots). */
+  bridges: boolean;
+  /** `{serverId} {endpoint url}` -> the upstream session the object keeps for it. */
+  upstream: Record<string, { sessionId: string; protocolVersion: string }>;
+}
+
+/** An upstream's notification for the session's standalone stream (list changes, resource updates). */
+export interface SessionNotice {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
 /** The HTTP response of a session object's answer (in the Worker). */
 export function sessionResponse(answer: SessionAnswer): Response {
   if (answer instanceof Response) return answer;

@@ -11,6 +11,12 @@ import { directToolCall } from "../aggregated/direct-call.ts";
 import { GatewayExchange, type Generation } from "../aggregated/gateway-exchange.ts";
 import { serveStateless } from "../aggregated/gateway-serving.ts";
 import { isPlainSessionRequest } from "../aggregated/session-call.ts";
+import {
+  cancelLocalCalls,
+  type SessionCallContext,
+  sessionDirectCall,
+} from "../aggregated/session-direct-call.ts";
+import { sessionLedger } from "../aggregated/session-ledger.ts";
 import { virtualExchange } from "../aggregated/virtual-exchange.ts";
 import { cancellableOnHangUp } from "../edge/hang-up.ts";
 import { McpRequest } from "../edge/ingress.ts";
@@ -20,6 +26,7 @@ import { ErrorCode, SUPPORTED_VERSIONS } from "../protocol/jsonrpc.ts";
 import { jsonRpcError, jsonRpcReply, sessionNotFound, unsupportedVersion } from "../protocol/replies.ts";
 import { checkStandardHeaders, versionsOffered } from "../protocol/standard-headers.ts";
 import { isPlainObject } from "../protocol/tool-results.ts";
+import { callerKey } from "../proxy/session-token.ts";
 import type { VirtualServerRecord } from "../store/virtual-server-store.ts";
 import { mcpFront } from "./mcp-front.ts";
 
@@ -134,7 +141,11 @@ function exchangeFor(request: McpRequest, generation: Generation, scope: Endpoin
   });
 }
 
-/** Session-based clients: `initialize` opens a session; every other request names one. */
+/**
+ * Session-based clients: `initialize` opens a session; every other request
+ * names one. A plain tools/call of a session the object vouched for is served
+ * here (aggregated/session-direct-call.ts); the rest by the session's object.
+ */
 async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointScope): Promise<Response> {
   const { sessionId } = request;
   const virtual = scope.sessionScope ?? scope.virtual?.name ?? null;
@@ -142,7 +153,12 @@ async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointSco
     const refusal = request.method === "POST" ? sessionlessRefusal(request) : MISSING_SESSION;
     if (refusal === null) {
       const id = randomHex(32);
-      return sessionStub(env, id).open(request.snapshot(), id, virtual);
+      const stub = sessionStub(env, id);
+      const response = await stub.open(request.snapshot(), id, virtual);
+      // The ledger learns the new session from its object (for the session's later calls).
+      if (response.status === 200 && virtual === null)
+        refreshLedger(request, id, sessionContext(env, request, id));
+      return response;
     }
     const exchange = exchangeFor(request, "session", scope);
     exchange.rejected(refusal.reason, refusal.method);
@@ -150,9 +166,49 @@ async function serveSessionLeg(env: Env, request: McpRequest, scope: EndpointSco
     return jsonRpcError(400, refusal.code, refusal.message);
   }
   if (!SESSION_ID.test(sessionId)) return sessionNotFound();
-  const stub = sessionStub(env, sessionId);
-  if (request.method === "DELETE") return stub.end(request.snapshot(), virtual);
-  return sessionResponse(await stub.handle(request.snapshot(), virtual));
+  if (request.method === "DELETE") {
+    sessionLedger.evict(sessionId);
+    const response = await sessionStub(env, sessionId).end(request.snapshot(), virtual);
+    if (response.status === 204) sessionLedger.end(sessionId);
+    return response;
+  }
+  // Only /mcp's own sessions are served in the Worker (a virtual server's go to its object).
+  const context = virtual === null ? sessionContext(env, request, sessionId) : null;
+  let needsObject = false;
+  if (context) {
+    const direct = sessionDirectCall(request, context);
+    if (direct) {
+      const answered = await direct;
+      if (answered) return answered;
+      // The call needs what only the object does (an upstream session to open): it learns, then tells.
+      needsObject = true;
+    } else if (cancelLocalCalls(request, context)) {
+      return new Response(null, { status: 202 });
+    }
+  }
+  // The stub only when the object is asked (a call served above needs none).
+  const answer = sessionResponse(await sessionStub(env, sessionId).handle(request.snapshot(), virtual));
+  if (context && (needsObject || sessionLedger.due(sessionId))) refreshLedger(request, sessionId, context);
+  return answer;
+}
+
+/** How the Worker reaches session `sessionId`'s object for the caller of `request` (the ledger's questions). */
+function sessionContext(env: Env, request: McpRequest, sessionId: string): SessionCallContext {
+  const { principal } = request;
+  return {
+    ledger: sessionLedger,
+    caller: callerKey(principal),
+    endpoint: AGGREGATED.endpoint,
+    vouch: () => sessionStub(env, sessionId).facts(principal, null),
+    relayNotice: (serverPath, notice) =>
+      sessionStub(env, sessionId).relayNotice(principal, null, serverPath, notice),
+    adoptUpstream: (key, session, replaces) =>
+      sessionStub(env, sessionId).adoptUpstream(principal, null, key, session, replaces),
+  };
+}
+
+function refreshLedger(request: McpRequest, sessionId: string, context: SessionCallContext): void {
+  request.deps.waitUntil.waitUntil(sessionLedger.refresh(sessionId, context.vouch));
 }
 
 interface Refusal {
