@@ -247,7 +247,7 @@ describe("observability under wrangler dev", () => {
     expect(traces.size).toBeGreaterThan(2);
     expect([...traces.values()].every((count) => count === 1)).toBe(true);
   });
-  it("continues the trace inside the McpSession object for a session-based SDK 1.x client on /mcp", async () => {
+  it("continues the trace inside the McpSession object, or in the Worker for a later plain call, for a session-based SDK 1.x client on /mcp", async () => {
     const clientTrace = "5a1e7b0c3d2f4e6a8b9c0d1e2f3a4b5c";
     const clientSpan = "1b2c3d4e5f6a7b8c";
     // The 1.x client's own fetch: a tools/call carries the caller's traceparent while one is set.
@@ -316,11 +316,18 @@ describe("observability under wrangler dev", () => {
       const ownIngress = own.filter((span) => span.kind === 2);
       expect(ownIngress).toHaveLength(1);
       expect(ownIngress[0]?.parentSpanId).toBeUndefined();
+      // A later plain call of the session is served in the Worker once the object has vouched
+      // for the session to this isolate (aggregated/session-direct-call.ts; the ledger learns it
+      // in waitUntil after the first call, so this call may still reach the object). Either way
+      // the trace continues: under the object's span when it served the call, else under the
+      // Worker's ingress span.
       const ownSession = own.find((span) => span.name === "McpSession.handle");
-      expect(ownSession?.parentSpanId).toBe(ownIngress[0]?.spanId);
+      if (ownSession) expect(ownSession.parentSpanId).toBe(ownIngress[0]?.spanId);
       const ownCalls = own.filter((span) => span.name === "upstream call");
+      expect(ownCalls.length).toBeGreaterThan(0);
       expect(ownCalls.map((call) => call.spanId)).toContain(ownParent);
-      for (const call of ownCalls) expect(call.parentSpanId).toBe(ownSession?.spanId);
+      const servedBy = ownSession?.spanId ?? ownIngress[0]?.spanId;
+      for (const call of ownCalls) expect(call.parentSpanId).toBe(servedBy);
     } finally {
       await client.close();
     }
