@@ -46,6 +46,7 @@ async function read(body: unknown, headers: Record<string, string | null> = {}) 
 
 const call = (params: unknown, id: unknown = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params });
 const META = "io.modelcontextprotocol/protocolVersion";
+const NO_VERSION = { "mcp-protocol-version": null };
 
 const cases: [string, unknown, Record<string, string | null>?][] = [
   ["a plain call", call({ name: "demo__word_count", arguments: { text: "a" } })],
@@ -65,6 +66,33 @@ const cases: [string, unknown, Record<string, string | null>?][] = [
   ["a 2026-07-28 header", call({ name: "t" }), { "mcp-protocol-version": "2026-07-28" }],
   ["no version header", call({ name: "t" }), { "mcp-protocol-version": null }],
   ["no session", call({ name: "t" }), { "mcp-session-id": null }],
+  // Without a version header (a client that leaves it out after initialize: the bench's, curl).
+  ["no header, a plain call", call({ name: "demo__word_count", arguments: { text: "a" } }), NO_VERSION],
+  ["no header, a progress token", call({ name: "t", _meta: { progressToken: 7 } }), NO_VERSION],
+  ["no header, an Mcp-Method header", call({ name: "t" }), { ...NO_VERSION, "mcp-method": "tools/list" }],
+  ["no header, an envelope claim", call({ name: "t", _meta: { [META]: "2026-07-28" } }), NO_VERSION],
+  ["no header, a malformed claim", call({ name: "t", _meta: { [META]: 1 } }), NO_VERSION],
+  ["no header, initialize", { jsonrpc: "2.0", id: 1, method: "initialize", params: {} }, NO_VERSION],
+  ["no header, a notification", { jsonrpc: "2.0", method: "notifications/cancelled" }, NO_VERSION],
+  ["no header, a response", { jsonrpc: "2.0", id: 3, result: {} }, NO_VERSION],
+  ["no header, a batch", [call({ name: "t" })], NO_VERSION],
+  // Malformed: the ingress refuses some (bodyError), the SDK's schemas others; never the shortcut's.
+  ["no header, a fractional progress token", call({ name: "t", _meta: { progressToken: 1.5 } }), NO_VERSION],
+  ["a fractional progress token", call({ name: "t", _meta: { progressToken: 1.5 } })],
+  ["no header, a huge id", call({ name: "t" }, 1e21), NO_VERSION],
+  ["no header, a null id", call({ name: "t" }, null), NO_VERSION],
+  ["no header, null params", call(null), NO_VERSION],
+  ["no header, array params", call(["t"]), NO_VERSION],
+  ["no header, _meta not an object", call({ name: "t", _meta: "x" }), NO_VERSION],
+  ["no header, jsonrpc 1.0", { jsonrpc: "1.0", id: 1, method: "tools/call", params: {} }, NO_VERSION],
+  ["no header, a method that is not a string", { jsonrpc: "2.0", id: 1, method: 5 }, NO_VERSION],
+  ["no header, a request that carries a result", { ...call({ name: "t" }), result: {} }, NO_VERSION],
+  ["no header, an unknown member", { ...call({ name: "t" }), extra: 1 }, NO_VERSION],
+  ["an unknown member", { ...call({ name: "t" }), extra: 1 }],
+  ["no header, a huge progress token", call({ name: "t", _meta: { progressToken: 2 ** 53 } }), NO_VERSION],
+  ["no header, a string id", call({ name: "t" }, "req-1"), NO_VERSION],
+  ["no header, an empty batch", [], NO_VERSION],
+  ["no header, not an object", "tools/call", NO_VERSION],
 ];
 
 describe("isPlainSessionRequest", () => {
@@ -83,6 +111,11 @@ describe("isPlainSessionRequest", () => {
       "a call with a progress token",
       "tools/list without params",
       "a 2025-11-25 session",
+      "no version header",
+      "no header, a plain call",
+      "no header, a progress token",
+      "no header, an Mcp-Method header",
+      "no header, a string id",
     ]);
   });
 });

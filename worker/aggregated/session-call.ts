@@ -32,6 +32,9 @@ import type { SessionStream, SessionStreams } from "./session-streams.ts";
 
 type Fields = Record<string, unknown>;
 
+/** The members of a JSON-RPC request (the SDK's schema takes no other). */
+const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
+
 /** The SDK 2025 codec answers the 2026 "resource not found" code as invalid params. */
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -59,21 +62,25 @@ export function sessionToolCall(
 /**
  * Whether the SDK's request classifier (`isLegacyRequest`, McpRequest.generation)
  * certainly puts `request` on the session leg, without running it (its schema
- * checks were ~2.7% of a session call's CPU): a POST in a session, one
- * JSON-RPC request other than `initialize` with a string or integer id,
- * params absent or an object whose `_meta` holds at most a progress token
- * (so no envelope claim), and a 2025-era MCP-Protocol-Version header (the
- * classifier's "no-claim" legacy case). Anything else is left to the classifier.
+ * checks were ~2.7% of a session call's CPU, 3.2% with their garbage): a POST
+ * in a session, one JSON-RPC request other than `initialize` with a string or
+ * integer id, params absent or an object whose `_meta` holds at most a
+ * progress token (so no envelope claim), and a 2025-era MCP-Protocol-Version
+ * header or none (the classifier's "no-claim" legacy case: without a modern
+ * header and without a claim, the classifier never looks further; a client
+ * that leaves the header out is served as 2025-03-26 by the object, as the
+ * spec says). Anything else is left to the classifier.
  */
 export function isPlainSessionRequest(request: McpRequest): boolean {
   const version = request.protocolVersion;
-  if (request.method !== "POST" || request.sessionId === null || version === null || version >= "2026-") {
-    return false;
-  }
+  if (request.method !== "POST" || request.sessionId === null) return false;
+  if (version !== null && version >= "2026-") return false;
   const body = request.body;
   if (request.bodyError !== null || !body || body.batch || body.messages.length !== 1) return false;
   const [first] = body.messages;
   if (first?.type !== "request" || first.method === "initialize") return false;
+  // The SDK's request schema is strict: any other member (even `result`) makes the body no request.
+  for (const key in first.message) if (!REQUEST_KEYS.has(key)) return false;
   const { id, params } = first.message;
   if (typeof id !== "string" && !Number.isSafeInteger(id)) return false;
   if (params === undefined) return true;
@@ -98,7 +105,8 @@ function plainMeta(meta: unknown): boolean {
   const keys = Object.keys(meta);
   if (keys.some((key) => key !== "progressToken")) return false;
   const token = meta.progressToken;
-  return token === undefined || typeof token === "string" || typeof token === "number";
+  // The SDK's progress token is a string or an integer (a fractional one fails its request schema).
+  return token === undefined || typeof token === "string" || Number.isSafeInteger(token);
 }
 
 function answer(exchange: GatewayExchange, call: PlainCall, deps: SessionCallDeps): Promise<SessionAnswer> {
