@@ -116,7 +116,14 @@ describe("readSseAnswer", () => {
           pulls += 1;
           if (pulls === 1) controller.enqueue(encoder.encode(`data: ${RESPONSE}\n\n`));
           // The end comes later, once every answer was taken (all 16 drains pending together).
-          else return new Promise<void>((resolve) => ends.push(() => (controller.close(), resolve())));
+          else {
+            return new Promise<void>((resolve) =>
+              ends.push(() => {
+                controller.close();
+                resolve();
+              }),
+            );
+          }
         },
         cancel() {
           seen.cancelled = true;
