@@ -112,8 +112,6 @@ export class DirectConversation {
   #status: number | undefined;
   #sdk: UpstreamConnection | null = null;
   #cancelled: { id: number; reason: string } | null = null;
-  /** The read of an SSE answer's end (sse-answer.ts): `close` waits for it, so it runs in the call's deferred close. */
-  #drained: Promise<void> | undefined;
 
   private readonly target: { url: string; headers: Record<string, string> };
   private readonly route: DirectRoute;
@@ -197,13 +195,10 @@ export class DirectConversation {
   /**
    * Ends the conversation. A session-based upstream whose call was cancelled
    * hears `notifications/cancelled` first (the SDK sends it when the caller
-   * gives up); with `terminate` its session is ended (DELETE). Waits for the
-   * answer's stream to be read to its end first: callers defer `close` to the
-   * request's `waitUntil` (upstream-call.ts), which keeps that read alive.
+   * gives up); with `terminate` its session is ended (DELETE).
    */
   async close(terminate: boolean): Promise<void> {
     if (this.#sdk) return this.#sdk.close(terminate);
-    if (this.#drained) await this.#drained;
     if (this.route.era !== "session" || (!terminate && !this.#cancelled)) return;
     const headers = this.sessionHeaders();
     const budget = deadline(CLOSE_BUDGET_MS);
@@ -239,12 +234,8 @@ export class DirectConversation {
     options: { signal: AbortSignal; timeout: number },
   ): Promise<Fields> {
     const era = this.route.era;
-    const reading = await readSseAnswer(
-      response,
-      (data) => (BETWEEN_DOCUMENTS.test(data) ? null : plainAnswer(data, id, era)),
-      (drain) => {
-        this.#drained = drain;
-      },
+    const reading = await readSseAnswer(response, (data) =>
+      BETWEEN_DOCUMENTS.test(data) ? null : plainAnswer(data, id, era),
     );
     if (this.options.signal.aborted) {
       if ("replay" in reading) reading.replay.body?.cancel().catch(() => {});

@@ -10,16 +10,10 @@
 // settles it on that event; the rest of the stream is read to its end in the
 // background (an SDK server ends it right after the response), so the
 // upstream connection goes back to the runtime's pool instead of being torn
-// down by a cancel (a cancel cost ~0.5 ms of the Worker's CPU per call, and
-// the upstream a new connection). That read is handed to the caller
-// (`keepAlive`), which keeps its request alive until it ends (direct-exchange.ts:
-// the conversation's `close`, deferred to the request's `waitUntil`): workerd
-// ends a request's pending I/O when its response is sent, so a read left
-// alone often never settled, the drain count stayed full and later streams
-// were cancelled (w9-sess). A stream that
-// goes on after the response is cancelled; so is every stream while
-// MAX_DRAINING others are still being read to their end, which bounds the
-// connections an upstream that keeps its streams open can hold at once.
+// down by a cancel (~3% of a session call's CPU in bench:profile). A stream
+// that goes on after the response is cancelled, and so is every stream while
+// MAX_DRAINING others are still being read to their end (an upstream that
+// keeps its streams open never holds more than that many connections).
 
 export type SseReading<T> = { answer: T } | { replay: Response };
 
@@ -27,8 +21,6 @@ export type SseReading<T> = { answer: T } | { replay: Response };
 export async function readSseAnswer<T>(
   response: Response,
   take: (data: string) => T | null,
-  /** Keeps the request alive until the stream's end is read (through its `waitUntil`); without it the rest is cancelled. */
-  keepAlive?: (drain: Promise<void>) => void,
 ): Promise<SseReading<T>> {
   if (response.body === null) return { replay: response };
   const reader = response.body.getReader();
@@ -54,63 +46,43 @@ export async function readSseAnswer<T>(
       if (data === "") continue;
       const answer = data === null ? null : take(data);
       if (answer === null) return { replay: replay(response, chunks, { rest: reader }) };
-      finishQuietly(reader, keepAlive);
+      finishQuietly(reader);
       return { answer };
     }
   }
 }
 
+/** Streams read to their end after their answer at most at once (per isolate or object). */
+export const MAX_DRAINING = 8;
 /**
- * Streams read to their end after their answer at most at once (per isolate
- * or object). A healthy SDK stream ends right after its answer, so a drain
- * lasts about a round trip; at 16 calls in flight (bench:proxy) at most 16
- * are pending, and 64 leaves room for bursts without letting an upstream that
- * keeps its streams open hold more than 64 connections.
+ * A drain still pending after this long is forgotten: when the request that
+ * started it has ended, the runtime may never settle its read, and a plain
+ * counter would then stay at MAX_DRAINING for the isolate's life.
  */
-export const MAX_DRAINING = 64;
-/**
- * A drain still pending after this long is forgotten: past the runtime's
- * 30 s `waitUntil` limit its request's I/O has been ended (the read with it)
- * and may never settle; a plain counter would then stay at MAX_DRAINING for
- * the isolate's life. Until then a pending drain counts (the bound holds).
- */
-export const DRAIN_FORGOTTEN_AFTER_MS = 35_000;
+const DRAIN_FORGOTTEN_AFTER_MS = 5_000;
 /** The pending drains, by when they started. */
 const draining = new Set<{ startedAt: number }>();
 
-/** Streams read to their end and streams cancelled after their answer, per isolate (tests, bench). */
-export const sseDrains = { drained: 0, cancelled: 0 };
-
 /** Reads the stream's end after its answer; anything more than the end (or a failure) cancels the rest. */
-function finishQuietly(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  keepAlive: ((drain: Promise<void>) => void) | undefined,
-): void {
-  if (keepAlive !== undefined && draining.size >= MAX_DRAINING) {
+function finishQuietly(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  if (draining.size >= MAX_DRAINING) {
     const forgotten = Date.now() - DRAIN_FORGOTTEN_AFTER_MS;
     for (const drain of draining) if (drain.startedAt < forgotten) draining.delete(drain);
   }
-  if (keepAlive === undefined || draining.size >= MAX_DRAINING) {
-    sseDrains.cancelled += 1;
+  if (draining.size >= MAX_DRAINING) {
     reader.cancel().catch(() => {});
     return;
   }
   const drain = { startedAt: Date.now() };
   draining.add(drain);
-  keepAlive(
-    reader.read().then(
-      (step) => {
-        draining.delete(drain);
-        if (step.done) sseDrains.drained += 1;
-        else {
-          sseDrains.cancelled += 1;
-          reader.cancel().catch(() => {});
-        }
-      },
-      () => {
-        draining.delete(drain);
-      },
-    ),
+  reader.read().then(
+    (step) => {
+      draining.delete(drain);
+      if (!step.done) reader.cancel().catch(() => {});
+    },
+    () => {
+      draining.delete(drain);
+    },
   );
 }
 
