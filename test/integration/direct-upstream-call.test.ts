@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { ProtocolError, SdkError } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
-import { DirectConversation, directCalls } from "../../worker/upstream/direct-exchange.ts";
+import { DirectConversation, directCalls, NOTHING_TO_CLOSE } from "../../worker/upstream/direct-exchange.ts";
 import { UpstreamConnection } from "../../worker/upstream/upstream-client.ts";
 import { ANSWER_SHAPES } from "../support/answers-upstream.ts";
 import { api, BASE, uniquePath } from "../support/api.ts";
@@ -263,6 +263,36 @@ describe("DirectConversation", () => {
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error).toMatchObject({ code: -32602, message: "bad arguments", data: { field: "x" } });
     expect([...plain.handovers, ...untyped.handovers, ...failing.handovers]).toEqual([]);
+  });
+
+  it("sends egress headers in any case once, Accept merged with the SDK's; a finished 2026 call has nothing to close", async () => {
+    const signal = new AbortController().signal;
+    const conversation = new DirectConversation(
+      { url: MODERN_URL, headers: { "X-Api-Key": "k1", Accept: "application/json" } },
+      { era: "modern", version: "2026-07-28" },
+      {
+        signal,
+        fetch: (input, init) => fetch(input, init),
+        handover: () => {
+          throw new Error("no hand-over expected");
+        },
+      },
+    );
+    const result = await conversation.request(
+      { method: "tools/call", params: { name: "echo_request", arguments: {} } },
+      { signal, timeout: 5_000 },
+    );
+    const [block] = result.content as { text: string }[];
+    const { headers } = JSON.parse(block?.text ?? "{}") as { headers: Record<string, string> };
+    expect(headers["x-api-key"]).toBe("k1");
+    // One Accept (the egress one's case folded), as Headers.set gave it.
+    expect(headers.accept).toBe("application/json, text/event-stream");
+    expect(headers["mcp-protocol-version"]).toBe("2026-07-28");
+    expect(headers["mcp-method"]).toBe("tools/call");
+    // Nothing to end with a stateless upstream: upstream-call.ts defers no close work for it.
+    const before = await stats();
+    expect(conversation.close(true)).toBe(NOTHING_TO_CLOSE);
+    expect((await stats()).posts - before.posts).toBe(0);
   });
 
   it("hands anything else to the SDK without sending the call twice", async () => {

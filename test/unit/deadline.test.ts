@@ -1,6 +1,6 @@
 // platform/deadline.ts: a request's deadlines on one runtime timer (TimerSlot).
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { deadline, shareTimers, TimerSlot } from "../../worker/platform/deadline.ts";
+import { deadline, exchangeDeadline, shareTimers, TimerSlot } from "../../worker/platform/deadline.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,5 +85,61 @@ describe("deadline", () => {
     bare.clear();
     await pause(40);
     expect([shared.signal.aborted, own.signal.aborted, bare.signal.aborted]).toEqual([false, false, false]);
+  });
+});
+
+describe("exchangeDeadline", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("on a request's slot: one controller, aborted by the slot's hang-up with the client's reason, not expired", () => {
+    const request = new AbortController();
+    const slot = new TimerSlot();
+    shareTimers(request.signal, slot);
+    const anySpy = vi.spyOn(AbortSignal, "any");
+    const exchange = exchangeDeadline(5_000, request.signal);
+    expect(anySpy).not.toHaveBeenCalled();
+    const reason = new Error("the client closed the request");
+    slot.hangUp(reason);
+    expect(exchange.signal.aborted).toBe(true);
+    expect(exchange.signal.reason).toBe(reason);
+    expect(exchange.expired).toBe(false);
+    exchange.clear();
+  });
+
+  it("on a request's slot: expires when due (expired, the deadline's reason), and never once cleared", async () => {
+    const request = new AbortController();
+    const slot = new TimerSlot();
+    shareTimers(request.signal, slot);
+    const due = exchangeDeadline(10, request.signal);
+    const cleared = exchangeDeadline(10, request.signal);
+    cleared.clear();
+    await pause(40);
+    expect(due.expired).toBe(true);
+    expect(String(due.signal.reason)).toContain("timed out after 10 ms");
+    expect([cleared.signal.aborted, cleared.expired]).toEqual([false, false]);
+    // A hang-up after the clear reaches nothing it no longer holds.
+    slot.hangUp(new Error("late"));
+    expect(cleared.signal.aborted).toBe(false);
+  });
+
+  it("without a slot: follows the request's signal and its own timer", async () => {
+    const request = new AbortController();
+    const followed = exchangeDeadline(5_000, request.signal);
+    request.abort(new Error("gone"));
+    expect([followed.signal.aborted, followed.expired]).toEqual([true, false]);
+    followed.clear();
+    const own = exchangeDeadline(10);
+    await pause(40);
+    expect([own.signal.aborted, own.expired]).toEqual([true, true]);
+  });
+
+  it("a request already cancelled: the exchange's signal is aborted from the start", () => {
+    const request = new AbortController();
+    shareTimers(request.signal, new TimerSlot());
+    request.abort(new Error("gone before"));
+    const exchange = exchangeDeadline(5_000, request.signal);
+    expect(exchange.signal.aborted).toBe(true);
+    expect(exchange.expired).toBe(false);
+    exchange.clear();
   });
 });

@@ -73,10 +73,15 @@ export function cancellableOnHangUp<C extends Context>(
     const raw = c.req.raw;
     if (!cancelsOnHangUp(raw)) return handler(c);
     const hangUp = new AbortController();
-    raw.signal.addEventListener("abort", () => hangUp.abort(raw.signal.reason), { once: true });
-    clientSignals.set(raw, hangUp.signal);
-    // The request's deadlines (the commit below, the upstream's) share one runtime timer (platform/deadline.ts).
+    // The request's deadlines (the commit below, the upstream's) share one runtime timer (platform/deadline.ts);
+    // the slot also tells the upstream's deadline of a hang-up, so that it needs no listener of its own.
     const timers = new TimerSlot();
+    const goneWith = (reason: unknown) => {
+      hangUp.abort(reason);
+      timers.hangUp(reason);
+    };
+    raw.signal.addEventListener("abort", () => goneWith(raw.signal.reason), { once: true });
+    clientSignals.set(raw, hangUp.signal);
     shareTimers(hangUp.signal, timers);
     // One promise settled by whichever comes first (no race, no finally: a stateless call pays this on every request).
     return new Promise<Response>((resolve, reject) => {
@@ -84,7 +89,7 @@ export function cancellableOnHangUp<C extends Context>(
         // After a hang-up the runtime would drop the request's pending work; the
         // route's own ending (the upstream's notifications/cancelled) must still run.
         c.executionCtx.waitUntil(answered.catch(() => {}));
-        resolve(committedStream(answered, hangUp, keepAliveMs));
+        resolve(committedStream(answered, hangUp.signal, goneWith, keepAliveMs));
       });
       let answered: Promise<Response>;
       try {
@@ -109,7 +114,8 @@ export function cancellableOnHangUp<C extends Context>(
 /** The SSE reply: comments until `answered` settles, then its message as one event. */
 function committedStream(
   answered: Promise<Response>,
-  hangUp: AbortController,
+  gone: AbortSignal,
+  goneWith: (reason: unknown) => void,
   keepAliveMs: number,
 ): Response {
   let interval: ReturnType<typeof setInterval> | undefined;
@@ -124,7 +130,7 @@ function committedStream(
         }
       }, keepAliveMs);
       answered
-        .then((response) => relayAnswer(response, controller, stop, hangUp.signal))
+        .then((response) => relayAnswer(response, controller, stop, gone))
         .catch(() => {
           // The route failed after the 200 was sent: the client still gets a JSON-RPC error.
           stop();
@@ -140,7 +146,7 @@ function committedStream(
     },
     cancel(reason) {
       stop();
-      hangUp.abort(reason ?? new Error("the client closed the request"));
+      goneWith(reason ?? new Error("the client closed the request"));
     },
   });
   return new Response(body, {

@@ -82,6 +82,12 @@ export function directRoute(
   return version ? { era: "modern", version } : null;
 }
 
+/** What `close` returns when there is nothing to end: the caller need not defer it (upstream-call.ts). */
+export const NOTHING_TO_CLOSE: Promise<void> = Promise.resolve();
+
+/** The SDK transport's Accept when the egress headers ask for nothing of their own. */
+const SDK_ACCEPT = "application/json, text/event-stream";
+
 /** Direct calls answered in place and handed over to the SDK, per isolate (tests, inventory). */
 export const directCalls = { answered: 0, handedOver: 0 };
 
@@ -164,7 +170,7 @@ export class DirectConversation {
       return this.handOver(() => Promise.reject(error), request, options);
     }
     this.#status = response.status;
-    const essence = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+    const essence = essenceOf(response.headers.get("content-type"));
     if (response.status === 200 && essence === "text/event-stream" && response.body !== null) {
       return this.streamed(response, id, request, options);
     }
@@ -197,10 +203,14 @@ export class DirectConversation {
    * hears `notifications/cancelled` first (the SDK sends it when the caller
    * gives up); with `terminate` its session is ended (DELETE).
    */
-  async close(terminate: boolean): Promise<void> {
+  close(terminate: boolean): Promise<void> {
     if (this.#sdk) return this.#sdk.close(terminate);
-    if (this.route.era !== "session" || (!terminate && !this.#cancelled)) return;
-    const headers = this.sessionHeaders();
+    if (this.route.era !== "session" || (!terminate && !this.#cancelled)) return NOTHING_TO_CLOSE;
+    return this.ending(terminate);
+  }
+
+  private async ending(terminate: boolean): Promise<void> {
+    const headers = new Headers(this.sessionHeaders());
     const budget = deadline(CLOSE_BUDGET_MS);
     const send = (init: RequestInit) =>
       this.options
@@ -215,7 +225,7 @@ export class DirectConversation {
           params: { requestId: id, reason },
         };
         headers.set("content-type", "application/json");
-        headers.set("accept", acceptOf(headers));
+        headers.set("accept", acceptOf(headers.get("accept")));
         await send({ method: "POST", headers, body: JSON.stringify(message) });
         headers.delete("content-type");
         headers.delete("accept");
@@ -290,39 +300,48 @@ export class DirectConversation {
     return { method: request.method, params: { ...params, _meta: envelope }, jsonrpc: "2.0", id };
   }
 
-  /** The SDK transport's headers for this POST. */
-  private headersFor(request: DirectRequest): Headers {
+  /**
+   * The SDK transport's headers for this POST, as one plain record that
+   * fetch reads once (no Headers object built and set five times over).
+   */
+  private headersFor(request: DirectRequest): Record<string, string> {
     const headers = this.sessionHeaders();
     if (this.route.era === "modern") {
-      headers.set("mcp-protocol-version", this.route.version);
-      headers.set("mcp-method", request.method);
-      headers.set("mcp-name", String(request.params.name));
+      headers["mcp-method"] = request.method;
+      headers["mcp-name"] = String(request.params.name);
     }
-    headers.set("content-type", "application/json");
-    headers.set("accept", acceptOf(headers));
+    headers["content-type"] = "application/json";
+    headers.accept = acceptOf(headers.accept);
     return headers;
   }
 
-  private sessionHeaders(): Headers {
-    const headers = new Headers(this.target.headers);
+  private sessionHeaders(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const egress = this.target.headers;
+    // Lower case, so that a later name replaces an egress one as `Headers.set` would (never sits beside it).
+    for (const name in egress) headers[name.toLowerCase()] = egress[name] as string;
     if (this.route.era === "session") {
-      headers.set("mcp-session-id", this.route.session.sessionId);
-      headers.set("mcp-protocol-version", this.route.session.protocolVersion);
+      headers["mcp-session-id"] = this.route.session.sessionId;
+      headers["mcp-protocol-version"] = this.route.session.protocolVersion;
     } else {
-      headers.set("mcp-protocol-version", this.route.version);
+      headers["mcp-protocol-version"] = this.route.version;
     }
     return headers;
   }
 }
 
-/** The SDK's Accept: what the egress headers ask for, plus JSON and SSE. */
-function acceptOf(headers: Headers): string {
-  const asked =
-    headers
-      .get("accept")
-      ?.split(",")
-      .map((type) => type.trim().toLowerCase()) ?? [];
-  return [...new Set([...asked, "application/json", "text/event-stream"])].join(", ");
+/** The SDK transport's Accept: what the egress headers ask for (`asked`), plus JSON and SSE. */
+function acceptOf(asked: string | null | undefined): string {
+  if (asked == null) return SDK_ACCEPT;
+  const types = asked.split(",").map((type) => type.trim().toLowerCase());
+  return [...new Set([...types, "application/json", "text/event-stream"])].join(", ");
+}
+
+/** A Content-Type's media type, lower case, without parameters. */
+function essenceOf(type: string | null): string | undefined {
+  if (type === null) return undefined;
+  const semicolon = type.indexOf(";");
+  return (semicolon < 0 ? type : type.slice(0, semicolon)).trim().toLowerCase();
 }
 
 type PlainAnswer = { result: Fields } | { error: ProtocolError };
@@ -340,7 +359,9 @@ function plainAnswer(text: string, id: number, era: DirectRoute["era"]): PlainAn
     return null;
   }
   if (!isPlainObject(message) || message.jsonrpc !== "2.0" || message.id !== id) return null;
-  if (Object.keys(message).length !== 3) return null;
+  let keys = 0;
+  for (const _key in message) keys += 1;
+  if (keys !== 3) return null;
   if ("error" in message) {
     const error = message.error;
     if (!isPlainObject(error) || !Number.isInteger(error.code) || typeof error.message !== "string")

@@ -10,7 +10,7 @@
 import { type PriorDiscovery, ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import type { Principal } from "../auth/principal.ts";
 import { tracedFetch } from "../observability/hooks.ts";
-import { deadline } from "../platform/deadline.ts";
+import { type ExchangeDeadline, exchangeDeadline } from "../platform/deadline.ts";
 import { ErrorCode } from "../protocol/jsonrpc.ts";
 import { isIdempotentMethod, type UpstreamMethod } from "../protocol/methods.ts";
 import {
@@ -23,7 +23,7 @@ import {
 import type { ResilienceDeps } from "../resilience/settings.ts";
 import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, UpstreamEndpoint } from "../store/registry-store.ts";
-import { DirectConversation, directRoute } from "./direct-exchange.ts";
+import { DirectConversation, directRoute, NOTHING_TO_CLOSE } from "./direct-exchange.ts";
 import {
   applyEgress,
   type CallerCredentials,
@@ -132,12 +132,10 @@ export async function callUpstream(
   request: UpstreamRequest,
   context: UpstreamCallContext,
 ): Promise<UpstreamCallResult> {
-  // On the request's own timer when it has one (edge/hang-up.ts): no timer of its own per call.
-  const timeout = deadline(server.timeoutMs, context.signal);
-  const signals: Signals = {
-    deadline: timeout.signal,
-    combined: context.signal ? AbortSignal.any([context.signal, timeout.signal]) : timeout.signal,
-  };
+  // On the request's own timer when it has one (edge/hang-up.ts): no timer of its own per call,
+  // and one signal for the deadline and the caller's cancellation.
+  const timeout = exchangeDeadline(server.timeoutMs, context.signal);
+  const signals: Signals = { deadline: timeout, combined: timeout.signal };
   try {
     const { resilience, waitUntil, principal } = context.lease;
     // Per-user egress binds the caller's own token in; every other server uses the exchange's secrets.
@@ -197,7 +195,7 @@ async function secretsForCaller(server: ServerRecord, context: UpstreamCallConte
 }
 
 interface Signals {
-  deadline: AbortSignal;
+  deadline: ExchangeDeadline;
   /** The deadline or the caller's cancellation, whichever comes first. */
   combined: AbortSignal;
 }
@@ -244,8 +242,7 @@ async function callReplica(
     !handshakeFirst
       ? directRoute(request, negotiation, resume)
       : null;
-  // Trace context and upstream latency (observability/hooks.ts).
-  const traced = tracedFetch(context.fetch ?? fetch, { tenant: server.tenant, server: server.path });
+  const traced = tracedFetchFor(server, context.fetch ?? fetch);
   const sdkConnection = (fetchFn: typeof fetch) =>
     new UpstreamConnection(
       { url: egress.url, transport: endpoint.transport, headers: egress.headers },
@@ -269,8 +266,11 @@ async function callReplica(
   let phase = resume ? request.method : "initialize";
   let keepSession = false;
   try {
-    await connection.connect({ signal, timeout: server.timeoutMs });
-    if (!handshakeFirst) remember(endpoint, connection.verdict());
+    // A direct call's generation is known and its session resumed: nothing to connect or learn.
+    if (!route) {
+      await connection.connect({ signal, timeout: server.timeoutMs });
+      if (!handshakeFirst) remember(endpoint, connection.verdict());
+    }
     phase = request.method;
     const result = await connection.request(
       { method: request.method, params: request.params },
@@ -311,7 +311,7 @@ async function callReplica(
         neverReached: false,
       };
     }
-    if (signals.deadline.aborted) {
+    if (signals.deadline.expired) {
       const reason = `upstream server "${server.path}" did not answer within ${server.timeoutMs} ms (during ${phase})`;
       return { ok: false, error: new UpstreamCallError("timeout", reason, status), neverReached: false };
     }
@@ -343,9 +343,23 @@ async function callReplica(
     };
   } finally {
     const closing = connection.close(!keepSession);
-    if (context.defer) context.defer(closing);
-    else await closing;
+    // A direct call with nothing to end (a 2026-07-28 upstream) defers nothing (no waitUntil per call).
+    if (closing !== NOTHING_TO_CLOSE) {
+      if (context.defer) context.defer(closing);
+      else await closing;
+    }
   }
+}
+
+/** The fetch with trace context and upstream latency (observability/hooks.ts), made once per server record and fetch. */
+const tracedFetches = new WeakMap<ServerRecord, { base: typeof fetch; traced: typeof fetch }>();
+
+function tracedFetchFor(server: ServerRecord, base: typeof fetch): typeof fetch {
+  const known = tracedFetches.get(server);
+  if (known?.base === base) return known.traced;
+  const traced = tracedFetch(base, { tenant: server.tenant, server: server.path });
+  tracedFetches.set(server, { base, traced });
+  return traced;
 }
 
 /**
