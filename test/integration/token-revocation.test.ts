@@ -190,4 +190,35 @@ describe("verified token cache", () => {
     await authenticator.authenticate(token, `${ISSUER}/other/mcp`);
     expect(keyLoads).toBeGreaterThan(first);
   });
+
+  it("checks another token again, even one that differs by a character (the key is the raw token)", async () => {
+    const time = { now: Date.now() };
+    const a = await isolate(time);
+    const mint = async (name: string) =>
+      (await a.mint(OWNER, { name, scopes: ["servers/read"] }, ["servers/read"], ISSUER)).token;
+    const [first, second] = [await mint("one"), await mint("two")];
+    let keyLoads = 0;
+    const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
+    const authenticator = new Authenticator({
+      settings: loadConfig(env).auth,
+      publicUrl: null,
+      jwks: new JwksCache(),
+      tokens: a,
+      keys: () => {
+        keyLoads += 1;
+        return signingKeys(key, null);
+      },
+      now: () => time.now,
+    });
+    const url = `${ISSUER}/mcp`;
+    await authenticator.authenticate(first, url);
+    const loads = keyLoads;
+    await authenticator.authenticate(first, url);
+    expect(keyLoads).toBe(loads);
+    await authenticator.authenticate(second, url);
+    expect(keyLoads).toBeGreaterThan(loads);
+    // A cached token with its signature altered is not a hit: it is verified, and refused.
+    const altered = `${first.slice(0, -2)}${first.endsWith("AA") ? "BB" : "AA"}`;
+    await expect(authenticator.authenticate(altered, url)).rejects.toThrow();
+  });
 });
