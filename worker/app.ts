@@ -5,6 +5,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/authenticate.ts";
 import { apiCors } from "./http/cors.ts";
+import { EndpointRouter } from "./http/endpoint-router.ts";
 import { GatewayError } from "./http/errors.ts";
 import { limitBodySize } from "./http/json-body.ts";
 import { handleError } from "./http/problem.ts";
@@ -36,8 +37,15 @@ import { virtualServerRoutes } from "./routes/virtual-servers.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { provideServices } from "./services.ts";
 
-export function buildApp() {
-  const app = new OpenAPIHono<{ Bindings: Env }>();
+type AppOptions = NonNullable<ConstructorParameters<typeof OpenAPIHono<{ Bindings: Env }>>[0]>;
+
+/**
+ * `router`: the EndpointRouter (http/endpoint-router.ts: the MCP endpoints
+ * matched by a RegExpRouter, everything else by a TrieRouter) unless a test
+ * passes Hono's own to compare answers.
+ */
+export function buildApp(options: { router?: AppOptions["router"] } = {}) {
+  const app = new OpenAPIHono<{ Bindings: Env }>({ router: options.router ?? new EndpointRouter() });
   app.use(requestId({ headerName: "x-request-id" }));
   app.onError(handleError);
   app.notFound(() => {

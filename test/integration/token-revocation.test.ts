@@ -29,6 +29,24 @@ async function isolate(time: { now: number }) {
   });
 }
 
+/** An Authenticator over `tokens` that counts how often the signing keys were needed (a signature check). */
+function countingAuthenticator(tokens: TokenService, time: { now: number }) {
+  const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
+  let loads = 0;
+  const authenticator = new Authenticator({
+    settings: loadConfig(env).auth,
+    publicUrl: null,
+    jwks: new JwksCache(),
+    tokens,
+    keys: () => {
+      loads += 1;
+      return signingKeys(key, null);
+    },
+    now: () => time.now,
+  });
+  return { authenticator, keyLoads: () => loads };
+}
+
 const OWNER: Principal = {
   subject: "revoker",
   issuer: "https://idp.example",
@@ -134,33 +152,21 @@ describe("verified token cache", () => {
       ["servers/read"],
       ISSUER,
     );
-    const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
-    let keyLoads = 0;
-    const authenticator = new Authenticator({
-      settings: loadConfig(env).auth,
-      publicUrl: null,
-      jwks: new JwksCache(),
-      tokens: b,
-      keys: () => {
-        keyLoads += 1;
-        return signingKeys(key, null);
-      },
-      now: () => time.now,
-    });
+    const { authenticator, keyLoads } = countingAuthenticator(b, time);
     const url = `${ISSUER}/mcp`;
     expect((await authenticator.authenticate(token, url)).tokenId).toBe(record.id);
-    const verifications = keyLoads;
+    const verifications = keyLoads();
     expect(verifications).toBeGreaterThan(0);
     expect((await authenticator.authenticate(token, url)).tokenId).toBe(record.id);
     // Served from the cache: no signature check (the signing keys were not needed).
-    expect(keyLoads).toBe(verifications);
+    expect(keyLoads()).toBe(verifications);
 
     await a.revoke(OWNER, record.id);
     time.now += REVOCATION_TTL_MS / 2 - 1;
     expect((await authenticator.authenticate(token, url)).subject).toBe("revoker");
     time.now += 1;
     await expect(authenticator.authenticate(token, url)).rejects.toThrow(/revoked/);
-    expect(keyLoads).toBe(verifications);
+    expect(keyLoads()).toBe(verifications);
   });
 
   it("checks a token again for another resource (its audience differs)", async () => {
@@ -172,22 +178,29 @@ describe("verified token cache", () => {
       ["servers/read"],
       ISSUER,
     );
-    let keyLoads = 0;
-    const key = JSON.parse(env.TOKEN_SIGNING_KEY ?? "{}") as JWK;
-    const authenticator = new Authenticator({
-      settings: loadConfig(env).auth,
-      publicUrl: null,
-      jwks: new JwksCache(),
-      tokens: a,
-      keys: () => {
-        keyLoads += 1;
-        return signingKeys(key, null);
-      },
-      now: () => time.now,
-    });
+    const { authenticator, keyLoads } = countingAuthenticator(a, time);
     await authenticator.authenticate(token, `${ISSUER}/mcp`);
-    const first = keyLoads;
+    const first = keyLoads();
     await authenticator.authenticate(token, `${ISSUER}/other/mcp`);
-    expect(keyLoads).toBeGreaterThan(first);
+    expect(keyLoads()).toBeGreaterThan(first);
+  });
+
+  it("checks another token again, even one that differs by a character (the key is the raw token)", async () => {
+    const time = { now: Date.now() };
+    const a = await isolate(time);
+    const mint = async (name: string) =>
+      (await a.mint(OWNER, { name, scopes: ["servers/read"] }, ["servers/read"], ISSUER)).token;
+    const [first, second] = [await mint("one"), await mint("two")];
+    const { authenticator, keyLoads } = countingAuthenticator(a, time);
+    const url = `${ISSUER}/mcp`;
+    await authenticator.authenticate(first, url);
+    const loads = keyLoads();
+    await authenticator.authenticate(first, url);
+    expect(keyLoads()).toBe(loads);
+    await authenticator.authenticate(second, url);
+    expect(keyLoads()).toBeGreaterThan(loads);
+    // A cached token with its signature altered is not a hit: it is verified, and refused.
+    const altered = `${first.slice(0, -2)}${first.endsWith("AA") ? "BB" : "AA"}`;
+    await expect(authenticator.authenticate(altered, url)).rejects.toThrow();
   });
 });

@@ -83,7 +83,7 @@ export class Authenticator {
       base ??= url.origin;
       pathname ??= url.pathname;
     }
-    const key = await verifiedTokenKey(token, this.#resourceOf(base, pathname));
+    const key = verifiedTokenKey(token, this.#resourceOf(base, pathname));
     const cached = this.#verified.get(key);
     if (cached?.kind === "gateway") return this.#deps.tokens.principalFor(cached.claims, base);
     if (cached) return copyOf(cached.principal);
@@ -158,10 +158,15 @@ function copyOf(principal: Principal): Principal {
 
 // --- Verified tokens ------------------------------------------------------------
 // Remembered per isolate so the signature check runs once per token, not once
-// per request. Bounded (least recently used dropped first) and keyed by a
-// SHA-256 digest of the token together with the resource it was checked for
-// (the audience differs between /mcp and each /{path}/mcp), so raw tokens are
-// never kept. What an entry may skip is decided by the Authenticator above.
+// per request. Bounded (least recently used dropped first) and keyed by the
+// resource the token was checked for (the audience differs between /mcp and
+// each /{path}/mcp) together with the raw token. Keying by the token itself,
+// not a digest of it (a SHA-256 per request was ~2.6-3% of the isolate's CPU),
+// is a deliberate trade (docs/architecture.md "Authentication"): this isolate
+// already holds the gateway's signing key and every in-flight request's token,
+// so whoever can read its memory gains nothing from the cache. The key is
+// never logged, returned or exposed; the cache has no iteration API. What an
+// entry may skip is decided by the Authenticator above.
 
 export const VERIFIED_TOKEN_CACHE_MAX = 2_000;
 
@@ -216,17 +221,11 @@ export class VerifiedTokenCache<T> {
   }
 }
 
-/** The cache key of `token` checked for `resource` (never the token itself). */
-export async function verifiedTokenKey(token: string, resource: string): Promise<string> {
-  // auth/ may not import platform/ (scripts/check-folders.ts): the digest is written out here.
-  // crypto.subtle, not node:crypto's createHash: workerd's createHash wraps the digest in Buffer
-  // conversions and measured twice the cost in bench:profile (3.6% of the isolate against 1.8%).
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", ENCODER.encode(token)));
-  // A table lookup per byte: toString(16) + padStart per byte was ~1.5% of the gateway isolate's CPU (issue 10).
-  let hex = "";
-  for (let index = 0; index < digest.length; index++) hex += HEX[digest[index] as number];
-  return `${hex} ${resource}`;
+/**
+ * The cache key of `token` checked for `resource`. The resource comes first
+ * and never contains a space (a serialized URL), so the key is unambiguous
+ * whatever the token holds. Kept in isolate memory only (see above).
+ */
+export function verifiedTokenKey(token: string, resource: string): string {
+  return `${resource} ${token}`;
 }
-
-const ENCODER = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
