@@ -13,6 +13,7 @@
 import { cancelsOnHangUp } from "../edge/hang-up.ts";
 import { jsonLinesAsSse } from "../protocol/json-lines.ts";
 import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../protocol/jsonrpc.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
@@ -211,7 +212,7 @@ async function answerPost(
   }
   auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
 
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const contentType = mediaTypeOf(response.headers.get("content-type"));
   // Nothing to rewrite: the upstream's body streams through untouched.
   const untouched = prepared.refusals.length === 0 && !prepared.marked;
   if (response.ok && response.status !== 202 && contentType === "text/event-stream" && untouched) {
