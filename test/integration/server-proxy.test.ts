@@ -155,6 +155,13 @@ describe("Streamable HTTP through /{path}/mcp", () => {
       { session },
     );
     expect(response.headers.get("content-type")).toBe("text/event-stream");
+    // The steady pass-through's headers (built in one record, w10-hdr): the stream's own over the
+    // upstream's, the upstream's allowed ones; never the upstream's others.
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    expect(response.headers.get("x-accel-buffering")).toBe("no");
+    expect(response.headers.get("mcp-protocol-version")).toBe("2025-06-18");
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(response.headers.get("x-upstream-internal")).toBeNull();
     const messages = await messagesOf(response);
     const progress = messages.filter((m) => (m as { method?: string }).method === "notifications/progress");
     expect(progress).toHaveLength(3);

@@ -18,7 +18,7 @@ import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult, WatchedAnswer } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders } from "../upstream/upstream-request.ts";
+import { clientHeadersOver, clientResponseHeaders } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -42,6 +42,7 @@ import {
   invalidUpstream,
   SSE_STREAM_HEADERS,
   sseResponse,
+  sseStreamHeaders,
   upstreamError,
 } from "./upstream-answers.ts";
 
@@ -156,7 +157,11 @@ function reply(body: ParsedBody, responses: JsonRpcResponse[], status: number, h
 
 /** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
 function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
-  return !("refusal" in exchange) && "response" in exchange.result && exchange.result.response.status !== 404;
+  if ("refusal" in exchange) return false;
+  const { result } = exchange;
+  // A watched answer's status is its upstream's: reading `.response` would build the Response it defers.
+  if (result instanceof WatchedAnswer) return result.upstream.status !== 404;
+  return "response" in result && result.response.status !== 404;
 }
 
 /** What one POST sent, needed to answer it. */
@@ -190,7 +195,11 @@ async function answerPost(
   // headers; the Response wrapping its watched stream is built only off the steady path.
   const watched = result instanceof WatchedAnswer ? result : null;
   let response = watched !== null ? watched.upstream : result.response;
-  const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
+  // The client's headers are worked out once, where the answer's form is known: the steady SSE
+  // pass-through builds them in one go (`passThroughHeaders`), every other answer copies then sets.
+  let headers: Headers | null = null;
+  /** The client's own session token, handed back as it came (the upstream kept the session). */
+  let keptToken: string | null = null;
   const upstreamSessionId = response.headers.get("mcp-session-id");
   const [first] = prepared.forward;
   const lone = prepared.forward.length === 1 && first !== undefined && "method" in first;
@@ -204,10 +213,11 @@ async function answerPost(
     session.id === upstreamSessionId
   ) {
     // The upstream kept the session: the client's token still says everything (no HMAC, no JSON).
-    headers.set("mcp-session-id", session.presented);
+    keptToken = session.presented;
   } else if (upstreamSessionId !== null || (renewed && session !== null)) {
     const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
     const whole = watched?.response ?? response;
+    headers = clientResponseHeaders(response.headers);
     response = await sealedAnswer(ctx, whole, headers, { init, initId, session, renewed, replicaUrl });
   }
   auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
@@ -218,11 +228,24 @@ async function answerPost(
   if (response.ok && response.status !== 202 && contentType === "text/event-stream" && untouched) {
     const stream = watched !== null && response === watched.upstream ? watched.body : response.body;
     if (stream !== null) {
+      if (headers === null) {
+        // The steady answer: one record, made into the Response's headers once (no copy, then set).
+        const own = sseStreamHeaders();
+        if (keptToken !== null) own["mcp-session-id"] = keptToken;
+        return new Response(stream, {
+          status: response.status,
+          headers: clientHeadersOver(response.headers, own),
+        });
+      }
       for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
       return new Response(stream, { status: response.status, headers });
     }
   }
   if (watched !== null && response === watched.upstream) response = watched.response;
+  if (headers === null) {
+    headers = clientResponseHeaders(response.headers);
+    if (keptToken !== null) headers.set("mcp-session-id", keptToken);
+  }
 
   if (!response.ok)
     return upstreamError(ctx, response, forwardedIds, prepared.refusals, body.batch, session !== null);

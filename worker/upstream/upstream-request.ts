@@ -107,12 +107,28 @@ export function forwardUpstream(
   return fetchUpstream(call, forward, server.timeoutMs, exchange.upstreamFetch);
 }
 
-/** An upstream's answer: the response, the headers of it a client may see, and what ends the exchange. */
+/**
+ * An upstream's answer: the response and what ends the exchange. The headers a client may see are
+ * worked out by the reader (`clientResponseHeaders`, `clientHeadersOver`), which knows the answer's form.
+ */
 export interface UpstreamAnswer {
   response: Response;
-  clientHeaders: Headers;
   /** Aborting it ends the upstream exchange (its `abort`; no closure per request). */
   abortController: AbortController;
+}
+
+/**
+ * The answer's headers a client may see under `own` (names `own` sets are not read from the
+ * upstream), written into `own` and returned: a Response built with it makes its headers once,
+ * where a Headers copy then `set` per own header crosses into the runtime once per name.
+ */
+export function clientHeadersOver(upstream: Headers, own: Record<string, string>): Record<string, string> {
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    if (name in own) continue;
+    const value = upstream.get(name);
+    if (value !== null) own[name] = value;
+  }
+  return own;
 }
 
 export function clientResponseHeaders(upstream: Headers): Headers {
@@ -167,7 +183,7 @@ export async function fetchUpstream(
       signal: controller.signal,
       redirect: "manual",
     });
-    return { response, clientHeaders: clientResponseHeaders(response.headers), abortController: controller };
+    return { response, abortController: controller };
   } catch (error) {
     if (controller.signal.aborted && controller.signal.reason === timedOutReason) return { kind: "timeout" };
     if (error instanceof EgressRefusedError)
