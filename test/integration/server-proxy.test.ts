@@ -344,6 +344,26 @@ describe("bad input and bad upstreams", () => {
     );
     expect(after[0]).toMatchObject({ id: 5, result: {} });
   });
+
+  it("lets an SSE answer stream on past the deadline, which is for the response headers only", {
+    timeout: 30_000,
+  }, async () => {
+    const longer = uniquePath("longer");
+    await register(longer, { url: `${probeUrl}/mcp` }, { timeoutMs: 1000 });
+    const session = await open(longer);
+    // 75 steps 20 ms apart: the stream runs 1.5 s or more, past the 1 s deadline (the least allowed).
+    const call = rpc(
+      "tools/call",
+      { name: "slow_count", arguments: { steps: 75 }, _meta: { progressToken: 1 } },
+      7,
+    );
+    const response = await post(longer, call, { session });
+    expect(response.status).toBe(200);
+    const messages = await messagesOf(response);
+    const progress = messages.filter((m) => (m as { method?: string }).method === "notifications/progress");
+    expect(progress).toHaveLength(75);
+    expect(messages.at(-1)).toMatchObject({ id: 7, result: { content: [{ text: "counted to 75" }] } });
+  });
 });
 
 describe("legacy HTTP+SSE through /{path}/sse", () => {
