@@ -18,7 +18,7 @@ import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult, WatchedAnswer } from "../upstream/leased-exchange.ts";
-import { clientHeadersOver, clientResponseHeaders } from "../upstream/upstream-request.ts";
+import { clientResponseHeaders, FORWARDED_RESPONSE_HEADERS } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -42,7 +42,6 @@ import {
   invalidUpstream,
   SSE_STREAM_HEADERS,
   sseResponse,
-  sseStreamHeaders,
   upstreamError,
 } from "./upstream-answers.ts";
 
@@ -229,13 +228,8 @@ async function answerPost(
     const stream = watched !== null && response === watched.upstream ? watched.body : response.body;
     if (stream !== null) {
       if (headers === null) {
-        // The steady answer: one record, made into the Response's headers once (no copy, then set).
-        const own = sseStreamHeaders();
-        if (keptToken !== null) own["mcp-session-id"] = keptToken;
-        return new Response(stream, {
-          status: response.status,
-          headers: clientHeadersOver(response.headers, own),
-        });
+        const own = passThroughHeaders(response.headers, keptToken);
+        return new Response(stream, { status: response.status, headers: own });
       }
       for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
       return new Response(stream, { status: response.status, headers });
@@ -328,6 +322,25 @@ async function sealedAnswer(
     headers.set("mcp-session-id", await sealProxySession(ctx, session));
   }
   return answer;
+}
+
+/**
+ * The steady SSE answer's headers as one record, made into the Response's headers once (a Headers
+ * copy, then a `set` per stream header and the token, crossed into the runtime once per name): the
+ * stream's own, the upstream's that a client may see (upstream-request.ts's list) beyond those, and
+ * the client's kept token. Built here, not in upstream-request.ts, so the steady walk does not go
+ * back to a file it left.
+ */
+function passThroughHeaders(upstream: Headers, keptToken: string | null): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [name, value] of SSE_STREAM_HEADERS) own[name] = value;
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    if (name in own) continue;
+    const value = upstream.get(name);
+    if (value !== null) own[name] = value;
+  }
+  if (keptToken !== null) own["mcp-session-id"] = keptToken;
+  return own;
 }
 
 /** A `subscriptions/listen` went up: its answer is a stream that stays open. */

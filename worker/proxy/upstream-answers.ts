@@ -19,12 +19,11 @@ export async function discard(exchange: Awaited<ReturnType<typeof leasedExchange
 }
 
 /** The headers of every SSE answer the proxy streams to a client. */
-/** The headers of an SSE stream the gateway sends, as a new record (a Response builds its headers from it once). */
-export function sseStreamHeaders(): Record<string, string> {
-  return { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" };
-}
-
-export const SSE_STREAM_HEADERS: readonly (readonly [string, string])[] = Object.entries(sseStreamHeaders());
+export const SSE_STREAM_HEADERS: readonly (readonly [string, string])[] = [
+  ["content-type", "text/event-stream"],
+  ["cache-control", "no-cache"],
+  ["x-accel-buffering", "no"],
+];
 
 export function sseHeaders(response: Response): Response {
   for (const [name, value] of SSE_STREAM_HEADERS) response.headers.set(name, value);

@@ -22,7 +22,12 @@ const FORWARDED_REQUEST_HEADERS = new Set([
 const FORWARDED_REQUEST_PREFIX = "mcp-param-";
 
 /** Response headers the client may see. `mcp-session-id` is handled separately (it is sealed). */
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version", "cache-control", "retry-after"];
+export const FORWARDED_RESPONSE_HEADERS: readonly string[] = [
+  "content-type",
+  "mcp-protocol-version",
+  "cache-control",
+  "retry-after",
+];
 
 export interface UpstreamCall {
   url: string;
@@ -115,20 +120,6 @@ export interface UpstreamAnswer {
   response: Response;
   /** Aborting it ends the upstream exchange (its `abort`; no closure per request). */
   abortController: AbortController;
-}
-
-/**
- * The answer's headers a client may see under `own` (names `own` sets are not read from the
- * upstream), written into `own` and returned: a Response built with it makes its headers once,
- * where a Headers copy then `set` per own header crosses into the runtime once per name.
- */
-export function clientHeadersOver(upstream: Headers, own: Record<string, string>): Record<string, string> {
-  for (const name of FORWARDED_RESPONSE_HEADERS) {
-    if (name in own) continue;
-    const value = upstream.get(name);
-    if (value !== null) own[name] = value;
-  }
-  return own;
 }
 
 export function clientResponseHeaders(upstream: Headers): Headers {
