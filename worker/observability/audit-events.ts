@@ -56,25 +56,8 @@ export interface McpEventFields {
   detail: Record<string, unknown> | null;
 }
 
-/** Made on every MCP call: one literal of the event's fixed shape, not defaults then a spread over them. */
 export function mcpEvent(actor: AuditActor, requestId: string, fields: McpEventFields): AuditInput {
-  return {
-    tenant: actor.tenant,
-    requestId,
-    category: "mcp",
-    subject: actor.subject,
-    issuer: actor.issuer,
-    serverId: fields.serverId,
-    serverPath: fields.serverPath,
-    method: fields.method,
-    tool: fields.tool,
-    decision: fields.decision,
-    reason: fields.reason,
-    outcome: fields.outcome,
-    upstreamStatus: fields.upstreamStatus,
-    durationMs: fields.durationMs,
-    detail: fields.detail,
-  };
+  return baseEvent(actor, requestId, "mcp", fields);
 }
 
 /** What a server lets the audit log keep of tool-call arguments. */

@@ -52,10 +52,7 @@ export class Auditor {
     this.logLines = options.logLines ?? false;
   }
 
-  /**
-   * Queues events to be written after the response. Never throws. Takes the inputs over: each is
-   * completed in place into its event (every caller builds them for this call, observability/audit-events.ts).
-   */
+  /** Queues events to be written after the response. Never throws. */
   record(ctx: WaitUntil, inputs: AuditInput[]): void {
     if (inputs.length === 0) return;
     const events = inputs.map(toEvent);
@@ -97,9 +94,10 @@ export class Auditor {
   }
 }
 
-/** The input completed in place (no copy of its fields per event: a spread of ~17 on every call). */
 function toEvent(input: AuditInput): AuditEvent {
-  input.id ??= crypto.randomUUID();
-  input.occurredAt ??= new Date().toISOString();
-  return input as AuditEvent;
+  return {
+    ...input,
+    id: input.id ?? crypto.randomUUID(),
+    occurredAt: input.occurredAt ?? new Date().toISOString(),
+  };
 }
