@@ -112,7 +112,7 @@ function makeRequest(setup: Setup) {
   );
   const auditor = new Auditor(auditLog, {
     flushDelayMs: 0,
-    onRecord: (_ctx, events) => metrics.recordAudit(timers, events),
+    metrics: { recordAudit: (_ctx, events) => metrics.recordAudit(timers, events) },
   });
   const fetchUpstream = tracedFetch(upstream, { tenant: "default", server: "demo" });
   return async function request(id: number) {

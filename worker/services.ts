@@ -214,7 +214,7 @@ function compose(env: Env): Composition {
     metrics,
     tracer: new TraceExporter(config.observability.tracing),
     auditor: new Auditor(auditLog, {
-      onRecord: (ctx, events) => metrics.recordAudit(ctx, events),
+      metrics,
       logLines: config.observability.auditLogLines,
     }),
     auditLog,

@@ -155,6 +155,13 @@ describe("Streamable HTTP through /{path}/mcp", () => {
       { session },
     );
     expect(response.headers.get("content-type")).toBe("text/event-stream");
+    // The steady pass-through's headers (built in one record, w10-hdr): the stream's own over the
+    // upstream's, the upstream's allowed ones; never the upstream's others.
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    expect(response.headers.get("x-accel-buffering")).toBe("no");
+    expect(response.headers.get("mcp-protocol-version")).toBe("2025-06-18");
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(response.headers.get("x-upstream-internal")).toBeNull();
     const messages = await messagesOf(response);
     const progress = messages.filter((m) => (m as { method?: string }).method === "notifications/progress");
     expect(progress).toHaveLength(3);
@@ -336,6 +343,26 @@ describe("bad input and bad upstreams", () => {
       await post(probePath, rpc("ping", {}, 5), { session: await open(probePath) }),
     );
     expect(after[0]).toMatchObject({ id: 5, result: {} });
+  });
+
+  it("lets an SSE answer stream on past the deadline, which is for the response headers only", {
+    timeout: 30_000,
+  }, async () => {
+    const longer = uniquePath("longer");
+    await register(longer, { url: `${probeUrl}/mcp` }, { timeoutMs: 1000 });
+    const session = await open(longer);
+    // 75 steps 20 ms apart: the stream runs 1.5 s or more, past the 1 s deadline (the least allowed).
+    const call = rpc(
+      "tools/call",
+      { name: "slow_count", arguments: { steps: 75 }, _meta: { progressToken: 1 } },
+      7,
+    );
+    const response = await post(longer, call, { session });
+    expect(response.status).toBe(200);
+    const messages = await messagesOf(response);
+    const progress = messages.filter((m) => (m as { method?: string }).method === "notifications/progress");
+    expect(progress).toHaveLength(75);
+    expect(messages.at(-1)).toMatchObject({ id: 7, result: { content: [{ text: "counted to 75" }] } });
   });
 });
 

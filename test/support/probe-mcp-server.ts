@@ -178,7 +178,14 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
         if (name === "slow_count") {
           const steps = message.params?.arguments?.steps ?? 3;
           const token = message.params?._meta?.progressToken;
-          response.writeHead(200, { "content-type": "text/event-stream" });
+          // Headers a client must never see (a cookie, an internal one) next to ones it may.
+          response.writeHead(200, {
+            "content-type": "text/event-stream",
+            "cache-control": "no-store",
+            "mcp-protocol-version": "2025-06-18",
+            "set-cookie": "upstream-session=secret",
+            "x-upstream-internal": "1",
+          });
           for (let step = 1; step <= steps; step++) {
             if (token !== undefined) {
               const progress = {

@@ -3,9 +3,8 @@
 // would otherwise treat a form or text body as an empty object).
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { isJsonMediaType, mediaTypeOf } from "../protocol/media-type.ts";
 import { GatewayError } from "./errors.ts";
-
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 export function limitBodySize(): MiddlewareHandler<{ Bindings: Env }> {
   return async function limitBodySizeMiddleware(c, next) {
@@ -37,8 +36,8 @@ export function payloadTooLarge(maxSize: number): GatewayError {
 
 export function requireJsonBody(): MiddlewareHandler {
   return async function requireJsonBodyMiddleware(c, next) {
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    const mediaType = mediaTypeOf(c.req.header("content-type"));
+    if (!isJsonMediaType(mediaType)) {
       throw new GatewayError("unsupported-media-type", {
         detail: mediaType
           ? `Got ${mediaType}; send application/json`

@@ -20,10 +20,18 @@ export const AUDIT_FLUSH_DELAY_MS = 200;
 const AUDIT_LINE_PREFIX = '{"level":"info","event":"audit",';
 const MAX_BUFFERED = 500;
 
+/** What derives metrics from recorded events (observability/metrics.ts `MetricsRecorder`). */
+export interface AuditMetrics {
+  recordAudit(ctx: WaitUntil, events: AuditEvent[]): void;
+}
+
 export interface AuditorOptions {
   flushDelayMs?: number;
-  /** Told of every recorded event (metrics are derived from the audit trail). */
-  onRecord?: (ctx: WaitUntil, events: AuditEvent[]) => void;
+  /**
+   * Told of every recorded event (metrics are derived from the audit trail). The recorder itself,
+   * not a closure around it: the call goes straight to it (no composition-root code per request).
+   */
+  metrics?: AuditMetrics;
   /** Also log each event as one JSON line (AUDIT_LOG_LINES). */
   logLines?: boolean;
 }
@@ -32,7 +40,7 @@ export class Auditor {
   private buffer: AuditEvent[] = [];
   private flushScheduled = false;
   private readonly flushDelayMs: number;
-  private readonly onRecord: ((ctx: WaitUntil, events: AuditEvent[]) => void) | null;
+  private readonly metrics: AuditMetrics | null;
   private readonly logLines: boolean;
 
   constructor(
@@ -40,7 +48,7 @@ export class Auditor {
     options: AuditorOptions = {},
   ) {
     this.flushDelayMs = options.flushDelayMs ?? AUDIT_FLUSH_DELAY_MS;
-    this.onRecord = options.onRecord ?? null;
+    this.metrics = options.metrics ?? null;
     this.logLines = options.logLines ?? false;
   }
 
@@ -51,7 +59,7 @@ export class Auditor {
     // The Worker-log line: the event's own JSON behind two fixed keys (no copy of the event).
     if (this.logLines)
       for (const event of events) console.log(`${AUDIT_LINE_PREFIX}${JSON.stringify(event).slice(1)}`);
-    this.onRecord?.(ctx, events);
+    this.metrics?.recordAudit(ctx, events);
     this.buffer.push(...events);
     if (this.buffer.length >= MAX_BUFFERED) {
       ctx.waitUntil(this.flush());

@@ -6,6 +6,7 @@
 // serving, so refused requests go upstream as a marked `ping` and the stream
 // turns its answer into the refusal (see message-rewrite.ts).
 import { ErrorCode, errorResponse } from "../protocol/jsonrpc.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { type SseEvent, transformSseStream } from "../protocol/sse.ts";
 import { leasedExchange } from "../upstream/leased-exchange.ts";
@@ -35,7 +36,7 @@ export async function proxyLegacyStream(ctx: ProxyContext): Promise<Response> {
   const { result, lease } = exchange;
   if ("kind" in result) return upstreamFailureReply(result, ctx.server.timeoutMs);
   const { response } = result;
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const contentType = mediaTypeOf(response.headers.get("content-type"));
   if (!response.ok || response.body === null || contentType !== "text/event-stream") {
     await response.body?.cancel();
     const message = `Upstream did not open an SSE stream (HTTP ${response.status})`;

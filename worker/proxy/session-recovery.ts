@@ -10,6 +10,7 @@
 
 import { waitWhile } from "../platform/wait-while.ts";
 import type { JsonRpcResponse } from "../protocol/jsonrpc.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { isIdempotentMethod } from "../protocol/methods.ts";
 import { SseParser } from "../protocol/sse.ts";
 import { type Exchange, leasedExchange } from "../upstream/leased-exchange.ts";
@@ -93,9 +94,8 @@ async function initializeAgain(ctx: ProxyContext, lost: ProxySession): Promise<P
 /** The JSON-RPC response with `id` in a JSON or SSE answer, read to its end; null when absent. */
 export async function answerTo(response: Response, id: string | number): Promise<JsonRpcResponse | null> {
   const text = await response.text().catch(() => "");
-  const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
   const candidates: unknown[] = [];
-  if (contentType.startsWith("text/event-stream")) {
+  if (mediaTypeOf(response.headers.get("content-type")) === "text/event-stream") {
     const parser = new SseParser();
     for (const event of [...parser.push(text), ...parser.end()]) candidates.push(parseOrNull(event.data));
   } else {

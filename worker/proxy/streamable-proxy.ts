@@ -13,11 +13,12 @@
 import { cancelsOnHangUp } from "../edge/hang-up.ts";
 import { jsonLinesAsSse } from "../protocol/json-lines.ts";
 import type { JsonRpcId, JsonRpcMessage, JsonRpcResponse, ParsedBody } from "../protocol/jsonrpc.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
 import { checkStandardHeaders } from "../protocol/standard-headers.ts";
 import { refusalToJsonRpc } from "../resilience/lease.ts";
 import { leasedExchange, type SendResult, WatchedAnswer } from "../upstream/leased-exchange.ts";
-import { clientResponseHeaders } from "../upstream/upstream-request.ts";
+import { clientResponseHeaders, FORWARDED_RESPONSE_HEADERS } from "../upstream/upstream-request.ts";
 import {
   type MessageVerdict,
   type PreparedMessages,
@@ -155,7 +156,11 @@ function reply(body: ParsedBody, responses: JsonRpcResponse[], status: number, h
 
 /** The upstream answered, and not with 404: its session is not lost (session-recovery.ts is not asked). */
 function answered(exchange: Awaited<ReturnType<typeof leasedExchange>>): boolean {
-  return !("refusal" in exchange) && "response" in exchange.result && exchange.result.response.status !== 404;
+  if ("refusal" in exchange) return false;
+  const { result } = exchange;
+  // A watched answer's status is its upstream's: reading `.response` would build the Response it defers.
+  if (result instanceof WatchedAnswer) return result.upstream.status !== 404;
+  return "response" in result && result.response.status !== 404;
 }
 
 /** What one POST sent, needed to answer it. */
@@ -189,7 +194,11 @@ async function answerPost(
   // headers; the Response wrapping its watched stream is built only off the steady path.
   const watched = result instanceof WatchedAnswer ? result : null;
   let response = watched !== null ? watched.upstream : result.response;
-  const headers = result.clientHeaders ?? clientResponseHeaders(response.headers);
+  // The client's headers are worked out once, where the answer's form is known: the steady SSE
+  // pass-through builds them in one go (`passThroughHeaders`), every other answer copies then sets.
+  let headers: Headers | null = null;
+  /** The client's own session token, handed back as it came (the upstream kept the session). */
+  let keptToken: string | null = null;
   const upstreamSessionId = response.headers.get("mcp-session-id");
   const [first] = prepared.forward;
   const lone = prepared.forward.length === 1 && first !== undefined && "method" in first;
@@ -203,25 +212,34 @@ async function answerPost(
     session.id === upstreamSessionId
   ) {
     // The upstream kept the session: the client's token still says everything (no HMAC, no JSON).
-    headers.set("mcp-session-id", session.presented);
+    keptToken = session.presented;
   } else if (upstreamSessionId !== null || (renewed && session !== null)) {
     const initId = init !== null ? (first as { id: JsonRpcId }).id : null;
     const whole = watched?.response ?? response;
+    headers = clientResponseHeaders(response.headers);
     response = await sealedAnswer(ctx, whole, headers, { init, initId, session, renewed, replicaUrl });
   }
   auditVerdicts(ctx, prepared.verdicts, response.ok ? "ok" : "upstream_error", response.status);
 
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const contentType = mediaTypeOf(response.headers.get("content-type"));
   // Nothing to rewrite: the upstream's body streams through untouched.
   const untouched = prepared.refusals.length === 0 && !prepared.marked;
   if (response.ok && response.status !== 202 && contentType === "text/event-stream" && untouched) {
     const stream = watched !== null && response === watched.upstream ? watched.body : response.body;
     if (stream !== null) {
+      if (headers === null) {
+        const own = passThroughHeaders(response.headers, keptToken);
+        return new Response(stream, { status: response.status, headers: own });
+      }
       for (const [name, value] of SSE_STREAM_HEADERS) headers.set(name, value);
       return new Response(stream, { status: response.status, headers });
     }
   }
   if (watched !== null && response === watched.upstream) response = watched.response;
+  if (headers === null) {
+    headers = clientResponseHeaders(response.headers);
+    if (keptToken !== null) headers.set("mcp-session-id", keptToken);
+  }
 
   if (!response.ok)
     return upstreamError(ctx, response, forwardedIds, prepared.refusals, body.batch, session !== null);
@@ -304,6 +322,25 @@ async function sealedAnswer(
     headers.set("mcp-session-id", await sealProxySession(ctx, session));
   }
   return answer;
+}
+
+/**
+ * The steady SSE answer's headers as one record, made into the Response's headers once (a Headers
+ * copy, then a `set` per stream header and the token, crossed into the runtime once per name): the
+ * stream's own, the upstream's that a client may see (upstream-request.ts's list) beyond those, and
+ * the client's kept token. Built here, not in upstream-request.ts, so the steady walk does not go
+ * back to a file it left.
+ */
+function passThroughHeaders(upstream: Headers, keptToken: string | null): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [name, value] of SSE_STREAM_HEADERS) own[name] = value;
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    if (name in own) continue;
+    const value = upstream.get(name);
+    if (value !== null) own[name] = value;
+  }
+  if (keptToken !== null) own["mcp-session-id"] = keptToken;
+  return own;
 }
 
 /** A `subscriptions/listen` went up: its answer is a stream that stays open. */

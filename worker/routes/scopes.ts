@@ -6,12 +6,12 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { GatewayError } from "../http/errors.ts";
 import { ScopesDocumentSchema } from "../policy/scopes-document.ts";
+import { isJsonMediaType, mediaTypeOf } from "../protocol/media-type.ts";
 import type { ScopesFormat, ScopesView as StoredView } from "../registry/access-service.ts";
 import { problem } from "./openapi-parts.ts";
 
 const tag = ["scopes"];
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
-const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const YAML_CONTENT_TYPE = "application/yaml; charset=utf-8";
 
 // Responses use the zod schema (which registers the ScopesDocument component);
@@ -130,13 +130,9 @@ function yamlResponse(c: Context, yaml: string, revision: number) {
   return c.body(yaml, 200, { "content-type": YAML_CONTENT_TYPE });
 }
 
-function mediaType(header: string | undefined): string {
-  return (header ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
-
 function bodyFormat(contentType: string | undefined): ScopesFormat {
-  const type = mediaType(contentType);
-  if (JSON_TYPE.test(type)) return "json";
+  const type = mediaTypeOf(contentType);
+  if (isJsonMediaType(type)) return "json";
   if (YAML_TYPES.has(type)) return "yaml";
   throw new GatewayError("unsupported-media-type", {
     detail: `${type ? `Got ${type}; send` : "Send"} application/json or application/yaml`,
@@ -153,13 +149,13 @@ export function prefersYaml(accept: string | undefined): boolean {
       const q = parameters.find((parameter) => parameter.startsWith("q="));
       return { type, q: q ? Number(q.slice(2)) : 1, index };
     })
-    .filter((entry) => entry.q > 0 && (YAML_TYPES.has(entry.type) || JSON_TYPE.test(entry.type)))
+    .filter((entry) => entry.q > 0 && (YAML_TYPES.has(entry.type) || isJsonMediaType(entry.type)))
     .sort((a, b) => b.q - a.q || a.index - b.index);
   const best = ranked[0];
   return (
     best !== undefined &&
     YAML_TYPES.has(best.type) &&
-    !ranked.some((e) => e.q === best.q && JSON_TYPE.test(e.type))
+    !ranked.some((e) => e.q === best.q && isJsonMediaType(e.type))
   );
 }
 

@@ -21,6 +21,7 @@
 // the largest CPU item left on a stateless /mcp call (docs/architecture.md).
 import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import { deadline } from "../platform/deadline.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { isPlainObject, isPlainToolResult } from "../protocol/tool-results.ts";
 import { BETWEEN_DOCUMENTS } from "./lenient-results.ts";
 import { readSseAnswer } from "./sse-answer.ts";
@@ -170,7 +171,7 @@ export class DirectConversation {
       return this.handOver(() => Promise.reject(error), request, options);
     }
     this.#status = response.status;
-    const essence = essenceOf(response.headers.get("content-type"));
+    const essence = mediaTypeOf(response.headers.get("content-type"));
     if (response.status === 200 && essence === "text/event-stream" && response.body !== null) {
       return this.streamed(response, id, request, options);
     }
@@ -335,13 +336,6 @@ function acceptOf(asked: string | null | undefined): string {
   if (asked == null) return SDK_ACCEPT;
   const types = asked.split(",").map((type) => type.trim().toLowerCase());
   return [...new Set([...types, "application/json", "text/event-stream"])].join(", ");
-}
-
-/** A Content-Type's media type, lower case, without parameters. */
-function essenceOf(type: string | null): string | undefined {
-  if (type === null) return undefined;
-  const semicolon = type.indexOf(";");
-  return (semicolon < 0 ? type : type.slice(0, semicolon)).trim().toLowerCase();
 }
 
 type PlainAnswer = { result: Fields } | { error: ProtocolError };

@@ -4,6 +4,7 @@
 // the SDK reports them in shapes that differ per transport; `explainFailure`
 // then picks the most telling fact. No stack trace or internal detail escapes.
 import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { cancelNoticeSignal, isCancelNotice } from "./cancel-notice.ts";
 
 type Fetch = typeof fetch;
@@ -78,8 +79,8 @@ export class ObservedFetch {
       return;
     }
     if (response.status === 202 || response.status === 204 || !response.ok) return;
-    const contentType = mediaType(response.headers.get("content-type"));
-    if (contentType !== undefined && !isMcpMediaType(contentType)) {
+    const contentType = mediaTypeOf(response.headers.get("content-type"));
+    if (contentType !== "" && !isMcpMediaType(contentType)) {
       this.note(`not an MCP server: answered with content-type ${brief(contentType, 60)}`);
     }
   }
@@ -151,11 +152,6 @@ function hostOf(input: string | URL | Request): string {
   } catch {
     return "upstream";
   }
-}
-
-function mediaType(header: string | null): string | undefined {
-  const essence = header?.split(";")[0]?.trim().toLowerCase();
-  return essence === "" ? undefined : essence;
 }
 
 function isMcpMediaType(essence: string): boolean {

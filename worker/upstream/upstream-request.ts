@@ -22,7 +22,12 @@ const FORWARDED_REQUEST_HEADERS = new Set([
 const FORWARDED_REQUEST_PREFIX = "mcp-param-";
 
 /** Response headers the client may see. `mcp-session-id` is handled separately (it is sealed). */
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version", "cache-control", "retry-after"];
+export const FORWARDED_RESPONSE_HEADERS: readonly string[] = [
+  "content-type",
+  "mcp-protocol-version",
+  "cache-control",
+  "retry-after",
+];
 
 export interface UpstreamCall {
   url: string;
@@ -107,10 +112,12 @@ export function forwardUpstream(
   return fetchUpstream(call, forward, server.timeoutMs, exchange.upstreamFetch);
 }
 
-/** An upstream's answer: the response, the headers of it a client may see, and what ends the exchange. */
+/**
+ * An upstream's answer: the response and what ends the exchange. The headers a client may see are
+ * worked out by the reader (`clientResponseHeaders`, `clientHeadersOver`), which knows the answer's form.
+ */
 export interface UpstreamAnswer {
   response: Response;
-  clientHeaders: Headers;
   /** Aborting it ends the upstream exchange (its `abort`; no closure per request). */
   abortController: AbortController;
 }
@@ -167,7 +174,7 @@ export async function fetchUpstream(
       signal: controller.signal,
       redirect: "manual",
     });
-    return { response, clientHeaders: clientResponseHeaders(response.headers), abortController: controller };
+    return { response, abortController: controller };
   } catch (error) {
     if (controller.signal.aborted && controller.signal.reason === timedOutReason) return { kind: "timeout" };
     if (error instanceof EgressRefusedError)
