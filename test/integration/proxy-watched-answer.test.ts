@@ -18,6 +18,20 @@ async function register(path: string, url: string, extra: Record<string, unknown
   expect(response.status, await response.clone().text()).toBe(201);
 }
 
+/** What a client read of the body before the stream ended or broke. */
+async function readUntilCut(response: Response): Promise<string> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (let step = await reader.read(); !step.done; step = await reader.read())
+      text += decoder.decode(step.value, { stream: true });
+  } catch {
+    // Cut: what came before is the point.
+  }
+  return text;
+}
+
 beforeAll(async () => {
   token = await devAdminToken();
 });
@@ -71,5 +85,33 @@ describe("the steady POST's SSE answer", () => {
     const [error] = await messagesOf(refused as Response);
     expect(error).toMatchObject({ error: { code: -32010, data: { reason: "circuit_open" } } });
     expect((refused as Response).headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("counts a stream cut after its response event (not ended in time, so streamed) against the replica", {
+    timeout: 30_000,
+  }, async () => {
+    const path = uniquePath("cutafter");
+    await register(path, `${probeUrl}/cut-after-answer/mcp`, {
+      circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
+    });
+    const url = `${BASE}/${path}/mcp`;
+    let answered = 0;
+    let refused: Response | null = null;
+    for (let call = 1; call <= 6 && refused === null; call++) {
+      const response = await postMcp(url, rpc("tools/call", { name: "x" }, call), { token });
+      if (response.status === 503) {
+        refused = response;
+        break;
+      }
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/event-stream");
+      // The response event reached the client before the cut.
+      if ((await readUntilCut(response)).includes(`"id":${call}`)) answered += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(answered).toBeGreaterThanOrEqual(1);
+    expect(refused, "no call was refused by the circuit").not.toBeNull();
+    const [error] = await messagesOf(refused as Response);
+    expect(error).toMatchObject({ error: { code: -32010, data: { reason: "circuit_open" } } });
   });
 });
