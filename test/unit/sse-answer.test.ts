@@ -139,6 +139,15 @@ const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PRIMING = "id: p\ndata:\n\n";
 const EVENT = `event: message\ndata: ${RESPONSE}\n\n`;
 
+/** The replay of a stream that sent its response event and has not ended yet. */
+async function replayAfterEvent() {
+  const upstream = fed();
+  upstream.send(EVENT);
+  const reading = await readWholeSseAnswer(upstream.response, isResponse);
+  if (!("replay" in reading)) throw new Error("expected a replay");
+  return { upstream, ...reading };
+}
+
 describe("readWholeSseAnswer", () => {
   it("hands a response event followed by the end over as one body: same bytes, status and headers", async () => {
     const upstream = fed();
@@ -193,10 +202,7 @@ describe("readWholeSseAnswer", () => {
   });
 
   it("replays a stream whose end is slower than END_WAIT_MS, losing none of what its pending read brings", async () => {
-    const upstream = fed();
-    upstream.send(EVENT);
-    const reading = await readWholeSseAnswer(upstream.response, isResponse);
-    if (!("replay" in reading)) throw new Error("expected a replay");
+    const { upstream, ...reading } = await replayAfterEvent();
     await later(END_WAIT_MS);
     upstream.send("data: late\n\n");
     upstream.end();
@@ -205,10 +211,7 @@ describe("readWholeSseAnswer", () => {
   });
 
   it("tells a stream the upstream breaks after its response event as cut", async () => {
-    const upstream = fed();
-    upstream.send(EVENT);
-    const reading = await readWholeSseAnswer(upstream.response, isResponse);
-    if (!("replay" in reading)) throw new Error("expected a replay");
+    const { upstream, ...reading } = await replayAfterEvent();
     upstream.fail(new Error("connection reset"));
     await expect(reading.replay.text()).rejects.toThrow("connection reset");
     expect(await reading.ending).toBe("cut");
