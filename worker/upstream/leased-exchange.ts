@@ -23,7 +23,12 @@ import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { SecretSource } from "./egress.ts";
 import { readWholeSseAnswer } from "./sse-answer.ts";
-import { type ForwardedRequest, forwardUpstream, type UpstreamFailure } from "./upstream-request.ts";
+import {
+  type ForwardedRequest,
+  forwardUpstream,
+  type UpstreamAnswer,
+  type UpstreamFailure,
+} from "./upstream-request.ts";
 
 /** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
 export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
@@ -167,9 +172,11 @@ async function judge(
     // Over already: completed, as a whole body.
     if ("whole" in reading)
       return { value: { ...result, response: reading.whole }, ok: true, reachedUpstream: true, latencyMs };
-    // A stream that goes on: its replay tells how it ended (no pipe to watch it).
+    // A stream that goes on: its replay tells how it ended (no pipe to watch it). A read that failed
+    // because the gateway aborted the exchange (the client hung up) is not the upstream's cut.
+    const aborted = (result as Partial<UpstreamAnswer>).abortController?.signal;
     const settled = reading.ending.then((end) =>
-      end === "cut" ? cutOutcome(latencyMs) : okOutcome(latencyMs),
+      end === "cut" && aborted?.aborted !== true ? cutOutcome(latencyMs) : okOutcome(latencyMs),
     );
     return {
       value: { ...result, response: reading.replay },

@@ -122,28 +122,36 @@ async function readToAnswer<T>(
  * connection is free), "more" (a chunk, added to `chunks`), "failed"
  * (`failure` set), or "pending" (`next` is the read still under way).
  */
-async function readEnd(reading: AnswerRead<unknown>): Promise<"ended" | "more" | "failed" | "pending"> {
-  const next = reading.reader.read();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const waited = new Promise<"pending">((resolve) => {
-    timer = setTimeout(resolve, END_WAIT_MS, "pending");
-  });
-  try {
-    const step = await Promise.race([next, waited]);
-    if (step === "pending") {
+function readEnd(reading: AnswerRead<unknown>): Promise<EndRead> {
+  // One promise and one timer, no race: this runs on every SSE answer.
+  return new Promise<EndRead>((resolve) => {
+    const next = reading.reader.read();
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
       reading.next = next;
-      return "pending";
-    }
-    if (step.done) return "ended";
-    reading.chunks.push(step.value);
-    return "more";
-  } catch (error) {
-    reading.failure = error;
-    return "failed";
-  } finally {
-    clearTimeout(timer);
-  }
+      resolve("pending");
+    }, END_WAIT_MS);
+    next.then(
+      (step) => {
+        // Too late: the replay reads this step from `next` itself.
+        if (late) return;
+        clearTimeout(timer);
+        if (step.done) return resolve("ended");
+        reading.chunks.push(step.value);
+        resolve("more");
+      },
+      (error: unknown) => {
+        if (late) return;
+        clearTimeout(timer);
+        reading.failure = error;
+        resolve("failed");
+      },
+    );
+  });
 }
+
+type EndRead = "ended" | "more" | "failed" | "pending";
 
 /** The chunks as one buffer (usually one chunk: no copy). */
 function joined(chunks: Uint8Array[]): Uint8Array {
