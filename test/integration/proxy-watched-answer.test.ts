@@ -104,7 +104,7 @@ describe("the steady POST's SSE answer", () => {
     expect((refused as Response).headers.get("retry-after")).not.toBeNull();
   });
 
-  it("counts a stream cut after its response event (not ended in time, so streamed) against the replica", {
+  it("counts a stream cut after its response event against the replica: the answer arrives, the cut still counts", {
     timeout: 30_000,
   }, async () => {
     const { streamed } = await callUntilRefused(

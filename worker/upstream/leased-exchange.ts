@@ -2,10 +2,7 @@
 // layer: `withFailover` leases a replica (load balancing, circuit breakers,
 // rate limits), `send` talks to it, and the outcome goes back to the replica's
 // circuit. A streamed answer is reported when its stream ends or breaks, so a
-// cut stream counts against the replica that cut it. The usual SSE answer to
-// a POST (one response event, then the end: SDK servers) is read here to its
-// end first (sse-answer.ts `readWholeSseAnswer`) and goes on as one body, its
-// outcome known at once: no pipe per request for a stream already over.
+// cut stream counts against the replica that cut it.
 
 import type { Principal } from "../auth/principal.ts";
 import {
@@ -22,13 +19,7 @@ import type { ResilienceDeps } from "../resilience/settings.ts";
 import { onSoleReplica } from "../resilience/sole-replica.ts";
 import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registry-store.ts";
 import type { SecretSource } from "./egress.ts";
-import { readWholeSseAnswer } from "./sse-answer.ts";
-import {
-  type ForwardedRequest,
-  forwardUpstream,
-  type UpstreamAnswer,
-  type UpstreamFailure,
-} from "./upstream-request.ts";
+import { type ForwardedRequest, forwardUpstream, type UpstreamFailure } from "./upstream-request.ts";
 
 /** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
 export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
@@ -98,7 +89,7 @@ export async function leasedExchange(
     ctx.waitUntil,
     ctx.server,
     pinnedUrl ? { transport: ctx.transport, pinnedUrl } : { transport: ctx.transport },
-    (lease) => attempt(ctx, options, send, lease),
+    (lease) => attempt(ctx, send, lease),
   );
   if (sole !== null) return { result: sole.value, lease: sole.lease };
   const affinityKey = ctx.request.headers.get("mcp-session-id") ?? undefined;
@@ -113,7 +104,7 @@ export async function leasedExchange(
       ...(pinnedUrl ? { pinnedUrl } : {}),
       ...(affinityKey ? { affinityKey } : {}),
     },
-    (lease) => attempt(ctx, options, send, lease),
+    (lease) => attempt(ctx, send, lease),
   );
   if (isLeaseRefusal(outcome)) return { refusal: outcome };
   return { result: outcome.value, lease: outcome.lease };
@@ -122,7 +113,6 @@ export async function leasedExchange(
 /** One attempt on the leased replica, timed and judged for its circuit. */
 async function attempt(
   ctx: LeasedExchangeContext,
-  options: ExchangeOptions,
   send: ExchangeSend,
   lease: UpstreamLease,
 ): Promise<AttemptResult<SendResult>> {
@@ -131,25 +121,11 @@ async function attempt(
     typeof send === "function"
       ? await send(lease.endpoint)
       : await forwardUpstream(ctx, lease.endpoint, send);
-  // Only a POST of requests is answered by a response event and an end; a GET stream goes on.
-  return judge(result, Date.now() - started, (options.methods?.length ?? 0) > 0);
-}
-
-/**
- * A response's data, told from a notification's or a server-to-client
- * request's by the member those must have; a response whose result merely
- * contains the word is streamed as today, never held.
- */
-function isResponseData(data: string): boolean {
-  return !data.includes('"method"');
+  return judge(result, Date.now() - started);
 }
 
 /** How an answer counts for the replica's circuit, and whether it may fail over. */
-async function judge(
-  result: SendResult,
-  latencyMs: number,
-  answersPost: boolean,
-): Promise<AttemptResult<SendResult>> {
+function judge(result: SendResult, latencyMs: number): AttemptResult<SendResult> {
   if ("kind" in result) {
     // A failed fetch cannot prove the request never left, so it counts as reached.
     return { value: result, ok: false, reachedUpstream: true, latencyMs, reason: result.kind };
@@ -167,25 +143,6 @@ async function judge(
   const isStream = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
   if (!isStream || response.body === null)
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
-  if (answersPost) {
-    const reading = await readWholeSseAnswer(response, isResponseData);
-    // Over already: completed, as a whole body.
-    if ("whole" in reading)
-      return { value: { ...result, response: reading.whole }, ok: true, reachedUpstream: true, latencyMs };
-    // A stream that goes on: its replay tells how it ended (no pipe to watch it). A read that failed
-    // because the gateway aborted the exchange (the client hung up) is not the upstream's cut.
-    const aborted = (result as Partial<UpstreamAnswer>).abortController?.signal;
-    const settled = reading.ending.then((end) =>
-      end === "cut" && aborted?.aborted !== true ? cutOutcome(latencyMs) : okOutcome(latencyMs),
-    );
-    return {
-      value: { ...result, response: reading.replay },
-      ok: true,
-      reachedUpstream: true,
-      latencyMs,
-      settled,
-    };
-  }
   const { body, settled } = watchStream(response.body, latencyMs);
   const watched = new WatchedAnswer(response, body, result.clientHeaders);
   return { value: watched, ok: true, reachedUpstream: true, latencyMs, settled };
@@ -204,8 +161,8 @@ export function watchStream(
   latencyMs: number,
 ): { body: ReadableStream<Uint8Array>; settled: Promise<LeaseOutcome> } {
   const { readable, writable } = new IdentityTransformStream();
-  const ok = okOutcome(latencyMs);
-  const cut = cutOutcome(latencyMs);
+  const ok: LeaseOutcome = { ok: true, reachedUpstream: true, latencyMs };
+  const cut: LeaseOutcome = { ok: false, reachedUpstream: true, latencyMs, reason: "stream cut" };
   const settled = source.pipeTo(writable).then(
     () => ok,
     async () => {
@@ -218,13 +175,4 @@ export function watchStream(
     },
   );
   return { body: readable as ReadableStream<Uint8Array>, settled };
-}
-
-function okOutcome(latencyMs: number): LeaseOutcome {
-  return { ok: true, reachedUpstream: true, latencyMs };
-}
-
-/** A stream the upstream broke counts against its replica. */
-function cutOutcome(latencyMs: number): LeaseOutcome {
-  return { ok: false, reachedUpstream: true, latencyMs, reason: "stream cut" };
 }
