@@ -18,6 +18,51 @@ async function register(path: string, url: string, extra: Record<string, unknown
   expect(response.status, await response.clone().text()).toBe(201);
 }
 
+/** What a client read of the body before the stream ended or broke. */
+async function readUntilCut(response: Response): Promise<string> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (let step = await reader.read(); !step.done; step = await reader.read())
+      text += decoder.decode(step.value, { stream: true });
+  } catch {
+    // Cut: what came before is the point.
+  }
+  return text;
+}
+
+/**
+ * Calls a server (circuit: 2 failures) until its circuit refuses a call;
+ * `streamedWell` reads each 200 SSE answer. Expects the refusal to come.
+ */
+async function callUntilRefused(
+  name: string,
+  upstreamUrl: string,
+  streamedWell: (response: Response, call: number) => Promise<boolean>,
+): Promise<{ streamed: number; refused: Response }> {
+  const path = uniquePath(name);
+  await register(path, upstreamUrl, { circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+  const url = `${BASE}/${path}/mcp`;
+  let streamed = 0;
+  let refused: Response | null = null;
+  for (let call = 1; call <= 6 && refused === null; call++) {
+    const response = await postMcp(url, rpc("tools/call", { name: "x" }, call), { token });
+    if (response.status === 503) {
+      refused = response;
+      break;
+    }
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    if (await streamedWell(response, call)) streamed += 1;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(refused, "no call was refused by the circuit").not.toBeNull();
+  const [error] = await messagesOf(refused as Response);
+  expect(error).toMatchObject({ error: { code: -32010, data: { reason: "circuit_open" } } });
+  return { streamed, refused: refused as Response };
+}
+
 beforeAll(async () => {
   token = await devAdminToken();
 });
@@ -45,31 +90,29 @@ describe("the steady POST's SSE answer", () => {
   it("counts a stream the upstream cuts against the replica: the circuit opens and refuses the next call", {
     timeout: 30_000,
   }, async () => {
-    const path = uniquePath("cutwatch");
-    await register(path, `${probeUrl}/cut/mcp`, {
-      circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
-    });
-    const url = `${BASE}/${path}/mcp`;
-    let streamed = 0;
-    let refused: Response | null = null;
     // Each cut answer is reported when its stream breaks; after two the circuit is open.
-    for (let call = 1; call <= 6 && refused === null; call++) {
-      const response = await postMcp(url, rpc("tools/call", { name: "x" }, call), { token });
-      if (response.status === 503) {
-        refused = response;
-        break;
-      }
-      expect(response.status).toBe(200);
-      expect(response.headers.get("content-type")).toBe("text/event-stream");
-      const partial = await response.text().catch(() => "stream error");
-      expect(partial).toMatch(/progress|stream error/);
-      streamed += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { streamed, refused } = await callUntilRefused(
+      "cutwatch",
+      `${probeUrl}/cut/mcp`,
+      async (response) => {
+        const partial = await response.text().catch(() => "stream error");
+        expect(partial).toMatch(/progress|stream error/);
+        return true;
+      },
+    );
     expect(streamed).toBeGreaterThanOrEqual(1);
-    expect(refused, "no call was refused by the circuit").not.toBeNull();
-    const [error] = await messagesOf(refused as Response);
-    expect(error).toMatchObject({ error: { code: -32010, data: { reason: "circuit_open" } } });
     expect((refused as Response).headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("counts a stream cut after its response event against the replica: the answer arrives, the cut still counts", {
+    timeout: 30_000,
+  }, async () => {
+    const { streamed } = await callUntilRefused(
+      "cutafter",
+      `${probeUrl}/cut-after-answer/mcp`,
+      // The response event reached the client before the cut.
+      async (response, call) => (await readUntilCut(response)).includes(`"id":${call}`),
+    );
+    expect(streamed).toBeGreaterThanOrEqual(1);
   });
 });

@@ -7,6 +7,7 @@
 //   POST /forget-sessions  forgets every session (as an upstream that expired them; later requests get 404)
 //   POST /garbage/mcp    answers 200 with a body that is not JSON-RPC
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
+//   POST /cut-after-answer/mcp  sends the response event, then drops the connection before the stream's end
 //   POST /slow/mcp       never answers
 //   POST /redirect/mcp   answers 307 to /mcp
 //   POST /cache/mcp      a 2026-07-28 server whose reads carry ttlMs/cacheScope; GET /cache/stats
@@ -87,6 +88,15 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
       response.writeHead(200, { "content-type": "text/event-stream" });
       response.write(
         ': started\n\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n\n',
+      );
+      setTimeout(() => response.destroy(), 50);
+      return;
+    }
+    if (url.pathname === "/cut-after-answer/mcp") {
+      const { id } = JSON.parse(await readBody(request)) as { id?: unknown };
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(
+        `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result: { content: [] } })}\n\n`,
       );
       setTimeout(() => response.destroy(), 50);
       return;
