@@ -75,7 +75,7 @@ describe("watchStream", () => {
       headers: { "content-type": "text/event-stream", "mcp-session-id": "raw" },
     });
     const { body, settled } = watchStream(upstreamResponse.body as ReadableStream<Uint8Array>, 3);
-    const answer = new WatchedAnswer(upstreamResponse, body, undefined);
+    const answer = new WatchedAnswer(upstreamResponse, body);
     // The upstream's own body is being piped: only its status and headers are read.
     expect(upstreamResponse.body?.locked).toBe(true);
     expect(answer.upstream.headers.get("content-type")).toBe("text/event-stream");

@@ -21,8 +21,8 @@ import type { ServerRecord, Transport, UpstreamEndpoint } from "../store/registr
 import type { SecretSource } from "./egress.ts";
 import { type ForwardedRequest, forwardUpstream, type UpstreamFailure } from "./upstream-request.ts";
 
-/** `clientHeaders`: the answer's headers a client may see (upstream-request.ts works them out with the fetch). */
-export type SendResult = { response: Response; clientHeaders?: Headers } | UpstreamFailure;
+/** An upstream's answer, or why there is none (the reader works out which headers a client may see). */
+export type SendResult = { response: Response } | UpstreamFailure;
 
 /**
  * An SSE answer whose stream the lease watches (`watchStream`): `body` is the
@@ -38,7 +38,6 @@ export class WatchedAnswer {
   constructor(
     readonly upstream: Response,
     readonly body: ReadableStream<Uint8Array>,
-    readonly clientHeaders: Headers | undefined,
   ) {}
 
   get response(): Response {
@@ -144,7 +143,7 @@ function judge(result: SendResult, latencyMs: number): AttemptResult<SendResult>
   if (!isStream || response.body === null)
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
   const { body, settled } = watchStream(response.body, latencyMs);
-  const watched = new WatchedAnswer(response, body, result.clientHeaders);
+  const watched = new WatchedAnswer(response, body);
   return { value: watched, ok: true, reachedUpstream: true, latencyMs, settled };
 }
 
