@@ -114,7 +114,7 @@ export function forwardUpstream(
 
 /**
  * An upstream's answer: the response and what ends the exchange. The headers a client may see are
- * worked out by the reader (`clientResponseHeaders`, `clientHeadersOver`), which knows the answer's form.
+ * worked out by the reader (`clientResponseHeaders`, or the proxy's `passThroughHeaders`), which knows the answer's form.
  */
 export interface UpstreamAnswer {
   response: Response;
