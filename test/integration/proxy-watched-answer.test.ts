@@ -104,6 +104,21 @@ describe("the steady POST's SSE answer", () => {
     expect((refused as Response).headers.get("retry-after")).not.toBeNull();
   });
 
+  it("watches an SSE answer whose Content-Type is in mixed case with parameters: its cut counts too", {
+    timeout: 30_000,
+  }, async () => {
+    const { streamed } = await callUntilRefused(
+      "cutcase",
+      `${probeUrl}/cut-mixed-case/mcp`,
+      async (response) => {
+        const partial = await response.text().catch(() => "stream error");
+        expect(partial).toMatch(/progress|stream error/);
+        return true;
+      },
+    );
+    expect(streamed).toBeGreaterThanOrEqual(1);
+  });
+
   it("counts a stream cut after its response event against the replica: the answer arrives, the cut still counts", {
     timeout: 30_000,
   }, async () => {

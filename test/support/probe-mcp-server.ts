@@ -7,6 +7,7 @@
 //   POST /forget-sessions  forgets every session (as an upstream that expired them; later requests get 404)
 //   POST /garbage/mcp    answers 200 with a body that is not JSON-RPC
 //   POST /cut/mcp        opens an SSE answer and drops the connection mid-stream
+//   POST /cut-mixed-case/mcp  the same, its Content-Type "Text/Event-Stream; charset=utf-8"
 //   POST /cut-after-answer/mcp  sends the response event, then drops the connection before the stream's end
 //   POST /slow/mcp       never answers
 //   POST /redirect/mcp   answers 307 to /mcp
@@ -83,9 +84,11 @@ export async function startProbeServer(port = 0): Promise<ProbeServer> {
       response.end("<html>definitely not json");
       return;
     }
-    if (url.pathname === "/cut/mcp") {
+    if (url.pathname === "/cut/mcp" || url.pathname === "/cut-mixed-case/mcp") {
       await readBody(request);
-      response.writeHead(200, { "content-type": "text/event-stream" });
+      // Media types are case-insensitive and may carry parameters (RFC 9110 §8.3.1).
+      const type = url.pathname === "/cut/mcp" ? "text/event-stream" : "Text/Event-Stream; charset=utf-8";
+      response.writeHead(200, { "content-type": type });
       response.write(
         ': started\n\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n\n',
       );

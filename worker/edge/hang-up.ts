@@ -19,6 +19,7 @@
 // with AbortSignal.any cost ~3% of a stateless call's CPU (bench:profile).
 import type { Context } from "hono";
 import { shareTimers, TimerSlot } from "../platform/deadline.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 
 export interface HangUpOptions {
   /** How long an answer may take before the reply becomes a stream. */
@@ -171,8 +172,7 @@ async function relayAnswer(
     await response.body?.cancel().catch(() => {});
     return;
   }
-  const type = response.headers.get("content-type") ?? "";
-  if (type.includes("text/event-stream") && response.body) {
+  if (mediaTypeOf(response.headers.get("content-type")) === "text/event-stream" && response.body) {
     stop();
     const reader = response.body.getReader();
     gone.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });

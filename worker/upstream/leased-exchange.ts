@@ -5,6 +5,7 @@
 // cut stream counts against the replica that cut it.
 
 import type { Principal } from "../auth/principal.ts";
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import {
   type AttemptResult,
   isLeaseRefusal,
@@ -139,7 +140,7 @@ function judge(result: SendResult, latencyMs: number): AttemptResult<SendResult>
       reason: `HTTP ${response.status}`,
     };
   }
-  const isStream = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  const isStream = mediaTypeOf(response.headers.get("content-type")) === "text/event-stream";
   if (!isStream || response.body === null)
     return { value: result, ok: true, reachedUpstream: true, latencyMs };
   const { body, settled } = watchStream(response.body, latencyMs);

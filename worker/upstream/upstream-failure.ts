@@ -4,7 +4,7 @@
 // the SDK reports them in shapes that differ per transport; `explainFailure`
 // then picks the most telling fact. No stack trace or internal detail escapes.
 import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
-import { mediaTypeOf } from "../protocol/media-type.ts";
+import { isJsonMediaType, mediaTypeOf } from "../protocol/media-type.ts";
 import { cancelNoticeSignal, isCancelNotice } from "./cancel-notice.ts";
 
 type Fetch = typeof fetch;
@@ -155,5 +155,5 @@ function hostOf(input: string | URL | Request): string {
 }
 
 function isMcpMediaType(essence: string): boolean {
-  return essence === "text/event-stream" || essence === "application/json" || essence.endsWith("+json");
+  return essence === "text/event-stream" || isJsonMediaType(essence);
 }

@@ -4,6 +4,7 @@
 // handed on, message by message, until the signal aborts or the upstream
 // closes the stream. No reconnection: the listener lives as long as the
 // gateway's own client keeps its stream open, and is opened again with it.
+import { mediaTypeOf } from "../protocol/media-type.ts";
 import { SseParser } from "../protocol/sse.ts";
 import type { UpstreamSession, UpstreamTarget } from "./upstream-client.ts";
 
@@ -43,8 +44,8 @@ export async function listenUpstream(
   } catch {
     return { opened: false, done: Promise.resolve() };
   }
-  const type = response.headers.get("content-type") ?? "";
-  if (!response.ok || !response.body || !type.includes("text/event-stream")) {
+  const type = mediaTypeOf(response.headers.get("content-type"));
+  if (!response.ok || !response.body || type !== "text/event-stream") {
     await response.body?.cancel().catch(() => {});
     return { opened: false, done: Promise.resolve() };
   }
