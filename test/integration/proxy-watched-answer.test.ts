@@ -63,6 +63,13 @@ async function callUntilRefused(
   return { streamed, refused: refused as Response };
 }
 
+/** A cut answer's body: the progress event sent before the cut, or the stream's error. */
+async function readsProgressThenCut(response: Response): Promise<boolean> {
+  const partial = await response.text().catch(() => "stream error");
+  expect(partial).toMatch(/progress|stream error/);
+  return true;
+}
+
 beforeAll(async () => {
   token = await devAdminToken();
 });
@@ -87,37 +94,23 @@ describe("the steady POST's SSE answer", () => {
     expect(answer?.result?.content?.[0]?.text).toContain("watched");
   });
 
-  it("counts a stream the upstream cuts against the replica: the circuit opens and refuses the next call", {
-    timeout: 30_000,
-  }, async () => {
-    // Each cut answer is reported when its stream breaks; after two the circuit is open.
-    const { streamed, refused } = await callUntilRefused(
-      "cutwatch",
-      `${probeUrl}/cut/mcp`,
-      async (response) => {
-        const partial = await response.text().catch(() => "stream error");
-        expect(partial).toMatch(/progress|stream error/);
-        return true;
-      },
-    );
-    expect(streamed).toBeGreaterThanOrEqual(1);
-    expect((refused as Response).headers.get("retry-after")).not.toBeNull();
-  });
-
-  it("watches an SSE answer whose Content-Type is in mixed case with parameters: its cut counts too", {
-    timeout: 30_000,
-  }, async () => {
-    const { streamed } = await callUntilRefused(
-      "cutcase",
-      `${probeUrl}/cut-mixed-case/mcp`,
-      async (response) => {
-        const partial = await response.text().catch(() => "stream error");
-        expect(partial).toMatch(/progress|stream error/);
-        return true;
-      },
-    );
-    expect(streamed).toBeGreaterThanOrEqual(1);
-  });
+  // The second route's Content-Type is `Text/Event-Stream; charset=utf-8`: media types are
+  // compared case-insensitively, without parameters, so that answer is watched too.
+  it.each([
+    ["cutwatch", "/cut/mcp"],
+    ["cutcase", "/cut-mixed-case/mcp"],
+  ])(
+    "counts a stream the upstream cuts against the replica: the circuit opens and refuses the next call (%s)",
+    {
+      timeout: 30_000,
+    },
+    async (name, route) => {
+      // Each cut answer is reported when its stream breaks; after two the circuit is open.
+      const { streamed, refused } = await callUntilRefused(name, `${probeUrl}${route}`, readsProgressThenCut);
+      expect(streamed).toBeGreaterThanOrEqual(1);
+      expect((refused as Response).headers.get("retry-after")).not.toBeNull();
+    },
+  );
 
   it("counts a stream cut after its response event against the replica: the answer arrives, the cut still counts", {
     timeout: 30_000,
