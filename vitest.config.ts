@@ -70,6 +70,14 @@ export default defineConfig(async () => {
     test: {
       // Passing tests' console output (the worker's audit lines) is dropped; a failing test's is shown.
       silent: "passed-only" as const,
+      // Two test files at a time. Vitest's default on a 2-core machine is one
+      // (cores - 1), and most of a workers file's time is its own runtime
+      // starting (a fresh Miniflare per file: ~4-5 s of setup against ~1-2 s
+      // of tests) or waiting on wrangler dev and real servers, so a second
+      // file overlaps that wait: `npm test`'s vitest run took 523-561 s one at
+      // a time and 400 s two at a time (366 s three at a time, kept at two so a
+      // loaded CI machine keeps headroom). `browser` stays at one (below).
+      maxWorkers: 2,
       projects: [
         // Pure modules (test/unit): one workerd for all the files in turn. A new
         // isolate per file costs seconds (the worker's module graph fetched again

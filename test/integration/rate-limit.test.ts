@@ -16,7 +16,8 @@ import {
   refusalToJsonRpc,
   type UpstreamLease,
 } from "../../worker/resilience/lease.ts";
-import { chargeRateLimits } from "../../worker/resilience/rate-limit.ts";
+import { hash53 } from "../../worker/resilience/balancer.ts";
+import { chargeRateLimits, identityKey } from "../../worker/resilience/rate-limit.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { BASE } from "../support/api.ts";
 import { newReplica, registerOn } from "../support/fleet.ts";
@@ -102,8 +103,18 @@ describe("exactness under concurrency (N = 200, L = 50)", () => {
   it("per tenant over 4 shards: the slices add up to exactly L when every slice is used up", async () => {
     const tenant = `rate-sharded-${Date.now().toString(36)}-${counter++}`;
     const bindings = withSettings({ RATE_LIMIT_PER_TENANT: `${L}/24h`, RATE_LIMIT_TENANT_SHARDS: "4" });
-    // 40 identities, 5 requests each, 200 at once: every shard gets more than its slice of 12 or 13.
-    const people = Array.from({ length: 40 }, () => ({ ...someone(tenant) }));
+    // 40 identities, 10 on each shard (picked by the limiter's own hash, so no
+    // draw of names can leave a shard short), 5 requests each, 200 at once:
+    // every shard gets 50 requests, more than its slice of 12 or 13.
+    const perShard = [0, 0, 0, 0];
+    const people: Principal[] = [];
+    while (people.length < 40) {
+      const candidate = someone(tenant);
+      const shard = hash53(identityKey(candidate)) % 4;
+      if ((perShard[shard] ?? 0) >= 10) continue;
+      perShard[shard] = (perShard[shard] ?? 0) + 1;
+      people.push(candidate);
+    }
     let next = 0;
     const ctx = createExecutionContext();
     const results = await Promise.all(
