@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app.ts";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { ErrorCode } from "../../worker/protocol/jsonrpc.ts";
+import { hash53 } from "../../worker/resilience/balancer.ts";
 import {
   isLeaseRefusal,
   type LeaseRefusal,
@@ -16,7 +17,6 @@ import {
   refusalToJsonRpc,
   type UpstreamLease,
 } from "../../worker/resilience/lease.ts";
-import { hash53 } from "../../worker/resilience/balancer.ts";
 import { chargeRateLimits, identityKey } from "../../worker/resilience/rate-limit.ts";
 import type { ServerRecord } from "../../worker/store/registry-store.ts";
 import { BASE } from "../support/api.ts";
