@@ -27,10 +27,36 @@ const LONG_E2E = [
   "test/e2e/registry.e2e.test.ts",
 ];
 
+/**
+ * `workers` files that count calls on the upstreams the global setup starts
+ * once for every file (the probe's, the relay's, the polling server's and the
+ * answers upstream's `/stats`, some reset and compared whole): another file
+ * calling the same upstream at the same time would change their counts, so
+ * they run after the others, one at a time (project `workers-serial`).
+ */
+const SHARED_UPSTREAM_COUNTERS = [
+  "test/integration/aggregated-mcp.test.ts",
+  "test/integration/direct-upstream-call.test.ts",
+  "test/integration/input-bridge.test.ts",
+  "test/integration/relay-cancellation.test.ts",
+  "test/integration/relay-endpoints.test.ts",
+  "test/integration/relay-mcp.test.ts",
+  "test/integration/result-cache-list-changed.test.ts",
+  "test/integration/result-cache.test.ts",
+  "test/integration/server-proxy-legacy-sse.test.ts",
+  "test/integration/server-proxy-session-bridge.test.ts",
+  "test/integration/server-proxy.test.ts",
+  "test/integration/session-fast-path.test.ts",
+  "test/integration/session-streams.test.ts",
+  "test/integration/session-upstream-direct.test.ts",
+  "test/integration/upstream-pool.test.ts",
+  "test/integration/virtual-servers.test.ts",
+];
+
 /** Test files run inside workerd: the worker's bindings, real D1 with the migrations applied (setup file). */
 function workersProject(
   migrations: Awaited<ReturnType<typeof readD1Migrations>>,
-  test: { name: string; include: string[]; isolate?: boolean },
+  test: { name: string; include: string[]; exclude?: string[]; isolate?: boolean; maxWorkers?: number },
 ) {
   return {
     plugins: [
@@ -84,7 +110,14 @@ export default defineConfig(async () => {
         // and the migrations applied again) and these files share no state.
         workersProject(migrations, { name: "unit", include: ["test/unit/**/*.test.ts"], isolate: false }),
         // Routes, stores and Durable Objects: each file in a fresh isolate with its own D1.
-        workersProject(migrations, { name: "workers", include: ["test/integration/**/*.test.ts"] }),
+        workersProject(migrations, {
+          name: "workers",
+          include: ["test/integration/**/*.test.ts"],
+          exclude: SHARED_UPSTREAM_COUNTERS,
+        }),
+        // One file at a time, after every other file of the run (Vitest puts an isolated
+        // project of one worker in a group of its own at the end).
+        workersProject(migrations, { name: "workers-serial", include: SHARED_UPSTREAM_COUNTERS, maxWorkers: 1 }),
         {
           test: {
             name: "e2e",
