@@ -65,6 +65,21 @@ function workersProject(
         main: "./worker/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // The DASHBOARD service binding's Worker: static assets only, as dashboard/wrangler.toml
+          // (a fixture folder instead of the build, which the workers tests do not need).
+          workers: [
+            {
+              name: "mcp-gateway-dashboard",
+              compatibilityDate: "2026-10-01",
+              modules: true,
+              script: "export default {};",
+              assets: {
+                directory: "./test/fixtures/dashboard",
+                routerConfig: { has_user_worker: false },
+                assetConfig: { not_found_handling: "single-page-application" as const },
+              },
+            },
+          ],
           bindings: {
             TEST_MIGRATIONS: migrations,
             ...(await testBindings(inject("idp"))),
@@ -117,7 +132,11 @@ export default defineConfig(async () => {
         }),
         // One file at a time, after every other file of the run (Vitest puts an isolated
         // project of one worker in a group of its own at the end).
-        workersProject(migrations, { name: "workers-serial", include: SHARED_UPSTREAM_COUNTERS, maxWorkers: 1 }),
+        workersProject(migrations, {
+          name: "workers-serial",
+          include: SHARED_UPSTREAM_COUNTERS,
+          maxWorkers: 1,
+        }),
         {
           test: {
             name: "e2e",

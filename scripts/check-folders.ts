@@ -178,7 +178,8 @@ const ALLOWED: Record<string, string[]> = {
     "worker/routes/",
     "worker/services.ts",
   ],
-  "worker/index.ts": ["durable-objects", "worker/app.ts", "worker/scheduled.ts"],
+  // The entry also sends the dashboard's requests to its Worker (http/dashboard-requests.ts).
+  "worker/index.ts": ["durable-objects", "worker/app.ts", "worker/http/", "worker/scheduled.ts"],
   // Durable Objects are entry points of their own: they compose like routes, and nothing imports them but index.ts.
   "durable-objects": [
     "worker/aggregated/",

@@ -5,14 +5,18 @@
 //    binding added only at the top level would be missing in production),
 //    plus Workers AI and Vectorize, with production-safe vars;
 // 2. `wrangler deploy --dry-run --env production --outdir <tmp>` bundles the
-//    Worker, and the bundle stays under the Workers size limit.
+//    Worker, and the bundle stays under the Workers size limit;
+// 3. the dashboard's Worker (dashboard/wrangler.toml, static assets) passes
+//    its own dry run, and the DASHBOARD binding names it;
+// 4. wrangler ignored nothing in either configuration (it only warns when a
+//    key sits under the wrong table, as `compatibility_flags` once did).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
-import { QUIET_ENV, WRANGLER } from "./local-gateway.ts";
+import { DASHBOARD_CONFIG, QUIET_ENV, WRANGLER } from "./local-gateway.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CONFIG = join(ROOT, "wrangler.toml");
@@ -27,7 +31,7 @@ interface Config {
   analytics_engine_datasets: { binding: string }[];
   r2_buckets: { binding: string }[];
   queues: { producers?: { binding: string }[] };
-  services?: { binding: string }[];
+  services?: { binding: string; service: string }[];
   ai?: { binding: string };
   vectorize: { binding: string }[];
   vars: Record<string, unknown>;
@@ -36,6 +40,8 @@ interface Config {
 
 const readConfig = (env?: string): Config =>
   unstable_readConfig({ config: CONFIG, ...(env && { env }) }) as unknown as Config;
+const readDashboardName = (): string | undefined =>
+  (unstable_readConfig({ config: DASHBOARD_CONFIG }) as unknown as { name?: string }).name;
 
 /** Binding names of each kind that environments must redeclare. */
 function bindingNames(config: Config): Map<string, string[]> {
@@ -84,13 +90,22 @@ function configProblems(top: Config, production: Config): string[] {
   return problems;
 }
 
-function dryRun(outdir: string): { output: string; status: number | null } {
+function dryRun(outdir: string, config: string, env?: string): { output: string; status: number | null } {
   const result = spawnSync(
     process.execPath,
-    [WRANGLER, "deploy", "--dry-run", "--env", "production", "--config", CONFIG, "--outdir", outdir],
+    [WRANGLER, "deploy", "--dry-run", ...(env ? ["--env", env] : []), "--config", config, "--outdir", outdir],
     { cwd: ROOT, env: { ...process.env, ...QUIET_ENV }, encoding: "utf8" },
   );
   return { output: `${result.stdout}${result.stderr}`, status: result.status };
+}
+
+/** wrangler warns about a configuration it partly ignores (e.g. a key under the wrong table) and goes on. */
+function configWarnings(output: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: wrangler colours its output
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  return plain.includes("Processing") && /WARNING.*Processing .*configuration/.test(plain)
+    ? [plain.slice(plain.indexOf("Processing"), plain.indexOf("Processing") + 400).trim()]
+    : [];
 }
 
 function main(): number {
@@ -105,10 +120,26 @@ function main(): number {
   if (!existsSync(assets)) mkdirSync(assets, { recursive: true });
   const outdir = mkdtempSync(join(tmpdir(), "mcp-gateway-deploy-check-"));
   try {
-    const { output, status } = dryRun(outdir);
+    const { output, status } = dryRun(outdir, CONFIG, "production");
     const bundle = join(outdir, "index.js");
     if (status !== 0 || !existsSync(bundle)) {
       console.error(`deploy:check: wrangler deploy --dry-run failed (exit ${status})\n${output}`);
+      return 1;
+    }
+    // The dashboard's Worker (static assets only), which the DASHBOARD binding names: deployed first.
+    const dashboard = dryRun(join(outdir, "dashboard"), DASHBOARD_CONFIG);
+    if (dashboard.status !== 0) {
+      console.error(
+        `deploy:check: wrangler deploy --dry-run of dashboard/wrangler.toml failed (exit ${dashboard.status})\n${dashboard.output}`,
+      );
+      return 1;
+    }
+    const warnings = [...configWarnings(output), ...configWarnings(dashboard.output)];
+    for (const warning of warnings) console.error(`deploy:check: wrangler ignored part of the configuration:\n${warning}`);
+    if (warnings.length > 0) return 1;
+    const named = production.services?.find((service) => service.binding === "DASHBOARD");
+    if (named !== undefined && named.service !== readDashboardName()) {
+      console.error(`deploy:check: the DASHBOARD binding names ${named.service}, not dashboard/wrangler.toml's Worker`);
       return 1;
     }
     const gzip = /gzip: ([\d.]+) KiB/.exec(output)?.[1];

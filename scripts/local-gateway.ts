@@ -42,6 +42,8 @@ export interface LocalGateway {
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const CONFIG = join(ROOT, "wrangler.toml");
+/** The dashboard's Worker (static assets only), run by the same `wrangler dev`. */
+export const DASHBOARD_CONFIG = join(ROOT, "dashboard", "wrangler.toml");
 
 // Never prompt, never phone home, never load the developer's shell environment
 // into the Worker. CI=true is what makes `d1 migrations apply` skip its prompt.
@@ -64,7 +66,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
   const extraVars = varArgs(o.vars ?? {}, o.secrets);
   const inspectorPort = o.inspectorPort ?? (await freePort());
   await assertPortFree(o.port);
-  // wrangler refuses to start when the [assets] folder is missing; an empty one
+  // wrangler refuses to start when the dashboard's [assets] folder is missing; an empty one
   // (dashboard not built: tests that do not need it) serves no dashboard.
   await mkdir(join(ROOT, "dashboard", "dist"), { recursive: true });
   await applyMigrations(persistDir);
@@ -86,6 +88,9 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
       "dev",
       "--config",
       CONFIG,
+      // The dashboard's Worker next to the gateway, behind its DASHBOARD binding (one URL for both).
+      "--config",
+      DASHBOARD_CONFIG,
       "--ip",
       "127.0.0.1",
       "--port",

@@ -178,7 +178,7 @@ export function agentRoutes() {
   return app;
 }
 
-/** The path pattern of the well-known card, also listed in wrangler.toml's run_worker_first. */
+/** The path pattern of the well-known card, inside the gateway's paths of http/dashboard-requests.ts. */
 export const AGENT_CARD_ROUTE = "/agents/:path/.well-known/agent-card.json";
 
 /**
