@@ -135,11 +135,14 @@ function main(): number {
       return 1;
     }
     const warnings = [...configWarnings(output), ...configWarnings(dashboard.output)];
-    for (const warning of warnings) console.error(`deploy:check: wrangler ignored part of the configuration:\n${warning}`);
+    for (const warning of warnings)
+      console.error(`deploy:check: wrangler ignored part of the configuration:\n${warning}`);
     if (warnings.length > 0) return 1;
     const named = production.services?.find((service) => service.binding === "DASHBOARD");
     if (named !== undefined && named.service !== readDashboardName()) {
-      console.error(`deploy:check: the DASHBOARD binding names ${named.service}, not dashboard/wrangler.toml's Worker`);
+      console.error(
+        `deploy:check: the DASHBOARD binding names ${named.service}, not dashboard/wrangler.toml's Worker`,
+      );
       return 1;
     }
     const gzip = /gzip: ([\d.]+) KiB/.exec(output)?.[1];
