@@ -272,7 +272,16 @@ export async function startRelayServer(): Promise<RelayServer> {
     await transport.handleRequest(request, response, body);
   };
 
-  return serveLoopback(handler);
+  const served = await serveLoopback(handler);
+  return {
+    url: served.url,
+    // Each session's server closed first: a question to the client still open (an elicitation
+    // nobody answered) keeps the SDK's 60 s request timer, which held the test run open at its end.
+    close: async () => {
+      await Promise.allSettled([...sessions.values()].map(({ server }) => server.close()));
+      await served.close();
+    },
+  };
 }
 
 /** Serves a Node request with a fetch-shaped handler (the SDK v2 server's web-standard face). */
