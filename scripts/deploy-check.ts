@@ -99,13 +99,13 @@ function dryRun(outdir: string, config: string, env?: string): { output: string;
   return { output: `${result.stdout}${result.stderr}`, status: result.status };
 }
 
-/** wrangler warns about a configuration it partly ignores (e.g. a key under the wrong table) and goes on. */
-function configWarnings(output: string): string[] {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: wrangler colours its output
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
-  return plain.includes("Processing") && /WARNING.*Processing .*configuration/.test(plain)
-    ? [plain.slice(plain.indexOf("Processing"), plain.indexOf("Processing") + 400).trim()]
-    : [];
+/**
+ * wrangler's warning about a configuration it partly ignores (e.g. a key under
+ * the wrong table), which it prints and goes on past; null when there is none.
+ */
+function configWarning(output: string): string | null {
+  const at = output.search(/Processing \S+ configuration/);
+  return at < 0 ? null : output.slice(at, at + 400).trim();
 }
 
 function main(): number {
@@ -134,7 +134,9 @@ function main(): number {
       );
       return 1;
     }
-    const warnings = [...configWarnings(output), ...configWarnings(dashboard.output)];
+    const warnings = [configWarning(output), configWarning(dashboard.output)].filter(
+      (warning) => warning !== null,
+    );
     for (const warning of warnings)
       console.error(`deploy:check: wrangler ignored part of the configuration:\n${warning}`);
     if (warnings.length > 0) return 1;

@@ -94,6 +94,11 @@ describe("isDashboardRequest", () => {
     expect(isDashboardRequest(new Request(`${BASE}/servers`, { method }))).toBe(false);
   });
 
+  it("reads the path as the router does, percent-decoded", () => {
+    expect(isDashboardRequest(new Request(`${BASE}/%61pi/v1/servers`))).toBe(false);
+    expect(isDashboardRequest(new Request(`${BASE}/demo/%6Dcp`))).toBe(false);
+  });
+
   it("reads the path only, not the query or the fragment", () => {
     expect(isDashboardRequest(new Request(`${BASE}/servers?next=/api/x`))).toBe(true);
     expect(isDashboardRequest(new Request(`${BASE}/api/v1/servers?view=/servers`))).toBe(false);

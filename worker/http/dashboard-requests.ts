@@ -7,6 +7,7 @@
 // matches (an API client gets the gateway's JSON 404, never index.html).
 // Every other GET or HEAD is the dashboard's: a file, or index.html for the
 // SPA's own routes.
+import { getPath } from "hono/utils/url";
 
 /** The gateway's namespaces (`*` is any run of characters, `/` included). */
 export const GATEWAY_PATHS: readonly string[] = [
@@ -30,21 +31,11 @@ const GATEWAY_PATH = new RegExp(
   `^(?:${GATEWAY_PATHS.map((pattern) => pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")).join("|")})$`,
 );
 
-/** The path of an absolute request URL, without parsing the whole URL (every request asks). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  let end = url.length;
-  const query = url.indexOf("?", start);
-  if (query >= 0) end = query;
-  const fragment = url.indexOf("#", start);
-  if (fragment >= 0 && fragment < end) end = fragment;
-  return url.slice(start, end);
-}
-
 /** The dashboard answers this request: a GET or HEAD outside the gateway's namespaces. */
 export function isDashboardRequest(request: Request): boolean {
   // The MCP hot path is POST: one compare, no path work.
   if (request.method !== "GET" && request.method !== "HEAD") return false;
-  return !GATEWAY_PATH.test(pathOf(request.url));
+  // Hono's own reading of the path (percent-decoded as its router decodes it), so a path the
+  // app would route is never sent to the dashboard because it was written encoded.
+  return !GATEWAY_PATH.test(getPath(request));
 }
