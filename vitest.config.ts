@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/support/test-config.ts";
+import { walkProbes } from "./test/walk/walk-instrument.ts";
 
 // Projects: `unit` and `workers` run inside workerd with real D1 (migrations
 // applied in a setup file); `e2e` and `e2e-long` run in Node against real
@@ -57,9 +58,11 @@ const SHARED_UPSTREAM_COUNTERS = [
 function workersProject(
   migrations: Awaited<ReturnType<typeof readD1Migrations>>,
   test: { name: string; include: string[]; exclude?: string[]; isolate?: boolean; maxWorkers?: number },
+  extraPlugins: { name: string }[] = [],
 ) {
   return {
     plugins: [
+      ...extraPlugins,
       // A function, so the bindings can name the loopback IdPs the global setup started.
       cloudflareTest(async ({ inject }) => ({
         main: "./worker/index.ts",
@@ -130,6 +133,11 @@ export default defineConfig(async () => {
           include: ["test/integration/**/*.test.ts"],
           exclude: SHARED_UPSTREAM_COUNTERS,
         }),
+        // The walk of one request through the gateway's files (test/walk): every function of
+        // worker/ and durable-objects/ carries a probe, so this project has its own runtime.
+        workersProject(migrations, { name: "walk", include: ["test/walk/**/*.test.ts"] }, [
+          walkProbes(import.meta.dirname),
+        ]),
         // One file at a time, after every other file of the run (Vitest puts an isolated
         // project of one worker in a group of its own at the end).
         workersProject(migrations, {

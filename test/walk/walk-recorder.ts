@@ -1,0 +1,71 @@
+// Records the walk of one request through the gateway's own files, from the
+// probes test/walk/walk-instrument.ts puts at the start of every function of
+// worker/ and durable-objects/. A function's file is *entered* when the
+// nearest gateway frame below it on the stack (async frames included) is in
+// another file, or there is none (the runtime, a timer, a promise job). A
+// call that comes back to its caller is not an entry; calling into a file
+// again after leaving it, or a file's callback run by another file, is.
+
+export interface Entry {
+  file: string;
+  /** The gateway file whose code called in, or null when the runtime did. */
+  from: string | null;
+}
+
+export interface Walk {
+  entries: Entry[];
+  /** Each file once, in the order first entered. */
+  files: string[];
+  /** Entries into a file the walk had already entered. */
+  returns: Entry[];
+}
+
+const FRAME = /\(?([^()\s]*?)((?:worker|durable-objects)\/[^():\s]+\.ts):\d+:\d+\)?$/;
+
+/** The gateway file of each stack frame below the probe (null for frames outside the gateway). */
+function framesOf(stack: string): (string | null)[] {
+  return stack
+    .split("\n")
+    .slice(2)
+    .map((line) => FRAME.exec(line.trim())?.[2] ?? null);
+}
+
+/** Runs `act` with every probe recording, and returns the walk of what ran. */
+export async function recordWalk(act: () => Promise<void>): Promise<Walk> {
+  const entries: Entry[] = [];
+  const probes = globalThis as { __walkProbe?: (file: string) => void };
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 200;
+  probes.__walkProbe = (file) => {
+    // Frame 0 is the probe's own, frame 1 the probed function's (in `file`).
+    const frames = framesOf(new Error().stack ?? "");
+    const caller = frames.slice(1).find((frame) => frame !== null) ?? null;
+    if (caller !== file) entries.push({ file, from: caller });
+  };
+  try {
+    await act();
+  } finally {
+    probes.__walkProbe = undefined;
+    Error.stackTraceLimit = limit;
+  }
+  const files: string[] = [];
+  const returns: Entry[] = [];
+  for (const entry of entries) {
+    if (files.includes(entry.file)) returns.push(entry);
+    else files.push(entry.file);
+  }
+  return { entries, files, returns };
+}
+
+/** The walk as the documentation lists it: one line per entry, returns marked. */
+export function renderWalk(walk: Walk): string {
+  const seen = new Set<string>();
+  return walk.entries
+    .map((entry, index) => {
+      const again = seen.has(entry.file);
+      seen.add(entry.file);
+      const from = entry.from === null ? "the runtime" : `\`${entry.from}\``;
+      return `${index + 1}. \`${entry.file}\` from ${from}${again ? " (return)" : ""}`;
+    })
+    .join("\n");
+}
