@@ -5,11 +5,11 @@
 // forgot is replaced transparently; callers never share a pooled session.
 
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { Principal } from "../../worker/auth/principal.ts";
 import { tenantCatalogsOf } from "../../worker/registry/tenant-catalogs.ts";
 import { getServices } from "../../worker/services.ts";
-import { credentialKey, UpstreamSessionPool } from "../../worker/upstream/upstream-pool.ts";
+import { credentialKey, NO_CREDENTIAL, UpstreamSessionPool } from "../../worker/upstream/upstream-pool.ts";
 import { api, BASE, uniquePath } from "../support/api.ts";
 import { messagesOf, postMcp } from "../support/mcp-http.ts";
 import { principal, tokenFor, usePrincipalSeam } from "../support/policy.ts";
@@ -246,12 +246,26 @@ describe("UpstreamSessionPool", () => {
   });
 
   it("derives a different credential key for a different credential, never containing it", async () => {
-    const one = await credentialKey({ url: "https://u.test/mcp", headers: { authorization: "Bearer one" } });
-    const two = await credentialKey({ url: "https://u.test/mcp", headers: { authorization: "Bearer two" } });
+    const endpoint = "https://u.test/mcp";
+    const one = await credentialKey({ url: endpoint, headers: { authorization: "Bearer one" } }, endpoint);
+    const two = await credentialKey({ url: endpoint, headers: { authorization: "Bearer two" } }, endpoint);
     expect(one).not.toBe(two);
     expect(one).not.toContain("one");
-    expect(await credentialKey({ url: "https://u.test/mcp", headers: { authorization: "Bearer one" } })).toBe(
+    expect(await credentialKey({ url: endpoint, headers: { authorization: "Bearer one" } }, endpoint)).toBe(
       one,
     );
+  });
+
+  it("keys a request without a credential as none, without a digest, and a query credential apart", async () => {
+    const endpoint = "https://u.test/mcp";
+    const digest = vi.spyOn(crypto.subtle, "digest");
+    expect(await credentialKey({ url: endpoint, headers: {} }, endpoint)).toBe(NO_CREDENTIAL);
+    expect(digest).not.toHaveBeenCalled();
+    // An API key placed in the query changes the URL: a credential, so a digest of its own.
+    const inQuery = await credentialKey({ url: `${endpoint}?key=secret`, headers: {} }, endpoint);
+    expect(inQuery).toMatch(/^[0-9a-f]{32}$/);
+    expect(inQuery).not.toContain("secret");
+    expect(digest).toHaveBeenCalledTimes(1);
+    digest.mockRestore();
   });
 });

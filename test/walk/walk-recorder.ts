@@ -8,6 +8,8 @@
 
 export interface Entry {
   file: string;
+  /** The function entered, as the stack names it (`get audit`, `new AuditTrail`, `<anonymous>`). */
+  name: string;
   /** The gateway file whose code called in, or null when the runtime did. */
   from: string | null;
 }
@@ -21,13 +23,17 @@ export interface Walk {
 }
 
 const FRAME = /\(?([^()\s]*?)((?:worker|durable-objects)\/[^():\s]+\.ts):\d+:\d+\)?$/;
+const NAMED = /^at (?:async )?(.+?) \(/;
 
-/** The gateway file of each stack frame below the probe (null for frames outside the gateway). */
-function framesOf(stack: string): (string | null)[] {
-  return stack
-    .split("\n")
-    .slice(2)
-    .map((line) => FRAME.exec(line.trim())?.[2] ?? null);
+/** The gateway file of each stack frame below the probe's own (null for frames outside the gateway). */
+function framesOf(lines: string[]): (string | null)[] {
+  return lines.map((line) => FRAME.exec(line)?.[2] ?? null);
+}
+
+/** The probed function's name, without the receiver's type (`Object.fetch` is `fetch`). */
+function nameOf(line: string): string {
+  const name = NAMED.exec(line)?.[1] ?? "<anonymous>";
+  return name.replace(/^(Object|Function|Module)\./, "").replace(/ \[as [^\]]+\]$/, "");
 }
 
 /** Runs `act` with every probe recording, and returns the walk of what ran. */
@@ -37,10 +43,10 @@ export async function recordWalk(act: () => Promise<void>): Promise<Walk> {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 200;
   probes.__walkProbe = (file) => {
-    // Frame 0 is the probe's own, frame 1 the probed function's (in `file`).
-    const frames = framesOf(new Error().stack ?? "");
-    const caller = frames.slice(1).find((frame) => frame !== null) ?? null;
-    if (caller !== file) entries.push({ file, from: caller });
+    // Line 0 is "Error", line 1 the probe's own frame, line 2 the probed function's (in `file`).
+    const lines = (new Error().stack ?? "").split("\n").map((line) => line.trim());
+    const caller = framesOf(lines.slice(3)).find((frame) => frame !== null) ?? null;
+    if (caller !== file) entries.push({ file, name: nameOf(lines[2] ?? ""), from: caller });
   };
   try {
     await act();
@@ -65,7 +71,7 @@ export function renderWalk(walk: Walk): string {
       const again = seen.has(entry.file);
       seen.add(entry.file);
       const from = entry.from === null ? "the runtime" : `\`${entry.from}\``;
-      return `${index + 1}. \`${entry.file}\` from ${from}${again ? " (return)" : ""}`;
+      return `${index + 1}. \`${entry.file}\` \`${entry.name}\` from ${from}${again ? " (return)" : ""}`;
     })
     .join("\n");
 }

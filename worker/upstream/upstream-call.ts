@@ -420,7 +420,7 @@ async function keptSessions(
   }
   const pool = context.lease.sessionPool;
   if (!pool) return null;
-  const pooledKey = `${key} ${await credentialKey(egress)}`;
+  const pooledKey = `${key} ${await credentialKey(egress, endpoint.url)}`;
   return {
     lend: () => pool.lend(pooledKey),
     keep: (session) => session !== null && pool.giveBack(pooledKey, session),

@@ -117,12 +117,18 @@ function callerKey(principal: Principal): string {
 /**
  * An opaque key for the credential a request to an upstream carries: a
  * SHA-256 digest of the URL (query credentials) and the headers, so the pool
- * key never holds a secret and changes whenever the credential does.
+ * key never holds a secret and changes whenever the credential does. A
+ * request that carries none (no headers, the endpoint's own URL: a server
+ * without an egress credential, the common case) is `none` without a digest.
  */
-export async function credentialKey(parts: {
-  url: string;
-  headers: Record<string, string>;
-}): Promise<string> {
+export async function credentialKey(
+  parts: { url: string; headers: Record<string, string> },
+  endpointUrl: string,
+): Promise<string> {
+  if (parts.url === endpointUrl && Object.keys(parts.headers).length === 0) return NO_CREDENTIAL;
   const headers = Object.entries(parts.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return (await sha256Hex(JSON.stringify([parts.url, headers]))).slice(0, 32);
 }
+
+/** The credential key of a request that carries none (a digest is 32 hex digits, never this). */
+export const NO_CREDENTIAL = "none";
