@@ -10,7 +10,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { AuditInput, Auditor, WaitUntil } from "../observability/audit.ts";
 import { type AuditArgumentsMode, auditedArguments, mcpEvent } from "../observability/audit-events.ts";
 import type { Decision } from "../policy/access-policy.ts";
-import type { ClassifiedMessage, JsonRpcId, ParsedBody } from "../protocol/jsonrpc.ts";
+import type { ClassifiedMessage, JsonRpcId } from "../protocol/jsonrpc.ts";
 
 export interface AuditNote {
   method: string | null;
@@ -145,15 +145,4 @@ export class AuditTrail {
 export function noteArguments(note: AuditNote, mode: AuditArgumentsMode | undefined, args: unknown): void {
   const kept = auditedArguments(mode, args);
   if (kept !== undefined) note.detail = { ...note.detail, arguments: kept };
-}
-
-/** The `arguments` of request `id` in a parsed body (the per-server proxy keeps no handler per call). */
-export function callArguments(body: ParsedBody | null, id: JsonRpcId | null): unknown {
-  if (body === null || id === null) return undefined;
-  for (const { message } of body.messages) {
-    if ("id" in message && message.id === id && "method" in message) {
-      return (message as { params?: { arguments?: unknown } }).params?.arguments;
-    }
-  }
-  return undefined;
 }

@@ -31,6 +31,8 @@ export interface MessageVerdict {
   tool: string | null;
   id: JsonRpcId | null;
   decision: Decision | null;
+  /** A tools/call's arguments as the client sent them (the audit keeps what `auditArguments` allows). */
+  arguments?: unknown;
 }
 
 export interface PreparedMessages {
@@ -105,8 +107,13 @@ export function prepareOutgoing(
     }
     const { message, method } = classified;
     const tool = method === "tools/call" ? (classified.target ?? null) : null;
+    const params = (message as { params?: { arguments?: unknown } }).params;
     const decision = guard.decide(method, tool ?? undefined);
-    prepared.verdicts.push({ method, tool, id: message.id, decision });
+    prepared.verdicts.push(
+      tool === null
+        ? { method, tool, id: message.id, decision }
+        : { method, tool, id: message.id, decision, arguments: params?.arguments },
+    );
     if (!decision.allow) {
       if (options.substituteDenied) {
         prepared.marked = true;
@@ -125,7 +132,6 @@ export function prepareOutgoing(
       prepared.forward.push({ ...message, id: mark(TOOLS_LIST, message.id) });
     } else if (method === "tools/call" && tool !== null && guard.checkCall) {
       // Tool pinning: held tools and undeclared arguments never reach the upstream.
-      const params = (message as { params?: { arguments?: unknown } }).params;
       const check = guard.checkCall(tool, params?.arguments);
       if ("refusal" in check && options.substituteDenied) {
         prepared.marked = true;

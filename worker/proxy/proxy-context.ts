@@ -2,7 +2,7 @@
 // plus the server found for it, gathered once by the route.
 import type { Principal } from "../auth/principal.ts";
 import type { McpGuard } from "../edge/access.ts";
-import { type AuditNote, callArguments, noteArguments } from "../edge/audit-trail.ts";
+import { type AuditNote, noteArguments } from "../edge/audit-trail.ts";
 import type { McpRequest } from "../edge/ingress.ts";
 import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcResponse } from "../protocol/jsonrpc.ts";
 import { jsonRpcReply, sessionNotFound } from "../protocol/replies.ts";
@@ -46,6 +46,7 @@ export function auditVerdicts(
   forwarded: string,
   upstreamStatus: number | null,
 ): void {
+  const trail = ctx.mcp.audit;
   for (const verdict of verdicts) {
     const denied = verdict.decision !== null && !verdict.decision.allow;
     const note: AuditNote = {
@@ -59,11 +60,10 @@ export function auditVerdicts(
       upstreamStatus,
       detail: denied ? { policy: verdict.decision?.detail } : null,
     };
-    if (verdict.tool !== null)
-      noteArguments(note, ctx.server.auditArguments, callArguments(ctx.mcp.body, verdict.id));
-    ctx.mcp.audit.add(note);
+    if (verdict.tool !== null) noteArguments(note, ctx.server.auditArguments, verdict.arguments);
+    trail.add(note);
   }
-  ctx.mcp.audit.record();
+  trail.record();
 }
 
 /**
