@@ -12,18 +12,15 @@ const WALKED = /^(worker|durable-objects)\//;
 /** The source with a probe inserted at the start of every function body. */
 export function instrument(code: string, file: string): string {
   const source = ts.createSourceFile(file, code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const probe = `globalThis.__walkProbe?.(${JSON.stringify(file)});`;
+  const probe = `globalThis.__walkProbe?.(${JSON.stringify(file)})`;
   const inserts: { at: number; text: string }[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node) && "body" in node && node.body) {
       const body = node.body as ts.Node;
-      if (ts.isBlock(body)) inserts.push({ at: body.getStart(source) + 1, text: probe });
+      if (ts.isBlock(body)) inserts.push({ at: body.getStart(source) + 1, text: `${probe};` });
       else {
         // An arrow function's expression body: run the probe, then the expression.
-        inserts.push({
-          at: body.getStart(source),
-          text: `(globalThis.__walkProbe?.(${JSON.stringify(file)}), `,
-        });
+        inserts.push({ at: body.getStart(source), text: `(${probe}, ` });
         inserts.push({ at: body.getEnd(), text: ")" });
       }
     }

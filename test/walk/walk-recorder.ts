@@ -22,12 +22,12 @@ export interface Walk {
   returns: Entry[];
 }
 
-const FRAME = /\(?([^()\s]*?)((?:worker|durable-objects)\/[^():\s]+\.ts):\d+:\d+\)?$/;
+const FRAME = /((?:worker|durable-objects)\/[^():\s]+\.ts):\d+:\d+\)?$/;
 const NAMED = /^at (?:async )?(.+?) \(/;
 
 /** The gateway file of each stack frame below the probe's own (null for frames outside the gateway). */
 function framesOf(lines: string[]): (string | null)[] {
-  return lines.map((line) => FRAME.exec(line)?.[2] ?? null);
+  return lines.map((line) => FRAME.exec(line)?.[1] ?? null);
 }
 
 /** The probed function's name, without the receiver's type (`Object.fetch` is `fetch`). */
@@ -65,13 +65,12 @@ export async function recordWalk(act: () => Promise<void>): Promise<Walk> {
 
 /** The walk as the documentation lists it: one line per entry, returns marked. */
 export function renderWalk(walk: Walk): string {
-  const seen = new Set<string>();
+  const returns = new Set(walk.returns);
   return walk.entries
     .map((entry, index) => {
-      const again = seen.has(entry.file);
-      seen.add(entry.file);
       const from = entry.from === null ? "the runtime" : `\`${entry.from}\``;
-      return `${index + 1}. \`${entry.file}\` \`${entry.name}\` from ${from}${again ? " (return)" : ""}`;
+      const mark = returns.has(entry) ? " (return)" : "";
+      return `${index + 1}. \`${entry.file}\` \`${entry.name}\` from ${from}${mark}`;
     })
     .join("\n");
 }

@@ -109,11 +109,8 @@ export function prepareOutgoing(
     const tool = method === "tools/call" ? (classified.target ?? null) : null;
     const params = (message as { params?: { arguments?: unknown } }).params;
     const decision = guard.decide(method, tool ?? undefined);
-    prepared.verdicts.push(
-      tool === null
-        ? { method, tool, id: message.id, decision }
-        : { method, tool, id: message.id, decision, arguments: params?.arguments },
-    );
+    const args = tool === null ? undefined : params?.arguments;
+    prepared.verdicts.push({ method, tool, id: message.id, decision, arguments: args });
     if (!decision.allow) {
       if (options.substituteDenied) {
         prepared.marked = true;
@@ -132,12 +129,12 @@ export function prepareOutgoing(
       prepared.forward.push({ ...message, id: mark(TOOLS_LIST, message.id) });
     } else if (method === "tools/call" && tool !== null && guard.checkCall) {
       // Tool pinning: held tools and undeclared arguments never reach the upstream.
-      const check = guard.checkCall(tool, params?.arguments);
+      const check = guard.checkCall(tool, args);
       if ("refusal" in check && options.substituteDenied) {
         prepared.marked = true;
         prepared.forward.push({ jsonrpc: "2.0", id: mark(DENIED, message.id, check.reason), method: "ping" });
       } else if ("refusal" in check) prepared.refusals.push({ ...check.refusal, id: message.id });
-      else if (check.arguments === params?.arguments) prepared.forward.push(message);
+      else if (check.arguments === args) prepared.forward.push(message);
       else {
         // Undeclared arguments stripped: the message goes up with the approved ones only.
         prepared.forward.push({

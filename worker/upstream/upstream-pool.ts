@@ -114,6 +114,9 @@ function callerKey(principal: Principal): string {
   return JSON.stringify([principal.tenant, principal.issuer, principal.subject]);
 }
 
+/** The credential key of a request that carries none (a digest is 32 hex digits, never this). */
+export const NO_CREDENTIAL = "none";
+
 /**
  * An opaque key for the credential a request to an upstream carries: a
  * SHA-256 digest of the URL (query credentials) and the headers, so the pool
@@ -129,6 +132,3 @@ export async function credentialKey(
   const headers = Object.entries(parts.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return (await sha256Hex(JSON.stringify([parts.url, headers]))).slice(0, 32);
 }
-
-/** The credential key of a request that carries none (a digest is 32 hex digits, never this). */
-export const NO_CREDENTIAL = "none";
